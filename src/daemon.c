@@ -1,0 +1,212 @@
+/*
+ * The daemon's life.  Detaching keeps the parent until the child has bound
+ * its sockets, so that "portgate" exits non-zero when it cannot start
+ * (xinetd's parent exits 0 before reading its configuration).  Signals are
+ * libevent events, handled in the loop like any other.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <paths.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "accesslog.h"
+#include "conf_diag.h"
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "service.h"
+#include "session.h"
+
+static int		 daemon_readyfd = -1;
+static char		*daemon_pidpath;
+static char		*daemon_cfpath;
+static struct config	*daemon_cf;
+static struct event_base *daemon_base;
+static struct event	*daemon_sigev[4];
+
+int
+daemon_detach(void)
+{
+	int	p[2], status = 1;
+	pid_t	pid;
+	ssize_t	n;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return -1;
+	switch ((pid = fork())) {
+	case -1:
+		(void)close(p[0]);
+		(void)close(p[1]);
+		return -1;
+	case 0:
+		(void)close(p[0]);
+		daemon_readyfd = p[1];
+		if (setsid() == -1)
+			return -1;
+		return 0;
+	}
+	(void)close(p[1]);
+	do
+		n = read(p[0], &status, sizeof(status));
+	while (n == -1 && errno == EINTR);
+	_exit(n == sizeof(status) ? status : 1);
+}
+
+void
+daemon_ready(int status)
+{
+	int	fd;
+
+	if (daemon_readyfd == -1)
+		return;
+	if ((fd = open(_PATH_DEVNULL, O_RDWR)) != -1) {
+		(void)dup2(fd, STDIN_FILENO);
+		(void)dup2(fd, STDOUT_FILENO);
+		(void)dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			(void)close(fd);
+	}
+	if (write(daemon_readyfd, &status, sizeof(status)) != sizeof(status))
+		log_warn("cannot report start-up to the parent");
+	(void)close(daemon_readyfd);
+	daemon_readyfd = -1;
+}
+
+int
+daemon_pidfile_write(const char *path)
+{
+	char	buf[32];
+	int	fd, len;
+
+	(void)unlink(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd == -1)
+		return -1;
+	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, len) != len) {
+		(void)close(fd);
+		(void)unlink(path);
+		return -1;
+	}
+	if (close(fd) == -1)
+		return -1;
+	free(daemon_pidpath);
+	if ((daemon_pidpath = strdup(path)) == NULL)
+		return -1;
+	return 0;
+}
+
+void
+daemon_pidfile_remove(void)
+{
+	if (daemon_pidpath != NULL && unlink(daemon_pidpath) == -1)
+		log_warn("unlink %s", daemon_pidpath);
+	free(daemon_pidpath);
+	daemon_pidpath = NULL;
+}
+
+/* SIGHUP: read the configuration again; apply it only if it is valid. */
+static void
+daemon_reload(void)
+{
+	struct conf_diag	 cd;
+	struct config		*cf;
+	int			 failed;
+
+	log_info("reloading %s", daemon_cfpath);
+	accesslog_reopen_all();
+	log_reopen();
+	conf_diag_init(&cd);
+	cf = config_load(daemon_cfpath, 0, &cd);
+	conf_diag_log(&cd);
+	if (cf == NULL) {
+		log_warnx("reload failed: %d error%s in %s; the running "
+		    "configuration is kept", cd.cd_errors,
+		    cd.cd_errors == 1 ? "" : "s", daemon_cfpath);
+		conf_diag_clear(&cd);
+		return;
+	}
+	conf_diag_clear(&cd);
+	failed = service_reconcile(cf);
+	config_unref(daemon_cf);
+	daemon_cf = cf;
+	if (failed > 0)
+		log_warnx("reload: %d service%s could not start", failed,
+		    failed == 1 ? "" : "s");
+	else
+		log_info("reload done: %d services", service_count());
+}
+
+/* Every signal portgate handles arrives here, inside the loop. */
+static void
+daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	(void)arg;
+	switch (sig) {
+	case SIGHUP:
+		daemon_reload();
+		break;
+	case SIGTERM:
+	case SIGINT:
+		log_info("stopping on signal %d", (int)sig);
+		service_shutdown();
+		session_close_all();
+		(void)event_base_loopexit(daemon_base, NULL);
+		break;
+	case SIGUSR1:
+		log_info("dump: %d services, %d sessions, configuration %s",
+		    service_count(), session_count(), daemon_cfpath);
+		service_dump();
+		session_dump();
+		break;
+	}
+}
+
+int
+daemon_signals(struct event_base *base, const char *path, struct config *cf)
+{
+	static const int	sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
+	size_t			i;
+
+	daemon_base = base;
+	daemon_cf = cf;
+	if ((daemon_cfpath = strdup(path)) == NULL)
+		return -1;
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return -1;
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		daemon_sigev[i] = evsignal_new(base, sigs[i], daemon_signal_cb,
+		    NULL);
+		if (daemon_sigev[i] == NULL ||
+		    evsignal_add(daemon_sigev[i], NULL) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+void
+daemon_cleanup(void)
+{
+	size_t	i;
+
+	service_shutdown();
+	session_close_all();
+	for (i = 0; i < sizeof(daemon_sigev) / sizeof(daemon_sigev[0]); i++)
+		if (daemon_sigev[i] != NULL)
+			event_free(daemon_sigev[i]);
+	config_unref(daemon_cf);
+	daemon_cf = NULL;
+	free(daemon_cfpath);
+	daemon_cfpath = NULL;
+	daemon_pidfile_remove();
+}

@@ -1,0 +1,31 @@
+/*
+ * The daemon's life: detaching, the pid file, and the signal events that
+ * reload (SIGHUP), stop (SIGTERM, SIGINT) and dump state (SIGUSR1).
+ */
+#ifndef PORTGATE_DAEMON_H
+#define PORTGATE_DAEMON_H
+
+struct config;
+struct event_base;
+
+/*
+ * Fork into the background.  Returns in the child; the parent waits for
+ * daemon_ready() and exits with the status given there (so that an init
+ * system sees a failure to start).  Returns -1 if fork fails.
+ */
+int	daemon_detach(void);
+/* Tell the waiting parent (if any) how start-up went; detach stdio. */
+void	daemon_ready(int status);
+/* Write the pid file (xinetd: unlink, O_EXCL, mode 0644); 0 or -1. */
+int	daemon_pidfile_write(const char *path);
+void	daemon_pidfile_remove(void);
+/*
+ * Install the signal events on <base>; <cf> is the running configuration
+ * (the daemon takes the reference), read from <path> on reload.
+ */
+int	daemon_signals(struct event_base *base, const char *path,
+	    struct config *cf);
+/* Stop everything after the loop ended; releases the configuration. */
+void	daemon_cleanup(void);
+
+#endif

@@ -1,0 +1,143 @@
+/*
+ * Listening sockets.  Without bind or interface a service listens on the
+ * IPv6 wildcard in dual stack, as xinetd does (IPv4 clients arrive as
+ * ::ffff:a.b.c.d and are unmapped by the session), falling back to IPv4
+ * where the kernel has no IPv6.  v6only means what it says (xinetd turns
+ * v6only = no into an IPv6-only socket).
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "listen.h"
+#include "sockaddr.h"
+
+#define LISTEN_BACKLOG	511
+
+/* The address to bind: the configured one or a wildcard of <family>. */
+static socklen_t
+listen_addr(const struct service_conf *sc, int family,
+    struct sockaddr_storage *ss)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)(void *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)(void *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (sc->sc_bindaddr.ss_family != 0) {
+		memcpy(ss, &sc->sc_bindaddr, sc->sc_bindaddrlen);
+		family = ss->ss_family;
+	}
+	if (family == AF_INET) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)sc->sc_port);
+		return sizeof(*sin);
+	}
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons((uint16_t)sc->sc_port);
+	return sizeof(*sin6);
+}
+
+/* The family to try first. */
+static int
+listen_family(const struct service_conf *sc)
+{
+	if (sc->sc_bindaddr.ss_family != 0)
+		return sc->sc_bindaddr.ss_family;
+	if ((sc->sc_flags & (SFLAG_IPV4 | SFLAG_IPV6)) == SFLAG_IPV4)
+		return AF_INET;
+	return AF_INET6;
+}
+
+/* Socket options from the configuration; -1 with <err> on failure. */
+static int
+listen_options(int fd, int family, const struct service_conf *sc,
+    char *err, size_t errlen)
+{
+	int	one = 1, v6only;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)
+		goto fail;
+	if (family == AF_INET6) {
+		v6only = sc->sc_v6only == 1;
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
+		    sizeof(v6only)) == -1)
+			goto fail;
+	}
+	if (sc->sc_socktype == SOCK_STREAM) {
+		if ((sc->sc_flags & SFLAG_NODELAY) && setsockopt(fd,
+		    IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
+			goto fail;
+		if ((sc->sc_flags & SFLAG_KEEPALIVE) && setsockopt(fd,
+		    SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) == -1)
+			goto fail;
+	}
+	return 0;
+fail:
+	(void)snprintf(err, errlen, "setsockopt: %s", strerror(errno));
+	return -1;
+}
+
+int
+listen_socket(const struct service_conf *sc, int nonblock, char *err,
+    size_t errlen)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+	char			addr[SOCKADDR_STRLEN + 8];
+	int			fd, family, type;
+
+	family = listen_family(sc);
+	type = sc->sc_socktype | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0);
+	fd = socket(family, type, 0);
+	if (fd == -1 && family == AF_INET6 && errno == EAFNOSUPPORT &&
+	    sc->sc_bindaddr.ss_family == 0 && !(sc->sc_flags & SFLAG_IPV6)) {
+		family = AF_INET;
+		fd = socket(family, type, 0);
+	}
+	if (fd == -1) {
+		(void)snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	len = listen_addr(sc, family, &ss);
+	if (listen_options(fd, family, sc, err, errlen) == -1)
+		goto fail;
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1) {
+		(void)snprintf(err, errlen, "cannot bind %s %s: %s",
+		    sc->sc_protoname, sockaddr_ntop_port((struct sockaddr *)&ss,
+		    addr, sizeof(addr)), strerror(errno));
+		goto fail;
+	}
+	if (sc->sc_socktype == SOCK_STREAM && listen(fd, LISTEN_BACKLOG) == -1) {
+		(void)snprintf(err, errlen, "listen: %s", strerror(errno));
+		goto fail;
+	}
+	return fd;
+fail:
+	(void)close(fd);
+	return -1;
+}
+
+const char *
+listen_describe(int fd, const struct service_conf *sc, char *buf, size_t len)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		sslen = sizeof(ss);
+	char			addr[SOCKADDR_STRLEN + 8];
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1)
+		(void)snprintf(buf, len, "%s port %d", sc->sc_protoname,
+		    sc->sc_port);
+	else
+		(void)snprintf(buf, len, "%s %s", sc->sc_protoname,
+		    sockaddr_ntop_port((struct sockaddr *)&ss, addr,
+		    sizeof(addr)));
+	return buf;
+}

@@ -1,0 +1,40 @@
+/*
+ * Diagnostics: the daemon's own messages (start, reload, errors), kept
+ * apart from the access records of accesslog.c.
+ */
+#ifndef PORTGATE_LOG_H
+#define PORTGATE_LOG_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <time.h>
+
+#define LOG_PRINTF(a, b)	__attribute__((format(printf, a, b)))
+
+/*
+ * Where diagnostics go: <filelog> if not NULL (xinetd -filelog format),
+ * else standard error when <foreground>, else syslog with <facility>.
+ * May be called again (after the configuration is read, on -d).
+ * Returns 0, or -1 with errno set when <filelog> cannot be opened (the
+ * previous destination is then kept).
+ */
+int	log_init(int foreground, int facility, const char *filelog);
+/* Show log_debug() messages when <verbose> is non-zero. */
+void	log_setverbose(int verbose);
+/* Reopen the -filelog file (after rotation); no-op for other sinks. */
+void	log_reopen(void);
+
+void	log_warn(const char *, ...) LOG_PRINTF(1, 2);	/* appends errno */
+void	log_warnx(const char *, ...) LOG_PRINTF(1, 2);
+void	log_info(const char *, ...) LOG_PRINTF(1, 2);
+void	log_debug(const char *, ...) LOG_PRINTF(1, 2);
+void	fatal(const char *, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
+void	fatalx(const char *, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
+
+/*
+ * Format a -filelog line prefix "YY/M/D@HH:MM:SS" for <t> (local time)
+ * into <buf>; shared with accesslog.c.  Returns the length written.
+ */
+size_t	log_timestamp(char *buf, size_t len, time_t t);
+
+#endif

@@ -1,0 +1,270 @@
+/*
+ * portgate: parse the command line, order start-up, run the loop.
+ * xinetd's single-dash options keep working next to long options.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "build-config.h"
+
+#include "accesslog.h"
+#include "conf_diag.h"
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "service.h"
+
+#ifndef PORTGATE_CONF
+#define PORTGATE_CONF	"/etc/portgate.conf"
+#endif
+
+struct options {
+	const char	*o_config;
+	const char	*o_pidfile;
+	const char	*o_filelog;
+	int		 o_facility;
+	int		 o_foreground;
+	int		 o_debug;
+	int		 o_stayalive;
+	int		 o_check;
+	int		 o_limit;
+};
+
+/* One command-line option: its spellings and whether it takes a value. */
+struct optdef {
+	const char	*od_name;	/* "-f" */
+	const char	*od_alias;	/* "--config", or NULL */
+	int		 od_arg;
+	int		 od_ignored;	/* xinetd option accepted, no effect */
+	const char	*od_help;
+};
+
+static const struct optdef optdefs[] = {
+	{ "-f", "--config", 1, 0, "FILE  configuration file (default "
+	    PORTGATE_CONF ")" },
+	{ "-t", "--check", 0, 0, "      check the configuration, list every "
+	    "error, exit 0 or 1" },
+	{ "-dontfork", "--foreground", 0, 0, "      stay in the foreground "
+	    "(log to standard error)" },
+	{ "-d", "--debug", 0, 0, "      foreground with debug messages" },
+	{ "-pidfile", "--pidfile", 1, 0, "FILE  write the process id to FILE" },
+	{ "-stayalive", NULL, 0, 0, "      keep running when a service "
+	    "cannot start" },
+	{ "-syslog", NULL, 1, 0, "FACILITY  own messages to syslog FACILITY "
+	    "(default daemon)" },
+	{ "-filelog", NULL, 1, 0, "FILE  own messages to FILE" },
+	{ "-limit", NULL, 1, 0, "N  at most N spawned servers at once" },
+	{ "-version", "--version", 0, 0, "      print the version and exit" },
+	{ "-h", "--help", 0, 0, "      this help" },
+	{ "-inetd_compat", NULL, 0, 1, NULL },
+	{ "-inetd_ipv6", NULL, 0, 1, NULL },
+	{ "-reuse", NULL, 0, 1, NULL },
+	{ "-logprocs", NULL, 1, 1, NULL },
+	{ "-shutdownprocs", NULL, 1, 1, NULL },
+	{ "-cc", NULL, 1, 1, NULL },
+	{ "-loop", NULL, 1, 1, NULL },
+};
+
+static void
+usage(FILE *fp)
+{
+	size_t	i;
+
+	fprintf(fp, "usage: portgate [options]\n");
+	for (i = 0; i < sizeof(optdefs) / sizeof(optdefs[0]); i++) {
+		if (optdefs[i].od_help == NULL)
+			continue;
+		fprintf(fp, "  %s%s%s %s\n", optdefs[i].od_name,
+		    optdefs[i].od_alias != NULL ? ", " : "",
+		    optdefs[i].od_alias != NULL ? optdefs[i].od_alias : "",
+		    optdefs[i].od_help);
+	}
+	fprintf(fp, "accepted and ignored (xinetd): -inetd_compat -inetd_ipv6 "
+	    "-reuse -logprocs N -shutdownprocs N -cc N -loop N\n");
+}
+
+/* The definition of <arg>, or NULL. */
+static const struct optdef *
+optdef_find(const char *arg)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(optdefs) / sizeof(optdefs[0]); i++)
+		if (strcmp(arg, optdefs[i].od_name) == 0 ||
+		    (optdefs[i].od_alias != NULL &&
+		    strcmp(arg, optdefs[i].od_alias) == 0))
+			return &optdefs[i];
+	return NULL;
+}
+
+/* Apply one option; exits on a bad value. */
+static void
+option_apply(struct options *o, const struct optdef *od, const char *val)
+{
+	const char	*n = od->od_name;
+	char		*end;
+	long		 l;
+
+	if (od->od_ignored)
+		fprintf(stderr, "portgate: %s is accepted for xinetd "
+		    "compatibility and ignored\n", n);
+	else if (strcmp(n, "-f") == 0)
+		o->o_config = val;
+	else if (strcmp(n, "-t") == 0)
+		o->o_check = 1;
+	else if (strcmp(n, "-dontfork") == 0)
+		o->o_foreground = o->o_stayalive = 1;
+	else if (strcmp(n, "-d") == 0)
+		o->o_foreground = o->o_debug = 1;
+	else if (strcmp(n, "-pidfile") == 0)
+		o->o_pidfile = val;
+	else if (strcmp(n, "-stayalive") == 0)
+		o->o_stayalive = 1;
+	else if (strcmp(n, "-filelog") == 0)
+		o->o_filelog = val;
+	else if (strcmp(n, "-syslog") == 0) {
+		if ((o->o_facility = accesslog_facility(val)) == -1) {
+			fprintf(stderr, "portgate: -syslog: unknown facility "
+			    "'%s'\n", val);
+			exit(2);
+		}
+	} else if (strcmp(n, "-limit") == 0) {
+		errno = 0;
+		l = strtol(val, &end, 10);
+		if (errno != 0 || *end != '\0' || l < 1 || l > INT_MAX) {
+			fprintf(stderr, "portgate: -limit: expected a number "
+			    "above 0, found '%s'\n", val);
+			exit(2);
+		}
+		o->o_limit = (int)l;
+	} else if (strcmp(n, "-version") == 0) {
+		printf("portgate %s\n", PACKAGE_VERSION);
+		exit(0);
+	} else if (strcmp(n, "-h") == 0) {
+		usage(stdout);
+		exit(0);
+	}
+}
+
+/* Parse argv into <o>; exits with status 2 on a usage error. */
+static void
+options_parse(struct options *o, int argc, char **argv)
+{
+	const struct optdef	*od;
+	int			 i;
+
+	memset(o, 0, sizeof(*o));
+	o->o_config = PORTGATE_CONF;
+	o->o_facility = LOG_DAEMON;
+	for (i = 1; i < argc; i++) {
+		if ((od = optdef_find(argv[i])) == NULL) {
+			fprintf(stderr, "portgate: unknown option '%s'\n",
+			    argv[i]);
+			usage(stderr);
+			exit(2);
+		}
+		if (od->od_arg && i + 1 >= argc) {
+			fprintf(stderr, "portgate: %s needs a value\n", argv[i]);
+			exit(2);
+		}
+		option_apply(o, od, od->od_arg ? argv[i + 1] : NULL);
+		i += od->od_arg;
+	}
+	if (o->o_filelog != NULL && o->o_facility != LOG_DAEMON) {
+		fprintf(stderr, "portgate: -filelog and -syslog exclude each "
+		    "other\n");
+		exit(2);
+	}
+}
+
+/* Read the configuration, printing every finding; NULL when invalid. */
+static struct config *
+load(const struct options *o, int flags)
+{
+	struct conf_diag	 cd;
+	struct config		*cf;
+	int			 i;
+
+	conf_diag_init(&cd);
+	cf = config_load(o->o_config, flags, &cd);
+	for (i = 0; i < cd.cd_nmsgs; i++)
+		fprintf(stderr, "%s\n", cd.cd_msgs[i].dm_text);
+	if (cf == NULL)
+		fprintf(stderr, "portgate: %s: %d error%s, %d warning%s\n",
+		    o->o_config, cd.cd_errors, cd.cd_errors == 1 ? "" : "s",
+		    cd.cd_warnings, cd.cd_warnings == 1 ? "" : "s");
+	conf_diag_clear(&cd);
+	return cf;
+}
+
+/* Bind the services and run the loop until told to stop. */
+static int
+run(const struct options *o, struct config *cf)
+{
+	struct event_base	*base;
+	int			 failed;
+
+	if (!o->o_foreground && daemon_detach() == -1)
+		fatal("cannot detach");
+	if (log_init(o->o_foreground, o->o_facility, o->o_filelog) == -1)
+		fatal("cannot open %s", o->o_filelog);
+	if ((base = event_base_new()) == NULL)
+		fatalx("cannot create the event loop");
+	service_init(base);
+	failed = service_reconcile(cf);
+	if (failed > 0 && !o->o_stayalive) {
+		log_warnx("%d service%s could not start; exiting (use "
+		    "-stayalive to run anyway)", failed, failed == 1 ? "" : "s");
+		daemon_ready(1);
+		return 1;
+	}
+	if (o->o_pidfile != NULL && daemon_pidfile_write(o->o_pidfile) == -1)
+		fatal("cannot write pid file %s", o->o_pidfile);
+	if (daemon_signals(base, o->o_config, cf) == -1)
+		fatal("cannot install signal events");
+	log_info("portgate %s started with %d service%s", PACKAGE_VERSION,
+	    service_count(), service_count() == 1 ? "" : "s");
+	daemon_ready(0);
+	if (event_base_dispatch(base) == -1)
+		log_warnx("event loop failed");
+	daemon_cleanup();
+	event_base_free(base);
+	log_info("portgate stopped");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options	 o;
+	struct config	*cf;
+	int		 ok;
+
+	options_parse(&o, argc, argv);
+	config_set_root(geteuid() == 0);
+	(void)log_init(1, o.o_facility, NULL);
+	log_setverbose(o.o_debug);
+	accesslog_set_foreground(o.o_foreground);
+	if (o.o_check) {
+		cf = load(&o, CONF_CHECK_ONLY);
+		if (cf != NULL)
+			printf("%s: configuration OK, %d service%s enabled\n",
+			    o.o_config, cf->cf_nservices,
+			    cf->cf_nservices == 1 ? "" : "s");
+		ok = cf != NULL;
+		config_unref(cf);
+		return ok ? 0 : 1;
+	}
+	if ((cf = load(&o, 0)) == NULL)
+		return 1;
+	return run(&o, cf);
+}

@@ -1,0 +1,340 @@
+/*
+ * Running services.  A reload reconciles the running list with the new
+ * configuration by mark and sweep (inetd's config()): a service whose
+ * identity is unchanged keeps its socket and counters and takes the new
+ * settings; a removed one stops listening while its sessions finish; a new
+ * one starts listening.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "config.h"
+#include "listen.h"
+#include "log.h"
+#include "service.h"
+#include "session.h"
+#include "sockaddr.h"
+
+#define DGRAM_MAX	65536	/* largest datagram read */
+#define DGRAM_BATCH	64	/* datagrams read per wake-up */
+
+static TAILQ_HEAD(, service)	services = TAILQ_HEAD_INITIALIZER(services);
+static struct event_base	*service_evbase;
+
+static void	service_retire(struct service *);
+
+void
+service_init(struct event_base *base)
+{
+	service_evbase = base;
+}
+
+struct event_base *
+service_base(void)
+{
+	return service_evbase;
+}
+
+/* Same identity: the socket can be kept across a reload. */
+static int
+service_same(const struct service_conf *a, const struct service_conf *b)
+{
+	const char	*ba = a->sc_bind != NULL ? a->sc_bind : "";
+	const char	*bb = b->sc_bind != NULL ? b->sc_bind : "";
+
+	return strcmp(a->sc_id, b->sc_id) == 0 &&
+	    a->sc_socktype == b->sc_socktype &&
+	    a->sc_protocol == b->sc_protocol &&
+	    a->sc_port == b->sc_port && strcmp(ba, bb) == 0 &&
+	    a->sc_wait == b->sc_wait && a->sc_v6only == b->sc_v6only &&
+	    (a->sc_flags & (SFLAG_IPV4 | SFLAG_IPV6)) ==
+	    (b->sc_flags & (SFLAG_IPV4 | SFLAG_IPV6));
+}
+
+/* A stream client arrived. */
+static void
+service_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	(void)l;
+	session_accept(arg, fd, sa, (socklen_t)salen);
+}
+
+/* accept() failed: on descriptor exhaustion pause for a second (relayd). */
+static void
+service_accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	struct service	*sv = arg;
+	int		 err = EVUTIL_SOCKET_ERROR();
+
+	(void)l;
+	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+		log_warnx("service %s: accept: %s; pausing for 1 second",
+		    sv->sv_conf->sc_id, strerror(err));
+		service_pause(sv, 1);
+	} else
+		log_warnx("service %s: accept: %s", sv->sv_conf->sc_id,
+		    strerror(err));
+}
+
+/* Datagrams arrived: read a bounded batch and hand each on. */
+static void
+service_dgram_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct service		*sv = arg;
+	struct sockaddr_storage	 from;
+	socklen_t		 fromlen;
+	static unsigned char	 buf[DGRAM_MAX];
+	ssize_t			 n;
+	int			 i;
+
+	(void)what;
+	service_ref(sv);
+	for (i = 0; i < DGRAM_BATCH && !sv->sv_retired && !sv->sv_paused;
+	    i++) {
+		fromlen = sizeof(from);
+		n = recvfrom(fd, buf, sizeof(buf), 0,
+		    (struct sockaddr *)&from, &fromlen);
+		if (n == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				log_warn("service %s: recvfrom",
+				    sv->sv_conf->sc_id);
+			break;
+		}
+		session_dgram(sv, buf, (size_t)n, (struct sockaddr *)&from,
+		    fromlen);
+	}
+	service_unref(sv);
+}
+
+/* The timer of service_pause() ran out. */
+static void
+service_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	service_resume(arg);
+}
+
+/* Attach the socket of <sv> to the event loop. */
+static int
+service_listen(struct service *sv)
+{
+	struct service_conf	*sc = sv->sv_conf;
+
+	sv->sv_timer = evtimer_new(service_evbase, service_timer_cb, sv);
+	if (sv->sv_timer == NULL)
+		return -1;
+	if (sc->sc_socktype == SOCK_STREAM && !sc->sc_wait) {
+		sv->sv_listener = evconnlistener_new(service_evbase,
+		    service_accept_cb, sv, LEV_OPT_CLOSE_ON_FREE, 0, sv->sv_fd);
+		if (sv->sv_listener == NULL)
+			return -1;
+		evconnlistener_set_error_cb(sv->sv_listener,
+		    service_accept_error_cb);
+		sv->sv_fd = -1;	/* the listener owns it */
+		return 0;
+	}
+	sv->sv_ev = event_new(service_evbase, sv->sv_fd, EV_READ | EV_PERSIST,
+	    service_dgram_cb, sv);
+	if (sv->sv_ev == NULL || event_add(sv->sv_ev, NULL) == -1)
+		return -1;
+	return 0;
+}
+
+/* Open the socket of a new service; NULL after logging why. */
+static struct service *
+service_new(struct config *cf, struct service_conf *sc)
+{
+	struct service	*sv;
+	char		 err[256], desc[128];
+	int		 handed = sc->sc_wait && sc->sc_builtin == BUILTIN_NONE &&
+			    sc->sc_nredirect == 0;
+
+	if ((sv = calloc(1, sizeof(*sv))) == NULL) {
+		log_warn("service %s", sc->sc_id);
+		return NULL;
+	}
+	sv->sv_conf = sc;
+	sv->sv_cf = cf;
+	sv->sv_refcnt = 1;
+	sv->sv_started = time(NULL);
+	if ((sv->sv_fd = listen_socket(sc, !handed, err, sizeof(err))) == -1) {
+		log_warnx("service %s (%s:%d): %s", sc->sc_id, sc->sc_file,
+		    sc->sc_line, err);
+		free(sv);
+		return NULL;
+	}
+	config_ref(cf);
+	if (service_listen(sv) == -1) {
+		log_warnx("service %s: cannot watch its socket", sc->sc_id);
+		TAILQ_INSERT_TAIL(&services, sv, sv_entry);
+		service_retire(sv);
+		return NULL;
+	}
+	log_info("service %s listening on %s", sc->sc_id, listen_describe(
+	    sv->sv_listener != NULL ? evconnlistener_get_fd(sv->sv_listener) :
+	    sv->sv_fd, sc, desc, sizeof(desc)));
+	return sv;
+}
+
+/* Stop listening; the service goes once its last session is gone. */
+static void
+service_retire(struct service *sv)
+{
+	sv->sv_retired = 1;
+	if (sv->sv_listener != NULL)
+		evconnlistener_free(sv->sv_listener);
+	sv->sv_listener = NULL;
+	if (sv->sv_ev != NULL)
+		event_free(sv->sv_ev);
+	sv->sv_ev = NULL;
+	if (sv->sv_timer != NULL)
+		event_free(sv->sv_timer);
+	sv->sv_timer = NULL;
+	if (sv->sv_fd != -1)
+		(void)close(sv->sv_fd);
+	sv->sv_fd = -1;
+	TAILQ_REMOVE(&services, sv, sv_entry);
+	service_unref(sv);
+}
+
+int
+service_reconcile(struct config *cf)
+{
+	struct service	*sv, *next;
+	struct config	*old;
+	char		*keep;
+	int		 i, failed = 0, kept = 0, added = 0, removed = 0;
+
+	if ((keep = calloc(cf->cf_nservices + 1, 1)) == NULL)
+		fatal("calloc");
+	/* Mark: services that stay take their new settings. */
+	TAILQ_FOREACH_SAFE(sv, &services, sv_entry, next) {
+		for (i = 0; i < cf->cf_nservices; i++)
+			if (!keep[i] && service_same(sv->sv_conf,
+			    cf->cf_services[i]))
+				break;
+		if (i == cf->cf_nservices) {
+			log_info("service %s removed", sv->sv_conf->sc_id);
+			service_retire(sv);
+			removed++;
+			continue;
+		}
+		keep[i] = 1;
+		old = sv->sv_cf;
+		sv->sv_conf = cf->cf_services[i];
+		sv->sv_cf = cf;
+		config_ref(cf);
+		config_unref(old);
+		kept++;
+	}
+	/* Sweep in: new services start listening. */
+	for (i = 0; i < cf->cf_nservices; i++) {
+		if (keep[i])
+			continue;
+		if ((sv = service_new(cf, cf->cf_services[i])) == NULL) {
+			failed++;
+			continue;
+		}
+		TAILQ_INSERT_TAIL(&services, sv, sv_entry);
+		added++;
+	}
+	free(keep);
+	log_info("services: %d new, %d kept, %d removed, %d failed", added,
+	    kept, removed, failed);
+	return failed;
+}
+
+void
+service_shutdown(void)
+{
+	struct service	*sv;
+
+	while ((sv = TAILQ_FIRST(&services)) != NULL)
+		service_retire(sv);
+}
+
+void
+service_ref(struct service *sv)
+{
+	sv->sv_refcnt++;
+}
+
+void
+service_unref(struct service *sv)
+{
+	if (--sv->sv_refcnt > 0)
+		return;
+	config_unref(sv->sv_cf);
+	free(sv);
+}
+
+void
+service_pause(struct service *sv, int seconds)
+{
+	struct timeval	tv = { seconds, 0 };
+
+	if (sv->sv_retired)
+		return;
+	sv->sv_paused = 1;
+	if (sv->sv_listener != NULL)
+		(void)evconnlistener_disable(sv->sv_listener);
+	if (sv->sv_ev != NULL)
+		(void)event_del(sv->sv_ev);
+	if (seconds > 0)
+		(void)evtimer_add(sv->sv_timer, &tv);
+}
+
+void
+service_resume(struct service *sv)
+{
+	if (sv->sv_retired || !sv->sv_paused)
+		return;
+	sv->sv_paused = 0;
+	(void)evtimer_del(sv->sv_timer);
+	if (sv->sv_listener != NULL)
+		(void)evconnlistener_enable(sv->sv_listener);
+	if (sv->sv_ev != NULL)
+		(void)event_add(sv->sv_ev, NULL);
+}
+
+void
+service_dump(void)
+{
+	struct service	*sv;
+	char		 desc[128];
+	int		 fd;
+
+	TAILQ_FOREACH(sv, &services, sv_entry) {
+		fd = sv->sv_listener != NULL ?
+		    evconnlistener_get_fd(sv->sv_listener) : sv->sv_fd;
+		log_info("dump: service %s (%s:%d) on %s%s: %d running, "
+		    "%llu accepted, %llu refused", sv->sv_conf->sc_id,
+		    sv->sv_conf->sc_file, sv->sv_conf->sc_line,
+		    listen_describe(fd, sv->sv_conf, desc, sizeof(desc)),
+		    sv->sv_paused ? " (paused)" : "", sv->sv_running,
+		    (unsigned long long)sv->sv_accepted,
+		    (unsigned long long)sv->sv_refused);
+	}
+}
+
+int
+service_count(void)
+{
+	struct service	*sv;
+	int		 n = 0;
+
+	TAILQ_FOREACH(sv, &services, sv_entry)
+		n++;
+	return n;
+}

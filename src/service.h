@@ -1,0 +1,59 @@
+/*
+ * Running services: the listening side of each configured service, kept
+ * across reloads when its identity stays, with the counters that go with it.
+ */
+#ifndef PORTGATE_SERVICE_H
+#define PORTGATE_SERVICE_H
+
+#include <sys/queue.h>
+
+#include <stdint.h>
+#include <time.h>
+
+struct config;
+struct event;
+struct event_base;
+struct evconnlistener;
+struct service_conf;
+
+struct service {
+	TAILQ_ENTRY(service)	 sv_entry;
+	struct service_conf	*sv_conf;	/* current settings */
+	struct config		*sv_cf;		/* holds sv_conf */
+	int			 sv_fd;
+	struct evconnlistener	*sv_listener;	/* stream, wait = no */
+	struct event		*sv_ev;		/* dgram or wait = yes */
+	struct event		*sv_timer;	/* re-enable after a pause */
+	int			 sv_refcnt;	/* the list + each session */
+	int			 sv_retired;	/* no longer configured */
+	int			 sv_paused;
+	/* Counters, kept across reloads. */
+	int			 sv_running;	/* sessions now */
+	uint64_t		 sv_accepted;
+	uint64_t		 sv_refused;
+	time_t			 sv_started;
+};
+
+/* Use <base> for every listener. */
+void	service_init(struct event_base *base);
+/*
+ * Make the running services those of <cf>: services with the same identity
+ * keep their sockets and counters and take the new settings, removed ones
+ * stop listening (their sessions finish), new ones start.  Returns the
+ * number of services that could not start (each logged).
+ */
+int	service_reconcile(struct config *cf);
+/* Stop listening everywhere (shutdown). */
+void	service_shutdown(void);
+void	service_ref(struct service *);
+void	service_unref(struct service *);
+/* Pause (or resume) accepting on <sv> (EMFILE, cps, wait = yes). */
+void	service_pause(struct service *, int seconds);
+void	service_resume(struct service *);
+/* Log the state of every service (SIGUSR1). */
+void	service_dump(void);
+struct event_base *service_base(void);
+/* Number of services listening. */
+int	service_count(void);
+
+#endif
