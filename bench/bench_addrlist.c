@@ -116,11 +116,12 @@ bench_make_client(struct sockaddr_storage *ss, const struct bench_rule *r,
 
 /*
  * Match the clients in a loop for at most <secs> seconds or <max>
- * matches.  Returns the rate in matches per second.
+ * matches, and print the rate under <label>.  Returns the rate in matches
+ * per second.
  */
 static double
-bench_run(const struct addrlist *al, const struct sockaddr_storage *cl,
-    long long max, double secs)
+bench_run(const char *label, const struct addrlist *al,
+    const struct sockaddr_storage *cl, long long max, double secs)
 {
 	struct addrmatch	 m;
 	long long		 n = 0, hits = 0;
@@ -138,8 +139,9 @@ bench_run(const struct addrlist *al, const struct sockaddr_storage *cl,
 		n += BENCH_BATCH;
 		t = bench_now() - t0;
 	} while (n < max && t < secs);
-	printf("%lld matches in %.3f s: %.0f matches/s (%.1f %% matched)\n",
-	    n, t, (double)n / t, 100.0 * (double)hits / (double)n);
+	printf("%s: %lld matches in %.3f s: %.0f matches/s "
+	    "(%.1f %% matched)\n", label, n, t, (double)n / t,
+	    100.0 * (double)hits / (double)n);
 	return ((double)n / t);
 }
 
@@ -216,8 +218,8 @@ main(int argc, char *argv[])
 		    j % 10 == 0, j % 4 == 0);
 	}
 	/* One pass to warm the caches, then the measure. */
-	bench_run(al, cl, BENCH_CLIENTS, secs);
-	rate = bench_run(al, cl, max, secs);
+	bench_run("warm-up", al, cl, BENCH_CLIENTS, secs);
+	rate = bench_run("measure", al, cl, max, secs);
 	addrlist_free(al);
 	for (i = 0; i < nv4 + nv6; i++)
 		free(words[i]);

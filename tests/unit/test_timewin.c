@@ -312,10 +312,12 @@ static void
 test_localtime(void **state)
 {
 	struct timewin	*tw;
-	char		*old;
+	char		 old[256];
+	int		 hadtz;
 
 	(void)state;
-	old = getenv("TZ");
+	if ((hadtz = getenv("TZ") != NULL))
+		snprintf(old, sizeof(old), "%s", getenv("TZ"));
 	assert_int_equal(setenv("TZ", "Asia/Kolkata", 1), 0);
 	tzset();
 	tw = build("Mon 09:00-17:00", NULL);
@@ -328,7 +330,9 @@ test_localtime(void **state)
 	expect(tw, at(MON, 3, 30, 0), NULL);
 	expect(tw, at(MON, 9, 0, 0), "Mon 09:00-17:00");
 	timewin_free(tw);
-	if (old == NULL)
+	if (hadtz)
+		setenv("TZ", old, 1);
+	else
 		unsetenv("TZ");
 	tzset();
 	assert_int_equal(timewin_match(NULL, at(MON, 9, 0, 0), NULL, 0), 0);

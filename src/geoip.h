@@ -1,0 +1,42 @@
+/*
+ * Country look-ups in a MaxMind DB (GeoIP2/GeoLite2 Country or City, or any
+ * database with country.iso_code), isolating libmaxminddb.  Databases are
+ * shared by path and reopened when their file changes.
+ */
+#ifndef PORTGATE_GEOIP_H
+#define PORTGATE_GEOIP_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <stddef.h>
+#include <time.h>
+
+struct geoip;
+
+/*
+ * Open the database at <path>, or take another reference on the one
+ * already open at that path.  Returns NULL with a message in <err> when
+ * the file is missing or not a valid MaxMind DB.
+ */
+struct geoip	*geoip_open(const char *path, char *err, size_t errlen);
+void		 geoip_unref(struct geoip *);
+
+/*
+ * The ISO 3166-1 alpha-2 country of <sa> (an IPv4-mapped IPv6 address is
+ * looked up as IPv4) into <cc>: "FR", or "--" when the database has no
+ * country for it.  Returns <cc>.  Never blocks, never allocates.
+ */
+const char	*geoip_country(struct geoip *, const struct sockaddr *sa,
+		    char cc[3]);
+
+/*
+ * Reopen every open database whose file's modification time changed
+ * (checked at most once a second: pass the current time), or every one
+ * when <force> (SIGHUP).  A database that cannot be reopened keeps the old
+ * one and is reported through log_warnx().  Look-ups never see a half-open
+ * database.
+ */
+void		 geoip_refresh(time_t now, int force);
+
+#endif
