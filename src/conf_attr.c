@@ -22,6 +22,7 @@
 
 #include "accesslog.h"
 #include "addrlist.h"
+#include "banner.h"
 #include "conf_attr.h"
 #include "config.h"
 #include "timewin.h"
@@ -101,6 +102,24 @@ attr_set_file(const struct attr_def *ad, struct service_conf *sc,
 	if (ad->ad_flags & ATTR_LIST)
 		return attr_set_words(ad, sc, av, cd);
 	return attr_set_string(ad, sc, av, cd);
+}
+
+/* banner, banner_success, banner_fail: read now. */
+static int
+attr_set_banner(const struct attr_def *ad, struct service_conf *sc,
+    const struct attr_val *av, struct conf_diag *cd)
+{
+	char	err[256];
+
+	if (av->av_words[0][0] != '/')
+		return attr_bad(ad, av, 0, cd, "an absolute path");
+	if (banner_load(FIELD(sc, ad->ad_off, struct banner), av->av_words[0],
+	    err, sizeof(err)) == -1) {
+		conf_error(cd, av->av_file, av->av_line,
+		    "%s: %s on this machine", ad->ad_name, err);
+		return -1;
+	}
+	return 0;
 }
 
 /* yes or no. */
@@ -771,10 +790,10 @@ const struct attr_def attr_table[] = {
 	    "ADDRESS | HOST" },
 	{ "interface", SD, 1, 1, attr_set_string, OFF(sc_bind), 0, 0,
 	    "ADDRESS | HOST | INTERFACE" },
-	{ "banner", SD, 1, 1, attr_set_file, OFF(sc_banner), 0, 0, "PATH" },
-	{ "banner_success", SD, 1, 1, attr_set_file, OFF(sc_banner_success),
-	    0, 0, "PATH" },
-	{ "banner_fail", SD, 1, 1, attr_set_file, OFF(sc_banner_fail), 0, 0,
+	{ "banner", SD, 1, 1, attr_set_banner, OFF(sc_banner), 0, 0, "PATH" },
+	{ "banner_success", SD, 1, 1, attr_set_banner,
+	    OFF(sc_banner_success), 0, 0, "PATH" },
+	{ "banner_fail", SD, 1, 1, attr_set_banner, OFF(sc_banner_fail), 0, 0,
 	    "PATH" },
 	{ "umask", SD, 1, 1, attr_set_umask, 0, 0, 0, "OCTAL" },
 	{ "enabled", D | L, 0, -1, attr_set_none, 0, 0, 0, "ID ..." },

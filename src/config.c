@@ -333,9 +333,9 @@ config_service_free(struct service_conf *sc)
 	free(sc->sc_geoip_db);
 	wordlist_clear(&sc->sc_only_from_country);
 	wordlist_clear(&sc->sc_no_access_country);
-	free(sc->sc_banner);
-	free(sc->sc_banner_success);
-	free(sc->sc_banner_fail);
+	banner_clear(&sc->sc_banner);
+	banner_clear(&sc->sc_banner_success);
+	banner_clear(&sc->sc_banner_fail);
 	wordlist_clear(&sc->sc_tls_cert);
 	wordlist_clear(&sc->sc_tls_key);
 	free(sc->sc_tls_ca);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "accesslog.h"
+#include "banner.h"
 #include "builtin.h"
 #include "conf_diag.h"
 
@@ -143,9 +144,9 @@ struct service_conf {
 	int			 sc_cps_wait;
 	double			 sc_max_load;	/* 0: off */
 	int			 sc_deny_time;	/* minutes, DENY_FOREVER */
-	char			*sc_banner;
-	char			*sc_banner_success;
-	char			*sc_banner_fail;
+	struct banner		 sc_banner;	/* read at load time */
+	struct banner		 sc_banner_success;
+	struct banner		 sc_banner_fail;
 
 	/* TLS. */
 	int			 sc_tls;

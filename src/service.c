@@ -17,6 +17,7 @@
 #include <event2/listener.h>
 
 #include "config.h"
+#include "limits.h"
 #include "listen.h"
 #include "log.h"
 #include "service.h"
@@ -125,6 +126,29 @@ service_timer_cb(evutil_socket_t fd, short what, void *arg)
 	service_resume(arg);
 }
 
+/* The cps block of a service ended. */
+static void
+service_cps_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct service	*sv = arg;
+
+	(void)fd;
+	(void)what;
+	log_warnx("Activating service %s", sv->sv_conf->sc_id);
+}
+
+void
+service_cps_tripped(struct service *sv, int seconds)
+{
+	struct timeval	tv = { seconds, 0 };
+
+	log_warnx("Deactivating service %s due to excessive incoming "
+	    "connections.  Restarting in %d seconds.", sv->sv_conf->sc_id,
+	    seconds);
+	if (sv->sv_cps_timer != NULL)
+		(void)evtimer_add(sv->sv_cps_timer, &tv);
+}
+
 /* Attach the socket of <sv> to the event loop. */
 static int
 service_listen(struct service *sv)
@@ -132,7 +156,10 @@ service_listen(struct service *sv)
 	struct service_conf	*sc = sv->sv_conf;
 
 	sv->sv_timer = evtimer_new(service_evbase, service_timer_cb, sv);
-	if (sv->sv_timer == NULL)
+	sv->sv_cps_timer = evtimer_new(service_evbase, service_cps_timer_cb,
+	    sv);
+	if ((sv->sv_limits = limits_new()) == NULL || sv->sv_timer == NULL ||
+	    sv->sv_cps_timer == NULL)
 		return -1;
 	if (sc->sc_socktype == SOCK_STREAM && !sc->sc_wait) {
 		sv->sv_listener = evconnlistener_new(service_evbase,
@@ -201,6 +228,9 @@ service_retire(struct service *sv)
 	if (sv->sv_timer != NULL)
 		event_free(sv->sv_timer);
 	sv->sv_timer = NULL;
+	if (sv->sv_cps_timer != NULL)
+		event_free(sv->sv_cps_timer);
+	sv->sv_cps_timer = NULL;
 	if (sv->sv_fd != -1)
 		(void)close(sv->sv_fd);
 	sv->sv_fd = -1;
@@ -275,6 +305,7 @@ service_unref(struct service *sv)
 {
 	if (--sv->sv_refcnt > 0)
 		return;
+	limits_free(sv->sv_limits);
 	config_unref(sv->sv_cf);
 	free(sv);
 }
@@ -322,7 +353,8 @@ service_dump(void)
 		    "%llu accepted, %llu refused", sv->sv_conf->sc_id,
 		    sv->sv_conf->sc_file, sv->sv_conf->sc_line,
 		    listen_describe(fd, sv->sv_conf, desc, sizeof(desc)),
-		    sv->sv_paused ? " (paused)" : "", sv->sv_running,
+		    sv->sv_paused ? " (paused)" : "",
+		    limits_running(sv->sv_limits),
 		    (unsigned long long)sv->sv_accepted,
 		    (unsigned long long)sv->sv_refused);
 	}

@@ -14,6 +14,7 @@ struct config;
 struct event;
 struct event_base;
 struct evconnlistener;
+struct limits;
 struct service_conf;
 
 struct service {
@@ -27,8 +28,9 @@ struct service {
 	int			 sv_refcnt;	/* the list + each session */
 	int			 sv_retired;	/* no longer configured */
 	int			 sv_paused;
+	struct event		*sv_cps_timer;	/* logs the end of a cps block */
 	/* Counters, kept across reloads. */
-	int			 sv_running;	/* sessions now */
+	struct limits		*sv_limits;	/* cps, instances, per source */
 	uint64_t		 sv_accepted;
 	uint64_t		 sv_refused;
 	time_t			 sv_started;
@@ -50,6 +52,8 @@ void	service_unref(struct service *);
 /* Pause (or resume) accepting on <sv> (EMFILE, cps, wait = yes). */
 void	service_pause(struct service *, int seconds);
 void	service_resume(struct service *);
+/* cps blocked <sv> for <seconds>: log now and when it ends. */
+void	service_cps_tripped(struct service *sv, int seconds);
 /* Log the state of every service (SIGUSR1). */
 void	service_dump(void);
 struct event_base *service_base(void);

@@ -1,7 +1,10 @@
 /*
- * Sessions.  session_accept() takes a client from its listener to a back
- * end; session_close() is the one way a session ends, whatever ends it: it
- * writes the EXIT record, releases the counts and frees everything, once.
+ * Sessions.  session_accept() puts a client through the gate before
+ * anything is allocated, so that a refused client costs its socket and a
+ * log line only; an admitted one gets a struct session, its limit slots
+ * and a back end.  session_close() is the one way a session ends, whatever
+ * ends it: it writes the EXIT record, releases the slots and frees
+ * everything, once.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -17,8 +20,11 @@
 #include <event2/event.h>
 
 #include "accesslog.h"
+#include "banner.h"
 #include "builtin.h"
 #include "config.h"
+#include "gate.h"
+#include "limits.h"
 #include "log.h"
 #include "service.h"
 #include "session.h"
@@ -31,8 +37,9 @@ struct session {
 	const struct service_conf *se_conf;
 	int			 se_fd;		/* until a bufferevent owns it */
 	struct sockaddr_storage	 se_peer;
-	socklen_t		 se_peerlen;
 	char			 se_addr[SOCKADDR_STRLEN];
+	char			 se_country[3];
+	struct srckey		 se_key;	/* the limit slot it holds */
 	time_t			 se_start;
 	struct bufferevent	*se_bev;
 	struct builtin_session	*se_builtin;
@@ -40,10 +47,128 @@ struct session {
 	uint64_t		 se_out;
 };
 
+/* A client on its way through the gate, on the stack. */
+struct arrival {
+	struct sockaddr_storage	 ar_peer;
+	socklen_t		 ar_peerlen;
+	char			 ar_addr[SOCKADDR_STRLEN];
+	char			 ar_country[3];
+	struct gate_client	 ar_client;
+	time_t			 ar_now;
+	double			 ar_fnow;
+};
+
 static TAILQ_HEAD(, session)	sessions = TAILQ_HEAD_INITIALIZER(sessions);
 static int			nsessions;
 
 static void	session_close(struct session *, const char *, int);
+
+/* The current time, whole and with sub-second precision. */
+static void
+session_clock(time_t *now, double *fnow)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1) {
+		ts.tv_sec = time(NULL);
+		ts.tv_nsec = 0;
+	}
+	*now = ts.tv_sec;
+	*fnow = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The 1-minute load average, read at most once a second. */
+static double
+session_loadavg(time_t now)
+{
+	static time_t	when;
+	static double	load = -1;
+
+	if (now != when) {
+		when = now;
+		if (getloadavg(&load, 1) != 1)
+			load = -1;
+	}
+	return load;
+}
+
+/* Fill <a> for a client at <sa> of service <sc>. */
+static void
+session_arrival(struct arrival *a, const struct service_conf *sc,
+    const struct sockaddr *sa, socklen_t salen)
+{
+	memset(a, 0, sizeof(*a));
+	if (salen > sizeof(a->ar_peer))
+		salen = sizeof(a->ar_peer);
+	memcpy(&a->ar_peer, sa, salen);
+	a->ar_peerlen = salen;
+	sockaddr_unmap(&a->ar_peer, &a->ar_peerlen);
+	(void)sockaddr_ntop((struct sockaddr *)&a->ar_peer, a->ar_addr,
+	    sizeof(a->ar_addr));
+	a->ar_client.gc_sa = (struct sockaddr *)&a->ar_peer;
+	limits_key(sc, a->ar_client.gc_sa, &a->ar_client.gc_key);
+	limits_key(NULL, a->ar_client.gc_sa, &a->ar_client.gc_fullkey);
+	session_clock(&a->ar_now, &a->ar_fnow);
+}
+
+/* An access record for an arrival. */
+static void
+session_arrival_rec(const struct arrival *a, const struct service_conf *sc,
+    struct access_rec *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->ar_id = sc->sc_id;
+	rec->ar_addr = a->ar_addr;
+	rec->ar_port = sockaddr_port((const struct sockaddr *)&a->ar_peer);
+	rec->ar_country = a->ar_client.gc_country;
+}
+
+/*
+ * Run the gate for arrival <a> at <sv>; on refusal log the FAIL record.
+ * Returns 1 if admitted.
+ */
+static int
+session_gate(struct service *sv, struct arrival *a)
+{
+	const struct service_conf	*sc = sv->sv_conf;
+	struct verdict			 v;
+	struct access_rec		 rec;
+	double				 load = -1;
+
+	if (limits_cps_arrival(sv->sv_limits, sc, a->ar_now))
+		service_cps_tripped(sv, sc->sc_cps_wait);
+	if (sc->sc_max_load > 0)
+		load = session_loadavg(a->ar_now);
+	if (gate_check(sc, sv->sv_limits, &a->ar_client, a->ar_now,
+	    a->ar_fnow, load, &v))
+		return 1;
+	sv->sv_refused++;
+	log_debug("service %s refused %s: %s", sc->sc_id, a->ar_addr,
+	    v.v_rule);
+	session_arrival_rec(a, sc, &rec);
+	rec.ar_reason = gate_reason_name(v.v_reason);
+	accesslog_fail(sc->sc_log, sc->sc_log_failure, &rec);
+	return 0;
+}
+
+/* A client touched a SENSOR service: deny it everywhere for a while. */
+static void
+session_sensor(struct service *sv, struct arrival *a)
+{
+	const struct service_conf	*sc = sv->sv_conf;
+	struct access_rec		 rec;
+
+	if (sc->sc_deny_time != 0) {
+		limits_deny(&a->ar_client.gc_fullkey, sc->sc_deny_time,
+		    a->ar_now);
+		log_warnx("service %s: adding %s to the global deny list for "
+		    "%s%d minutes", sc->sc_id, a->ar_addr,
+		    sc->sc_deny_time < 0 ? "ever (" : "", sc->sc_deny_time);
+	}
+	session_arrival_rec(a, sc, &rec);
+	rec.ar_reason = "address";
+	accesslog_fail(sc->sc_log, sc->sc_log_failure, &rec);
+}
 
 /* The access record of <s>, as far as it is known. */
 static void
@@ -53,6 +178,7 @@ session_rec(const struct session *s, struct access_rec *rec)
 	rec->ar_id = s->se_conf->sc_id;
 	rec->ar_addr = s->se_addr;
 	rec->ar_port = sockaddr_port((const struct sockaddr *)&s->se_peer);
+	rec->ar_country = s->se_country[0] != '\0' ? s->se_country : NULL;
 	rec->ar_in = s->se_in;
 	rec->ar_out = s->se_out;
 }
@@ -83,6 +209,11 @@ session_start_backend(struct session *s)
 			return;
 		}
 		s->se_fd = -1;
+		if (banner_queue(s->se_bev, &sc->sc_banner) == -1 ||
+		    banner_queue(s->se_bev, &sc->sc_banner_success) == -1) {
+			session_close(s, "out of memory", 1);
+			return;
+		}
 		s->se_builtin = builtin_stream_start(s->se_bev, sc->sc_builtin,
 		    session_builtin_done, s);
 		if (s->se_builtin == NULL)
@@ -94,17 +225,24 @@ session_start_backend(struct session *s)
 	session_close(s, "no back end", 1);
 }
 
-void
-session_accept(struct service *sv, int fd, struct sockaddr *sa,
-    socklen_t salen)
+/* Make the session of an admitted arrival; NULL (fd closed) on failure. */
+static struct session *
+session_new(struct service *sv, int fd, struct arrival *a)
 {
-	struct session		*s;
-	struct access_rec	 rec;
+	struct session	*s;
 
+	if (limits_take(sv->sv_limits, sv->sv_conf, &a->ar_client.gc_key,
+	    a->ar_fnow) == -1) {
+		log_warnx("service %s: source table full, refusing %s",
+		    sv->sv_conf->sc_id, a->ar_addr);
+		(void)close(fd);
+		return NULL;
+	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		log_warn("service %s: session", sv->sv_conf->sc_id);
+		limits_release(sv->sv_limits, &a->ar_client.gc_key);
 		(void)close(fd);
-		return;
+		return NULL;
 	}
 	s->se_fd = fd;
 	s->se_service = sv;
@@ -112,20 +250,42 @@ session_accept(struct service *sv, int fd, struct sockaddr *sa,
 	s->se_cf = sv->sv_cf;
 	config_ref(s->se_cf);
 	s->se_conf = sv->sv_conf;
-	s->se_start = time(NULL);
-	if (salen > sizeof(s->se_peer))
-		salen = sizeof(s->se_peer);
-	memcpy(&s->se_peer, sa, salen);
-	s->se_peerlen = salen;
-	sockaddr_unmap(&s->se_peer, &s->se_peerlen);
-	(void)sockaddr_ntop((struct sockaddr *)&s->se_peer, s->se_addr,
-	    sizeof(s->se_addr));
+	s->se_start = a->ar_now;
+	s->se_peer = a->ar_peer;
+	s->se_key = a->ar_client.gc_key;
+	memcpy(s->se_addr, a->ar_addr, sizeof(s->se_addr));
+	memcpy(s->se_country, a->ar_country, sizeof(s->se_country));
 	TAILQ_INSERT_TAIL(&sessions, s, se_entry);
 	nsessions++;
 	sv->sv_accepted++;
-	sv->sv_running++;
+	return s;
+}
+
+void
+session_accept(struct service *sv, int fd, struct sockaddr *sa,
+    socklen_t salen)
+{
+	const struct service_conf	*sc = sv->sv_conf;
+	struct arrival			 a;
+	struct session			*s;
+	struct access_rec		 rec;
+
+	session_arrival(&a, sc, sa, salen);
+	banner_send_fd(fd, &sc->sc_banner);
+	if (sc->sc_flags & SFLAG_SENSOR) {
+		session_sensor(sv, &a);
+		(void)close(fd);
+		return;
+	}
+	if (!session_gate(sv, &a)) {
+		banner_send_fd(fd, &sc->sc_banner_fail);
+		(void)close(fd);
+		return;
+	}
+	if ((s = session_new(sv, fd, &a)) == NULL)
+		return;
 	session_rec(s, &rec);
-	accesslog_start(s->se_conf->sc_log, s->se_conf->sc_log_success, &rec);
+	accesslog_start(sc->sc_log, sc->sc_log_success, &rec);
 	session_start_backend(s);
 }
 
@@ -134,23 +294,23 @@ session_dgram(struct service *sv, const void *data, size_t len,
     struct sockaddr *from, socklen_t fromlen)
 {
 	const struct service_conf	*sc = sv->sv_conf;
-	struct sockaddr_storage		 peer;
-	socklen_t			 peerlen = fromlen;
+	struct arrival			 a;
 	struct access_rec		 rec;
-	char				 addr[SOCKADDR_STRLEN];
 
-	if (sc->sc_builtin == BUILTIN_NONE)
+	if (sc->sc_builtin == BUILTIN_NONE && !(sc->sc_flags & SFLAG_SENSOR))
 		return;
-	if (peerlen > sizeof(peer))
-		peerlen = sizeof(peer);
-	memcpy(&peer, from, peerlen);
-	sockaddr_unmap(&peer, &peerlen);
-	memset(&rec, 0, sizeof(rec));
-	rec.ar_id = sc->sc_id;
-	rec.ar_addr = sockaddr_ntop((struct sockaddr *)&peer, addr,
-	    sizeof(addr));
-	rec.ar_port = sockaddr_port((struct sockaddr *)&peer);
+	session_arrival(&a, sc, from, fromlen);
+	if (sc->sc_flags & SFLAG_SENSOR) {
+		session_sensor(sv, &a);
+		return;
+	}
+	if (!session_gate(sv, &a))
+		return;
+	if (limits_spend(sv->sv_limits, sc, &a.ar_client.gc_key, a.ar_fnow) ==
+	    -1)
+		return;
 	sv->sv_accepted++;
+	session_arrival_rec(&a, sc, &rec);
 	accesslog_start(sc->sc_log, sc->sc_log_success, &rec);
 	(void)builtin_dgram(sv->sv_fd, sc->sc_builtin, from, fromlen, data,
 	    len);
@@ -179,7 +339,7 @@ session_close(struct session *s, const char *reason, int error)
 	rec.ar_status = error ? 1 : 0;
 	rec.ar_duration = time(NULL) - s->se_start;
 	accesslog_exit(s->se_conf->sc_log, s->se_conf->sc_log_success, &rec);
-	sv->sv_running--;
+	limits_release(sv->sv_limits, &s->se_key);
 	TAILQ_REMOVE(&sessions, s, se_entry);
 	nsessions--;
 	config_unref(s->se_cf);

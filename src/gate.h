@@ -1,0 +1,61 @@
+/*
+ * The gate: whether a client may pass, decided in a fixed order with the
+ * rule behind the verdict.  Pure: no I/O, no logging, no allocation, so
+ * that live traffic and --explain take the same path.
+ */
+#ifndef PORTGATE_GATE_H
+#define PORTGATE_GATE_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <time.h>
+
+#include "limits.h"
+
+struct service_conf;
+
+enum gate_reason {
+	GATE_OK = 0,
+	GATE_TIME,		/* access_times */
+	GATE_SENSOR,		/* on the deny list of a SENSOR service */
+	GATE_ADDRESS,		/* only_from / no_access */
+	GATE_COUNTRY,		/* only_from_country / no_access_country */
+	GATE_CPS,		/* the service is disabled by cps */
+	GATE_LOAD,		/* max_load */
+	GATE_INSTANCES,
+	GATE_PER_SOURCE,
+	GATE_RATE		/* per_source_cps */
+};
+
+/* What the gate knows of a client. */
+struct gate_client {
+	const struct sockaddr	*gc_sa;		/* IPv4-mapped already unmapped */
+	const char		*gc_revname;	/* verified reverse name, or NULL */
+	const char		*gc_country;	/* "FR", "--", or NULL */
+	struct srckey		 gc_key;	/* per-source key (limits_key) */
+	struct srckey		 gc_fullkey;	/* full address (deny list) */
+};
+
+struct verdict {
+	int			 v_ok;
+	enum gate_reason	 v_reason;
+	char			 v_rule[320];	/* the rule that decided */
+};
+
+/*
+ * Decide for <c> arriving at <sc> at <now> (<fnow> with sub-second
+ * precision, for token buckets) with counts <li> and 1-minute load
+ * average <load> (negative when unknown).  Order: access_times, sensor
+ * deny list, only_from/no_access, country, cps, max_load, instances,
+ * per_source, per_source_cps; the first refusal wins.  Returns v->v_ok.
+ */
+int	gate_check(const struct service_conf *sc, const struct limits *li,
+	    const struct gate_client *c, time_t now, double fnow, double load,
+	    struct verdict *v);
+/* The FAIL reason of xinetd's log for <r> ("address", "time", ...). */
+const char *gate_reason_name(enum gate_reason r);
+/* Does <sc> need the client's reverse name (a .domain rule)? */
+int	gate_needs_name(const struct service_conf *sc);
+
+#endif

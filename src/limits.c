@@ -1,0 +1,361 @@
+/*
+ * Rates and counts.  Sources live in a red-black tree per service, with an
+ * LRU list so that when the table is full the source idle the longest is
+ * forgotten: a flood of addresses costs bounded memory.  A source with
+ * running sessions is never evicted.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "limits.h"
+#include "rbtree.h"
+
+struct source {
+	RB_ENTRY(source)	 so_node;
+	TAILQ_ENTRY(source)	 so_lru;	/* idle sources, oldest first */
+	struct srckey		 so_key;
+	int			 so_running;
+	double			 so_tokens;
+	double			 so_refill;	/* time of the last refill */
+};
+
+RB_HEAD(source_tree, source);
+
+struct limits {
+	struct source_tree	 li_sources;
+	TAILQ_HEAD(, source)	 li_idle;
+	int			 li_nsources;
+	int			 li_running;
+	time_t			 li_cps_second;
+	int			 li_cps_count;
+	time_t			 li_blocked_until;
+};
+
+struct denied {
+	RB_ENTRY(denied)	 de_node;
+	struct srckey		 de_key;
+	time_t			 de_until;	/* 0: forever */
+};
+
+RB_HEAD(denied_tree, denied);
+
+static struct denied_tree	denied_tree = RB_INITIALIZER(&denied_tree);
+static int			ndenied;
+
+static int
+srckey_cmp(const struct srckey *a, const struct srckey *b)
+{
+	return memcmp(a->sk_addr, b->sk_addr, sizeof(a->sk_addr));
+}
+
+static int
+source_cmp(struct source *a, struct source *b)
+{
+	return srckey_cmp(&a->so_key, &b->so_key);
+}
+
+static int
+denied_cmp(struct denied *a, struct denied *b)
+{
+	return srckey_cmp(&a->de_key, &b->de_key);
+}
+
+PG_RB_GENERATE_STATIC(source_tree, source, so_node, source_cmp)
+PG_RB_GENERATE_STATIC(denied_tree, denied, de_node, denied_cmp)
+
+void
+limits_key(const struct service_conf *sc, const struct sockaddr *sa,
+    struct srckey *key)
+{
+	const struct sockaddr_in6	*sin6;
+	int				 bits, i;
+
+	memset(key, 0, sizeof(*key));
+	if (sa->sa_family == AF_INET) {
+		key->sk_addr[10] = key->sk_addr[11] = 0xff;
+		memcpy(&key->sk_addr[12],
+		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+		return;
+	}
+	if (sa->sa_family != AF_INET6)
+		return;
+	sin6 = (const struct sockaddr_in6 *)(const void *)sa;
+	memcpy(key->sk_addr, &sin6->sin6_addr, 16);
+	if (sc == NULL || IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+		return;
+	bits = sc->sc_per_source_prefix6;
+	for (i = 0; i < 16; i++, bits -= 8) {
+		if (bits >= 8)
+			continue;
+		key->sk_addr[i] &= bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
+	}
+}
+
+struct limits *
+limits_new(void)
+{
+	struct limits	*li;
+
+	if ((li = calloc(1, sizeof(*li))) == NULL)
+		return NULL;
+	RB_INIT(&li->li_sources);
+	TAILQ_INIT(&li->li_idle);
+	return li;
+}
+
+void
+limits_free(struct limits *li)
+{
+	struct source	*so;
+
+	if (li == NULL)
+		return;
+	while ((so = RB_MIN(source_tree, &li->li_sources)) != NULL) {
+		RB_REMOVE(source_tree, &li->li_sources, so);
+		free(so);
+	}
+	free(li);
+}
+
+int
+limits_cps_arrival(struct limits *li, const struct service_conf *sc,
+    time_t now)
+{
+	if (sc->sc_cps_rate <= 0)
+		return 0;
+	if (now != li->li_cps_second) {
+		li->li_cps_second = now;
+		li->li_cps_count = 0;
+	}
+	if (++li->li_cps_count <= sc->sc_cps_rate)
+		return 0;
+	li->li_cps_count = 0;
+	li->li_blocked_until = now + sc->sc_cps_wait;
+	return 1;
+}
+
+int
+limits_cps_blocked(const struct limits *li, time_t now)
+{
+	return li->li_blocked_until > now ? (int)(li->li_blocked_until - now) :
+	    0;
+}
+
+int
+limits_running(const struct limits *li)
+{
+	return li->li_running;
+}
+
+/* The entry of <key>, or NULL. */
+static struct source *
+limits_find(const struct limits *li, const struct srckey *key)
+{
+	struct source	find;
+
+	find.so_key = *key;
+	return RB_FIND(source_tree, (struct source_tree *)(uintptr_t)
+	    &li->li_sources, &find);
+}
+
+int
+limits_source_count(const struct limits *li, const struct srckey *key)
+{
+	struct source	*so = limits_find(li, key);
+
+	return so != NULL ? so->so_running : 0;
+}
+
+/* Tokens of <so> at <now> (not stored). */
+static double
+limits_tokens(const struct service_conf *sc, const struct source *so,
+    double now)
+{
+	double	t;
+
+	t = so->so_tokens + (now - so->so_refill) * sc->sc_per_source_cps_rate;
+	return t > sc->sc_per_source_cps_burst ? sc->sc_per_source_cps_burst :
+	    t;
+}
+
+int
+limits_rate_ok(const struct limits *li, const struct service_conf *sc,
+    const struct srckey *key, double now)
+{
+	struct source	*so;
+
+	if (sc->sc_per_source_cps_rate <= 0)
+		return 1;
+	if ((so = limits_find(li, key)) == NULL)
+		return 1;
+	return limits_tokens(sc, so, now) >= 1.0;
+}
+
+/* The entry of <key>, created (evicting the oldest idle one) if needed. */
+static struct source *
+limits_get(struct limits *li, const struct service_conf *sc,
+    const struct srckey *key, double now)
+{
+	struct source	*so;
+
+	if ((so = limits_find(li, key)) != NULL)
+		return so;
+	if (li->li_nsources >= LIMITS_MAX_SOURCES) {
+		if ((so = TAILQ_FIRST(&li->li_idle)) == NULL)
+			return NULL;
+		TAILQ_REMOVE(&li->li_idle, so, so_lru);
+		RB_REMOVE(source_tree, &li->li_sources, so);
+		li->li_nsources--;
+	} else if ((so = malloc(sizeof(*so))) == NULL)
+		return NULL;
+	memset(so, 0, sizeof(*so));
+	so->so_key = *key;
+	so->so_tokens = sc->sc_per_source_cps_burst;
+	so->so_refill = now;
+	RB_INSERT(source_tree, &li->li_sources, so);
+	TAILQ_INSERT_TAIL(&li->li_idle, so, so_lru);
+	li->li_nsources++;
+	return so;
+}
+
+/* Take a token from <so> if the service has a rate. */
+static void
+limits_use_token(const struct service_conf *sc, struct source *so,
+    double now)
+{
+	if (sc->sc_per_source_cps_rate <= 0)
+		return;
+	so->so_tokens = limits_tokens(sc, so, now) - 1.0;
+	so->so_refill = now;
+}
+
+/* Does <sc> need per-source entries at all? */
+static int
+limits_tracks_sources(const struct service_conf *sc)
+{
+	return sc->sc_per_source != LIMIT_UNLIMITED ||
+	    sc->sc_per_source_cps_rate > 0;
+}
+
+int
+limits_take(struct limits *li, const struct service_conf *sc,
+    const struct srckey *key, double now)
+{
+	struct source	*so;
+
+	li->li_running++;
+	if ((so = limits_get(li, sc, key, now)) == NULL) {
+		li->li_running--;
+		return -1;
+	}
+	if (so->so_running++ == 0)
+		TAILQ_REMOVE(&li->li_idle, so, so_lru);
+	limits_use_token(sc, so, now);
+	return 0;
+}
+
+void
+limits_release(struct limits *li, const struct srckey *key)
+{
+	struct source	*so;
+
+	li->li_running--;
+	if ((so = limits_find(li, key)) == NULL || so->so_running == 0)
+		return;
+	if (--so->so_running == 0)
+		TAILQ_INSERT_TAIL(&li->li_idle, so, so_lru);
+}
+
+int
+limits_spend(struct limits *li, const struct service_conf *sc,
+    const struct srckey *key, double now)
+{
+	struct source	*so;
+
+	if (!limits_tracks_sources(sc))
+		return 0;
+	if ((so = limits_get(li, sc, key, now)) == NULL)
+		return -1;
+	if (so->so_running == 0) {
+		/* Most recently used goes last. */
+		TAILQ_REMOVE(&li->li_idle, so, so_lru);
+		TAILQ_INSERT_TAIL(&li->li_idle, so, so_lru);
+	}
+	limits_use_token(sc, so, now);
+	return 0;
+}
+
+/* Drop expired entries; called when the list is full. */
+static void
+limits_deny_expire(time_t now)
+{
+	struct denied	*de, *next;
+
+	for (de = RB_MIN(denied_tree, &denied_tree); de != NULL; de = next) {
+		next = RB_NEXT(denied_tree, &denied_tree, de);
+		if (de->de_until != 0 && de->de_until <= now) {
+			RB_REMOVE(denied_tree, &denied_tree, de);
+			free(de);
+			ndenied--;
+		}
+	}
+}
+
+void
+limits_deny(const struct srckey *key, int minutes, time_t now)
+{
+	struct denied	find, *de;
+	time_t		until = minutes < 0 ? 0 : now + (time_t)minutes * 60;
+
+	find.de_key = *key;
+	if ((de = RB_FIND(denied_tree, &denied_tree, &find)) != NULL) {
+		if (de->de_until != 0 && (until == 0 || until > de->de_until))
+			de->de_until = until;
+		return;
+	}
+	if (ndenied >= LIMITS_MAX_DENIED)
+		limits_deny_expire(now);
+	if (ndenied >= LIMITS_MAX_DENIED || (de = malloc(sizeof(*de))) == NULL)
+		return;
+	de->de_key = *key;
+	de->de_until = until;
+	RB_INSERT(denied_tree, &denied_tree, de);
+	ndenied++;
+}
+
+int
+limits_denied(const struct srckey *key, time_t now)
+{
+	struct denied	find, *de;
+
+	if (ndenied == 0)
+		return 0;
+	find.de_key = *key;
+	if ((de = RB_FIND(denied_tree, &denied_tree, &find)) == NULL)
+		return 0;
+	if (de->de_until != 0 && de->de_until <= now) {
+		RB_REMOVE(denied_tree, &denied_tree, de);
+		free(de);
+		ndenied--;
+		return 0;
+	}
+	return 1;
+}
+
+void
+limits_deny_clear(void)
+{
+	struct denied	*de;
+
+	while ((de = RB_MIN(denied_tree, &denied_tree)) != NULL) {
+		RB_REMOVE(denied_tree, &denied_tree, de);
+		free(de);
+	}
+	ndenied = 0;
+}
