@@ -20,6 +20,7 @@
 #include "conf_diag.h"
 #include "config.h"
 #include "daemon.h"
+#include "explain.h"
 #include "log.h"
 #include "service.h"
 
@@ -37,13 +38,14 @@ struct options {
 	int		 o_stayalive;
 	int		 o_check;
 	int		 o_limit;
+	const char	*o_explain[3];	/* SERVICE ADDRESS [[DAY] HH:MM] */
 };
 
 /* One command-line option: its spellings and whether it takes a value. */
 struct optdef {
 	const char	*od_name;	/* "-f" */
 	const char	*od_alias;	/* "--config", or NULL */
-	int		 od_arg;
+	int		 od_arg;	/* values it takes */
 	int		 od_ignored;	/* xinetd option accepted, no effect */
 	const char	*od_help;
 };
@@ -63,6 +65,8 @@ static const struct optdef optdefs[] = {
 	    "(default daemon)" },
 	{ "-filelog", NULL, 1, 0, "FILE  own messages to FILE" },
 	{ "-limit", NULL, 1, 0, "N  at most N spawned servers at once" },
+	{ "--explain", NULL, 2, 0, "SERVICE ADDRESS [[DAY] HH:MM]  print the "
+	    "gate's verdict for that client and the rule behind it" },
 	{ "-version", "--version", 0, 0, "      print the version and exit" },
 	{ "-h", "--help", 0, 0, "      this help" },
 	{ "-inetd_compat", NULL, 0, 1, NULL },
@@ -104,6 +108,29 @@ optdef_find(const char *arg)
 		    strcmp(arg, optdefs[i].od_alias) == 0))
 			return &optdefs[i];
 	return NULL;
+}
+
+/*
+ * The optional time of --explain: "HH:MM" or "DAY HH:MM" at argv[i..];
+ * returns how many words it used (0 to 2).
+ */
+static int
+option_explain_time(struct options *o, int argc, char **argv, int i)
+{
+	static char	when[32];
+
+	if (i < argc && strchr(argv[i], ':') != NULL) {
+		o->o_explain[2] = argv[i];
+		return 1;
+	}
+	if (i + 1 < argc && strchr(argv[i + 1], ':') != NULL &&
+	    strlen(argv[i]) <= 9) {
+		(void)snprintf(when, sizeof(when), "%s %s", argv[i],
+		    argv[i + 1]);
+		o->o_explain[2] = when;
+		return 2;
+	}
+	return 0;
 }
 
 /* Apply one option; exits on a bad value. */
@@ -172,9 +199,16 @@ options_parse(struct options *o, int argc, char **argv)
 			usage(stderr);
 			exit(2);
 		}
-		if (od->od_arg && i + 1 >= argc) {
-			fprintf(stderr, "portgate: %s needs a value\n", argv[i]);
+		if (i + od->od_arg >= argc) {
+			fprintf(stderr, "portgate: %s needs %s\n", argv[i],
+			    od->od_arg > 1 ? "more values" : "a value");
 			exit(2);
+		}
+		if (strcmp(od->od_name, "--explain") == 0) {
+			o->o_explain[0] = argv[i + 1];
+			o->o_explain[1] = argv[i + 2];
+			i += 2 + option_explain_time(o, argc, argv, i + 3);
+			continue;
 		}
 		option_apply(o, od, od->od_arg ? argv[i + 1] : NULL);
 		i += od->od_arg;
@@ -254,6 +288,14 @@ main(int argc, char **argv)
 	(void)log_init(1, o.o_facility, NULL);
 	log_setverbose(o.o_debug);
 	accesslog_set_foreground(o.o_foreground);
+	if (o.o_explain[0] != NULL) {
+		if ((cf = load(&o, CONF_CHECK_ONLY)) == NULL)
+			return 2;
+		ok = explain_run(cf, o.o_explain[0], o.o_explain[1],
+		    o.o_explain[2]);
+		config_unref(cf);
+		return ok;
+	}
 	if (o.o_check) {
 		cf = load(&o, CONF_CHECK_ONLY);
 		if (cf != NULL)

@@ -1,0 +1,150 @@
+/*
+ * --explain.  Counts start empty (no session is running in this process),
+ * so rate and count rules show how they are set rather than whether they
+ * would trip now; every rule about the client itself (time, address,
+ * deny list, country) answers as for live traffic.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "config.h"
+#include "explain.h"
+#include "gate.h"
+#include "limits.h"
+#include "sockaddr.h"
+
+static const char *const explain_days[] = {
+	"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
+};
+
+/* The service called <name>: by id first, then by name. */
+static const struct service_conf *
+explain_find(const struct config *cf, const char *name)
+{
+	int	i;
+
+	for (i = 0; i < cf->cf_nservices; i++)
+		if (strcmp(cf->cf_services[i]->sc_id, name) == 0)
+			return cf->cf_services[i];
+	for (i = 0; i < cf->cf_nservices; i++)
+		if (strcmp(cf->cf_services[i]->sc_name, name) == 0)
+			return cf->cf_services[i];
+	return NULL;
+}
+
+/* "[DAY] HH:MM" into a time this week (local time); -1 if malformed. */
+static time_t
+explain_when(const char *when)
+{
+	struct tm	 tm;
+	time_t		 now = time(NULL);
+	char		 day[16];
+	int		 h, m, wday = -1, i, n;
+
+	if (when == NULL)
+		return now;
+	if (sscanf(when, "%15s %d:%d%n", day, &h, &m, &n) == 3 &&
+	    when[n] == '\0') {
+		for (i = 0; i < 7; i++)
+			if (strncasecmp(day, explain_days[i], 3) == 0)
+				wday = i;
+		if (wday == -1)
+			return -1;
+	} else if (sscanf(when, "%d:%d%n", &h, &m, &n) != 2 || when[n] != '\0')
+		return -1;
+	if (h < 0 || h > 23 || m < 0 || m > 59)
+		return -1;
+	if (localtime_r(&now, &tm) == NULL)
+		return -1;
+	if (wday != -1)
+		tm.tm_mday += (wday - tm.tm_wday + 7) % 7;
+	tm.tm_hour = h;
+	tm.tm_min = m;
+	tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	return mktime(&tm);
+}
+
+/* The verified reverse name of <sa> into <name>; NULL if none. */
+static const char *
+explain_revname(const struct sockaddr *sa, socklen_t len, char *name,
+    size_t namelen)
+{
+	struct addrinfo	 hints, *res, *ai;
+	char		 a[SOCKADDR_STRLEN], b[SOCKADDR_STRLEN];
+	int		 ok = 0;
+
+	if (getnameinfo(sa, len, name, namelen, NULL, 0, NI_NAMEREQD) != 0)
+		return NULL;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = sa->sa_family;
+	if (getaddrinfo(name, NULL, &hints, &res) != 0)
+		return NULL;
+	(void)sockaddr_ntop(sa, a, sizeof(a));
+	for (ai = res; ai != NULL && !ok; ai = ai->ai_next)
+		ok = strcmp(sockaddr_ntop(ai->ai_addr, b, sizeof(b)), a) == 0;
+	freeaddrinfo(res);
+	return ok ? name : NULL;
+}
+
+int
+explain_run(const struct config *cf, const char *name, const char *addr,
+    const char *when)
+{
+	const struct service_conf	*sc;
+	struct gate_client		 c;
+	struct sockaddr_storage		 ss;
+	struct addrinfo			 hints, *res;
+	struct limits			*li;
+	struct verdict			 v;
+	struct tm			 tm;
+	socklen_t			 sslen;
+	char				 rev[NI_MAXHOST], stamp[32];
+	time_t				 t;
+
+	if ((sc = explain_find(cf, name)) == NULL) {
+		fprintf(stderr, "portgate: --explain: no enabled service %s\n",
+		    name);
+		return 2;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST;
+	if (getaddrinfo(addr, NULL, &hints, &res) != 0) {
+		fprintf(stderr, "portgate: --explain: '%s' is not a numeric "
+		    "address\n", addr);
+		return 2;
+	}
+	memcpy(&ss, res->ai_addr, res->ai_addrlen);
+	sslen = res->ai_addrlen;
+	freeaddrinfo(res);
+	sockaddr_unmap(&ss, &sslen);
+	if ((t = explain_when(when)) == -1) {
+		fprintf(stderr, "portgate: --explain: expected [DAY] HH:MM, "
+		    "found '%s'\n", when);
+		return 2;
+	}
+	memset(&c, 0, sizeof(c));
+	c.gc_sa = (struct sockaddr *)&ss;
+	limits_key(sc, c.gc_sa, &c.gc_key);
+	limits_key(NULL, c.gc_sa, &c.gc_fullkey);
+	if (gate_needs_name(sc))
+		c.gc_revname = explain_revname(c.gc_sa, sslen, rev, sizeof(rev));
+	if ((li = limits_new()) == NULL) {
+		fprintf(stderr, "portgate: --explain: out of memory\n");
+		return 2;
+	}
+	(void)gate_check(sc, li, &c, t, (double)t, -1, &v);
+	limits_free(li);
+	(void)localtime_r(&t, &tm);
+	(void)strftime(stamp, sizeof(stamp), "%a %H:%M", &tm);
+	printf("service %s, client %s, %s: %s: %s\n", sc->sc_id, addr, stamp,
+	    v.v_ok ? "admitted" : "refused", v.v_rule);
+	return v.v_ok ? 0 : 1;
+}
