@@ -287,17 +287,19 @@ attr_set_user(const struct attr_def *ad, struct service_conf *sc,
 	(void)ad;
 	free(sc->sc_user);
 	sc->sc_user = xstrdup(av->av_words[0]);
-	if (config_parse_int(av->av_words[0], 0, UINT_MAX - 1, &v) == 0) {
-		sc->sc_uid = (uid_t)v;
-	} else if ((pw = getpwnam(av->av_words[0])) != NULL) {
-		sc->sc_uid = pw->pw_uid;
-		if (!sc->sc_has_gid)
-			sc->sc_gid = pw->pw_gid;
-	} else {
+	if (config_parse_int(av->av_words[0], 0, UINT_MAX - 1, &v) == 0)
+		pw = getpwuid((uid_t)v);
+	else if ((pw = getpwnam(av->av_words[0])) == NULL) {
 		conf_error(cd, av->av_file, av->av_line,
 		    "user '%s' does not exist on this machine",
 		    av->av_words[0]);
 		return -1;
+	}
+	sc->sc_uid = pw != NULL ? pw->pw_uid : (uid_t)v;
+	/* The group, unless `group` says otherwise, is the user's. */
+	if (pw != NULL && !sc->sc_has_gid) {
+		sc->sc_gid = pw->pw_gid;
+		sc->sc_has_gid = 1;
 	}
 	sc->sc_has_uid = 1;
 	return 0;

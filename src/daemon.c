@@ -25,13 +25,18 @@
 #include "log.h"
 #include "service.h"
 #include "session.h"
+#include "spawn.h"
 
 static int		 daemon_readyfd = -1;
 static char		*daemon_pidpath;
 static char		*daemon_cfpath;
 static struct config	*daemon_cf;
 static struct event_base *daemon_base;
-static struct event	*daemon_sigev[4];
+static struct event	*daemon_sigev[5];
+static struct event	*daemon_grace;	/* stop: wait for servers */
+static int		 daemon_stopping;
+
+#define DAEMON_GRACE	3	/* seconds servers get to exit on stop */
 
 int
 daemon_detach(void)
@@ -146,6 +151,45 @@ daemon_reload(void)
 		log_info("reload done: %d services", service_count());
 }
 
+/* Leave the loop once every spawned server has been reaped. */
+static void
+daemon_stop_check(void)
+{
+	if (daemon_stopping && spawn_running() == 0)
+		(void)event_base_loopexit(daemon_base, NULL);
+}
+
+/* The grace period of a stop ran out: kill what is left. */
+static void
+daemon_grace_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	log_warnx("%d server%s still running after %d seconds; killing them",
+	    spawn_running(), spawn_running() == 1 ? "" : "s", DAEMON_GRACE);
+	spawn_signal_all(SIGKILL);
+}
+
+/* SIGTERM, SIGINT: stop listening, end sessions, let servers exit. */
+static void
+daemon_stop(int sig)
+{
+	struct timeval	tv = { DAEMON_GRACE, 0 };
+
+	if (daemon_stopping)
+		return;
+	daemon_stopping = 1;
+	log_info("stopping on signal %d", sig);
+	service_shutdown();
+	session_close_all();
+	spawn_signal_all(SIGTERM);
+	daemon_grace = evtimer_new(daemon_base, daemon_grace_cb, NULL);
+	if (daemon_grace == NULL || evtimer_add(daemon_grace, &tv) == -1)
+		spawn_signal_all(SIGKILL);
+	daemon_stop_check();
+}
+
 /* Every signal portgate handles arrives here, inside the loop. */
 static void
 daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
@@ -158,14 +202,16 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 		break;
 	case SIGTERM:
 	case SIGINT:
-		log_info("stopping on signal %d", (int)sig);
-		service_shutdown();
-		session_close_all();
-		(void)event_base_loopexit(daemon_base, NULL);
+		daemon_stop((int)sig);
+		break;
+	case SIGCHLD:
+		spawn_reap();
+		daemon_stop_check();
 		break;
 	case SIGUSR1:
-		log_info("dump: %d services, %d sessions, configuration %s",
-		    service_count(), session_count(), daemon_cfpath);
+		log_info("dump: %d services, %d sessions, %d servers, "
+		    "configuration %s", service_count(), session_count(),
+		    spawn_running(), daemon_cfpath);
 		service_dump();
 		session_dump();
 		break;
@@ -175,7 +221,9 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 int
 daemon_signals(struct event_base *base, const char *path, struct config *cf)
 {
-	static const int	sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
+	static const int	sigs[] = {
+		SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGCHLD
+	};
 	size_t			i;
 
 	daemon_base = base;
@@ -201,6 +249,8 @@ daemon_cleanup(void)
 
 	service_shutdown();
 	session_close_all();
+	if (daemon_grace != NULL)
+		event_free(daemon_grace);
 	for (i = 0; i < sizeof(daemon_sigev) / sizeof(daemon_sigev[0]); i++)
 		if (daemon_sigev[i] != NULL)
 			event_free(daemon_sigev[i]);

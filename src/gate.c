@@ -108,6 +108,8 @@ gate_limits(const struct service_conf *sc, const struct limits *li,
 	    (n = limits_running(li)) >= sc->sc_instances)
 		return gate_refuse(v, GATE_INSTANCES, "instances %d: %d "
 		    "running", sc->sc_instances, n);
+	if (c->gc_sa == NULL)
+		return 1;
 	if (sc->sc_per_source != LIMIT_UNLIMITED &&
 	    (n = limits_source_count(li, &c->gc_key)) >= sc->sc_per_source)
 		return gate_refuse(v, GATE_PER_SOURCE, "per_source %d: %d "
@@ -131,11 +133,15 @@ gate_check(const struct service_conf *sc, const struct limits *li,
 	    !timewin_match(sc->sc_access_times, now, window, sizeof(window)))
 		return gate_refuse(v, GATE_TIME, "access_times: outside every "
 		    "window");
-	if (limits_denied(&c->gc_fullkey, now))
-		return gate_refuse(v, GATE_SENSOR, "deny_time: the address "
-		    "touched a SENSOR service");
-	if (!gate_address(sc, c, v) || !gate_country(sc, c, v) ||
-	    !gate_limits(sc, li, c, now, fnow, load, v))
+	/* A wait = yes stream service knows no client address. */
+	if (c->gc_sa != NULL) {
+		if (limits_denied(&c->gc_fullkey, now))
+			return gate_refuse(v, GATE_SENSOR, "deny_time: the "
+			    "address touched a SENSOR service");
+		if (!gate_address(sc, c, v) || !gate_country(sc, c, v))
+			return 0;
+	}
+	if (!gate_limits(sc, li, c, now, fnow, load, v))
 		return 0;
 	v->v_ok = 1;
 	v->v_reason = GATE_OK;

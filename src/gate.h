@@ -30,7 +30,7 @@ enum gate_reason {
 
 /* What the gate knows of a client. */
 struct gate_client {
-	const struct sockaddr	*gc_sa;		/* IPv4-mapped already unmapped */
+	const struct sockaddr	*gc_sa;		/* unmapped; NULL: not known */
 	const char		*gc_revname;	/* verified reverse name, or NULL */
 	const char		*gc_country;	/* "FR", "--", or NULL */
 	struct srckey		 gc_key;	/* per-source key (limits_key) */

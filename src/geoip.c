@@ -35,10 +35,11 @@ struct geoip_stamp {
 	struct timespec	 gs_mtim;
 };
 
+/* One database file, shared by every service that names its path. */
 struct geoip {
 	struct geoip		*gi_next;
 	char			*gi_path;
-	MMDB_s			*gi_db;		/* fully open, never NULL */
+	MMDB_s			*gi_db;		/* fully open, not NULL */
 	struct geoip_stamp	 gi_stamp;	/* file last tried */
 	int			 gi_refs;
 	int			 gi_gone;	/* stat(2) failed, warned */
@@ -91,6 +92,11 @@ geoip_load(const char *path, struct geoip_stamp *gs, char *err,
 		return NULL;
 	}
 	geoip_stamp_set(gs, &sb);
+	if (!S_ISREG(sb.st_mode) || sb.st_size == 0) {
+		snprintf(err, errlen, "%s: not a valid MaxMind DB: %s", path,
+		    S_ISREG(sb.st_mode) ? "empty file" : "not a regular file");
+		return NULL;
+	}
 	if ((db = calloc(1, sizeof(*db))) == NULL) {
 		snprintf(err, errlen, "%s: %s", path,
 		    MMDB_strerror(MMDB_OUT_OF_MEMORY_ERROR));
@@ -102,8 +108,8 @@ geoip_load(const char *path, struct geoip_stamp *gs, char *err,
 			snprintf(err, errlen, "%s: %s: %s", path,
 			    MMDB_strerror(rc), strerror(errno));
 		else
-			snprintf(err, errlen, "%s: %s", path,
-			    MMDB_strerror(rc));
+			snprintf(err, errlen, "%s: not a valid MaxMind DB: %s",
+			    path, MMDB_strerror(rc));
 		free(db);
 		return NULL;
 	}

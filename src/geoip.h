@@ -16,10 +16,12 @@ struct geoip;
 
 /*
  * Open the database at <path>, or take another reference on the one
- * already open at that path.  Returns NULL with a message in <err> when
- * the file is missing or not a valid MaxMind DB.
+ * already open at that same path string.  Returns NULL with a message
+ * "<path>: <reason>" in <err> when the file is missing or not a valid
+ * MaxMind DB.
  */
 struct geoip	*geoip_open(const char *path, char *err, size_t errlen);
+/* Drop a reference (NULL is ignored); the last one closes the database. */
 void		 geoip_unref(struct geoip *);
 
 /*
@@ -34,8 +36,9 @@ const char	*geoip_country(struct geoip *, const struct sockaddr *sa,
  * Reopen every open database whose file's modification time changed
  * (checked at most once a second: pass the current time), or every one
  * when <force> (SIGHUP).  A database that cannot be reopened keeps the old
- * one and is reported through log_warnx().  Look-ups never see a half-open
- * database.
+ * one and is reported through log_warnx(), once until its file changes
+ * again; a reopen is reported through log_info().  Look-ups never see a
+ * half-open database.
  */
 void		 geoip_refresh(time_t now, int force);
 

@@ -3,6 +3,7 @@
  * xinetd's single-dash options keep working next to long options.
  */
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -23,6 +24,7 @@
 #include "explain.h"
 #include "log.h"
 #include "service.h"
+#include "spawn.h"
 
 #ifndef PORTGATE_CONF
 #define PORTGATE_CONF	"/etc/portgate.conf"
@@ -253,6 +255,8 @@ run(const struct options *o, struct config *cf)
 		fatal("cannot open %s", o->o_filelog);
 	if ((base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
+	if (spawn_init(o->o_limit) == -1)
+		fatal("spawn_init");
 	service_init(base);
 	failed = service_reconcile(cf);
 	if (failed > 0 && !o->o_stayalive) {
@@ -284,6 +288,8 @@ main(int argc, char **argv)
 	int		 ok;
 
 	options_parse(&o, argc, argv);
+	/* As xinetd: servers inherit at least 022 unless `umask` says. */
+	(void)umask(umask(0) | 022);
 	config_set_root(geteuid() == 0);
 	(void)log_init(1, o.o_facility, NULL);
 	log_setverbose(o.o_debug);

@@ -25,6 +25,8 @@
 #include "sockaddr.h"
 
 #define DGRAM_MAX	65536	/* largest datagram read */
+#define FASTEXIT_MAX	5	/* hand-off servers dying at once in a row */
+#define FASTEXIT_PAUSE	10	/* then the service rests this long */
 #define DGRAM_BATCH	64	/* datagrams read per wake-up */
 
 static TAILQ_HEAD(, service)	services = TAILQ_HEAD_INITIALIZER(services);
@@ -117,6 +119,45 @@ service_dgram_cb(evutil_socket_t fd, short what, void *arg)
 	service_unref(sv);
 }
 
+/* A wait = yes service is readable. */
+static void
+service_handoff_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	session_handoff(arg);
+}
+
+int
+service_hands_off(const struct service_conf *sc)
+{
+	return sc->sc_server != NULL && sc->sc_nredirect == 0 &&
+	    sc->sc_builtin == BUILTIN_NONE && !(sc->sc_flags & SFLAG_SENSOR) &&
+	    (sc->sc_wait || sc->sc_socktype == SOCK_DGRAM);
+}
+
+int
+service_fd(const struct service *sv)
+{
+	return sv->sv_fd;
+}
+
+void
+service_handoff_done(struct service *sv, long seconds)
+{
+	if (seconds >= 1)
+		sv->sv_fastexits = 0;
+	else if (++sv->sv_fastexits >= FASTEXIT_MAX) {
+		log_warnx("service %s: its server exited at once %d times in "
+		    "a row; pausing the service for %d seconds",
+		    sv->sv_conf->sc_id, sv->sv_fastexits, FASTEXIT_PAUSE);
+		sv->sv_fastexits = 0;
+		service_pause(sv, FASTEXIT_PAUSE);
+		return;
+	}
+	service_resume(sv);
+}
+
 /* The timer of service_pause() ran out. */
 static void
 service_timer_cb(evutil_socket_t fd, short what, void *arg)
@@ -172,7 +213,7 @@ service_listen(struct service *sv)
 		return 0;
 	}
 	sv->sv_ev = event_new(service_evbase, sv->sv_fd, EV_READ | EV_PERSIST,
-	    service_dgram_cb, sv);
+	    service_hands_off(sc) ? service_handoff_cb : service_dgram_cb, sv);
 	if (sv->sv_ev == NULL || event_add(sv->sv_ev, NULL) == -1)
 		return -1;
 	return 0;
@@ -184,8 +225,7 @@ service_new(struct config *cf, struct service_conf *sc)
 {
 	struct service	*sv;
 	char		 err[256], desc[128];
-	int		 handed = sc->sc_wait && sc->sc_builtin == BUILTIN_NONE &&
-			    sc->sc_nredirect == 0;
+	int		 handed = service_hands_off(sc);
 
 	if ((sv = calloc(1, sizeof(*sv))) == NULL) {
 		log_warn("service %s", sc->sc_id);

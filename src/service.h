@@ -28,6 +28,7 @@ struct service {
 	int			 sv_refcnt;	/* the list + each session */
 	int			 sv_retired;	/* no longer configured */
 	int			 sv_paused;
+	int			 sv_fastexits;	/* hand-off servers that died at once */
 	struct event		*sv_cps_timer;	/* logs the end of a cps block */
 	/* Counters, kept across reloads. */
 	struct limits		*sv_limits;	/* cps, instances, per source */
@@ -52,6 +53,15 @@ void	service_unref(struct service *);
 /* Pause (or resume) accepting on <sv> (EMFILE, cps, wait = yes). */
 void	service_pause(struct service *, int seconds);
 void	service_resume(struct service *);
+/*
+ * Does <sc> hand its listening socket to a server (wait = yes, or a dgram
+ * service that spawns a server)?
+ */
+int	service_hands_off(const struct service_conf *sc);
+/* The socket of <sv> (for a hand-off). */
+int	service_fd(const struct service *sv);
+/* The server holding the socket of <sv> exited after <seconds>. */
+void	service_handoff_done(struct service *sv, long seconds);
 /* cps blocked <sv> for <seconds>: log now and when it ends. */
 void	service_cps_tripped(struct service *sv, int seconds);
 /* Log the state of every service (SIGUSR1). */

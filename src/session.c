@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 #include "service.h"
 #include "session.h"
 #include "sockaddr.h"
+#include "spawn.h"
 
 struct session {
 	TAILQ_ENTRY(session)	 se_entry;
@@ -43,6 +45,9 @@ struct session {
 	time_t			 se_start;
 	struct bufferevent	*se_bev;
 	struct builtin_session	*se_builtin;
+	pid_t			 se_pid;	/* spawned server, until reaped */
+	int			 se_status;	/* its waitpid() status */
+	int			 se_handoff;	/* the server has the listener */
 	uint64_t		 se_in;
 	uint64_t		 se_out;
 };
@@ -179,6 +184,7 @@ session_rec(const struct session *s, struct access_rec *rec)
 	rec->ar_addr = s->se_addr;
 	rec->ar_port = sockaddr_port((const struct sockaddr *)&s->se_peer);
 	rec->ar_country = s->se_country[0] != '\0' ? s->se_country : NULL;
+	rec->ar_pid = s->se_pid;
 	rec->ar_in = s->se_in;
 	rec->ar_out = s->se_out;
 }
@@ -195,12 +201,68 @@ session_builtin_done(void *arg, int error, uint64_t in, uint64_t out)
 	session_close(s, error ? "error" : "done", error);
 }
 
+/* The spawned server of <s> was reaped. */
+static void
+session_child_exited(void *arg, pid_t pid, int status)
+{
+	struct session	*s = arg;
+
+	s->se_status = status;
+	s->se_pid = pid;	/* kept for the EXIT record */
+	session_close(s, "server exited", 0);
+}
+
+/*
+ * Spawn the server of <s> on <fd> (the client, or the listening socket for
+ * a hand-off).  Returns 0, or -1 after closing the session.
+ */
+static int
+session_spawn(struct session *s, int fd)
+{
+	const struct service_conf	*sc = s->se_conf;
+	struct spawn_req		 rq;
+	struct access_rec		 rec;
+	pid_t				 pid;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.sq_conf = sc;
+	rq.sq_fd = fd;
+	rq.sq_addr = s->se_handoff ? NULL : s->se_addr;
+	rq.sq_port = s->se_handoff ? 0 :
+	    sockaddr_port((struct sockaddr *)&s->se_peer);
+	rq.sq_country = s->se_country[0] != '\0' ? s->se_country : NULL;
+	rq.sq_exited = session_child_exited;
+	rq.sq_arg = s;
+	if ((pid = spawn_start(&rq)) == -1) {
+		session_rec(s, &rec);
+		rec.ar_reason = "fork";
+		accesslog_fail(sc->sc_log, sc->sc_log_failure, &rec);
+		session_close(s, "fork failed", 1);
+		return -1;
+	}
+	s->se_pid = pid;
+	session_rec(s, &rec);
+	accesslog_start(sc->sc_log, sc->sc_log_success, &rec);
+	return 0;
+}
+
 /* Start the back end of an admitted stream session. */
 static void
 session_start_backend(struct session *s)
 {
 	const struct service_conf	*sc = s->se_conf;
+	struct access_rec		 rec;
 
+	if (sc->sc_server != NULL && sc->sc_nredirect == 0) {
+		banner_send_fd(s->se_fd, &sc->sc_banner_success);
+		if (session_spawn(s, s->se_fd) == 0) {
+			(void)close(s->se_fd);
+			s->se_fd = -1;
+		}
+		return;
+	}
+	session_rec(s, &rec);
+	accesslog_start(sc->sc_log, sc->sc_log_success, &rec);
 	if (sc->sc_builtin != BUILTIN_NONE) {
 		s->se_bev = bufferevent_socket_new(service_base(), s->se_fd,
 		    BEV_OPT_CLOSE_ON_FREE);
@@ -209,8 +271,7 @@ session_start_backend(struct session *s)
 			return;
 		}
 		s->se_fd = -1;
-		if (banner_queue(s->se_bev, &sc->sc_banner) == -1 ||
-		    banner_queue(s->se_bev, &sc->sc_banner_success) == -1) {
+		if (banner_queue(s->se_bev, &sc->sc_banner_success) == -1) {
 			session_close(s, "out of memory", 1);
 			return;
 		}
@@ -282,11 +343,63 @@ session_accept(struct service *sv, int fd, struct sockaddr *sa,
 		(void)close(fd);
 		return;
 	}
+	if (sc->sc_server != NULL && sc->sc_nredirect == 0 && spawn_full()) {
+		session_arrival_rec(&a, sc, &rec);
+		rec.ar_reason = "process_limit";
+		accesslog_fail(sc->sc_log, sc->sc_log_failure, &rec);
+		banner_send_fd(fd, &sc->sc_banner_fail);
+		(void)close(fd);
+		return;
+	}
 	if ((s = session_new(sv, fd, &a)) == NULL)
 		return;
-	session_rec(s, &rec);
-	accesslog_start(sc->sc_log, sc->sc_log_success, &rec);
 	session_start_backend(s);
+}
+
+/*
+ * A wait = yes service (or a dgram service that spawns a server per
+ * datagram) is readable: the listening socket goes to a new server and is
+ * not watched until that server exits.  For a datagram, the gate sees the
+ * sender of the first datagram, which is left in the socket.
+ */
+void
+session_handoff(struct service *sv)
+{
+	const struct service_conf	*sc = sv->sv_conf;
+	struct sockaddr_storage		 from;
+	socklen_t			 fromlen = sizeof(from);
+	struct arrival			 a;
+	struct session			*s;
+	char				 byte;
+	int				 fd = service_fd(sv);
+
+	memset(&from, 0, sizeof(from));
+	if (sc->sc_socktype == SOCK_DGRAM && recvfrom(fd, &byte, 1,
+	    MSG_PEEK | MSG_DONTWAIT, (struct sockaddr *)&from, &fromlen) == -1)
+		return;
+	session_arrival(&a, sc, (struct sockaddr *)&from, fromlen);
+	if (sc->sc_socktype == SOCK_STREAM)
+		a.ar_client.gc_sa = NULL;
+	if (!session_gate(sv, &a) || spawn_full()) {
+		/* Drop the datagram so that the socket does not stay readable. */
+		if (sc->sc_socktype == SOCK_DGRAM)
+			(void)recv(fd, &byte, 1, MSG_DONTWAIT);
+		else
+			service_pause(sv, 1);
+		return;
+	}
+	if ((fd = dup(fd)) == -1 || (s = session_new(sv, fd, &a)) == NULL) {
+		log_warn("service %s: hand-off", sc->sc_id);
+		return;
+	}
+	s->se_handoff = 1;
+	if (sc->sc_socktype == SOCK_STREAM)
+		(void)strlcpy(s->se_addr, "<no address>", sizeof(s->se_addr));
+	service_pause(sv, 0);
+	if (session_spawn(s, s->se_fd) == 0) {
+		(void)close(s->se_fd);
+		s->se_fd = -1;
+	}
 }
 
 void
@@ -335,9 +448,17 @@ session_close(struct session *s, const char *reason, int error)
 	if (s->se_fd != -1)
 		(void)close(s->se_fd);
 	session_rec(s, &rec);
-	rec.ar_exited = 1;
-	rec.ar_status = error ? 1 : 0;
+	if (s->se_pid > 0 && WIFSIGNALED(s->se_status)) {
+		rec.ar_signaled = 1;
+		rec.ar_status = WTERMSIG(s->se_status);
+	} else {
+		rec.ar_exited = 1;
+		rec.ar_status = s->se_pid > 0 ? WEXITSTATUS(s->se_status) :
+		    error != 0;
+	}
 	rec.ar_duration = time(NULL) - s->se_start;
+	if (s->se_handoff)
+		service_handoff_done(sv, rec.ar_duration);
 	accesslog_exit(s->se_conf->sc_log, s->se_conf->sc_log_success, &rec);
 	limits_release(sv->sv_limits, &s->se_key);
 	TAILQ_REMOVE(&sessions, s, se_entry);
@@ -350,10 +471,13 @@ session_close(struct session *s, const char *reason, int error)
 void
 session_close_all(void)
 {
-	struct session	*s;
+	struct session	*s, *next;
 
-	while ((s = TAILQ_FIRST(&sessions)) != NULL)
-		session_close(s, "shutdown", 0);
+	for (s = TAILQ_FIRST(&sessions); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, se_entry);
+		if (s->se_pid == 0)	/* spawned ones end when reaped */
+			session_close(s, "shutdown", 0);
+	}
 }
 
 void

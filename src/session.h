@@ -19,7 +19,9 @@ void	session_accept(struct service *sv, int fd, struct sockaddr *sa,
 /* A datagram for a built-in service of <sv>. */
 void	session_dgram(struct service *sv, const void *data, size_t len,
 	    struct sockaddr *from, socklen_t fromlen);
-/* Close every session (shutdown). */
+/* A wait = yes service is readable: hand its socket to a server. */
+void	session_handoff(struct service *sv);
+/* Close every session without a running server (shutdown). */
 void	session_close_all(void);
 /* Log every session (SIGUSR1). */
 void	session_dump(void);
