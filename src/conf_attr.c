@@ -25,6 +25,7 @@
 #include "banner.h"
 #include "conf_attr.h"
 #include "config.h"
+#include "geoip.h"
 #include "timewin.h"
 #include "xmalloc.h"
 
@@ -390,6 +391,23 @@ attr_set_access_times(const struct attr_def *ad, struct service_conf *sc,
 	if (sc->sc_access_times == NULL) {
 		conf_error(cd, av->av_file, av->av_line, "%s: %s", ad->ad_name,
 		    err);
+		return -1;
+	}
+	return 0;
+}
+
+/* geoip_db: a MaxMind database, opened now. */
+static int
+attr_set_geoip(const struct attr_def *ad, struct service_conf *sc,
+    const struct attr_val *av, struct conf_diag *cd)
+{
+	char	err[512];
+
+	if (attr_set_path(ad, sc, av, cd) == -1)
+		return -1;
+	if ((sc->sc_geoip = geoip_open(sc->sc_geoip_db, err, sizeof(err))) ==
+	    NULL) {
+		conf_error(cd, av->av_file, av->av_line, "geoip_db: %s", err);
 		return -1;
 	}
 	return 0;
@@ -847,7 +865,7 @@ const struct attr_def attr_table[] = {
 	    "PROTOCOL ..." },
 	{ "tls_handshake_timeout", SD | X, 1, 1, attr_set_int,
 	    OFF(sc_tls_handshake_timeout), 1, 3600, "SECONDS" },
-	{ "geoip_db", SD | X, 1, 1, attr_set_file, OFF(sc_geoip_db), 0, 0,
+	{ "geoip_db", SD | X, 1, 1, attr_set_geoip, OFF(sc_geoip_db), 0, 0,
 	    "PATH" },
 	{ "only_from_country", SD | L | X, 0, -1, attr_set_countries,
 	    OFF(sc_only_from_country), 0, 0, "CC ..." },

@@ -24,6 +24,7 @@
 #include "conf_attr.h"
 #include "conf_parse.h"
 #include "config.h"
+#include "geoip.h"
 #include "timewin.h"
 #include "xmalloc.h"
 
@@ -331,6 +332,8 @@ config_service_free(struct service_conf *sc)
 	timewin_free(sc->sc_access_times);
 	free(sc->sc_access_tz);
 	free(sc->sc_geoip_db);
+	if (sc->sc_geoip != NULL)
+		geoip_unref(sc->sc_geoip);
 	wordlist_clear(&sc->sc_only_from_country);
 	wordlist_clear(&sc->sc_no_access_country);
 	banner_clear(&sc->sc_banner);

@@ -75,6 +75,7 @@ enum proxy_proto {
 };
 
 struct addrlist;
+struct geoip;
 struct timewin;
 
 /* One configured service, defaults merged in. */
@@ -132,6 +133,7 @@ struct service_conf {
 	struct timewin		*sc_access_times;
 	char			*sc_access_tz;
 	char			*sc_geoip_db;
+	struct geoip		*sc_geoip;	/* opened at load */
 	struct wordlist		 sc_only_from_country;
 	int			 sc_has_only_from_country;
 	struct wordlist		 sc_no_access_country;

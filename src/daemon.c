@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -22,6 +23,7 @@
 #include "conf_diag.h"
 #include "config.h"
 #include "daemon.h"
+#include "geoip.h"
 #include "log.h"
 #include "service.h"
 #include "session.h"
@@ -130,6 +132,7 @@ daemon_reload(void)
 	log_info("reloading %s", daemon_cfpath);
 	accesslog_reopen_all();
 	log_reopen();
+	geoip_refresh(time(NULL), 1);
 	conf_diag_init(&cd);
 	cf = config_load(daemon_cfpath, 0, &cd);
 	conf_diag_log(&cd);

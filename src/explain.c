@@ -17,6 +17,7 @@
 #include "config.h"
 #include "explain.h"
 #include "gate.h"
+#include "geoip.h"
 #include "limits.h"
 #include "sockaddr.h"
 
@@ -106,7 +107,7 @@ explain_run(const struct config *cf, const char *name, const char *addr,
 	struct verdict			 v;
 	struct tm			 tm;
 	socklen_t			 sslen;
-	char				 rev[NI_MAXHOST], stamp[32];
+	char				 rev[NI_MAXHOST], stamp[32], cc[3];
 	time_t				 t;
 
 	if ((sc = explain_find(cf, name)) == NULL) {
@@ -134,6 +135,8 @@ explain_run(const struct config *cf, const char *name, const char *addr,
 	c.gc_sa = (struct sockaddr *)&ss;
 	limits_key(sc, c.gc_sa, &c.gc_key);
 	limits_key(NULL, c.gc_sa, &c.gc_fullkey);
+	if (sc->sc_geoip != NULL)
+		c.gc_country = geoip_country(sc->sc_geoip, c.gc_sa, cc);
 	if (gate_needs_name(sc))
 		c.gc_revname = explain_revname(c.gc_sa, sslen, rev, sizeof(rev));
 	if ((li = limits_new()) == NULL) {
@@ -144,7 +147,9 @@ explain_run(const struct config *cf, const char *name, const char *addr,
 	limits_free(li);
 	(void)localtime_r(&t, &tm);
 	(void)strftime(stamp, sizeof(stamp), "%a %H:%M", &tm);
-	printf("service %s, client %s, %s: %s: %s\n", sc->sc_id, addr, stamp,
+	printf("service %s, client %s%s%s, %s: %s: %s\n", sc->sc_id, addr,
+	    c.gc_country != NULL ? " country " : "",
+	    c.gc_country != NULL ? c.gc_country : "", stamp,
 	    v.v_ok ? "admitted" : "refused", v.v_rule);
 	return v.v_ok ? 0 : 1;
 }

@@ -25,6 +25,7 @@
 #include "builtin.h"
 #include "config.h"
 #include "gate.h"
+#include "geoip.h"
 #include "limits.h"
 #include "log.h"
 #include "service.h"
@@ -114,6 +115,11 @@ session_arrival(struct arrival *a, const struct service_conf *sc,
 	limits_key(sc, a->ar_client.gc_sa, &a->ar_client.gc_key);
 	limits_key(NULL, a->ar_client.gc_sa, &a->ar_client.gc_fullkey);
 	session_clock(&a->ar_now, &a->ar_fnow);
+	if (sc->sc_geoip != NULL) {
+		geoip_refresh(a->ar_now, 0);
+		a->ar_client.gc_country = geoip_country(sc->sc_geoip,
+		    a->ar_client.gc_sa, a->ar_country);
+	}
 }
 
 /* An access record for an arrival. */
