@@ -30,6 +30,7 @@
 #include "log.h"
 #include "service.h"
 #include "session.h"
+#include "relay_tcp.h"
 #include "sockaddr.h"
 #include "spawn.h"
 
@@ -46,6 +47,7 @@ struct session {
 	time_t			 se_start;
 	struct bufferevent	*se_bev;
 	struct builtin_session	*se_builtin;
+	struct relay		*se_relay;
 	pid_t			 se_pid;	/* spawned server, until reaped */
 	int			 se_status;	/* its waitpid() status */
 	int			 se_handoff;	/* the server has the listener */
@@ -207,6 +209,50 @@ session_builtin_done(void *arg, int error, uint64_t in, uint64_t out)
 	session_close(s, error ? "error" : "done", error);
 }
 
+/* The relay of <s> ended. */
+static void
+session_relay_done(void *arg, enum relay_end end, const char *why,
+    uint64_t in, uint64_t out)
+{
+	struct session		*s = arg;
+	struct access_rec	 rec;
+
+	s->se_relay = NULL;
+	s->se_fd = -1;		/* the relay closed it */
+	s->se_in = in;
+	s->se_out = out;
+	if (end == RELAY_CONNECT) {
+		log_warnx("service %s: cannot reach any redirect target for "
+		    "%s: %s", s->se_conf->sc_id, s->se_addr, why);
+		session_rec(s, &rec);
+		rec.ar_reason = "redirect";
+		accesslog_fail(s->se_conf->sc_log, s->se_conf->sc_log_failure,
+		    &rec);
+	}
+	session_close(s, why, end != RELAY_DONE);
+}
+
+/* Forward <s> to its redirect targets. */
+static void
+session_relay(struct session *s)
+{
+	struct sockaddr_storage	local;
+	socklen_t		locallen = sizeof(local);
+
+	banner_send_fd(s->se_fd, &s->se_conf->sc_banner_success);
+	if (getsockname(s->se_fd, (struct sockaddr *)&local, &locallen) == -1)
+		memset(&local, 0, sizeof(local));
+	sockaddr_unmap(&local, &locallen);
+	s->se_relay = relay_tcp_start(service_base(), s->se_fd, s->se_conf,
+	    (struct sockaddr *)&s->se_peer, (struct sockaddr *)&local,
+	    session_relay_done, s);
+	if (s->se_relay == NULL) {
+		session_close(s, "out of memory", 1);
+		return;
+	}
+	s->se_fd = -1;
+}
+
 /* The spawned server of <s> was reaped. */
 static void
 session_child_exited(void *arg, pid_t pid, int status)
@@ -287,9 +333,7 @@ session_start_backend(struct session *s)
 			session_close(s, "out of memory", 1);
 		return;
 	}
-	log_warnx("service %s: this kind of service is not served yet",
-	    sc->sc_id);
-	session_close(s, "no back end", 1);
+	session_relay(s);
 }
 
 /* Make the session of an admitted arrival; NULL (fd closed) on failure. */
@@ -449,6 +493,10 @@ session_close(struct session *s, const char *reason, int error)
 	    s->se_addr, reason);
 	if (s->se_builtin != NULL)
 		builtin_stream_free(s->se_builtin);
+	if (s->se_relay != NULL) {
+		relay_tcp_counts(s->se_relay, &s->se_in, &s->se_out);
+		relay_tcp_free(s->se_relay);
+	}
 	if (s->se_bev != NULL)
 		bufferevent_free(s->se_bev);
 	if (s->se_fd != -1)
@@ -492,13 +540,16 @@ session_dump(void)
 	struct session	*s;
 	time_t		 now = time(NULL);
 
-	TAILQ_FOREACH(s, &sessions, se_entry)
+	TAILQ_FOREACH(s, &sessions, se_entry) {
+		if (s->se_relay != NULL)
+			relay_tcp_counts(s->se_relay, &s->se_in, &s->se_out);
 		log_info("dump: session %s from %s port %d, %lld s, "
 		    "in %llu out %llu", s->se_conf->sc_id, s->se_addr,
 		    sockaddr_port((struct sockaddr *)&s->se_peer),
 		    (long long)(now - s->se_start),
 		    (unsigned long long)s->se_in,
 		    (unsigned long long)s->se_out);
+	}
 }
 
 int

@@ -1,0 +1,470 @@
+/*
+ * TCP forwarding.  Each direction moves bytes from its source socket to its
+ * destination through a pipe with splice(2), so that the data never enters
+ * user space; where a pipe cannot be had it falls back to a buffer of the
+ * same size.  A direction stops reading while its pipe or buffer is full
+ * (back-pressure: a slow reader stalls its writer), and on EOF it drains
+ * what it holds, then shuts the destination down for writing: half-closes
+ * pass through.  The relay ends when both directions are done, on an error,
+ * or after idle_timeout without traffic.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "proxyproto.h"
+#include "relay_tcp.h"
+#include "sockaddr.h"
+
+#define RELAY_ROUNDS	16	/* transfers per wake-up, then yield */
+
+struct relay_dir {
+	struct relay	*rd_relay;
+	int		 rd_src;
+	int		 rd_dst;
+	int		 rd_pipe[2];	/* -1: use rd_buf */
+	char		*rd_buf;
+	size_t		 rd_off;	/* rd_buf: first byte not yet sent */
+	size_t		 rd_pending;	/* bytes held */
+	int		 rd_eof;	/* the source said EOF */
+	int		 rd_done;	/* the destination is shut down */
+	uint64_t	 rd_bytes;
+	struct event	*rd_rev;	/* source readable */
+	struct event	*rd_wev;	/* destination writable */
+	int		 rd_rev_on;
+	int		 rd_wev_on;
+};
+
+struct relay {
+	struct event_base		*rl_base;
+	const struct service_conf	*rl_conf;
+	int				 rl_client;
+	int				 rl_server;
+	int				 rl_target;	/* index being tried */
+	struct sockaddr_storage		 rl_from;	/* for PROXY */
+	struct sockaddr_storage		 rl_to;
+	struct event			*rl_connev;
+	struct event			*rl_idle;
+	time_t				 rl_last;	/* last traffic */
+	struct relay_dir		 rl_up;		/* client to server */
+	struct relay_dir		 rl_down;	/* server to client */
+	relay_done_cb			 rl_done;
+	void				*rl_arg;
+	char				 rl_why[128];
+};
+
+static void	relay_connect_next(struct relay *);
+
+/* The current time of the loop, cheaply. */
+static time_t
+relay_now(struct relay *rl)
+{
+	struct timeval	tv;
+
+	if (event_base_gettimeofday_cached(rl->rl_base, &tv) == -1)
+		return time(NULL);
+	return tv.tv_sec;
+}
+
+/* Free everything, close both sockets. */
+static void
+relay_dir_clear(struct relay_dir *rd)
+{
+	if (rd->rd_rev != NULL)
+		event_free(rd->rd_rev);
+	if (rd->rd_wev != NULL)
+		event_free(rd->rd_wev);
+	if (rd->rd_pipe[0] != -1) {
+		(void)close(rd->rd_pipe[0]);
+		(void)close(rd->rd_pipe[1]);
+	}
+	free(rd->rd_buf);
+}
+
+void
+relay_tcp_free(struct relay *rl)
+{
+	if (rl == NULL)
+		return;
+	relay_dir_clear(&rl->rl_up);
+	relay_dir_clear(&rl->rl_down);
+	if (rl->rl_connev != NULL)
+		event_free(rl->rl_connev);
+	if (rl->rl_idle != NULL)
+		event_free(rl->rl_idle);
+	if (rl->rl_client != -1)
+		(void)close(rl->rl_client);
+	if (rl->rl_server != -1)
+		(void)close(rl->rl_server);
+	free(rl);
+}
+
+void
+relay_tcp_counts(const struct relay *rl, uint64_t *in, uint64_t *out)
+{
+	*in = rl->rl_up.rd_bytes;
+	*out = rl->rl_down.rd_bytes;
+}
+
+/* End the relay: report, then free. */
+static void
+relay_end(struct relay *rl, enum relay_end end, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+relay_end(struct relay *rl, enum relay_end end, const char *fmt, ...)
+{
+	relay_done_cb	 done = rl->rl_done;
+	void		*arg = rl->rl_arg;
+	uint64_t	 in = rl->rl_up.rd_bytes, out = rl->rl_down.rd_bytes;
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(rl->rl_why, sizeof(rl->rl_why), fmt, ap);
+	va_end(ap);
+	done(arg, end, rl->rl_why, in, out);
+	relay_tcp_free(rl);
+}
+
+/* Watch (or stop watching) an event, without redundant syscalls. */
+static void
+relay_watch(struct event *ev, int *on, int want)
+{
+	if (*on == want)
+		return;
+	*on = want;
+	if (want)
+		(void)event_add(ev, NULL);
+	else
+		(void)event_del(ev);
+}
+
+/* Move bytes from the source into the pipe or buffer; bytes, 0, -1. */
+static ssize_t
+relay_fill(struct relay_dir *rd)
+{
+	ssize_t	n;
+
+	if (rd->rd_pipe[0] != -1)
+		return splice(rd->rd_src, NULL, rd->rd_pipe[1], NULL,
+		    RELAY_BUFSZ - rd->rd_pending, SPLICE_F_MOVE |
+		    SPLICE_F_NONBLOCK);
+	n = recv(rd->rd_src, rd->rd_buf + rd->rd_off + rd->rd_pending,
+	    RELAY_BUFSZ - rd->rd_off - rd->rd_pending, 0);
+	return n;
+}
+
+/* Move held bytes to the destination; bytes, or -1. */
+static ssize_t
+relay_flush(struct relay_dir *rd)
+{
+	ssize_t	n;
+
+	if (rd->rd_pipe[0] != -1)
+		return splice(rd->rd_pipe[0], NULL, rd->rd_dst, NULL,
+		    rd->rd_pending, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	n = send(rd->rd_dst, rd->rd_buf + rd->rd_off, rd->rd_pending,
+	    MSG_NOSIGNAL);
+	if (n > 0) {
+		rd->rd_off += (size_t)n;
+		if ((size_t)n == rd->rd_pending)
+			rd->rd_off = 0;
+	}
+	return n;
+}
+
+/* splice(2) refused these sockets: use a buffer from now on; 0 or -1. */
+static int
+relay_dir_unsplice(struct relay_dir *rd)
+{
+	if ((rd->rd_buf = malloc(RELAY_BUFSZ)) == NULL)
+		return -1;
+	(void)close(rd->rd_pipe[0]);
+	(void)close(rd->rd_pipe[1]);
+	rd->rd_pipe[0] = rd->rd_pipe[1] = -1;
+	return 0;
+}
+
+/*
+ * Move what can be moved in direction <rd>, then watch what it waits for.
+ * Returns -1 if the relay ended (it is freed then).
+ */
+static int
+relay_pump(struct relay_dir *rd)
+{
+	struct relay	*rl = rd->rd_relay;
+	ssize_t		 n;
+	int		 round, moved = 0;
+
+	for (round = 0; round < RELAY_ROUNDS; round++) {
+		if (rd->rd_pending > 0) {
+			if ((n = relay_flush(rd)) > 0) {
+				rd->rd_pending -= (size_t)n;
+				moved = 1;
+				continue;
+			}
+			if (errno != EAGAIN && errno != EINTR)
+				goto fail;
+			break;
+		}
+		if (rd->rd_eof) {
+			if (!rd->rd_done) {
+				rd->rd_done = 1;
+				(void)shutdown(rd->rd_dst, SHUT_WR);
+			}
+			break;
+		}
+		if ((n = relay_fill(rd)) == -1 && errno == EINVAL &&
+		    rd->rd_pipe[0] != -1 && relay_dir_unsplice(rd) == 0)
+			continue;
+		if (n > 0) {
+			rd->rd_pending += (size_t)n;
+			rd->rd_bytes += (uint64_t)n;
+			moved = 1;
+		} else if (n == 0)
+			rd->rd_eof = 1;
+		else if (errno != EAGAIN && errno != EINTR)
+			goto fail;
+		else
+			break;
+	}
+	if (moved)
+		rl->rl_last = relay_now(rl);
+	if (rl->rl_up.rd_done && rl->rl_down.rd_done) {
+		relay_end(rl, RELAY_DONE, "done");
+		return -1;
+	}
+	relay_watch(rd->rd_wev, &rd->rd_wev_on, rd->rd_pending > 0);
+	relay_watch(rd->rd_rev, &rd->rd_rev_on, !rd->rd_eof &&
+	    rd->rd_pending < RELAY_BUFSZ);
+	return 0;
+fail:
+	relay_end(rl, RELAY_ERROR, "%s: %s", rd == &rl->rl_up ?
+	    "client to server" : "server to client", strerror(errno));
+	return -1;
+}
+
+/* A source is readable or a destination writable. */
+static void
+relay_io_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)relay_pump(arg);
+}
+
+/* The periodic idle check. */
+static void
+relay_idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay	*rl = arg;
+	struct timeval	 tv = { 0, 0 };
+	time_t		 idle;
+
+	(void)fd;
+	(void)what;
+	idle = relay_now(rl) - rl->rl_last;
+	if (idle >= rl->rl_conf->sc_idle_timeout) {
+		relay_end(rl, RELAY_IDLE, "idle for %lld seconds",
+		    (long long)idle);
+		return;
+	}
+	tv.tv_sec = rl->rl_conf->sc_idle_timeout - idle;
+	(void)evtimer_add(rl->rl_idle, &tv);
+}
+
+/* Set up one direction from <src> to <dst>. */
+static int
+relay_dir_init(struct relay *rl, struct relay_dir *rd, int src, int dst)
+{
+	rd->rd_relay = rl;
+	rd->rd_src = src;
+	rd->rd_dst = dst;
+	if (pipe2(rd->rd_pipe, O_NONBLOCK | O_CLOEXEC) == -1) {
+		rd->rd_pipe[0] = rd->rd_pipe[1] = -1;
+		if ((rd->rd_buf = malloc(RELAY_BUFSZ)) == NULL)
+			return -1;
+	} else
+		(void)fcntl(rd->rd_pipe[1], F_SETPIPE_SZ, RELAY_BUFSZ);
+	rd->rd_rev = event_new(rl->rl_base, src, EV_READ | EV_PERSIST,
+	    relay_io_cb, rd);
+	rd->rd_wev = event_new(rl->rl_base, dst, EV_WRITE | EV_PERSIST,
+	    relay_io_cb, rd);
+	if (rd->rd_rev == NULL || rd->rd_wev == NULL)
+		return -1;
+	return 0;
+}
+
+/* Send the PROXY header; 0 or -1. */
+static int
+relay_proxy_header(struct relay *rl)
+{
+	uint8_t	hdr[PROXY_V2_MAXLEN];
+	ssize_t	len;
+
+	len = proxyproto_encode(rl->rl_conf->sc_proxy_protocol == PROXY_V1 ?
+	    1 : 2, SOCK_STREAM, (struct sockaddr *)&rl->rl_from,
+	    (struct sockaddr *)&rl->rl_to, hdr, sizeof(hdr));
+	if (len < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return send(rl->rl_server, hdr, (size_t)len, MSG_NOSIGNAL) == len ?
+	    0 : -1;
+}
+
+/* Connected: start moving bytes. */
+static void
+relay_connected(struct relay *rl)
+{
+	struct timeval	tv = { rl->rl_conf->sc_idle_timeout, 0 };
+	int		one = 1;
+
+	event_free(rl->rl_connev);
+	rl->rl_connev = NULL;
+	(void)setsockopt(rl->rl_client, IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one));
+	(void)setsockopt(rl->rl_server, IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one));
+	if (rl->rl_conf->sc_flags & SFLAG_KEEPALIVE)
+		(void)setsockopt(rl->rl_server, SOL_SOCKET, SO_KEEPALIVE, &one,
+		    sizeof(one));
+	if (rl->rl_conf->sc_proxy_protocol != PROXY_NONE &&
+	    relay_proxy_header(rl) == -1) {
+		relay_end(rl, RELAY_ERROR, "PROXY header: %s", strerror(errno));
+		return;
+	}
+	if (relay_dir_init(rl, &rl->rl_up, rl->rl_client, rl->rl_server) ==
+	    -1 || relay_dir_init(rl, &rl->rl_down, rl->rl_server,
+	    rl->rl_client) == -1) {
+		relay_end(rl, RELAY_ERROR, "out of memory");
+		return;
+	}
+	rl->rl_last = relay_now(rl);
+	if (rl->rl_conf->sc_idle_timeout > 0) {
+		if ((rl->rl_idle = evtimer_new(rl->rl_base, relay_idle_cb,
+		    rl)) == NULL) {
+			relay_end(rl, RELAY_ERROR, "out of memory");
+			return;
+		}
+		(void)evtimer_add(rl->rl_idle, &tv);
+	}
+	if (relay_pump(&rl->rl_up) == 0)
+		(void)relay_pump(&rl->rl_down);
+}
+
+/* The connect of the current target completed or timed out. */
+static void
+relay_connect_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay	*rl = arg;
+	socklen_t	 len = sizeof(int);
+	int		 err = 0;
+
+	if (what & EV_TIMEOUT)
+		err = ETIMEDOUT;
+	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err == 0) {
+		relay_connected(rl);
+		return;
+	}
+	(void)snprintf(rl->rl_why, sizeof(rl->rl_why), "%s port %s: %s",
+	    rl->rl_conf->sc_redirect[rl->rl_target].rt_host,
+	    rl->rl_conf->sc_redirect[rl->rl_target].rt_port, strerror(err));
+	event_free(rl->rl_connev);
+	rl->rl_connev = NULL;
+	(void)close(rl->rl_server);
+	rl->rl_server = -1;
+	rl->rl_target++;
+	relay_connect_next(rl);
+}
+
+/* Try the targets from rl_target on; end the relay when none is left. */
+static void
+relay_connect_next(struct relay *rl)
+{
+	const struct service_conf	*sc = rl->rl_conf;
+	const struct redirect_target	*rt;
+	struct timeval			 tv = { sc->sc_connect_timeout, 0 };
+	int				 fd;
+
+	for (; rl->rl_target < sc->sc_nredirect; rl->rl_target++) {
+		rt = &sc->sc_redirect[rl->rl_target];
+		fd = socket(rt->rt_addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+		if (fd == -1)
+			break;
+		if (connect(fd, (const struct sockaddr *)&rt->rt_addr,
+		    rt->rt_addrlen) == 0 || errno == EINPROGRESS) {
+			rl->rl_server = fd;
+			rl->rl_connev = event_new(rl->rl_base, fd, EV_WRITE,
+			    relay_connect_cb, rl);
+			if (rl->rl_connev == NULL ||
+			    event_add(rl->rl_connev, &tv) == -1)
+				break;
+			return;
+		}
+		(void)snprintf(rl->rl_why, sizeof(rl->rl_why), "%s port %s: "
+		    "%s", rt->rt_host, rt->rt_port, strerror(errno));
+		(void)close(fd);
+	}
+	relay_end(rl, RELAY_CONNECT, "%s", rl->rl_why[0] != '\0' ?
+	    rl->rl_why : strerror(errno));
+}
+
+/* The first connect, from the loop. */
+static void
+relay_start_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay	*rl = arg;
+
+	(void)fd;
+	(void)what;
+	event_free(rl->rl_connev);
+	rl->rl_connev = NULL;
+	relay_connect_next(rl);
+}
+
+struct relay *
+relay_tcp_start(struct event_base *base, int fd, const struct service_conf *sc,
+    const struct sockaddr *client, const struct sockaddr *local,
+    relay_done_cb done, void *arg)
+{
+	struct relay	*rl;
+
+	if ((rl = calloc(1, sizeof(*rl))) == NULL)
+		return NULL;
+	rl->rl_base = base;
+	rl->rl_conf = sc;
+	rl->rl_client = fd;
+	rl->rl_server = -1;
+	rl->rl_up.rd_pipe[0] = rl->rl_up.rd_pipe[1] = -1;
+	rl->rl_down.rd_pipe[0] = rl->rl_down.rd_pipe[1] = -1;
+	rl->rl_done = done;
+	rl->rl_arg = arg;
+	memcpy(&rl->rl_from, client, client->sa_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+	if (local != NULL)
+		memcpy(&rl->rl_to, local, local->sa_family == AF_INET6 ?
+		    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+	/* Connect from the loop, so that done is never called from here. */
+	if ((rl->rl_connev = evtimer_new(base, relay_start_cb, rl)) == NULL) {
+		rl->rl_client = -1;
+		relay_tcp_free(rl);
+		return NULL;
+	}
+	event_active(rl->rl_connev, EV_TIMEOUT, 1);
+	return rl;
+}
