@@ -578,6 +578,10 @@ config_check_extensions(struct service_conf *sc, struct attr_val *vals,
 	if (sc->sc_proxy_protocol != PROXY_NONE && sc->sc_nredirect == 0)
 		conf_error(cd, sc->sc_file, sc->sc_line,
 		    "service %s: proxy_protocol needs redirect", sc->sc_name);
+	if (sc->sc_proxy_protocol == PROXY_V1 && sc->sc_socktype == SOCK_DGRAM)
+		conf_error(cd, sc->sc_file, sc->sc_line,
+		    "service %s: proxy_protocol v1 is for stream services; use "
+		    "v2 for dgram", sc->sc_name);
 	if (sc->sc_accept_proxy && sc->sc_socktype != SOCK_STREAM)
 		conf_error(cd, sc->sc_file, sc->sc_line,
 		    "service %s: accept_proxy needs socket_type = stream",

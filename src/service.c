@@ -20,6 +20,7 @@
 #include "limits.h"
 #include "listen.h"
 #include "log.h"
+#include "relay_udp.h"
 #include "service.h"
 #include "session.h"
 #include "sockaddr.h"
@@ -212,6 +213,9 @@ service_listen(struct service *sv)
 		sv->sv_fd = -1;	/* the listener owns it */
 		return 0;
 	}
+	if (sc->sc_nredirect > 0 &&
+	    (sv->sv_flows = relay_udp_table_new()) == NULL)
+		return -1;
 	sv->sv_ev = event_new(service_evbase, sv->sv_fd, EV_READ | EV_PERSIST,
 	    service_hands_off(sc) ? service_handoff_cb : service_dgram_cb, sv);
 	if (sv->sv_ev == NULL || event_add(sv->sv_ev, NULL) == -1)
@@ -271,6 +275,9 @@ service_retire(struct service *sv)
 	if (sv->sv_cps_timer != NULL)
 		event_free(sv->sv_cps_timer);
 	sv->sv_cps_timer = NULL;
+	/* Flows need the socket for their replies: they end with it. */
+	relay_udp_table_free(sv->sv_flows);
+	sv->sv_flows = NULL;
 	if (sv->sv_fd != -1)
 		(void)close(sv->sv_fd);
 	sv->sv_fd = -1;

@@ -16,6 +16,7 @@ struct event_base;
 struct evconnlistener;
 struct limits;
 struct service_conf;
+struct udp_flows;
 
 struct service {
 	TAILQ_ENTRY(service)	 sv_entry;
@@ -32,6 +33,7 @@ struct service {
 	struct event		*sv_cps_timer;	/* logs the end of a cps block */
 	/* Counters, kept across reloads. */
 	struct limits		*sv_limits;	/* cps, instances, per source */
+	struct udp_flows	*sv_flows;	/* dgram redirect */
 	uint64_t		 sv_accepted;
 	uint64_t		 sv_refused;
 	time_t			 sv_started;

@@ -31,6 +31,7 @@
 #include "service.h"
 #include "session.h"
 #include "relay_tcp.h"
+#include "relay_udp.h"
 #include "sockaddr.h"
 #include "spawn.h"
 
@@ -48,6 +49,7 @@ struct session {
 	struct bufferevent	*se_bev;
 	struct builtin_session	*se_builtin;
 	struct relay		*se_relay;
+	struct udp_flow		*se_flow;
 	pid_t			 se_pid;	/* spawned server, until reaped */
 	int			 se_status;	/* its waitpid() status */
 	int			 se_handoff;	/* the server has the listener */
@@ -452,6 +454,47 @@ session_handoff(struct service *sv)
 	}
 }
 
+/* A UDP flow ended. */
+static void
+session_flow_done(void *arg, const char *why, uint64_t in, uint64_t out)
+{
+	struct session	*s = arg;
+
+	s->se_flow = NULL;
+	s->se_in = in;
+	s->se_out = out;
+	session_close(s, why, 0);
+}
+
+/* A datagram of a new client of a UDP forwarding service. */
+static void
+session_flow_new(struct service *sv, struct arrival *a, const void *data,
+    size_t len, struct sockaddr *from, socklen_t fromlen)
+{
+	struct session		*s;
+	struct sockaddr_storage	 local;
+	socklen_t		 locallen = sizeof(local);
+	struct access_rec	 rec;
+
+	if ((s = session_new(sv, -1, a)) == NULL)
+		return;
+	if (getsockname(sv->sv_fd, (struct sockaddr *)&local, &locallen) == -1)
+		memset(&local, 0, sizeof(local));
+	sockaddr_unmap(&local, &locallen);
+	s->se_flow = relay_udp_open(sv->sv_flows, service_base(), s->se_conf,
+	    sv->sv_fd, from, fromlen, (struct sockaddr *)&local,
+	    session_flow_done, s);
+	if (s->se_flow == NULL) {
+		log_warn("service %s: flow for %s", s->se_conf->sc_id,
+		    s->se_addr);
+		session_close(s, "no flow", 1);
+		return;
+	}
+	session_rec(s, &rec);
+	accesslog_start(s->se_conf->sc_log, s->se_conf->sc_log_success, &rec);
+	relay_udp_send(s->se_flow, data, len);
+}
+
 void
 session_dgram(struct service *sv, const void *data, size_t len,
     struct sockaddr *from, socklen_t fromlen)
@@ -459,7 +502,18 @@ session_dgram(struct service *sv, const void *data, size_t len,
 	const struct service_conf	*sc = sv->sv_conf;
 	struct arrival			 a;
 	struct access_rec		 rec;
+	struct udp_flow			*flow;
 
+	if (sv->sv_flows != NULL) {
+		if ((flow = relay_udp_find(sv->sv_flows, from)) != NULL) {
+			relay_udp_send(flow, data, len);
+			return;
+		}
+		session_arrival(&a, sc, from, fromlen);
+		if (session_gate(sv, &a))
+			session_flow_new(sv, &a, data, len, from, fromlen);
+		return;
+	}
 	if (sc->sc_builtin == BUILTIN_NONE && !(sc->sc_flags & SFLAG_SENSOR))
 		return;
 	session_arrival(&a, sc, from, fromlen);
@@ -496,6 +550,10 @@ session_close(struct session *s, const char *reason, int error)
 	if (s->se_relay != NULL) {
 		relay_tcp_counts(s->se_relay, &s->se_in, &s->se_out);
 		relay_tcp_free(s->se_relay);
+	}
+	if (s->se_flow != NULL) {
+		relay_udp_counts(s->se_flow, &s->se_in, &s->se_out);
+		relay_udp_close(s->se_flow);
 	}
 	if (s->se_bev != NULL)
 		bufferevent_free(s->se_bev);
@@ -543,6 +601,8 @@ session_dump(void)
 	TAILQ_FOREACH(s, &sessions, se_entry) {
 		if (s->se_relay != NULL)
 			relay_tcp_counts(s->se_relay, &s->se_in, &s->se_out);
+		if (s->se_flow != NULL)
+			relay_udp_counts(s->se_flow, &s->se_in, &s->se_out);
 		log_info("dump: session %s from %s port %d, %lld s, "
 		    "in %llu out %llu", s->se_conf->sc_id, s->se_addr,
 		    sockaddr_port((struct sockaddr *)&s->se_peer),
