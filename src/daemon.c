@@ -25,6 +25,7 @@
 #include "daemon.h"
 #include "geoip.h"
 #include "log.h"
+#include "proxy_accept.h"
 #include "service.h"
 #include "session.h"
 #include "spawn.h"
@@ -185,6 +186,7 @@ daemon_stop(int sig)
 	daemon_stopping = 1;
 	log_info("stopping on signal %d", sig);
 	service_shutdown();
+	proxy_accept_abort_all();
 	session_close_all();
 	spawn_signal_all(SIGTERM);
 	daemon_grace = evtimer_new(daemon_base, daemon_grace_cb, NULL);
@@ -251,6 +253,7 @@ daemon_cleanup(void)
 	size_t	i;
 
 	service_shutdown();
+	proxy_accept_abort_all();
 	session_close_all();
 	if (daemon_grace != NULL)
 		event_free(daemon_grace);

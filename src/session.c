@@ -30,6 +30,7 @@
 #include "log.h"
 #include "service.h"
 #include "session.h"
+#include "proxy_accept.h"
 #include "relay_tcp.h"
 #include "relay_udp.h"
 #include "sockaddr.h"
@@ -374,8 +375,9 @@ session_new(struct service *sv, int fd, struct arrival *a)
 	return s;
 }
 
-void
-session_accept(struct service *sv, int fd, struct sockaddr *sa,
+/* A client of <sv>, known to come from <sa>: the gate, then a back end. */
+static void
+session_admit(struct service *sv, int fd, const struct sockaddr *sa,
     socklen_t salen)
 {
 	const struct service_conf	*sc = sv->sv_conf;
@@ -406,6 +408,52 @@ session_accept(struct service *sv, int fd, struct sockaddr *sa,
 	if ((s = session_new(sv, fd, &a)) == NULL)
 		return;
 	session_start_backend(s);
+}
+
+/* The PROXY header of a client of <arg> (a service) was read, or not. */
+static void
+session_proxy_cb(void *arg, int fd, const struct sockaddr *client,
+    socklen_t len, const char *err)
+{
+	struct service		*sv = arg;
+	struct sockaddr_storage	 peer;
+	socklen_t		 peerlen = sizeof(peer);
+	struct arrival		 a;
+	struct access_rec	 rec;
+
+	if (err == NULL)
+		session_admit(sv, fd, client, len);
+	else {
+		if (getpeername(fd, (struct sockaddr *)&peer, &peerlen) == -1)
+			memset(&peer, 0, peerlen = sizeof(peer));
+		session_arrival(&a, sv->sv_conf, (struct sockaddr *)&peer,
+		    peerlen);
+		log_warnx("service %s: %s from %s", sv->sv_conf->sc_id, err,
+		    a.ar_addr);
+		session_arrival_rec(&a, sv->sv_conf, &rec);
+		rec.ar_reason = "proxy";
+		accesslog_fail(sv->sv_conf->sc_log, sv->sv_conf->sc_log_failure,
+		    &rec);
+		(void)close(fd);
+	}
+	service_unref(sv);
+}
+
+void
+session_accept(struct service *sv, int fd, struct sockaddr *sa,
+    socklen_t salen)
+{
+	if (!sv->sv_conf->sc_accept_proxy) {
+		session_admit(sv, fd, sa, salen);
+		return;
+	}
+	service_ref(sv);
+	if (proxy_accept_start(service_base(), fd, sa, salen,
+	    session_proxy_cb, sv) == -1) {
+		log_warn("service %s: accept_proxy", sv->sv_conf->sc_id);
+		service_unref(sv);
+		(void)close(fd);
+	}
 }
 
 /*

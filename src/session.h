@@ -13,7 +13,10 @@
 
 struct service;
 
-/* A stream client accepted on <sv>: gate, log, start the back end. */
+/*
+ * A stream client accepted on <sv>: read its PROXY header if the service
+ * wants one, then the gate, the log and the back end.
+ */
 void	session_accept(struct service *sv, int fd, struct sockaddr *sa,
 	    socklen_t salen);
 /* A datagram for a built-in service of <sv>. */
