@@ -26,6 +26,7 @@
 #include "config.h"
 #include "geoip.h"
 #include "timewin.h"
+#include "tls.h"
 #include "xmalloc.h"
 
 static int	config_root = 1;
@@ -345,6 +346,7 @@ config_service_free(struct service_conf *sc)
 	wordlist_clear(&sc->sc_tls_protocols);
 	free(sc->sc_tls_ciphers);
 	free(sc->sc_tls_ciphersuites);
+	tls_ctx_free(sc->sc_tlsctx);
 	wordlist_clear(&sc->sc_tls_alpn);
 	logtype_clear(&sc->sc_logtype);
 	if (sc->sc_log != NULL)
@@ -600,11 +602,24 @@ config_check_extensions(struct service_conf *sc, struct attr_val *vals,
 			    vals_get(vals, "tls_key")->av_line,
 			    "service %s: tls_cert and tls_key must list as many "
 			    "files", sc->sc_name);
-		if (sc->sc_socktype != SOCK_STREAM)
+		if (sc->sc_socktype != SOCK_STREAM || sc->sc_wait)
 			conf_error(cd, sc->sc_file, sc->sc_line,
-			    "service %s: tls needs socket_type = stream",
-			    sc->sc_name);
+			    "service %s: tls needs socket_type = stream and "
+			    "wait = no", sc->sc_name);
 	}
+}
+
+/* The TLS context of <sc>, whose files and settings are checked here. */
+static void
+config_build_tls(struct service_conf *sc, struct attr_val *vals,
+    struct conf_diag *cd)
+{
+	struct attr_val	*av = vals_get(vals, "tls_cert");
+	char		 err[512];
+
+	if ((sc->sc_tlsctx = tls_ctx_new(sc, err, sizeof(err))) == NULL)
+		conf_error(cd, av->av_file, av->av_line, "service %s: %s",
+		    sc->sc_name, err);
 }
 
 /* Build one enabled service; NULL after errors. */
@@ -624,6 +639,8 @@ config_build_service(const struct conf_entry *ce, struct attr_val *vals,
 	config_check_bind(sc, vals, cd);
 	config_check_backend(sc, vals, cd);
 	config_check_extensions(sc, vals, cd);
+	if (cd->cd_errors == before && sc->sc_tls)
+		config_build_tls(sc, vals, cd);
 	if (cd->cd_errors != before) {
 		config_service_free(sc);
 		return NULL;

@@ -77,6 +77,7 @@ enum proxy_proto {
 struct addrlist;
 struct geoip;
 struct timewin;
+struct tls_ctx;
 
 /* One configured service, defaults merged in. */
 struct service_conf {
@@ -160,6 +161,7 @@ struct service_conf {
 	char			*sc_tls_ciphersuites;
 	struct wordlist		 sc_tls_alpn;
 	int			 sc_tls_handshake_timeout;
+	struct tls_ctx		*sc_tlsctx;	/* built at load */
 
 	/* Logging. */
 	struct logtype		 sc_logtype;

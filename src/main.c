@@ -151,7 +151,7 @@ option_apply(struct options *o, const struct optdef *od, const char *val)
 	else if (strcmp(n, "-t") == 0)
 		o->o_check = 1;
 	else if (strcmp(n, "-dontfork") == 0)
-		o->o_foreground = o->o_stayalive = 1;
+		o->o_foreground = 1;
 	else if (strcmp(n, "-d") == 0)
 		o->o_foreground = o->o_debug = 1;
 	else if (strcmp(n, "-pidfile") == 0)

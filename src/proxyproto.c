@@ -357,8 +357,6 @@ pp_v1_ipv6(const char *s, int partial, uint8_t out[16])
 	if ((tail = strrchr(s, ':')) != NULL && strchr(tail, '.') != NULL &&
 	    pp_v1_ipv4(tail + 1, partial, quad) == PP_BAD)
 		return (PP_BAD);
-	if (tail == NULL && strchr(s, '.') != NULL)
-		return (PP_BAD);
 	if (partial)
 		return (PP_OK);
 	return (inet_pton(AF_INET6, s, out) == 1 ? PP_OK : PP_BAD);

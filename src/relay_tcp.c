@@ -1,5 +1,5 @@
 /*
- * TCP forwarding.  Each direction moves bytes from its source socket to its
+ * TCP forwarding between two connected sockets.  Each direction moves bytes from its source socket to its
  * destination through a pipe with splice(2), so that the data never enters
  * user space; where a pipe cannot be had it falls back to a buffer of the
  * same size.  A direction stops reading while its pipe or buffer is full
@@ -23,7 +23,6 @@
 #include <event2/event.h>
 
 #include "config.h"
-#include "proxyproto.h"
 #include "relay_tcp.h"
 #include "sockaddr.h"
 
@@ -51,10 +50,6 @@ struct relay {
 	const struct service_conf	*rl_conf;
 	int				 rl_client;
 	int				 rl_server;
-	int				 rl_target;	/* index being tried */
-	struct sockaddr_storage		 rl_from;	/* for PROXY */
-	struct sockaddr_storage		 rl_to;
-	struct event			*rl_connev;
 	struct event			*rl_idle;
 	time_t				 rl_last;	/* last traffic */
 	struct relay_dir		 rl_up;		/* client to server */
@@ -63,8 +58,6 @@ struct relay {
 	void				*rl_arg;
 	char				 rl_why[128];
 };
-
-static void	relay_connect_next(struct relay *);
 
 /* The current time of the loop, cheaply. */
 static time_t
@@ -99,8 +92,6 @@ relay_tcp_free(struct relay *rl)
 		return;
 	relay_dir_clear(&rl->rl_up);
 	relay_dir_clear(&rl->rl_down);
-	if (rl->rl_connev != NULL)
-		event_free(rl->rl_connev);
 	if (rl->rl_idle != NULL)
 		event_free(rl->rl_idle);
 	if (rl->rl_client != -1)
@@ -306,165 +297,38 @@ relay_dir_init(struct relay *rl, struct relay_dir *rd, int src, int dst)
 	return 0;
 }
 
-/* Send the PROXY header; 0 or -1. */
-static int
-relay_proxy_header(struct relay *rl)
-{
-	uint8_t	hdr[PROXY_V2_MAXLEN];
-	ssize_t	len;
-
-	len = proxyproto_encode(rl->rl_conf->sc_proxy_protocol == PROXY_V1 ?
-	    1 : 2, SOCK_STREAM, (struct sockaddr *)&rl->rl_from,
-	    (struct sockaddr *)&rl->rl_to, hdr, sizeof(hdr));
-	if (len < 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	return send(rl->rl_server, hdr, (size_t)len, MSG_NOSIGNAL) == len ?
-	    0 : -1;
-}
-
-/* Connected: start moving bytes. */
-static void
-relay_connected(struct relay *rl)
-{
-	struct timeval	tv = { rl->rl_conf->sc_idle_timeout, 0 };
-	int		one = 1;
-
-	event_free(rl->rl_connev);
-	rl->rl_connev = NULL;
-	(void)setsockopt(rl->rl_client, IPPROTO_TCP, TCP_NODELAY, &one,
-	    sizeof(one));
-	(void)setsockopt(rl->rl_server, IPPROTO_TCP, TCP_NODELAY, &one,
-	    sizeof(one));
-	if (rl->rl_conf->sc_flags & SFLAG_KEEPALIVE)
-		(void)setsockopt(rl->rl_server, SOL_SOCKET, SO_KEEPALIVE, &one,
-		    sizeof(one));
-	if (rl->rl_conf->sc_proxy_protocol != PROXY_NONE &&
-	    relay_proxy_header(rl) == -1) {
-		relay_end(rl, RELAY_ERROR, "PROXY header: %s", strerror(errno));
-		return;
-	}
-	if (relay_dir_init(rl, &rl->rl_up, rl->rl_client, rl->rl_server) ==
-	    -1 || relay_dir_init(rl, &rl->rl_down, rl->rl_server,
-	    rl->rl_client) == -1) {
-		relay_end(rl, RELAY_ERROR, "out of memory");
-		return;
-	}
-	rl->rl_last = relay_now(rl);
-	if (rl->rl_conf->sc_idle_timeout > 0) {
-		if ((rl->rl_idle = evtimer_new(rl->rl_base, relay_idle_cb,
-		    rl)) == NULL) {
-			relay_end(rl, RELAY_ERROR, "out of memory");
-			return;
-		}
-		(void)evtimer_add(rl->rl_idle, &tv);
-	}
-	if (relay_pump(&rl->rl_up) == 0)
-		(void)relay_pump(&rl->rl_down);
-}
-
-/* The connect of the current target completed or timed out. */
-static void
-relay_connect_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct relay	*rl = arg;
-	socklen_t	 len = sizeof(int);
-	int		 err = 0;
-
-	if (what & EV_TIMEOUT)
-		err = ETIMEDOUT;
-	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-		err = errno;
-	if (err == 0) {
-		relay_connected(rl);
-		return;
-	}
-	(void)snprintf(rl->rl_why, sizeof(rl->rl_why), "%s port %s: %s",
-	    rl->rl_conf->sc_redirect[rl->rl_target].rt_host,
-	    rl->rl_conf->sc_redirect[rl->rl_target].rt_port, strerror(err));
-	event_free(rl->rl_connev);
-	rl->rl_connev = NULL;
-	(void)close(rl->rl_server);
-	rl->rl_server = -1;
-	rl->rl_target++;
-	relay_connect_next(rl);
-}
-
-/* Try the targets from rl_target on; end the relay when none is left. */
-static void
-relay_connect_next(struct relay *rl)
-{
-	const struct service_conf	*sc = rl->rl_conf;
-	const struct redirect_target	*rt;
-	struct timeval			 tv = { sc->sc_connect_timeout, 0 };
-	int				 fd;
-
-	for (; rl->rl_target < sc->sc_nredirect; rl->rl_target++) {
-		rt = &sc->sc_redirect[rl->rl_target];
-		fd = socket(rt->rt_addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0);
-		if (fd == -1)
-			break;
-		if (connect(fd, (const struct sockaddr *)&rt->rt_addr,
-		    rt->rt_addrlen) == 0 || errno == EINPROGRESS) {
-			rl->rl_server = fd;
-			rl->rl_connev = event_new(rl->rl_base, fd, EV_WRITE,
-			    relay_connect_cb, rl);
-			if (rl->rl_connev == NULL ||
-			    event_add(rl->rl_connev, &tv) == -1)
-				break;
-			return;
-		}
-		(void)snprintf(rl->rl_why, sizeof(rl->rl_why), "%s port %s: "
-		    "%s", rt->rt_host, rt->rt_port, strerror(errno));
-		(void)close(fd);
-	}
-	relay_end(rl, RELAY_CONNECT, "%s", rl->rl_why[0] != '\0' ?
-	    rl->rl_why : strerror(errno));
-}
-
-/* The first connect, from the loop. */
-static void
-relay_start_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct relay	*rl = arg;
-
-	(void)fd;
-	(void)what;
-	event_free(rl->rl_connev);
-	rl->rl_connev = NULL;
-	relay_connect_next(rl);
-}
-
 struct relay *
-relay_tcp_start(struct event_base *base, int fd, const struct service_conf *sc,
-    const struct sockaddr *client, const struct sockaddr *local,
-    relay_done_cb done, void *arg)
+relay_tcp_start(struct event_base *base, int client, int server,
+    const struct service_conf *sc, relay_done_cb done, void *arg)
 {
 	struct relay	*rl;
+	struct timeval	 tv = { sc->sc_idle_timeout, 0 };
+	int		 one = 1;
 
 	if ((rl = calloc(1, sizeof(*rl))) == NULL)
 		return NULL;
 	rl->rl_base = base;
 	rl->rl_conf = sc;
-	rl->rl_client = fd;
-	rl->rl_server = -1;
+	rl->rl_client = client;
+	rl->rl_server = server;
 	rl->rl_up.rd_pipe[0] = rl->rl_up.rd_pipe[1] = -1;
 	rl->rl_down.rd_pipe[0] = rl->rl_down.rd_pipe[1] = -1;
 	rl->rl_done = done;
 	rl->rl_arg = arg;
-	memcpy(&rl->rl_from, client, client->sa_family == AF_INET6 ?
-	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
-	if (local != NULL)
-		memcpy(&rl->rl_to, local, local->sa_family == AF_INET6 ?
-		    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
-	/* Connect from the loop, so that done is never called from here. */
-	if ((rl->rl_connev = evtimer_new(base, relay_start_cb, rl)) == NULL) {
-		rl->rl_client = -1;
-		relay_tcp_free(rl);
-		return NULL;
-	}
-	event_active(rl->rl_connev, EV_TIMEOUT, 1);
+	rl->rl_last = relay_now(rl);
+	(void)setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (relay_dir_init(rl, &rl->rl_up, client, server) == -1 ||
+	    relay_dir_init(rl, &rl->rl_down, server, client) == -1)
+		goto fail;
+	if (sc->sc_idle_timeout > 0 && ((rl->rl_idle = evtimer_new(base,
+	    relay_idle_cb, rl)) == NULL || evtimer_add(rl->rl_idle, &tv) == -1))
+		goto fail;
+	/* Only watch here: done must not run before the caller has <rl>. */
+	relay_watch(rl->rl_up.rd_rev, &rl->rl_up.rd_rev_on, 1);
+	relay_watch(rl->rl_down.rd_rev, &rl->rl_down.rd_rev_on, 1);
 	return rl;
+fail:
+	rl->rl_client = rl->rl_server = -1;
+	relay_tcp_free(rl);
+	return NULL;
 }

@@ -1,6 +1,6 @@
 /*
- * TCP forwarding: connect to the redirect targets in order, then move bytes
- * both ways with bounded buffers, passing half-closes on, until both
+ * TCP forwarding: move bytes both ways between a client and a connected
+ * target with bounded buffers, passing half-closes on, until both
  * directions are done.
  */
 #ifndef PORTGATE_RELAY_TCP_H
@@ -16,7 +16,6 @@ struct service_conf;
 
 enum relay_end {
 	RELAY_DONE,		/* both directions closed in order */
-	RELAY_CONNECT,		/* no target could be reached */
 	RELAY_IDLE,		/* idle_timeout */
 	RELAY_ERROR		/* a reset or an error on either side */
 };
@@ -28,14 +27,14 @@ typedef void	(*relay_done_cb)(void *arg, enum relay_end end, const char *why,
 struct relay;
 
 /*
- * Forward client socket <fd> (non-blocking; the relay owns it from now on)
- * of service <sc> to its targets.  <client> and <local> are the addresses
- * for a PROXY header.  Returns NULL on allocation failure (<fd> is then
- * still the caller's).
+ * Relay between <client> and <server> (connected, non-blocking; the relay
+ * owns both from now on) for service <sc>.  <done> is never called from
+ * inside this function.  Returns NULL on allocation failure (the sockets
+ * are then still the caller's).
  */
-struct relay	*relay_tcp_start(struct event_base *base, int fd,
-		    const struct service_conf *sc, const struct sockaddr *client,
-		    const struct sockaddr *local, relay_done_cb done, void *arg);
+struct relay	*relay_tcp_start(struct event_base *base, int client,
+		    int server, const struct service_conf *sc,
+		    relay_done_cb done, void *arg);
 /* Stop without calling done (shutdown); closes both sockets. */
 void		 relay_tcp_free(struct relay *);
 /* Bytes each way so far. */

@@ -16,13 +16,13 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "admit.h"
 #include "config.h"
 #include "limits.h"
 #include "listen.h"
 #include "log.h"
 #include "relay_udp.h"
 #include "service.h"
-#include "session.h"
 #include "sockaddr.h"
 
 #define DGRAM_MAX	65536	/* largest datagram read */
@@ -69,7 +69,7 @@ service_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	(void)l;
-	session_accept(arg, fd, sa, (socklen_t)salen);
+	admit_stream(arg, fd, sa, (socklen_t)salen);
 }
 
 /* accept() failed: on descriptor exhaustion pause for a second (relayd). */
@@ -114,7 +114,7 @@ service_dgram_cb(evutil_socket_t fd, short what, void *arg)
 				    sv->sv_conf->sc_id);
 			break;
 		}
-		session_dgram(sv, buf, (size_t)n, (struct sockaddr *)&from,
+		admit_dgram(sv, buf, (size_t)n, (struct sockaddr *)&from,
 		    fromlen);
 	}
 	service_unref(sv);
@@ -126,7 +126,7 @@ service_handoff_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	session_handoff(arg);
+	admit_handoff(arg);
 }
 
 int

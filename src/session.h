@@ -1,7 +1,8 @@
 /*
- * Sessions: one admitted or refused client of a service, from accept to
- * close, holding its service and configuration, its counts and its back
- * end.  A session is freed once, by session_close().
+ * Sessions: one admitted client of a service, from admission to close,
+ * holding its service and configuration, its limit slot, its counts and
+ * its back end (built-in, spawned server, TCP or UDP relay, TLS in front).
+ * A session is freed once, by session_close().
  */
 #ifndef PORTGATE_SESSION_H
 #define PORTGATE_SESSION_H
@@ -10,25 +11,44 @@
 #include <sys/socket.h>
 
 #include <stddef.h>
+#include <time.h>
+
+#include "limits.h"
 
 struct service;
+struct session;
+
+/* Who an admitted client is, as the gate saw it. */
+struct session_origin {
+	const struct sockaddr	*so_peer;	/* unmapped */
+	const char		*so_addr;	/* numeric */
+	const char		*so_country;	/* NULL without geoip_db */
+	const struct srckey	*so_key;
+	time_t			 so_now;
+	double			 so_fnow;
+};
 
 /*
- * A stream client accepted on <sv>: read its PROXY header if the service
- * wants one, then the gate, the log and the back end.
+ * Take a limit slot and make a session of <sv> for <fd> (-1 for a UDP
+ * flow).  Returns NULL after logging (and closing <fd>) on failure.
  */
-void	session_accept(struct service *sv, int fd, struct sockaddr *sa,
-	    socklen_t salen);
-/* A datagram for a built-in service of <sv>. */
-void	session_dgram(struct service *sv, const void *data, size_t len,
-	    struct sockaddr *from, socklen_t fromlen);
-/* A wait = yes service is readable: hand its socket to a server. */
-void	session_handoff(struct service *sv);
+struct session	*session_new(struct service *sv, int fd,
+		    const struct session_origin *o);
+/* Start the back end of a stream session (TLS first if configured). */
+void		 session_start(struct session *);
+/* Spawn the server of a hand-off session on its socket. */
+void		 session_start_handoff(struct session *);
+/*
+ * Open the UDP flow of a new client <from> of a forwarding service and
+ * send its first datagram.
+ */
+void		 session_start_flow(struct session *, const struct sockaddr *from,
+		    socklen_t fromlen, const void *data, size_t len);
 /* Close every session without a running server (shutdown). */
-void	session_close_all(void);
+void		 session_close_all(void);
 /* Log every session (SIGUSR1). */
-void	session_dump(void);
+void		 session_dump(void);
 /* Number of sessions open. */
-int	session_count(void);
+int		 session_count(void);
 
 #endif

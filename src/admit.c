@@ -1,0 +1,328 @@
+/*
+ * Admission.  Everything here works on a struct arrival on the stack:
+ * the client's address as the gate sees it (IPv4-mapped addresses
+ * unmapped), its country, its per-source keys and the time.  Only an
+ * admitted client becomes a struct session.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "accesslog.h"
+#include "admit.h"
+#include "banner.h"
+#include "config.h"
+#include "gate.h"
+#include "geoip.h"
+#include "limits.h"
+#include "log.h"
+#include "proxy_accept.h"
+#include "relay_udp.h"
+#include "service.h"
+#include "session.h"
+#include "sockaddr.h"
+#include "spawn.h"
+
+/* A client on its way through the gate. */
+struct arrival {
+	struct sockaddr_storage	 ar_peer;
+	socklen_t		 ar_peerlen;
+	char			 ar_addr[SOCKADDR_STRLEN];
+	char			 ar_country[3];
+	struct gate_client	 ar_client;
+	time_t			 ar_now;
+	double			 ar_fnow;
+};
+
+/* The current time, whole and with sub-second precision. */
+static void
+admit_clock(time_t *now, double *fnow)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1) {
+		ts.tv_sec = time(NULL);
+		ts.tv_nsec = 0;
+	}
+	*now = ts.tv_sec;
+	*fnow = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The 1-minute load average, read at most once a second. */
+static double
+admit_loadavg(time_t now)
+{
+	static time_t	when;
+	static double	load = -1;
+
+	if (now != when) {
+		when = now;
+		if (getloadavg(&load, 1) != 1)
+			load = -1;
+	}
+	return load;
+}
+
+/* Fill <a> for a client at <sa> of service <sc>. */
+static void
+admit_arrival(struct arrival *a, const struct service_conf *sc,
+    const struct sockaddr *sa, socklen_t salen)
+{
+	memset(a, 0, sizeof(*a));
+	if (salen > sizeof(a->ar_peer))
+		salen = sizeof(a->ar_peer);
+	memcpy(&a->ar_peer, sa, salen);
+	a->ar_peerlen = salen;
+	sockaddr_unmap(&a->ar_peer, &a->ar_peerlen);
+	(void)sockaddr_ntop((struct sockaddr *)&a->ar_peer, a->ar_addr,
+	    sizeof(a->ar_addr));
+	a->ar_client.gc_sa = (struct sockaddr *)&a->ar_peer;
+	limits_key(sc, a->ar_client.gc_sa, &a->ar_client.gc_key);
+	limits_key(NULL, a->ar_client.gc_sa, &a->ar_client.gc_fullkey);
+	admit_clock(&a->ar_now, &a->ar_fnow);
+	if (sc->sc_geoip != NULL) {
+		geoip_refresh(a->ar_now, 0);
+		a->ar_client.gc_country = geoip_country(sc->sc_geoip,
+		    a->ar_client.gc_sa, a->ar_country);
+	}
+}
+
+/* Log a FAIL record with <reason> for <a>. */
+static void
+admit_fail(const struct service_conf *sc, const struct arrival *a,
+    const char *reason)
+{
+	struct access_rec	rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.ar_id = sc->sc_id;
+	rec.ar_addr = a->ar_addr;
+	rec.ar_port = sockaddr_port((const struct sockaddr *)&a->ar_peer);
+	rec.ar_country = a->ar_client.gc_country;
+	rec.ar_reason = reason;
+	accesslog_fail(sc->sc_log, sc->sc_log_failure, &rec);
+}
+
+/* Run the gate for <a> at <sv>; on refusal log FAIL.  1 if admitted. */
+static int
+admit_gate(struct service *sv, struct arrival *a)
+{
+	const struct service_conf	*sc = sv->sv_conf;
+	struct verdict			 v;
+	double				 load = -1;
+
+	if (limits_cps_arrival(sv->sv_limits, sc, a->ar_now))
+		service_cps_tripped(sv, sc->sc_cps_wait);
+	if (sc->sc_max_load > 0)
+		load = admit_loadavg(a->ar_now);
+	if (gate_check(sc, sv->sv_limits, &a->ar_client, a->ar_now,
+	    a->ar_fnow, load, &v))
+		return 1;
+	sv->sv_refused++;
+	log_debug("service %s refused %s: %s", sc->sc_id, a->ar_addr,
+	    v.v_rule);
+	admit_fail(sc, a, gate_reason_name(v.v_reason));
+	return 0;
+}
+
+/* A client touched a SENSOR service: deny it everywhere for a while. */
+static void
+admit_sensor(struct service *sv, struct arrival *a)
+{
+	const struct service_conf	*sc = sv->sv_conf;
+
+	if (sc->sc_deny_time != 0) {
+		limits_deny(&a->ar_client.gc_fullkey, sc->sc_deny_time,
+		    a->ar_now);
+		if (sc->sc_deny_time < 0)
+			log_warnx("service %s: adding %s to the global deny "
+			    "list for ever", sc->sc_id, a->ar_addr);
+		else
+			log_warnx("service %s: adding %s to the global deny "
+			    "list for %d minutes", sc->sc_id, a->ar_addr,
+			    sc->sc_deny_time);
+	}
+	admit_fail(sc, a, "address");
+}
+
+/* The session of an admitted arrival, or NULL (<fd> closed). */
+static struct session *
+admit_session(struct service *sv, int fd, const struct arrival *a)
+{
+	struct session_origin	o;
+
+	o.so_peer = (const struct sockaddr *)&a->ar_peer;
+	o.so_addr = a->ar_addr;
+	o.so_country = a->ar_client.gc_country;
+	o.so_key = &a->ar_client.gc_key;
+	o.so_now = a->ar_now;
+	o.so_fnow = a->ar_fnow;
+	return session_new(sv, fd, &o);
+}
+
+/* Does <sc> spawn a server per client? */
+static int
+admit_spawns(const struct service_conf *sc)
+{
+	return sc->sc_server != NULL && sc->sc_nredirect == 0 &&
+	    sc->sc_builtin == BUILTIN_NONE;
+}
+
+/* A stream client of <sv> known to come from <sa>. */
+static void
+admit_client(struct service *sv, int fd, const struct sockaddr *sa,
+    socklen_t salen)
+{
+	const struct service_conf	*sc = sv->sv_conf;
+	struct arrival			 a;
+	struct session			*s;
+
+	admit_arrival(&a, sc, sa, salen);
+	banner_send_fd(fd, &sc->sc_banner);
+	if (sc->sc_flags & SFLAG_SENSOR) {
+		admit_sensor(sv, &a);
+		(void)close(fd);
+		return;
+	}
+	if (!admit_gate(sv, &a)) {
+		banner_send_fd(fd, &sc->sc_banner_fail);
+		(void)close(fd);
+		return;
+	}
+	if (admit_spawns(sc) && spawn_full()) {
+		admit_fail(sc, &a, "process_limit");
+		banner_send_fd(fd, &sc->sc_banner_fail);
+		(void)close(fd);
+		return;
+	}
+	if ((s = admit_session(sv, fd, &a)) != NULL)
+		session_start(s);
+}
+
+/* The PROXY header of a client of <arg> (a service) was read, or not. */
+static void
+admit_proxy_cb(void *arg, int fd, const struct sockaddr *client,
+    socklen_t len, const char *err)
+{
+	struct service		*sv = arg;
+	struct sockaddr_storage	 peer;
+	socklen_t		 peerlen = sizeof(peer);
+	struct arrival		 a;
+
+	if (err == NULL)
+		admit_client(sv, fd, client, len);
+	else {
+		if (getpeername(fd, (struct sockaddr *)&peer, &peerlen) == -1) {
+			memset(&peer, 0, sizeof(peer));
+			peerlen = sizeof(peer);
+		}
+		admit_arrival(&a, sv->sv_conf, (struct sockaddr *)&peer,
+		    peerlen);
+		log_warnx("service %s: %s from %s", sv->sv_conf->sc_id, err,
+		    a.ar_addr);
+		admit_fail(sv->sv_conf, &a, "proxy");
+		(void)close(fd);
+	}
+	service_unref(sv);
+}
+
+void
+admit_stream(struct service *sv, int fd, struct sockaddr *sa,
+    socklen_t salen)
+{
+	if (!sv->sv_conf->sc_accept_proxy) {
+		admit_client(sv, fd, sa, salen);
+		return;
+	}
+	service_ref(sv);
+	if (proxy_accept_start(service_base(), fd, sa, salen, admit_proxy_cb,
+	    sv) == -1) {
+		log_warn("service %s: accept_proxy", sv->sv_conf->sc_id);
+		service_unref(sv);
+		(void)close(fd);
+	}
+}
+
+void
+admit_handoff(struct service *sv)
+{
+	const struct service_conf	*sc = sv->sv_conf;
+	struct sockaddr_storage		 from;
+	socklen_t			 fromlen = sizeof(from);
+	struct arrival			 a;
+	struct session			*s;
+	char				 byte;
+	int				 fd = service_fd(sv);
+
+	memset(&from, 0, sizeof(from));
+	if (sc->sc_socktype == SOCK_DGRAM && recvfrom(fd, &byte, 1,
+	    MSG_PEEK | MSG_DONTWAIT, (struct sockaddr *)&from, &fromlen) == -1)
+		return;
+	admit_arrival(&a, sc, (struct sockaddr *)&from, fromlen);
+	if (sc->sc_socktype == SOCK_STREAM) {
+		a.ar_client.gc_sa = NULL;	/* no client address yet */
+		(void)strlcpy(a.ar_addr, "<no address>", sizeof(a.ar_addr));
+	}
+	if (!admit_gate(sv, &a) || spawn_full()) {
+		/* Drop the datagram, so that the socket is not readable. */
+		if (sc->sc_socktype == SOCK_DGRAM)
+			(void)recv(fd, &byte, 1, MSG_DONTWAIT);
+		else
+			service_pause(sv, 1);
+		return;
+	}
+	if ((fd = dup(fd)) == -1) {
+		log_warn("service %s: hand-off", sc->sc_id);
+		return;
+	}
+	if ((s = admit_session(sv, fd, &a)) == NULL)
+		return;
+	service_pause(sv, 0);
+	session_start_handoff(s);
+}
+
+void
+admit_dgram(struct service *sv, const void *data, size_t len,
+    struct sockaddr *from, socklen_t fromlen)
+{
+	const struct service_conf	*sc = sv->sv_conf;
+	struct arrival			 a;
+	struct access_rec		 rec;
+	struct udp_flow			*flow;
+	struct session			*s;
+
+	if (sv->sv_flows != NULL &&
+	    (flow = relay_udp_find(sv->sv_flows, from)) != NULL) {
+		relay_udp_send(flow, data, len);
+		return;
+	}
+	admit_arrival(&a, sc, from, fromlen);
+	if (sc->sc_flags & SFLAG_SENSOR) {
+		admit_sensor(sv, &a);
+		return;
+	}
+	if (!admit_gate(sv, &a))
+		return;
+	if (sv->sv_flows != NULL) {
+		if ((s = admit_session(sv, -1, &a)) != NULL)
+			session_start_flow(s, from, fromlen, data, len);
+		return;
+	}
+	if (limits_spend(sv->sv_limits, sc, &a.ar_client.gc_key, a.ar_fnow) ==
+	    -1)
+		return;
+	sv->sv_accepted++;
+	memset(&rec, 0, sizeof(rec));
+	rec.ar_id = sc->sc_id;
+	rec.ar_addr = a.ar_addr;
+	rec.ar_port = sockaddr_port((struct sockaddr *)&a.ar_peer);
+	rec.ar_country = a.ar_client.gc_country;
+	accesslog_start(sc->sc_log, sc->sc_log_success, &rec);
+	(void)builtin_dgram(service_fd(sv), sc->sc_builtin, from, fromlen,
+	    data, len);
+}

@@ -1,0 +1,32 @@
+/*
+ * Admission: the way from a listener to a session.  A client is put
+ * through the gate before anything is allocated, so that a refused client
+ * costs its socket and a log line only.
+ */
+#ifndef PORTGATE_ADMIT_H
+#define PORTGATE_ADMIT_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <stddef.h>
+
+struct service;
+
+/*
+ * A stream client accepted on <sv>: its PROXY header first if the service
+ * wants one, then the sensor, the gate, the banners and a session.
+ */
+void	admit_stream(struct service *sv, int fd, struct sockaddr *sa,
+	    socklen_t salen);
+/* A datagram for a built-in, sensor or UDP forwarding service. */
+void	admit_dgram(struct service *sv, const void *data, size_t len,
+	    struct sockaddr *from, socklen_t fromlen);
+/*
+ * A service that hands its socket to a server is readable: gate the
+ * sender of the first datagram (no address for a stream), then a session
+ * that spawns the server on the socket.
+ */
+void	admit_handoff(struct service *sv);
+
+#endif

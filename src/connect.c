@@ -1,0 +1,197 @@
+/*
+ * Reaching a redirect target.  Targets given with `redirect +=` are tried
+ * in order when a connect fails or times out.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "connect.h"
+#include "proxyproto.h"
+
+struct connector {
+	struct event_base		*cn_base;
+	const struct service_conf	*cn_conf;
+	struct sockaddr_storage		 cn_from;
+	struct sockaddr_storage		 cn_to;
+	int				 cn_target;	/* being tried */
+	int				 cn_fd;
+	struct event			*cn_ev;
+	connect_cb			 cn_cb;
+	void				*cn_arg;
+	char				 cn_why[160];
+};
+
+static void	connect_next(struct connector *);
+
+void
+connect_cancel(struct connector *cn)
+{
+	if (cn == NULL)
+		return;
+	if (cn->cn_ev != NULL)
+		event_free(cn->cn_ev);
+	if (cn->cn_fd != -1)
+		(void)close(cn->cn_fd);
+	free(cn);
+}
+
+/* Report <fd> (or failure) and free the connector. */
+static void
+connect_done(struct connector *cn, int fd)
+{
+	connect_cb	 cb = cn->cn_cb;
+	void		*arg = cn->cn_arg;
+	char		 why[sizeof(cn->cn_why)];
+
+	(void)strlcpy(why, cn->cn_why, sizeof(why));
+	cn->cn_fd = -1;
+	connect_cancel(cn);
+	cb(arg, fd, why);
+}
+
+/* Socket options and the PROXY header on a connected socket; 0 or -1. */
+static int
+connect_ready(struct connector *cn)
+{
+	const struct service_conf	*sc = cn->cn_conf;
+	uint8_t				 hdr[PROXY_V2_MAXLEN];
+	ssize_t				 len;
+	int				 one = 1;
+
+	(void)setsockopt(cn->cn_fd, IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one));
+	if (sc->sc_flags & SFLAG_KEEPALIVE)
+		(void)setsockopt(cn->cn_fd, SOL_SOCKET, SO_KEEPALIVE, &one,
+		    sizeof(one));
+	if (sc->sc_proxy_protocol == PROXY_NONE)
+		return 0;
+	len = proxyproto_encode(sc->sc_proxy_protocol == PROXY_V1 ? 1 : 2,
+	    SOCK_STREAM, (struct sockaddr *)&cn->cn_from,
+	    (struct sockaddr *)&cn->cn_to, hdr, sizeof(hdr));
+	if (len < 0 || send(cn->cn_fd, hdr, (size_t)len, MSG_NOSIGNAL) !=
+	    len) {
+		(void)snprintf(cn->cn_why, sizeof(cn->cn_why), "PROXY header: "
+		    "%s", len < 0 ? "cannot encode" : strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The connect of the current target completed or timed out. */
+static void
+connect_cb_io(evutil_socket_t fd, short what, void *arg)
+{
+	struct connector		*cn = arg;
+	const struct redirect_target	*rt;
+	socklen_t			 len = sizeof(int);
+	int				 err = 0;
+
+	if (what & EV_TIMEOUT)
+		err = ETIMEDOUT;
+	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	event_free(cn->cn_ev);
+	cn->cn_ev = NULL;
+	if (err == 0) {
+		if (connect_ready(cn) == 0) {
+			connect_done(cn, cn->cn_fd);
+			return;
+		}
+	} else {
+		rt = &cn->cn_conf->sc_redirect[cn->cn_target];
+		(void)snprintf(cn->cn_why, sizeof(cn->cn_why), "%s port %s: "
+		    "%s", rt->rt_host, rt->rt_port, strerror(err));
+	}
+	(void)close(cn->cn_fd);
+	cn->cn_fd = -1;
+	cn->cn_target++;
+	connect_next(cn);
+}
+
+/* Try the targets from cn_target on; report failure when none is left. */
+static void
+connect_next(struct connector *cn)
+{
+	const struct service_conf	*sc = cn->cn_conf;
+	const struct redirect_target	*rt;
+	struct timeval			 tv = { sc->sc_connect_timeout, 0 };
+
+	for (; cn->cn_target < sc->sc_nredirect; cn->cn_target++) {
+		rt = &sc->sc_redirect[cn->cn_target];
+		cn->cn_fd = socket(rt->rt_addr.ss_family, SOCK_STREAM |
+		    SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (cn->cn_fd == -1) {
+			(void)snprintf(cn->cn_why, sizeof(cn->cn_why),
+			    "socket: %s", strerror(errno));
+			break;
+		}
+		if (connect(cn->cn_fd, (const struct sockaddr *)&rt->rt_addr,
+		    rt->rt_addrlen) == 0 || errno == EINPROGRESS) {
+			cn->cn_ev = event_new(cn->cn_base, cn->cn_fd, EV_WRITE,
+			    connect_cb_io, cn);
+			if (cn->cn_ev != NULL &&
+			    event_add(cn->cn_ev, &tv) == 0)
+				return;
+			(void)snprintf(cn->cn_why, sizeof(cn->cn_why),
+			    "out of memory");
+			break;
+		}
+		(void)snprintf(cn->cn_why, sizeof(cn->cn_why), "%s port %s: "
+		    "%s", rt->rt_host, rt->rt_port, strerror(errno));
+		(void)close(cn->cn_fd);
+		cn->cn_fd = -1;
+	}
+	connect_done(cn, -1);
+}
+
+/* The first connect, from the loop. */
+static void
+connect_start_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct connector	*cn = arg;
+
+	(void)fd;
+	(void)what;
+	event_free(cn->cn_ev);
+	cn->cn_ev = NULL;
+	connect_next(cn);
+}
+
+struct connector *
+connect_start(struct event_base *base, const struct service_conf *sc,
+    const struct sockaddr *client, const struct sockaddr *local,
+    connect_cb cb, void *arg)
+{
+	struct connector	*cn;
+
+	if ((cn = calloc(1, sizeof(*cn))) == NULL)
+		return NULL;
+	cn->cn_base = base;
+	cn->cn_conf = sc;
+	cn->cn_fd = -1;
+	cn->cn_cb = cb;
+	cn->cn_arg = arg;
+	memcpy(&cn->cn_from, client, client->sa_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+	if (local != NULL && (local->sa_family == AF_INET ||
+	    local->sa_family == AF_INET6))
+		memcpy(&cn->cn_to, local, local->sa_family == AF_INET6 ?
+		    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+	if ((cn->cn_ev = evtimer_new(base, connect_start_cb, cn)) == NULL) {
+		free(cn);
+		return NULL;
+	}
+	event_active(cn->cn_ev, EV_TIMEOUT, 1);
+	return cn;
+}

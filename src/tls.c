@@ -1,0 +1,432 @@
+/*
+ * TLS termination with OpenSSL 3 and libevent's OpenSSL bufferevents.  The
+ * gate has decided before the handshake starts, so a refused client costs
+ * no handshake.  Session tickets stay on (OpenSSL's default), which lets
+ * returning clients resume without a full handshake.
+ */
+#include <sys/types.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "config.h"
+#include "tls.h"
+
+struct tls_ctx {
+	SSL_CTX		**tc_ctx;	/* [0] the default, then one per cert */
+	int		  tc_n;
+	unsigned char	 *tc_alpn;	/* wire format */
+	size_t		  tc_alpnlen;
+};
+
+struct tls_accept {
+	struct bufferevent	*ta_bev;
+	struct event		*ta_timer;
+	tls_accept_cb		 ta_cb;
+	void			*ta_arg;
+};
+
+/* The last OpenSSL error as text, into <err>; returns -1. */
+static int
+tls_error(char *err, size_t errlen, const char *what, const char *file)
+{
+	char		 buf[256];
+	unsigned long	 e = ERR_peek_last_error();
+
+	if (e != 0)
+		ERR_error_string_n(e, buf, sizeof(buf));
+	else
+		(void)strlcpy(buf, "unknown error", sizeof(buf));
+	ERR_clear_error();
+	(void)snprintf(err, errlen, "%s%s%s: %s", what, file != NULL ? " " : "",
+	    file != NULL ? file : "", buf);
+	return -1;
+}
+
+/* TLS version names of tls_protocols. */
+static int
+tls_version(const char *name)
+{
+	if (strcasecmp(name, "TLSv1") == 0)
+		return TLS1_VERSION;
+	if (strcasecmp(name, "TLSv1.1") == 0)
+		return TLS1_1_VERSION;
+	if (strcasecmp(name, "TLSv1.2") == 0)
+		return TLS1_2_VERSION;
+	return TLS1_3_VERSION;
+}
+
+/* Protocol range from tls_protocols (default TLS 1.2 and up). */
+static int
+tls_set_versions(SSL_CTX *ctx, const struct service_conf *sc)
+{
+	int	lo = TLS1_2_VERSION, hi = TLS1_3_VERSION, v, i;
+
+	if (sc->sc_tls_protocols.wl_n > 0) {
+		lo = TLS1_3_VERSION;
+		hi = TLS1_VERSION;
+		for (i = 0; i < sc->sc_tls_protocols.wl_n; i++) {
+			v = tls_version(sc->sc_tls_protocols.wl_words[i]);
+			if (v < lo)
+				lo = v;
+			if (v > hi)
+				hi = v;
+		}
+	}
+	/* TLS 1.0 and 1.1 need security level 0 in OpenSSL 3. */
+	if (lo < TLS1_2_VERSION)
+		SSL_CTX_set_security_level(ctx, 0);
+	return SSL_CTX_set_min_proto_version(ctx, lo) == 1 &&
+	    SSL_CTX_set_max_proto_version(ctx, hi) == 1 ? 0 : -1;
+}
+
+/* ALPN: pick the first of our protocols that the client offers. */
+static int
+tls_alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+    const unsigned char *in, unsigned int inlen, void *arg)
+{
+	struct tls_ctx	*tc = arg;
+	unsigned char	*sel;
+
+	(void)ssl;
+	if (SSL_select_next_proto(&sel, outlen, tc->tc_alpn,
+	    (unsigned int)tc->tc_alpnlen, in, inlen) != OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_NOACK;
+	*out = sel;
+	return SSL_TLSEXT_ERR_OK;
+}
+
+/* SNI: switch to the context whose certificate names the server name. */
+static int
+tls_sni_cb(SSL *ssl, int *alert, void *arg)
+{
+	struct tls_ctx	*tc = arg;
+	const char	*name;
+	X509		*cert;
+	int		 i;
+
+	(void)alert;
+	if ((name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)) ==
+	    NULL)
+		return SSL_TLSEXT_ERR_OK;
+	for (i = 1; i < tc->tc_n; i++) {
+		cert = SSL_CTX_get0_certificate(tc->tc_ctx[i]);
+		if (cert != NULL && X509_check_host(cert, name, 0, 0, NULL) ==
+		    1) {
+			if (SSL_set_SSL_CTX(ssl, tc->tc_ctx[i]) == NULL)
+				return SSL_TLSEXT_ERR_ALERT_FATAL;
+			/* Keep the client-certificate settings of this one. */
+			SSL_set_verify(ssl, SSL_CTX_get_verify_mode(
+			    tc->tc_ctx[i]), NULL);
+			return SSL_TLSEXT_ERR_OK;
+		}
+	}
+	return SSL_TLSEXT_ERR_OK;
+}
+
+/* One SSL_CTX with certificate <i> of <sc>; NULL with <err>. */
+static SSL_CTX *
+tls_ctx_one(struct tls_ctx *tc, const struct service_conf *sc, int i,
+    char *err, size_t errlen)
+{
+	SSL_CTX		*ctx;
+	const char	*cert = sc->sc_tls_cert.wl_words[i];
+	const char	*key = sc->sc_tls_key.wl_words[i];
+
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+		(void)tls_error(err, errlen, "SSL_CTX_new", NULL);
+		return NULL;
+	}
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+		(void)tls_error(err, errlen, "tls_cert", cert);
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+		(void)tls_error(err, errlen, "tls_key", key);
+		goto fail;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		(void)snprintf(err, errlen, "tls_key %s does not match "
+		    "tls_cert %s", key, cert);
+		ERR_clear_error();
+		goto fail;
+	}
+	if (tls_set_versions(ctx, sc) == -1) {
+		(void)tls_error(err, errlen, "tls_protocols", NULL);
+		goto fail;
+	}
+	if (sc->sc_tls_ciphers != NULL &&
+	    SSL_CTX_set_cipher_list(ctx, sc->sc_tls_ciphers) != 1) {
+		(void)tls_error(err, errlen, "tls_ciphers", sc->sc_tls_ciphers);
+		goto fail;
+	}
+	if (sc->sc_tls_ciphersuites != NULL &&
+	    SSL_CTX_set_ciphersuites(ctx, sc->sc_tls_ciphersuites) != 1) {
+		(void)tls_error(err, errlen, "tls_ciphersuites",
+		    sc->sc_tls_ciphersuites);
+		goto fail;
+	}
+	if (sc->sc_tls_ca != NULL) {
+		if (SSL_CTX_load_verify_locations(ctx, sc->sc_tls_ca, NULL) !=
+		    1) {
+			(void)tls_error(err, errlen, "tls_ca", sc->sc_tls_ca);
+			goto fail;
+		}
+		SSL_CTX_set_client_CA_list(ctx,
+		    SSL_load_client_CA_file(sc->sc_tls_ca));
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
+		    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	}
+	(void)SSL_CTX_set_session_id_context(ctx,
+	    (const unsigned char *)sc->sc_id, (unsigned)strnlen(sc->sc_id,
+	    SSL_MAX_SID_CTX_LENGTH));
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	if (tc->tc_alpn != NULL)
+		SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_cb, tc);
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+/* ALPN protocol list in wire format; 0 or -1. */
+static int
+tls_alpn_wire(struct tls_ctx *tc, const struct service_conf *sc, char *err,
+    size_t errlen)
+{
+	size_t	len = 0, n;
+	int	i;
+
+	for (i = 0; i < sc->sc_tls_alpn.wl_n; i++)
+		len += 1 + strlen(sc->sc_tls_alpn.wl_words[i]);
+	if (len == 0)
+		return 0;
+	if ((tc->tc_alpn = malloc(len)) == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < sc->sc_tls_alpn.wl_n; i++) {
+		n = strlen(sc->sc_tls_alpn.wl_words[i]);
+		if (n == 0 || n > 255) {
+			(void)snprintf(err, errlen, "tls_alpn: bad protocol "
+			    "name '%s'", sc->sc_tls_alpn.wl_words[i]);
+			return -1;
+		}
+		tc->tc_alpn[tc->tc_alpnlen++] = (unsigned char)n;
+		memcpy(tc->tc_alpn + tc->tc_alpnlen,
+		    sc->sc_tls_alpn.wl_words[i], n);
+		tc->tc_alpnlen += n;
+	}
+	return 0;
+}
+
+struct tls_ctx *
+tls_ctx_new(const struct service_conf *sc, char *err, size_t errlen)
+{
+	struct tls_ctx	*tc;
+	int		 i;
+
+	if ((tc = calloc(1, sizeof(*tc))) == NULL ||
+	    (tc->tc_ctx = calloc(sc->sc_tls_cert.wl_n, sizeof(SSL_CTX *))) ==
+	    NULL) {
+		free(tc);
+		(void)snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (tls_alpn_wire(tc, sc, err, errlen) == -1)
+		goto fail;
+	for (i = 0; i < sc->sc_tls_cert.wl_n; i++) {
+		if ((tc->tc_ctx[i] = tls_ctx_one(tc, sc, i, err, errlen)) ==
+		    NULL)
+			goto fail;
+		tc->tc_n++;
+	}
+	if (tc->tc_n > 1) {
+		SSL_CTX_set_tlsext_servername_callback(tc->tc_ctx[0],
+		    tls_sni_cb);
+		SSL_CTX_set_tlsext_servername_arg(tc->tc_ctx[0], tc);
+	}
+	return tc;
+fail:
+	tls_ctx_free(tc);
+	return NULL;
+}
+
+void
+tls_ctx_free(struct tls_ctx *tc)
+{
+	int	i;
+
+	if (tc == NULL)
+		return;
+	for (i = 0; i < tc->tc_n; i++)
+		SSL_CTX_free(tc->tc_ctx[i]);
+	free(tc->tc_ctx);
+	free(tc->tc_alpn);
+	free(tc);
+}
+
+/* Finish a handshake attempt: hand the bufferevent on, or drop it. */
+static void
+tls_accept_done(struct tls_accept *ta, const char *err)
+{
+	tls_accept_cb		 cb = ta->ta_cb;
+	void			*arg = ta->ta_arg;
+	struct bufferevent	*bev = ta->ta_bev;
+
+	event_free(ta->ta_timer);
+	free(ta);
+	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	if (err != NULL) {
+		bufferevent_free(bev);
+		bev = NULL;
+	}
+	cb(arg, bev, err);
+}
+
+/* Handshake events. */
+static void
+tls_accept_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct tls_accept	*ta = arg;
+	char			 buf[256];
+	unsigned long		 e;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		tls_accept_done(ta, NULL);
+		return;
+	}
+	if ((e = bufferevent_get_openssl_error(bev)) != 0) {
+		(void)strlcpy(buf, "TLS handshake: ", sizeof(buf));
+		ERR_error_string_n(e, buf + strlen(buf),
+		    sizeof(buf) - strlen(buf));
+	} else
+		(void)snprintf(buf, sizeof(buf), "TLS handshake: %s",
+		    (what & BEV_EVENT_EOF) ? "client closed" : "socket error");
+	while (bufferevent_get_openssl_error(bev) != 0)
+		;
+	tls_accept_done(ta, buf);
+}
+
+/* The handshake took too long. */
+static void
+tls_accept_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	tls_accept_done(arg, "TLS handshake: timed out");
+}
+
+struct tls_accept *
+tls_accept_start(struct event_base *base, int fd, struct tls_ctx *tc,
+    int timeout, tls_accept_cb cb, void *arg)
+{
+	struct tls_accept	*ta;
+	struct timeval		 tv = { timeout, 0 };
+	SSL			*ssl;
+
+	if ((ta = calloc(1, sizeof(*ta))) == NULL)
+		return NULL;
+	if ((ssl = SSL_new(tc->tc_ctx[0])) == NULL) {
+		free(ta);
+		return NULL;
+	}
+	ta->ta_bev = bufferevent_openssl_socket_new(base, fd, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (ta->ta_bev == NULL) {
+		SSL_free(ssl);
+		free(ta);
+		return NULL;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(ta->ta_bev, 1);
+	ta->ta_cb = cb;
+	ta->ta_arg = arg;
+	if ((ta->ta_timer = evtimer_new(base, tls_accept_timeout_cb, ta)) ==
+	    NULL || evtimer_add(ta->ta_timer, &tv) == -1) {
+		if (ta->ta_timer != NULL)
+			event_free(ta->ta_timer);
+		/* The bufferevent owns <fd> now: give it back. */
+		bufferevent_setfd(ta->ta_bev, -1);
+		bufferevent_free(ta->ta_bev);
+		free(ta);
+		return NULL;
+	}
+	bufferevent_setcb(ta->ta_bev, NULL, NULL, tls_accept_event_cb, ta);
+	(void)bufferevent_enable(ta->ta_bev, EV_READ | EV_WRITE);
+	return ta;
+}
+
+void
+tls_accept_cancel(struct tls_accept *ta)
+{
+	if (ta == NULL)
+		return;
+	event_free(ta->ta_timer);
+	bufferevent_free(ta->ta_bev);
+	free(ta);
+}
+
+void
+tls_describe(struct bufferevent *bev, char *buf, size_t len)
+{
+	SSL	*ssl = bufferevent_openssl_get_ssl(bev);
+
+	if (ssl == NULL) {
+		(void)strlcpy(buf, "-", len);
+		return;
+	}
+	(void)snprintf(buf, len, "%s/%s", SSL_get_version(ssl),
+	    SSL_get_cipher_name(ssl));
+}
+
+int
+tls_client_cert(struct bufferevent *bev, char *subject, size_t slen,
+    char *issuer, size_t ilen)
+{
+	SSL	*ssl = bufferevent_openssl_get_ssl(bev);
+	X509	*cert;
+	BIO	*bio;
+	int	 n;
+
+	subject[0] = issuer[0] = '\0';
+	if (ssl == NULL || (cert = SSL_get1_peer_certificate(ssl)) == NULL)
+		return 0;
+	if (SSL_get_verify_result(ssl) != X509_V_OK ||
+	    (bio = BIO_new(BIO_s_mem())) == NULL) {
+		X509_free(cert);
+		return 0;
+	}
+	(void)X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0,
+	    XN_FLAG_RFC2253);
+	n = BIO_read(bio, subject, (int)slen - 1);
+	subject[n > 0 ? n : 0] = '\0';
+	(void)X509_NAME_print_ex(bio, X509_get_issuer_name(cert), 0,
+	    XN_FLAG_RFC2253);
+	n = BIO_read(bio, issuer, (int)ilen - 1);
+	issuer[n > 0 ? n : 0] = '\0';
+	BIO_free(bio);
+	X509_free(cert);
+	return 1;
+}
+
+void
+tls_close_notify(struct bufferevent *bev)
+{
+	SSL	*ssl = bufferevent_openssl_get_ssl(bev);
+
+	if (ssl != NULL) {
+		(void)SSL_shutdown(ssl);
+		ERR_clear_error();
+	}
+}

@@ -1,0 +1,54 @@
+/*
+ * TLS termination: one SSL_CTX per service built when the configuration is
+ * loaded (with a context per extra certificate, chosen by SNI), and the
+ * server side handshake of a client under a timeout.
+ */
+#ifndef PORTGATE_TLS_H
+#define PORTGATE_TLS_H
+
+#include <stddef.h>
+
+struct bufferevent;
+struct event_base;
+struct service_conf;
+struct tls_ctx;
+struct tls_accept;
+
+/*
+ * Build the TLS context of <sc> (tls_cert, tls_key, tls_ca, tls_protocols,
+ * tls_ciphers, tls_ciphersuites, tls_alpn).  Returns NULL with a message in
+ * <err> for an unreadable file, a bad certificate, a key that does not
+ * match, or a bad cipher or protocol setting.
+ */
+struct tls_ctx	*tls_ctx_new(const struct service_conf *sc, char *err,
+		    size_t errlen);
+void		 tls_ctx_free(struct tls_ctx *);
+
+/* Called once: the TLS bufferevent after the handshake, or NULL and why. */
+typedef void	(*tls_accept_cb)(void *arg, struct bufferevent *bev,
+		    const char *err);
+
+/*
+ * Start the handshake on client socket <fd> (owned from now on; closed on
+ * failure).  <cb> is never called from inside this function.  Returns NULL
+ * on allocation failure (<fd> is then still the caller's).
+ */
+struct tls_accept *tls_accept_start(struct event_base *base, int fd,
+		    struct tls_ctx *ctx, int timeout, tls_accept_cb cb,
+		    void *arg);
+/* Abandon a handshake (closes the socket); <cb> is not called. */
+void		 tls_accept_cancel(struct tls_accept *);
+
+/* "TLSv1.3/TLS_AES_256_GCM_SHA384" for an established session. */
+void	tls_describe(struct bufferevent *bev, char *buf, size_t len);
+/*
+ * The verified client certificate's subject and issuer (RFC 2253 form).
+ * Returns 1 when the client presented a certificate that verified, else 0
+ * (the strings are then empty).
+ */
+int	tls_client_cert(struct bufferevent *bev, char *subject, size_t slen,
+	    char *issuer, size_t ilen);
+/* Send close_notify now (the output must already be flushed). */
+void	tls_close_notify(struct bufferevent *bev);
+
+#endif
