@@ -5,6 +5,7 @@
  * admitted client becomes a struct session.
  */
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include "log.h"
 #include "proxy_accept.h"
 #include "relay_udp.h"
+#include "revname.h"
 #include "service.h"
 #include "session.h"
 #include "sockaddr.h"
@@ -38,6 +40,21 @@ struct arrival {
 	time_t			 ar_now;
 	double			 ar_fnow;
 };
+
+/* A client waiting for its reverse name (a .domain rule needs it). */
+struct name_wait {
+	TAILQ_ENTRY(name_wait)	 nw_entry;
+	struct service		*nw_service;	/* a reference */
+	int			 nw_fd;
+	struct arrival		 nw_arrival;
+	char			 nw_name[256];
+	struct revname_req	*nw_req;
+};
+
+static TAILQ_HEAD(, name_wait)	name_waits = TAILQ_HEAD_INITIALIZER(name_waits);
+
+static void	admit_gated(struct service *, int, struct arrival *);
+static void	admit_wait_name(struct service *, int, const struct arrival *);
 
 /* The current time, whole and with sub-second precision. */
 static void
@@ -180,7 +197,6 @@ admit_client(struct service *sv, int fd, const struct sockaddr *sa,
 {
 	const struct service_conf	*sc = sv->sv_conf;
 	struct arrival			 a;
-	struct session			*s;
 
 	admit_arrival(&a, sc, sa, salen);
 	banner_send_fd(fd, &sc->sc_banner);
@@ -189,18 +205,94 @@ admit_client(struct service *sv, int fd, const struct sockaddr *sa,
 		(void)close(fd);
 		return;
 	}
-	if (!admit_gate(sv, &a)) {
+	if (gate_needs_name(sc)) {
+		admit_wait_name(sv, fd, &a);
+		return;
+	}
+	admit_gated(sv, fd, &a);
+}
+
+/* The reverse name of a waiting client is known (or not). */
+static void
+admit_name_cb(void *arg, const char *name)
+{
+	struct name_wait	*nw = arg;
+	struct arrival		*a = &nw->nw_arrival;
+
+	TAILQ_REMOVE(&name_waits, nw, nw_entry);
+	/* The copy of the arrival must point at its own address. */
+	a->ar_client.gc_sa = (struct sockaddr *)&a->ar_peer;
+	if (name != NULL) {
+		(void)strlcpy(nw->nw_name, name, sizeof(nw->nw_name));
+		a->ar_client.gc_revname = nw->nw_name;
+	}
+	admit_gated(nw->nw_service, nw->nw_fd, a);
+	service_unref(nw->nw_service);
+	free(nw);
+}
+
+/* Look up the reverse name of <a> before the gate. */
+static void
+admit_wait_name(struct service *sv, int fd, const struct arrival *a)
+{
+	struct name_wait	*nw;
+
+	if ((nw = calloc(1, sizeof(*nw))) == NULL) {
+		log_warn("service %s: name look-up", sv->sv_conf->sc_id);
+		(void)close(fd);
+		return;
+	}
+	nw->nw_service = sv;
+	nw->nw_fd = fd;
+	nw->nw_arrival = *a;
+	nw->nw_req = revname_lookup(service_base(), a->ar_client.gc_sa,
+	    admit_name_cb, nw);
+	if (nw->nw_req == NULL) {
+		/* No resolver: .domain rules cannot match this client. */
+		nw->nw_arrival.ar_client.gc_sa =
+		    (struct sockaddr *)&nw->nw_arrival.ar_peer;
+		admit_gated(sv, fd, &nw->nw_arrival);
+		free(nw);
+		return;
+	}
+	service_ref(sv);
+	TAILQ_INSERT_TAIL(&name_waits, nw, nw_entry);
+}
+
+void
+admit_shutdown(void)
+{
+	struct name_wait	*nw;
+
+	while ((nw = TAILQ_FIRST(&name_waits)) != NULL) {
+		TAILQ_REMOVE(&name_waits, nw, nw_entry);
+		revname_cancel(nw->nw_req);
+		(void)close(nw->nw_fd);
+		service_unref(nw->nw_service);
+		free(nw);
+	}
+	revname_shutdown();
+}
+
+/* A stream client of <sv> with everything the gate needs. */
+static void
+admit_gated(struct service *sv, int fd, struct arrival *a)
+{
+	const struct service_conf	*sc = sv->sv_conf;
+	struct session			*s;
+
+	if (!admit_gate(sv, a)) {
 		banner_send_fd(fd, &sc->sc_banner_fail);
 		(void)close(fd);
 		return;
 	}
 	if (admit_spawns(sc) && spawn_full()) {
-		admit_fail(sc, &a, "process_limit");
+		admit_fail(sc, a, "process_limit");
 		banner_send_fd(fd, &sc->sc_banner_fail);
 		(void)close(fd);
 		return;
 	}
-	if ((s = admit_session(sv, fd, &a)) != NULL)
+	if ((s = admit_session(sv, fd, a)) != NULL)
 		session_start(s);
 }
 

@@ -29,4 +29,7 @@ void	admit_dgram(struct service *sv, const void *data, size_t len,
  */
 void	admit_handoff(struct service *sv);
 
+/* Drop clients waiting for a name look-up, free the resolver (stop). */
+void	admit_shutdown(void);
+
 #endif

@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "accesslog.h"
+#include "admit.h"
 #include "conf_diag.h"
 #include "config.h"
 #include "daemon.h"
@@ -187,6 +188,7 @@ daemon_stop(int sig)
 	log_info("stopping on signal %d", sig);
 	service_shutdown();
 	proxy_accept_abort_all();
+	admit_shutdown();
 	session_close_all();
 	spawn_signal_all(SIGTERM);
 	daemon_grace = evtimer_new(daemon_base, daemon_grace_cb, NULL);
@@ -254,6 +256,7 @@ daemon_cleanup(void)
 
 	service_shutdown();
 	proxy_accept_abort_all();
+	admit_shutdown();
 	session_close_all();
 	if (daemon_grace != NULL)
 		event_free(daemon_grace);
