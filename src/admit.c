@@ -20,7 +20,7 @@
 #include "config.h"
 #include "gate.h"
 #include "geoip.h"
-#include "limits.h"
+#include "quota.h"
 #include "log.h"
 #include "proxy_accept.h"
 #include "relay_udp.h"
@@ -99,8 +99,8 @@ admit_arrival(struct arrival *a, const struct service_conf *sc,
 	(void)sockaddr_ntop((struct sockaddr *)&a->ar_peer, a->ar_addr,
 	    sizeof(a->ar_addr));
 	a->ar_client.gc_sa = (struct sockaddr *)&a->ar_peer;
-	limits_key(sc, a->ar_client.gc_sa, &a->ar_client.gc_key);
-	limits_key(NULL, a->ar_client.gc_sa, &a->ar_client.gc_fullkey);
+	quota_key(sc, a->ar_client.gc_sa, &a->ar_client.gc_key);
+	quota_key(NULL, a->ar_client.gc_sa, &a->ar_client.gc_fullkey);
 	admit_clock(&a->ar_now, &a->ar_fnow);
 	if (sc->sc_geoip != NULL) {
 		geoip_refresh(a->ar_now, 0);
@@ -133,11 +133,11 @@ admit_gate(struct service *sv, struct arrival *a)
 	struct verdict			 v;
 	double				 load = -1;
 
-	if (limits_cps_arrival(sv->sv_limits, sc, a->ar_now))
+	if (quota_cps_arrival(sv->sv_quota, sc, a->ar_now))
 		service_cps_tripped(sv, sc->sc_cps_wait);
 	if (sc->sc_max_load > 0)
 		load = admit_loadavg(a->ar_now);
-	if (gate_check(sc, sv->sv_limits, &a->ar_client, a->ar_now,
+	if (gate_check(sc, sv->sv_quota, &a->ar_client, a->ar_now,
 	    a->ar_fnow, load, &v))
 		return 1;
 	sv->sv_refused++;
@@ -154,7 +154,7 @@ admit_sensor(struct service *sv, struct arrival *a)
 	const struct service_conf	*sc = sv->sv_conf;
 
 	if (sc->sc_deny_time != 0) {
-		limits_deny(&a->ar_client.gc_fullkey, sc->sc_deny_time,
+		quota_deny(&a->ar_client.gc_fullkey, sc->sc_deny_time,
 		    a->ar_now);
 		if (sc->sc_deny_time < 0)
 			log_warnx("service %s: adding %s to the global deny "
@@ -405,9 +405,15 @@ admit_dgram(struct service *sv, const void *data, size_t len,
 			session_start_flow(s, from, fromlen, data, len);
 		return;
 	}
-	if (limits_spend(sv->sv_limits, sc, &a.ar_client.gc_key, a.ar_fnow) ==
+	if (quota_spend(sv->sv_quota, sc, &a.ar_client.gc_key, a.ar_fnow) ==
 	    -1)
 		return;
+	if (builtin_dgram(service_fd(sv), sc->sc_builtin, from, fromlen, data,
+	    len) == -1 && errno == EACCES) {
+		/* A reply to a service port could start a loop. */
+		admit_fail(sc, &a, "address");
+		return;
+	}
 	sv->sv_accepted++;
 	memset(&rec, 0, sizeof(rec));
 	rec.ar_id = sc->sc_id;
@@ -415,6 +421,4 @@ admit_dgram(struct service *sv, const void *data, size_t len,
 	rec.ar_port = sockaddr_port((struct sockaddr *)&a.ar_peer);
 	rec.ar_country = a.ar_client.gc_country;
 	accesslog_start(sc->sc_log, sc->sc_log_success, &rec);
-	(void)builtin_dgram(service_fd(sv), sc->sc_builtin, from, fromlen,
-	    data, len);
 }

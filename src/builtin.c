@@ -179,6 +179,25 @@ builtin_release(struct builtin_session *s)
 	free(s);
 }
 
+/* Bytes taken from the client and sent to it so far. */
+static void
+builtin_counts_now(const struct builtin_session *s, uint64_t *in,
+    uint64_t *out)
+{
+	uint64_t	left;
+
+	left = evbuffer_get_length(bufferevent_get_output(s->bs_bev));
+	*in = s->bs_in;
+	*out = s->bs_queued - (left < s->bs_queued ? left : s->bs_queued);
+}
+
+void
+builtin_stream_counts(const struct builtin_session *s, uint64_t *in,
+    uint64_t *out)
+{
+	builtin_counts_now(s, in, out);
+}
+
 /*
  * End the session and report it.  <out> counts only what left the output
  * buffer: bytes of ours still queued there are not sent.  The session is
@@ -189,10 +208,9 @@ builtin_finish(struct builtin_session *s, int error)
 {
 	builtin_done_cb	 done = s->bs_done;
 	void		*arg = s->bs_arg;
-	uint64_t	 in = s->bs_in, out = s->bs_queued, left;
+	uint64_t	 in, out;
 
-	left = evbuffer_get_length(bufferevent_get_output(s->bs_bev));
-	out -= left < out ? left : out;
+	builtin_counts_now(s, &in, &out);
 	builtin_release(s);
 	if (done != NULL)
 		done(arg, error, in, out);

@@ -65,6 +65,9 @@ struct builtin_session *builtin_stream_start(struct bufferevent *bev,
  * and the caller still frees it.  NULL is ignored.
  */
 void	builtin_stream_free(struct builtin_session *);
+/* Bytes taken from and sent to the client so far (state dumps). */
+void	builtin_stream_counts(const struct builtin_session *, uint64_t *in,
+	    uint64_t *out);
 
 /*
  * Answer one datagram <data>/<len> that arrived on <fd> from <from> with

@@ -18,7 +18,7 @@
 #include "explain.h"
 #include "gate.h"
 #include "geoip.h"
-#include "limits.h"
+#include "quota.h"
 #include "sockaddr.h"
 
 static const char *const explain_days[] = {
@@ -103,7 +103,7 @@ explain_run(const struct config *cf, const char *name, const char *addr,
 	struct gate_client		 c;
 	struct sockaddr_storage		 ss;
 	struct addrinfo			 hints, *res;
-	struct limits			*li;
+	struct quota			*li;
 	struct verdict			 v;
 	struct tm			 tm;
 	socklen_t			 sslen;
@@ -133,18 +133,18 @@ explain_run(const struct config *cf, const char *name, const char *addr,
 	}
 	memset(&c, 0, sizeof(c));
 	c.gc_sa = (struct sockaddr *)&ss;
-	limits_key(sc, c.gc_sa, &c.gc_key);
-	limits_key(NULL, c.gc_sa, &c.gc_fullkey);
+	quota_key(sc, c.gc_sa, &c.gc_key);
+	quota_key(NULL, c.gc_sa, &c.gc_fullkey);
 	if (sc->sc_geoip != NULL)
 		c.gc_country = geoip_country(sc->sc_geoip, c.gc_sa, cc);
 	if (gate_needs_name(sc))
 		c.gc_revname = explain_revname(c.gc_sa, sslen, rev, sizeof(rev));
-	if ((li = limits_new()) == NULL) {
+	if ((li = quota_new()) == NULL) {
 		fprintf(stderr, "portgate: --explain: out of memory\n");
 		return 2;
 	}
 	(void)gate_check(sc, li, &c, t, (double)t, -1, &v);
-	limits_free(li);
+	quota_free(li);
 	(void)localtime_r(&t, &tm);
 	(void)strftime(stamp, sizeof(stamp), "%a %H:%M", &tm);
 	printf("service %s, client %s%s%s, %s: %s: %s\n", sc->sc_id, addr,

@@ -13,7 +13,7 @@
 #include "addrlist.h"
 #include "config.h"
 #include "gate.h"
-#include "limits.h"
+#include "quota.h"
 #include "timewin.h"
 
 /* Refuse with <reason> and a formatted rule text; returns 0. */
@@ -91,13 +91,13 @@ gate_country(const struct service_conf *sc, const struct gate_client *c,
 
 /* cps, max_load, instances, per_source, per_source_cps. */
 static int
-gate_limits(const struct service_conf *sc, const struct limits *li,
+gate_limits(const struct service_conf *sc, const struct quota *li,
     const struct gate_client *c, time_t now, double fnow, double load,
     struct verdict *v)
 {
 	int	n;
 
-	if ((n = limits_cps_blocked(li, now)) > 0)
+	if ((n = quota_cps_blocked(li, now)) > 0)
 		return gate_refuse(v, GATE_CPS, "cps %d %d: service disabled "
 		    "for %d more second%s", sc->sc_cps_rate, sc->sc_cps_wait, n,
 		    n == 1 ? "" : "s");
@@ -105,16 +105,16 @@ gate_limits(const struct service_conf *sc, const struct limits *li,
 		return gate_refuse(v, GATE_LOAD, "max_load %.2f: load is %.2f",
 		    sc->sc_max_load, load);
 	if (sc->sc_instances != LIMIT_UNLIMITED &&
-	    (n = limits_running(li)) >= sc->sc_instances)
+	    (n = quota_running(li)) >= sc->sc_instances)
 		return gate_refuse(v, GATE_INSTANCES, "instances %d: %d "
 		    "running", sc->sc_instances, n);
 	if (c->gc_sa == NULL)
 		return 1;
 	if (sc->sc_per_source != LIMIT_UNLIMITED &&
-	    (n = limits_source_count(li, &c->gc_key)) >= sc->sc_per_source)
+	    (n = quota_source_count(li, &c->gc_key)) >= sc->sc_per_source)
 		return gate_refuse(v, GATE_PER_SOURCE, "per_source %d: %d "
 		    "running from this source", sc->sc_per_source, n);
-	if (!limits_rate_ok(li, sc, &c->gc_key, fnow))
+	if (!quota_rate_ok(li, sc, &c->gc_key, fnow))
 		return gate_refuse(v, GATE_RATE, "per_source_cps %g %g: no "
 		    "token left for this source", sc->sc_per_source_cps_rate,
 		    sc->sc_per_source_cps_burst);
@@ -122,7 +122,7 @@ gate_limits(const struct service_conf *sc, const struct limits *li,
 }
 
 int
-gate_check(const struct service_conf *sc, const struct limits *li,
+gate_check(const struct service_conf *sc, const struct quota *li,
     const struct gate_client *c, time_t now, double fnow, double load,
     struct verdict *v)
 {
@@ -135,7 +135,7 @@ gate_check(const struct service_conf *sc, const struct limits *li,
 		    "window");
 	/* A wait = yes stream service knows no client address. */
 	if (c->gc_sa != NULL) {
-		if (limits_denied(&c->gc_fullkey, now))
+		if (quota_denied(&c->gc_fullkey, now))
 			return gate_refuse(v, GATE_SENSOR, "deny_time: the "
 			    "address touched a SENSOR service");
 		if (!gate_address(sc, c, v) || !gate_country(sc, c, v))

@@ -11,7 +11,7 @@
 
 #include <time.h>
 
-#include "limits.h"
+#include "quota.h"
 
 struct service_conf;
 
@@ -33,7 +33,7 @@ struct gate_client {
 	const struct sockaddr	*gc_sa;		/* unmapped; NULL: not known */
 	const char		*gc_revname;	/* verified reverse name, or NULL */
 	const char		*gc_country;	/* "FR", "--", or NULL */
-	struct srckey		 gc_key;	/* per-source key (limits_key) */
+	struct srckey		 gc_key;	/* per-source key (quota_key) */
 	struct srckey		 gc_fullkey;	/* full address (deny list) */
 };
 
@@ -50,7 +50,7 @@ struct verdict {
  * deny list, only_from/no_access, country, cps, max_load, instances,
  * per_source, per_source_cps; the first refusal wins.  Returns v->v_ok.
  */
-int	gate_check(const struct service_conf *sc, const struct limits *li,
+int	gate_check(const struct service_conf *sc, const struct quota *li,
 	    const struct gate_client *c, time_t now, double fnow, double load,
 	    struct verdict *v);
 /* The FAIL reason of xinetd's log for <r> ("address", "time", ...). */

@@ -265,10 +265,11 @@ run(const struct options *o, struct config *cf)
 		daemon_ready(1);
 		return 1;
 	}
-	if (o->o_pidfile != NULL && daemon_pidfile_write(o->o_pidfile) == -1)
-		fatal("cannot write pid file %s", o->o_pidfile);
+	/* Signals first: the pid file tells the world it may send them. */
 	if (daemon_signals(base, o->o_config, cf) == -1)
 		fatal("cannot install signal events");
+	if (o->o_pidfile != NULL && daemon_pidfile_write(o->o_pidfile) == -1)
+		fatal("cannot write pid file %s", o->o_pidfile);
 	log_info("portgate %s started with %d service%s", PACKAGE_VERSION,
 	    service_count(), service_count() == 1 ? "" : "s");
 	daemon_ready(0);

@@ -18,7 +18,7 @@
 
 #include "admit.h"
 #include "config.h"
-#include "limits.h"
+#include "quota.h"
 #include "listen.h"
 #include "log.h"
 #include "relay_udp.h"
@@ -200,7 +200,7 @@ service_listen(struct service *sv)
 	sv->sv_timer = evtimer_new(service_evbase, service_timer_cb, sv);
 	sv->sv_cps_timer = evtimer_new(service_evbase, service_cps_timer_cb,
 	    sv);
-	if ((sv->sv_limits = limits_new()) == NULL || sv->sv_timer == NULL ||
+	if ((sv->sv_quota = quota_new()) == NULL || sv->sv_timer == NULL ||
 	    sv->sv_cps_timer == NULL)
 		return -1;
 	if (sc->sc_socktype == SOCK_STREAM && !sc->sc_wait) {
@@ -352,7 +352,7 @@ service_unref(struct service *sv)
 {
 	if (--sv->sv_refcnt > 0)
 		return;
-	limits_free(sv->sv_limits);
+	quota_free(sv->sv_quota);
 	config_unref(sv->sv_cf);
 	free(sv);
 }
@@ -401,7 +401,7 @@ service_dump(void)
 		    sv->sv_conf->sc_file, sv->sv_conf->sc_line,
 		    listen_describe(fd, sv->sv_conf, desc, sizeof(desc)),
 		    sv->sv_paused ? " (paused)" : "",
-		    limits_running(sv->sv_limits),
+		    quota_running(sv->sv_quota),
 		    (unsigned long long)sv->sv_accepted,
 		    (unsigned long long)sv->sv_refused);
 	}

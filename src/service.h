@@ -14,7 +14,7 @@ struct config;
 struct event;
 struct event_base;
 struct evconnlistener;
-struct limits;
+struct quota;
 struct service_conf;
 struct udp_flows;
 
@@ -32,7 +32,7 @@ struct service {
 	int			 sv_fastexits;	/* hand-off servers that died at once */
 	struct event		*sv_cps_timer;	/* logs the end of a cps block */
 	/* Counters, kept across reloads. */
-	struct limits		*sv_limits;	/* cps, instances, per source */
+	struct quota		*sv_quota;	/* cps, instances, per source */
 	struct udp_flows	*sv_flows;	/* dgram redirect */
 	uint64_t		 sv_accepted;
 	uint64_t		 sv_refused;

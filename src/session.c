@@ -28,7 +28,7 @@
 #include "builtin.h"
 #include "config.h"
 #include "connect.h"
-#include "limits.h"
+#include "quota.h"
 #include "log.h"
 #include "relay_bev.h"
 #include "relay_tcp.h"
@@ -75,12 +75,23 @@ static int			nsessions;
 
 static void	session_close(struct session *, const char *, int);
 
+/* Now, on the clock admission used for the start time. */
+static time_t
+session_now(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		return time(NULL);
+	return ts.tv_sec;
+}
+
 struct session *
 session_new(struct service *sv, int fd, const struct session_origin *o)
 {
 	struct session	*s;
 
-	if (limits_take(sv->sv_limits, sv->sv_conf, o->so_key, o->so_fnow) ==
+	if (quota_take(sv->sv_quota, sv->sv_conf, o->so_key, o->so_fnow) ==
 	    -1) {
 		log_warnx("service %s: source table full, refusing %s",
 		    sv->sv_conf->sc_id, o->so_addr);
@@ -90,7 +101,7 @@ session_new(struct service *sv, int fd, const struct session_origin *o)
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		log_warn("service %s: session", sv->sv_conf->sc_id);
-		limits_release(sv->sv_limits, o->so_key);
+		quota_release(sv->sv_quota, o->so_key);
 		if (fd != -1)
 			(void)close(fd);
 		return NULL;
@@ -500,6 +511,8 @@ session_start_flow(struct session *s, const struct sockaddr *from,
 static void
 session_counts(struct session *s)
 {
+	if (s->se_builtin != NULL)
+		builtin_stream_counts(s->se_builtin, &s->se_in, &s->se_out);
 	if (s->se_relay != NULL)
 		relay_tcp_counts(s->se_relay, &s->se_in, &s->se_out);
 	if (s->se_bevrelay != NULL)
@@ -553,11 +566,13 @@ session_close(struct session *s, const char *reason, int error)
 		rec.ar_status = s->se_pid > 0 ? WEXITSTATUS(s->se_status) :
 		    error != 0;
 	}
-	rec.ar_duration = time(NULL) - s->se_start;
+	rec.ar_duration = session_now() - s->se_start;
+	if (rec.ar_duration < 0)
+		rec.ar_duration = 0;
 	accesslog_exit(s->se_conf->sc_log, s->se_conf->sc_log_success, &rec);
 	if (s->se_handoff)
 		service_handoff_done(sv, rec.ar_duration);
-	limits_release(sv->sv_limits, &s->se_key);
+	quota_release(sv->sv_quota, &s->se_key);
 	TAILQ_REMOVE(&sessions, s, se_entry);
 	nsessions--;
 	config_unref(s->se_cf);
@@ -581,7 +596,7 @@ void
 session_dump(void)
 {
 	struct session	*s;
-	time_t		 now = time(NULL);
+	time_t		 now = session_now();
 
 	TAILQ_FOREACH(s, &sessions, se_entry) {
 		session_counts(s);

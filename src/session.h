@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "limits.h"
+#include "quota.h"
 
 struct service;
 struct session;

@@ -3,8 +3,8 @@
  * per-source counts and token buckets, and the global deny list that
  * SENSOR services fill.  Every table is bounded.
  */
-#ifndef PORTGATE_LIMITS_H
-#define PORTGATE_LIMITS_H
+#ifndef PORTGATE_QUOTA_H
+#define PORTGATE_QUOTA_H
 
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -12,11 +12,11 @@
 #include <stdint.h>
 #include <time.h>
 
-#define LIMITS_MAX_SOURCES	16384	/* per service */
-#define LIMITS_MAX_DENIED	10240	/* sensor deny list (xinetd's size) */
+#define QUOTA_MAX_SOURCES	16384	/* per service */
+#define QUOTA_MAX_DENIED	10240	/* sensor deny list (xinetd's size) */
 
 struct service_conf;
-struct limits;
+struct quota;
 
 /*
  * A source as counted: IPv4 /32, or IPv6 masked to per_source_prefix6 of
@@ -26,28 +26,28 @@ struct srckey {
 	uint8_t		sk_addr[16];
 };
 
-void	limits_key(const struct service_conf *sc, const struct sockaddr *sa,
+void	quota_key(const struct service_conf *sc, const struct sockaddr *sa,
 	    struct srckey *key);
 
-struct limits	*limits_new(void);
-void		 limits_free(struct limits *);
+struct quota	*quota_new(void);
+void		 quota_free(struct quota *);
 
 /*
  * Count one arrival for cps at <now>.  Returns 1 when this arrival makes
  * more than sc_cps_rate in one second (the service is then blocked for
  * sc_cps_wait seconds), else 0.
  */
-int	limits_cps_arrival(struct limits *, const struct service_conf *sc,
+int	quota_cps_arrival(struct quota *, const struct service_conf *sc,
 	    time_t now);
 /* Seconds the service stays blocked by cps after <now>, 0 if not. */
-int	limits_cps_blocked(const struct limits *, time_t now);
+int	quota_cps_blocked(const struct quota *, time_t now);
 
 /* Sessions running now. */
-int	limits_running(const struct limits *);
+int	quota_running(const struct quota *);
 /* Sessions running now from the source <key>. */
-int	limits_source_count(const struct limits *, const struct srckey *key);
+int	quota_source_count(const struct quota *, const struct srckey *key);
 /* Would the token bucket of <key> give a token at <now>?  1 or 0. */
-int	limits_rate_ok(const struct limits *, const struct service_conf *sc,
+int	quota_rate_ok(const struct quota *, const struct service_conf *sc,
 	    const struct srckey *key, double now);
 
 /*
@@ -55,19 +55,19 @@ int	limits_rate_ok(const struct limits *, const struct service_conf *sc,
  * one for the source, one token.  Returns 0, or -1 when the source table
  * is full of busy sources (the client is then refused).
  */
-int	limits_take(struct limits *, const struct service_conf *sc,
+int	quota_take(struct quota *, const struct service_conf *sc,
 	    const struct srckey *key, double now);
-/* Give back what limits_take() took; call exactly once per take. */
-void	limits_release(struct limits *, const struct srckey *key);
+/* Give back what quota_take() took; call exactly once per take. */
+void	quota_release(struct quota *, const struct srckey *key);
 /* Spend a token without holding a slot (datagrams); same returns. */
-int	limits_spend(struct limits *, const struct service_conf *sc,
+int	quota_spend(struct quota *, const struct service_conf *sc,
 	    const struct srckey *key, double now);
 
 /* Put <key> on the global deny list for <minutes> (-1: forever). */
-void	limits_deny(const struct srckey *key, int minutes, time_t now);
+void	quota_deny(const struct srckey *key, int minutes, time_t now);
 /* Is <key> on the deny list at <now>?  1 or 0. */
-int	limits_denied(const struct srckey *key, time_t now);
+int	quota_denied(const struct srckey *key, time_t now);
 /* Forget the deny list (tests). */
-void	limits_deny_clear(void);
+void	quota_deny_clear(void);
 
 #endif

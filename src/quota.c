@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "limits.h"
+#include "quota.h"
 #include "rbtree.h"
 
 struct source {
@@ -27,7 +27,7 @@ struct source {
 
 RB_HEAD(source_tree, source);
 
-struct limits {
+struct quota {
 	struct source_tree	 li_sources;
 	TAILQ_HEAD(, source)	 li_idle;
 	int			 li_nsources;
@@ -70,7 +70,7 @@ PG_RB_GENERATE_STATIC(source_tree, source, so_node, source_cmp)
 PG_RB_GENERATE_STATIC(denied_tree, denied, de_node, denied_cmp)
 
 void
-limits_key(const struct service_conf *sc, const struct sockaddr *sa,
+quota_key(const struct service_conf *sc, const struct sockaddr *sa,
     struct srckey *key)
 {
 	const struct sockaddr_in6	*sin6;
@@ -97,10 +97,10 @@ limits_key(const struct service_conf *sc, const struct sockaddr *sa,
 	}
 }
 
-struct limits *
-limits_new(void)
+struct quota *
+quota_new(void)
 {
-	struct limits	*li;
+	struct quota	*li;
 
 	if ((li = calloc(1, sizeof(*li))) == NULL)
 		return NULL;
@@ -110,7 +110,7 @@ limits_new(void)
 }
 
 void
-limits_free(struct limits *li)
+quota_free(struct quota *li)
 {
 	struct source	*so;
 
@@ -124,7 +124,7 @@ limits_free(struct limits *li)
 }
 
 int
-limits_cps_arrival(struct limits *li, const struct service_conf *sc,
+quota_cps_arrival(struct quota *li, const struct service_conf *sc,
     time_t now)
 {
 	if (sc->sc_cps_rate <= 0)
@@ -141,21 +141,21 @@ limits_cps_arrival(struct limits *li, const struct service_conf *sc,
 }
 
 int
-limits_cps_blocked(const struct limits *li, time_t now)
+quota_cps_blocked(const struct quota *li, time_t now)
 {
 	return li->li_blocked_until > now ? (int)(li->li_blocked_until - now) :
 	    0;
 }
 
 int
-limits_running(const struct limits *li)
+quota_running(const struct quota *li)
 {
 	return li->li_running;
 }
 
 /* The entry of <key>, or NULL. */
 static struct source *
-limits_find(const struct limits *li, const struct srckey *key)
+quota_find(const struct quota *li, const struct srckey *key)
 {
 	struct source	find;
 
@@ -165,16 +165,16 @@ limits_find(const struct limits *li, const struct srckey *key)
 }
 
 int
-limits_source_count(const struct limits *li, const struct srckey *key)
+quota_source_count(const struct quota *li, const struct srckey *key)
 {
-	struct source	*so = limits_find(li, key);
+	struct source	*so = quota_find(li, key);
 
 	return so != NULL ? so->so_running : 0;
 }
 
 /* Tokens of <so> at <now> (not stored). */
 static double
-limits_tokens(const struct service_conf *sc, const struct source *so,
+quota_tokens(const struct service_conf *sc, const struct source *so,
     double now)
 {
 	double	t;
@@ -185,28 +185,28 @@ limits_tokens(const struct service_conf *sc, const struct source *so,
 }
 
 int
-limits_rate_ok(const struct limits *li, const struct service_conf *sc,
+quota_rate_ok(const struct quota *li, const struct service_conf *sc,
     const struct srckey *key, double now)
 {
 	struct source	*so;
 
 	if (sc->sc_per_source_cps_rate <= 0)
 		return 1;
-	if ((so = limits_find(li, key)) == NULL)
+	if ((so = quota_find(li, key)) == NULL)
 		return 1;
-	return limits_tokens(sc, so, now) >= 1.0;
+	return quota_tokens(sc, so, now) >= 1.0;
 }
 
 /* The entry of <key>, created (evicting the oldest idle one) if needed. */
 static struct source *
-limits_get(struct limits *li, const struct service_conf *sc,
+quota_get(struct quota *li, const struct service_conf *sc,
     const struct srckey *key, double now)
 {
 	struct source	*so;
 
-	if ((so = limits_find(li, key)) != NULL)
+	if ((so = quota_find(li, key)) != NULL)
 		return so;
-	if (li->li_nsources >= LIMITS_MAX_SOURCES) {
+	if (li->li_nsources >= QUOTA_MAX_SOURCES) {
 		if ((so = TAILQ_FIRST(&li->li_idle)) == NULL)
 			return NULL;
 		TAILQ_REMOVE(&li->li_idle, so, so_lru);
@@ -226,74 +226,74 @@ limits_get(struct limits *li, const struct service_conf *sc,
 
 /* Take a token from <so> if the service has a rate. */
 static void
-limits_use_token(const struct service_conf *sc, struct source *so,
+quota_use_token(const struct service_conf *sc, struct source *so,
     double now)
 {
 	if (sc->sc_per_source_cps_rate <= 0)
 		return;
-	so->so_tokens = limits_tokens(sc, so, now) - 1.0;
+	so->so_tokens = quota_tokens(sc, so, now) - 1.0;
 	so->so_refill = now;
 }
 
 /* Does <sc> need per-source entries at all? */
 static int
-limits_tracks_sources(const struct service_conf *sc)
+quota_tracks_sources(const struct service_conf *sc)
 {
 	return sc->sc_per_source != LIMIT_UNLIMITED ||
 	    sc->sc_per_source_cps_rate > 0;
 }
 
 int
-limits_take(struct limits *li, const struct service_conf *sc,
+quota_take(struct quota *li, const struct service_conf *sc,
     const struct srckey *key, double now)
 {
 	struct source	*so;
 
 	li->li_running++;
-	if ((so = limits_get(li, sc, key, now)) == NULL) {
+	if ((so = quota_get(li, sc, key, now)) == NULL) {
 		li->li_running--;
 		return -1;
 	}
 	if (so->so_running++ == 0)
 		TAILQ_REMOVE(&li->li_idle, so, so_lru);
-	limits_use_token(sc, so, now);
+	quota_use_token(sc, so, now);
 	return 0;
 }
 
 void
-limits_release(struct limits *li, const struct srckey *key)
+quota_release(struct quota *li, const struct srckey *key)
 {
 	struct source	*so;
 
 	li->li_running--;
-	if ((so = limits_find(li, key)) == NULL || so->so_running == 0)
+	if ((so = quota_find(li, key)) == NULL || so->so_running == 0)
 		return;
 	if (--so->so_running == 0)
 		TAILQ_INSERT_TAIL(&li->li_idle, so, so_lru);
 }
 
 int
-limits_spend(struct limits *li, const struct service_conf *sc,
+quota_spend(struct quota *li, const struct service_conf *sc,
     const struct srckey *key, double now)
 {
 	struct source	*so;
 
-	if (!limits_tracks_sources(sc))
+	if (!quota_tracks_sources(sc))
 		return 0;
-	if ((so = limits_get(li, sc, key, now)) == NULL)
+	if ((so = quota_get(li, sc, key, now)) == NULL)
 		return -1;
 	if (so->so_running == 0) {
 		/* Most recently used goes last. */
 		TAILQ_REMOVE(&li->li_idle, so, so_lru);
 		TAILQ_INSERT_TAIL(&li->li_idle, so, so_lru);
 	}
-	limits_use_token(sc, so, now);
+	quota_use_token(sc, so, now);
 	return 0;
 }
 
 /* Drop expired entries; called when the list is full. */
 static void
-limits_deny_expire(time_t now)
+quota_deny_expire(time_t now)
 {
 	struct denied	*de, *next;
 
@@ -308,7 +308,7 @@ limits_deny_expire(time_t now)
 }
 
 void
-limits_deny(const struct srckey *key, int minutes, time_t now)
+quota_deny(const struct srckey *key, int minutes, time_t now)
 {
 	struct denied	find, *de;
 	time_t		until = minutes < 0 ? 0 : now + (time_t)minutes * 60;
@@ -319,9 +319,9 @@ limits_deny(const struct srckey *key, int minutes, time_t now)
 			de->de_until = until;
 		return;
 	}
-	if (ndenied >= LIMITS_MAX_DENIED)
-		limits_deny_expire(now);
-	if (ndenied >= LIMITS_MAX_DENIED || (de = malloc(sizeof(*de))) == NULL)
+	if (ndenied >= QUOTA_MAX_DENIED)
+		quota_deny_expire(now);
+	if (ndenied >= QUOTA_MAX_DENIED || (de = malloc(sizeof(*de))) == NULL)
 		return;
 	de->de_key = *key;
 	de->de_until = until;
@@ -330,7 +330,7 @@ limits_deny(const struct srckey *key, int minutes, time_t now)
 }
 
 int
-limits_denied(const struct srckey *key, time_t now)
+quota_denied(const struct srckey *key, time_t now)
 {
 	struct denied	find, *de;
 
@@ -349,7 +349,7 @@ limits_denied(const struct srckey *key, time_t now)
 }
 
 void
-limits_deny_clear(void)
+quota_deny_clear(void)
 {
 	struct denied	*de;
 

@@ -1,0 +1,829 @@
+/*
+ * End-to-end tests of the daemon's life: the command line (-t, --help,
+ * -version, unknown options), the pid file, stopping on SIGTERM and SIGINT
+ * with a session open, SIGHUP reloads (good and broken), the SIGUSR1 dump,
+ * ports that cannot be bound (with and without -stayalive, in the
+ * foreground and detached) and -filelog.
+ */
+#include <sys/types.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <regex.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "build-config.h"
+
+#include "harness.h"
+
+#define ACCESS_LOG	"access.log"
+#define FILELOG		"portgate.log"
+#define CONF		"portgate.conf"
+/* A stop "promptly" ends well within this, even on a loaded machine. */
+#define STOP_MS		5000
+
+/* xinetd's time stamp, "YY/M/D@HH:MM:SS". */
+#define TS_RE		"[0-9]{2}/[0-9]{1,2}/[0-9]{1,2}@" \
+			"[0-9]{2}:[0-9]{2}:[0-9]{2}"
+
+/*
+ * An EXIT duration.  "-?" because of a bug: a session can be logged with
+ * "duration=-1(sec)" (see test_duration_not_negative in
+ * test_e2e_builtin.c); drop it once that is fixed.
+ */
+#define DURATION_RE	"duration=-?[0-9]+\\(sec\\)"
+
+/* A configuration being written. */
+struct conf {
+	char	cf_buf[8192];
+	size_t	cf_len;
+	int	cf_overflow;
+};
+
+static void	conf_add(struct conf *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+/* Append to <cf>. */
+static void
+conf_add(struct conf *cf, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(cf->cf_buf + cf->cf_len, sizeof(cf->cf_buf) -
+	    cf->cf_len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(cf->cf_buf) - cf->cf_len)
+		cf->cf_overflow = 1;
+	else
+		cf->cf_len += (size_t)n;
+}
+
+/* Start <cf> with defaults logging to the access log of <c>. */
+static void
+conf_begin(struct conf *cf, const struct pg_ctx *c, const char *success)
+{
+	char	path[PG_PATH_MAX];
+
+	memset(cf, 0, sizeof(*cf));
+	conf_add(cf, "defaults\n{\n\tlog_type\t= FILE %s\n"
+	    "\tlog_on_success\t= %s\n}\n", pg_path(c, ACCESS_LOG, path),
+	    success);
+}
+
+/*
+ * A TCP built-in on 127.0.0.1 <port>: service <name>, id <id> (NULL:
+ * the name), with <extra> attribute lines (NULL: none).
+ */
+static void
+conf_service(struct conf *cf, const char *name, const char *id, int port,
+    const char *extra)
+{
+	conf_add(cf, "\nservice %s\n{\n", name);
+	if (id != NULL)
+		conf_add(cf, "\tid\t\t= %s\n", id);
+	conf_add(cf, "\ttype\t\t= INTERNAL UNLISTED\n\tsocket_type\t= stream\n"
+	    "\twait\t\t= no\n\tbind\t\t= 127.0.0.1\n\tport\t\t= %d\n%s}\n",
+	    port, extra != NULL ? extra : "");
+}
+
+/* Write <cf> as <name> in the directory of <c>. */
+static void
+conf_write(const struct conf *cf, const struct pg_ctx *c, const char *name)
+{
+	assert_false(cf->cf_overflow);
+	assert_int_equal(pg_file_write(c, name, "%s", cf->cf_buf), 0);
+}
+
+/* The line number of the first line of <cf> holding <text>, or 0. */
+static int
+conf_line_of(const struct conf *cf, const char *text)
+{
+	const char	*p, *at = strstr(cf->cf_buf, text);
+	int		 line = 1;
+
+	if (at == NULL)
+		return 0;
+	for (p = cf->cf_buf; p < at; p++)
+		line += *p == '\n';
+	return line;
+}
+
+/* A fresh port, or the test fails. */
+static int
+port(void)
+{
+	int	p = pg_port();
+
+	assert_true(p > 0);
+	return p;
+}
+
+/* Lines of <s> matching the extended regular expression <re>. */
+static int
+count_lines(const char *s, const char *re)
+{
+	regex_t		 rx;
+	const char	*line, *end;
+	char		 buf[4096];
+	size_t		 len;
+	int		 n = 0;
+
+	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
+		fail_msg("bad regular expression '%s'", re);
+	for (line = s; *line != '\0'; line = *end != '\0' ? end + 1 : end) {
+		if ((end = strchr(line, '\n')) == NULL)
+			end = line + strlen(line);
+		len = (size_t)(end - line);
+		if (len >= sizeof(buf))
+			len = sizeof(buf) - 1;
+		memcpy(buf, line, len);
+		buf[len] = '\0';
+		n += regexec(&rx, buf, 0, NULL, 0) == 0;
+	}
+	regfree(&rx);
+	return n;
+}
+
+/* Echo <msg> on an open session <fd>; the reply must be the same. */
+static void
+echo_once(int fd, const char *msg)
+{
+	char	buf[256];
+	size_t	len = strlen(msg);
+
+	assert_true(len <= sizeof(buf));
+	assert_int_equal(pg_send_all(fd, msg, len), 0);
+	assert_int_equal(pg_recv_n(fd, buf, len), len);
+	assert_memory_equal(buf, msg, len);
+}
+
+/* A whole echo session from <src> to 127.0.0.1 <p>. */
+static void
+echo_session(const char *src, int p)
+{
+	char	buf[64];
+	int	fd;
+
+	fd = pg_tcp_connect(src, "127.0.0.1", p);
+	assert_true(fd >= 0);
+	assert_int_equal(pg_tcp_exchange(fd, "hello", 5, buf, sizeof(buf)), 5);
+	assert_memory_equal(buf, "hello", 5);
+	(void)close(fd);
+}
+
+/* 127.0.0.1 <p> answers like a time service. */
+static void
+time_answers(int p)
+{
+	unsigned char	buf[16];
+	int		fd;
+
+	fd = pg_tcp_connect("127.0.0.2", "127.0.0.1", p);
+	assert_true(fd >= 0);
+	assert_int_equal(pg_recv_eof(fd, buf, sizeof(buf)), 4);
+	(void)close(fd);
+}
+
+/* Nothing listens on 127.0.0.1 <p>. */
+static void
+refused(int p)
+{
+	int	fd;
+
+	fd = pg_tcp_connect("127.0.0.2", "127.0.0.1", p);
+	if (fd >= 0)
+		(void)close(fd);
+	assert_int_equal(fd, -1);
+	assert_int_equal(errno, ECONNREFUSED);
+}
+
+/* Occupy TCP 127.0.0.1 <p> with a listening socket; its descriptor. */
+static int
+occupy(int p)
+{
+	struct sockaddr_in	sin;
+	int			fd;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)p);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	return fd;
+}
+
+/* -t on a good file: exit 0, "configuration OK". */
+static void
+test_check_good(void **state)
+{
+	struct pg_ctx		*c = *state;
+	struct pg_result	 r;
+	struct conf		 cf;
+	char			 path[PG_PATH_MAX];
+
+	conf_begin(&cf, c, "HOST");
+	conf_service(&cf, "echo", NULL, port(), NULL);
+	conf_service(&cf, "daytime", NULL, port(), NULL);
+	conf_write(&cf, c, "good.conf");
+	assert_int_equal(pg_run(c, &r, "-t", "-f",
+	    pg_path(c, "good.conf", path), NULL), 0);
+	assert_non_null(strstr(r.pr_out, "configuration OK"));
+	assert_non_null(strstr(r.pr_out, "2 services"));
+	pg_result_clear(&r);
+}
+
+/* -t on a file with three different errors lists each with file:line. */
+static void
+test_check_bad(void **state)
+{
+	struct pg_ctx		*c = *state;
+	struct pg_result	 r;
+	char			 path[PG_PATH_MAX], re[PG_PATH_MAX + 64];
+	static const int	 lines[] = { 10, 11, 19 };
+	size_t			 i;
+
+	assert_int_equal(pg_file_write(c, "bad.conf",
+	    "defaults\n"				/* 1 */
+	    "{\n"
+	    "\tlog_on_success\t= HOST\n"
+	    "}\n"
+	    "\n"					/* 5 */
+	    "service echo\n"
+	    "{\n"
+	    "\ttype\t\t= INTERNAL UNLISTED\n"
+	    "\tsocket_type\t= stream\n"
+	    "\twait\t\t= maybe\n"			/* 10: bad value */
+	    "\tport\t\t= 70000\n"			/* 11: out of range */
+	    "}\n"
+	    "\n"
+	    "service daytime\n"
+	    "{\n"					/* 15 */
+	    "\ttype\t\t= INTERNAL UNLISTED\n"
+	    "\tsocket_type\t= stream\n"
+	    "\twait\t\t= no\n"
+	    "\tfrobnicate\t= yes\n"			/* 19: unknown */
+	    "\tport\t\t= %d\n"
+	    "}\n", port()), 0);
+	assert_int_equal(pg_run(c, &r, "-t", "-f",
+	    pg_path(c, "bad.conf", path), NULL), 1);
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		(void)snprintf(re, sizeof(re), "^%s:%d: error: ", path,
+		    lines[i]);
+		if (count_lines(r.pr_err, re) != 1)
+			fail_msg("no error for line %d in:\n%s", lines[i],
+			    r.pr_err);
+	}
+	/* Those three, and no other. */
+	(void)snprintf(re, sizeof(re), "^%s:[0-9]+: error: ", path);
+	assert_int_equal(count_lines(r.pr_err, re), 3);
+	assert_int_equal(count_lines(r.pr_err, ": 3 errors, "), 1);
+	assert_null(strstr(r.pr_out, "configuration OK"));
+	pg_result_clear(&r);
+}
+
+/* An unknown option: exit 2, naming it. */
+static void
+test_unknown_option(void **state)
+{
+	struct pg_ctx		*c = *state;
+	struct pg_result	 r;
+
+	assert_int_equal(pg_run(c, &r, "-frobnicate", NULL), 2);
+	assert_non_null(strstr(r.pr_err, "-frobnicate"));
+	pg_result_clear(&r);
+}
+
+/* --help lists the xinetd options. */
+static void
+test_help(void **state)
+{
+	static const char *const opts[] = { "-f", "-t", "-dontfork",
+	    "-pidfile", "-stayalive", "-syslog", "-filelog", "-limit",
+	    "-version" };
+	struct pg_ctx		*c = *state;
+	struct pg_result	 r;
+	char			 re[64];
+	size_t			 i;
+
+	assert_int_equal(pg_run(c, &r, "--help", NULL), 0);
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		(void)snprintf(re, sizeof(re), "^ +%s[ ,]", opts[i]);
+		if (count_lines(r.pr_out, re) == 0)
+			fail_msg("--help does not list %s:\n%s", opts[i],
+			    r.pr_out);
+	}
+	pg_result_clear(&r);
+}
+
+/* -version and --version print the version. */
+static void
+test_version(void **state)
+{
+	static const char *const opts[] = { "-version", "--version" };
+	struct pg_ctx		*c = *state;
+	struct pg_result	 r;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		assert_int_equal(pg_run(c, &r, opts[i], NULL), 0);
+		assert_string_equal(r.pr_out, "portgate " PACKAGE_VERSION "\n");
+		pg_result_clear(&r);
+	}
+}
+
+/* The pid file names the daemon and goes away on SIGTERM. */
+static void
+test_pidfile(void **state)
+{
+	struct pg_ctx	*c = *state;
+	struct conf	 cf;
+	char		*text, want[32];
+	int		 p = port();
+
+	conf_begin(&cf, c, "HOST");
+	conf_service(&cf, "echo", NULL, p, NULL);
+	conf_write(&cf, c, CONF);
+	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	/* Every socket is bound once the pid file is there. */
+	echo_session("127.0.0.2", p);
+	assert_non_null(text = pg_file_read(c, PG_PIDFILE));
+	(void)snprintf(want, sizeof(want), "%ld\n", (long)c->pc_pid);
+	assert_string_equal(text, want);
+	free(text);
+	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	assert_null(text = pg_file_read(c, PG_PIDFILE));
+}
+
+/*
+ * <sig> with an echo session open: the daemon exits 0 promptly and the
+ * client sees EOF.
+ */
+static void
+stop_with_session(struct pg_ctx *c, int sig)
+{
+	struct conf	 cf;
+	char		 buf[64];
+	long long	 t0;
+	int		 fd, st, p = port();
+
+	conf_begin(&cf, c, "HOST EXIT");
+	conf_service(&cf, "echo", NULL, p, NULL);
+	conf_write(&cf, c, CONF);
+	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	fd = pg_tcp_connect("127.0.0.2", "127.0.0.1", p);
+	assert_true(fd >= 0);
+	echo_once(fd, "still there?");
+	t0 = pg_now_ms();
+	assert_int_equal(pg_signal(c, sig), 0);
+	st = pg_wait_exit(c, PG_TIMEOUT_MS);
+	assert_int_not_equal(st, -1);
+	assert_true(pg_now_ms() - t0 < STOP_MS);
+	assert_int_equal(pg_exit_code(st), 0);
+	assert_int_equal(pg_recv_eof(fd, buf, sizeof(buf)), 0);
+	(void)close(fd);
+	assert_int_equal(pg_file_wait(c, PG_ERRLOG, "portgate stopped", 1), 0);
+	assert_null(pg_file_read(c, PG_PIDFILE));
+	refused(p);
+}
+
+static void
+test_sigterm_with_session(void **state)
+{
+	stop_with_session(*state, SIGTERM);
+}
+
+static void
+test_sigint_with_session(void **state)
+{
+	stop_with_session(*state, SIGINT);
+}
+
+/*
+ * SIGHUP adds a service (its port answers), removes two (their ports
+ * refuse; an open session of one goes on) and changes the log fields of a
+ * third while an echo session to it stays open and keeps working.
+ */
+static void
+test_reload(void **state)
+{
+	struct pg_ctx	*c = *state;
+	struct conf	 cf;
+	char		 buf[8];
+	int		 fd, gonefd, pecho = port(), pgone = port();
+	int		 pday = port(), ptime = port();
+
+	conf_begin(&cf, c, "HOST");
+	conf_service(&cf, "echo", NULL, pecho, NULL);
+	conf_service(&cf, "echo", "echo-gone", pgone, NULL);
+	conf_service(&cf, "daytime", NULL, pday, NULL);
+	conf_write(&cf, c, CONF);
+	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	refused(ptime);
+	fd = pg_tcp_connect("127.0.0.2", "127.0.0.1", pecho);
+	assert_true(fd >= 0);
+	echo_once(fd, "before the reload");
+	gonefd = pg_tcp_connect("127.0.0.3", "127.0.0.1", pgone);
+	assert_true(gonefd >= 0);
+	echo_once(gonefd, "soon without a service");
+	assert_int_equal(pg_file_wait(c, ACCESS_LOG,
+	    "START: echo from=127.0.0.2", 1), 0);
+
+	conf_begin(&cf, c, "HOST");
+	conf_service(&cf, "echo", NULL, pecho,
+	    "\tlog_on_success\t= PID HOST EXIT DURATION\n");
+	conf_service(&cf, "time", NULL, ptime, NULL);
+	conf_write(&cf, c, CONF);
+	assert_int_equal(pg_reload(c, PG_ERRLOG, "reload done"), 0);
+	assert_int_equal(pg_file_count(c, PG_ERRLOG, "service daytime "
+	    "removed"), 1);
+	assert_int_equal(pg_file_count(c, PG_ERRLOG, "service echo-gone "
+	    "removed"), 1);
+
+	time_answers(ptime);
+	refused(pday);
+	refused(pgone);
+	/* Sessions from before the reload go on, even without a service. */
+	echo_once(fd, "after the reload");
+	echo_once(gonefd, "still served");
+	/* New sessions of the kept service take its new log fields. */
+	echo_session("127.0.0.3", pecho);
+	assert_int_equal(pg_file_wait_re(c, ACCESS_LOG, ": START: echo pid=0 "
+	    "from=127\\.0\\.0\\.3$", 1), 0);
+	assert_int_equal(pg_file_wait_re(c, ACCESS_LOG, ": EXIT: echo "
+	    "status=0 pid=0 " DURATION_RE "$", 1), 0);
+	echo_once(fd, "and still");
+	assert_int_equal(pg_shut_wr(fd), 0);
+	assert_int_equal(pg_recv_eof(fd, buf, sizeof(buf)), 0);
+	(void)close(fd);
+	assert_int_equal(pg_shut_wr(gonefd), 0);
+	assert_int_equal(pg_recv_eof(gonefd, buf, sizeof(buf)), 0);
+	(void)close(gonefd);
+	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+}
+
+/*
+ * A reload with a broken file logs its errors with file:line, keeps the
+ * running configuration (the valid service it adds is not started) and
+ * the old services answer; a fixed file then loads.
+ */
+static void
+test_reload_broken(void **state)
+{
+	struct pg_ctx	*c = *state;
+	struct conf	 cf;
+	char		 path[PG_PATH_MAX], want[PG_PATH_MAX + 32];
+	int		 pecho = port(), ptime = port();
+
+	conf_begin(&cf, c, "HOST");
+	conf_service(&cf, "echo", NULL, pecho, NULL);
+	conf_write(&cf, c, CONF);
+	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	/* Served once: the loop runs (see test_signal_at_readiness). */
+	echo_session("127.0.0.2", pecho);
+
+	/* A valid new service, and an error in another one. */
+	conf_service(&cf, "time", NULL, ptime, NULL);
+	conf_service(&cf, "daytime", NULL, port(), "\tinstances\t= lots\n");
+	conf_write(&cf, c, CONF);
+	assert_int_equal(pg_reload(c, PG_ERRLOG, "running configuration is "
+	    "kept"), 0);
+	(void)snprintf(want, sizeof(want), "%s:%d: error: ",
+	    pg_path(c, CONF, path), conf_line_of(&cf, "= lots"));
+	if (pg_file_count(c, PG_ERRLOG, want) != 1)
+		fail_msg("no '%s' in the log:\n%s", want,
+		    pg_file_read(c, PG_ERRLOG));
+	echo_session("127.0.0.2", pecho);
+	refused(ptime);
+
+	conf_begin(&cf, c, "HOST");
+	conf_service(&cf, "echo", NULL, pecho, NULL);
+	conf_service(&cf, "time", NULL, ptime, NULL);
+	conf_write(&cf, c, CONF);
+	assert_int_equal(pg_reload(c, PG_ERRLOG, "reload done"), 0);
+	time_answers(ptime);
+	echo_session("127.0.0.3", pecho);
+	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+}
+
+/* SIGUSR1 logs "dump:" lines for every service and session. */
+static void
+test_sigusr1_dump(void **state)
+{
+	struct pg_ctx	*c = *state;
+	struct conf	 cf;
+	char		 re[128];
+	int		 fd, pecho = port(), pday = port();
+
+	conf_begin(&cf, c, "HOST");
+	conf_service(&cf, "echo", "echo-dumped", pecho, NULL);
+	conf_service(&cf, "daytime", NULL, pday, NULL);
+	conf_write(&cf, c, CONF);
+	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	fd = pg_tcp_connect("127.0.0.3", "127.0.0.1", pecho);
+	assert_true(fd >= 0);
+	echo_once(fd, "dump me");
+	assert_int_equal(pg_signal(c, SIGUSR1), 0);
+	assert_int_equal(pg_file_wait(c, PG_ERRLOG,
+	    "dump: 2 services, 1 sessions", 1), 0);
+	(void)snprintf(re, sizeof(re), "dump: service echo-dumped .* "
+	    "127\\.0\\.0\\.1:%d: 1 running, 1 accepted", pecho);
+	assert_int_equal(pg_file_wait_re(c, PG_ERRLOG, re, 1), 0);
+	(void)snprintf(re, sizeof(re), "dump: service daytime .* "
+	    "127\\.0\\.0\\.1:%d: 0 running", pday);
+	assert_int_equal(pg_file_wait_re(c, PG_ERRLOG, re, 1), 0);
+	assert_int_equal(pg_file_wait_re(c, PG_ERRLOG, "dump: session "
+	    "echo-dumped from 127\\.0\\.0\\.3 port [0-9]+", 1), 0);
+	(void)close(fd);
+	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+}
+
+/*
+ * A port in use: without -stayalive start-up fails with status 1 and a
+ * message naming the port, in the foreground (-dontfork) as with -d; with
+ * -stayalive the other services run.  (xinetd's -dontfork implies
+ * -stayalive; portgate's no longer does since b22efde, while the draft
+ * portgate(8) still says it does: see the report.)
+ */
+static void
+test_port_in_use(void **state)
+{
+	struct pg_ctx	*c = *state;
+	struct conf	 cf;
+	char		 want[64];
+	int		 blocker, pbusy = port(), ptime = port();
+
+	blocker = occupy(pbusy);
+	conf_begin(&cf, c, "HOST");
+	conf_service(&cf, "echo", NULL, pbusy, NULL);
+	conf_service(&cf, "time", NULL, ptime, NULL);
+	conf_write(&cf, c, CONF);
+	(void)snprintf(want, sizeof(want), "127.0.0.1:%d", pbusy);
+
+	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), -1);
+	assert_int_equal(pg_exit_code(c->pc_status), 1);
+	assert_int_equal(pg_file_wait(c, PG_ERRLOG, want, 1), 0);
+	assert_int_equal(pg_file_count(c, PG_ERRLOG, "could not start"), 1);
+	assert_null(pg_file_read(c, PG_PIDFILE));
+
+	assert_int_equal(pg_start(c, CONF, PG_DEBUG, NULL), -1);
+	assert_int_equal(pg_exit_code(c->pc_status), 1);
+	assert_int_equal(pg_file_count(c, PG_ERRLOG, "could not start"), 2);
+
+	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, "-stayalive", NULL),
+	    0);
+	assert_int_equal(pg_file_wait(c, PG_ERRLOG, want, 3), 0);
+	time_answers(ptime);
+	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	assert_int_equal(pg_file_count(c, PG_ERRLOG, "could not start"), 2);
+	(void)close(blocker);
+}
+
+/*
+ * Detached, portgate returns 0 only once every socket is bound: the port
+ * answers as soon as the command has returned.
+ */
+static void
+test_detached(void **state)
+{
+	struct pg_ctx		*c = *state;
+	struct pg_result	 r;
+	struct conf		 cf;
+	char			 conf[PG_PATH_MAX], pid[PG_PATH_MAX];
+	int			 p = port();
+
+	conf_begin(&cf, c, "HOST");
+	conf_service(&cf, "echo", NULL, p, NULL);
+	conf_write(&cf, c, CONF);
+	assert_int_equal(pg_run(c, &r, "-f", pg_path(c, CONF, conf),
+	    "-pidfile", pg_path(c, PG_PIDFILE, pid), NULL), 0);
+	pg_result_clear(&r);
+	/* Adopted first, so that teardown stops it whatever fails next. */
+	assert_int_equal(pg_adopt(c, PG_PIDFILE), 0);
+	assert_int_not_equal(c->pc_pid, getpid());
+	echo_session("127.0.0.2", p);
+	assert_int_equal(pg_file_wait(c, ACCESS_LOG,
+	    "START: echo from=127.0.0.2", 1), 0);
+	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	assert_null(pg_file_read(c, PG_PIDFILE));
+}
+
+/* Detached, a port that cannot be bound makes the command return 1. */
+static void
+test_detached_bind_failure(void **state)
+{
+	struct pg_ctx		*c = *state;
+	struct pg_result	 r;
+	struct conf		 cf;
+	char			 conf[PG_PATH_MAX], pid[PG_PATH_MAX];
+	char			 log[PG_PATH_MAX], want[64];
+	int			 blocker, pbusy = port();
+
+	blocker = occupy(pbusy);
+	conf_begin(&cf, c, "HOST");
+	conf_service(&cf, "echo", NULL, pbusy, NULL);
+	conf_service(&cf, "time", NULL, port(), NULL);
+	conf_write(&cf, c, CONF);
+	assert_int_equal(pg_run(c, &r, "-f", pg_path(c, CONF, conf),
+	    "-pidfile", pg_path(c, PG_PIDFILE, pid),
+	    "-filelog", pg_path(c, FILELOG, log), NULL), 1);
+	pg_result_clear(&r);
+	(void)snprintf(want, sizeof(want), "127.0.0.1:%d", pbusy);
+	assert_int_equal(pg_file_wait(c, FILELOG, want, 1), 0);
+	assert_null(pg_file_read(c, PG_PIDFILE));
+	(void)close(blocker);
+}
+
+/* -filelog: diagnostics in xinetd's format, "... portgate[PID]: INFO: ". */
+static void
+test_filelog(void **state)
+{
+	struct pg_ctx	*c = *state;
+	struct conf	 cf;
+	char		 log[PG_PATH_MAX], re[256];
+	long		 pid;
+	int		 p = port();
+
+	conf_begin(&cf, c, "HOST");
+	conf_service(&cf, "echo", NULL, p, NULL);
+	conf_write(&cf, c, CONF);
+	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, "-filelog",
+	    pg_path(c, FILELOG, log), NULL), 0);
+	pid = (long)c->pc_pid;
+	(void)snprintf(re, sizeof(re), "^" TS_RE " portgate\\[%ld\\]: INFO: "
+	    "portgate %s started with 1 service$", pid, PACKAGE_VERSION);
+	assert_int_equal(pg_file_wait_re(c, FILELOG, re, 1), 0);
+	(void)snprintf(re, sizeof(re), "^" TS_RE " portgate\\[%ld\\]: INFO: "
+	    "service echo listening on tcp 127\\.0\\.0\\.1:%d$", pid, p);
+	assert_int_equal(pg_file_count_re(c, FILELOG, re), 1);
+	assert_int_equal(pg_file_count(c, PG_ERRLOG, "started with"), 0);
+	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	(void)snprintf(re, sizeof(re), "^" TS_RE " portgate\\[%ld\\]: INFO: "
+	    "portgate stopped$", pid);
+	assert_int_equal(pg_file_count_re(c, FILELOG, re), 1);
+}
+
+/*
+ * A SIGHUP sent as soon as the pid file exists (systemd ExecReload,
+ * logrotate) reloads rather than kills: the signal events are installed
+ * before the pid file is written.
+ */
+/*
+ * Wait, with inotify, for the pid file to be closed after writing; 0, or
+ * -1 at the deadline.
+ */
+static int
+pidfile_written(int ifd)
+{
+	union {
+		struct inotify_event	ev;
+		char			buf[sizeof(struct inotify_event) +
+					    PG_NAME_MAX + 1];
+	}			 u;
+	const char		*buf = u.buf;
+	const struct inotify_event *ev;
+	struct pollfd		 pfd = { .fd = ifd, .events = POLLIN };
+	long long		 deadline = pg_now_ms() + PG_TIMEOUT_MS;
+	ssize_t			 n, off;
+	int			 left;
+
+	while ((left = (int)(deadline - pg_now_ms())) > 0) {
+		if (poll(&pfd, 1, left) != 1)
+			continue;
+		if ((n = read(ifd, u.buf, sizeof(u.buf))) <= 0)
+			continue;
+		for (off = 0; off < n; off += (ssize_t)sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)
+			    (const void *)(buf + off);
+			if (ev->len > 0 && strcmp(ev->name, PG_PIDFILE) == 0)
+				return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * The pid file is the readiness signal: once it is written, SIGHUP must
+ * reload, not kill.  Send SIGHUP the moment the file is closed, a few
+ * times over.
+ */
+static void
+test_signal_at_readiness(void **state)
+{
+	struct pg_ctx	*c = *state;
+	struct conf	 cf;
+	long long	 deadline;
+	int		 i, j, ifd, st;
+
+	conf_begin(&cf, c, "HOST");
+	conf_service(&cf, "echo", NULL, port(), NULL);
+	conf_write(&cf, c, CONF);
+	for (i = 0; i < 20; i++) {
+		ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+		assert_true(ifd >= 0);
+		assert_true(inotify_add_watch(ifd, c->pc_dir,
+		    IN_CLOSE_WRITE) >= 0);
+		assert_int_equal(pg_launch(c, CONF, PG_FOREGROUND, NULL), 0);
+		assert_int_equal(pidfile_written(ifd), 0);
+		assert_int_equal(pg_signal(c, SIGHUP), 0);
+		(void)close(ifd);
+		deadline = pg_now_ms() + PG_TIMEOUT_MS;
+		for (j = 0; pg_file_count(c, PG_ERRLOG, "reload done") <= i;
+		    j++) {
+			st = pg_wait_exit(c, 5);
+			if (st != -1)
+				fail_msg("round %d: SIGHUP right after the pid "
+				    "file killed portgate (status %d)", i,
+				    pg_exit_code(st));
+			assert_true(pg_now_ms() < deadline);
+		}
+		assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	}
+}
+
+
+/* SIGUSR1 dumps a running session with the bytes it has moved so far. */
+static void
+test_sigusr1_dump_counts(void **state)
+{
+	struct pg_ctx	*c = *state;
+	struct conf	 cf;
+	int		 fd, p = port();
+
+	conf_begin(&cf, c, "HOST");
+	conf_service(&cf, "echo", NULL, p, NULL);
+	conf_write(&cf, c, CONF);
+	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	fd = pg_tcp_connect("127.0.0.3", "127.0.0.1", p);
+	assert_true(fd >= 0);
+	echo_once(fd, "seven b");
+	assert_int_equal(pg_signal(c, SIGUSR1), 0);
+	assert_int_equal(pg_file_wait_re(c, PG_ERRLOG, "dump: session echo "
+	    "from 127\\.0\\.0\\.3 port [0-9]+, [0-9]+ s, pid 0, in 7 out 7$",
+	    1), 0);
+	(void)close(fd);
+	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_check_good, pg_setup,
+		    pg_teardown),
+		cmocka_unit_test_setup_teardown(test_check_bad, pg_setup,
+		    pg_teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_option, pg_setup,
+		    pg_teardown),
+		cmocka_unit_test_setup_teardown(test_help, pg_setup,
+		    pg_teardown),
+		cmocka_unit_test_setup_teardown(test_version, pg_setup,
+		    pg_teardown),
+		cmocka_unit_test_setup_teardown(test_pidfile, pg_setup,
+		    pg_teardown),
+		cmocka_unit_test_setup_teardown(test_sigterm_with_session,
+		    pg_setup, pg_teardown),
+		cmocka_unit_test_setup_teardown(test_sigint_with_session,
+		    pg_setup, pg_teardown),
+		cmocka_unit_test_setup_teardown(test_reload, pg_setup,
+		    pg_teardown),
+		cmocka_unit_test_setup_teardown(test_reload_broken, pg_setup,
+		    pg_teardown),
+		cmocka_unit_test_setup_teardown(test_sigusr1_dump, pg_setup,
+		    pg_teardown),
+		cmocka_unit_test_setup_teardown(test_port_in_use, pg_setup,
+		    pg_teardown),
+		cmocka_unit_test_setup_teardown(test_detached, pg_setup,
+		    pg_teardown),
+		cmocka_unit_test_setup_teardown(test_detached_bind_failure,
+		    pg_setup, pg_teardown),
+		cmocka_unit_test_setup_teardown(test_filelog, pg_setup,
+		    pg_teardown),
+		cmocka_unit_test_setup_teardown(test_signal_at_readiness,
+		    pg_setup, pg_teardown),
+		cmocka_unit_test_setup_teardown(test_sigusr1_dump_counts,
+		    pg_setup, pg_teardown),
+	};
+
+	pg_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
