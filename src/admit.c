@@ -199,7 +199,9 @@ admit_client(struct service *sv, int fd, const struct sockaddr *sa,
 	struct arrival			 a;
 
 	admit_arrival(&a, sc, sa, salen);
-	banner_send_fd(fd, &sc->sc_banner);
+	/* Behind TLS, banners are sent inside it, after the handshake. */
+	if (!sc->sc_tls)
+		banner_send_fd(fd, &sc->sc_banner);
 	if (sc->sc_flags & SFLAG_SENSOR) {
 		admit_sensor(sv, &a);
 		(void)close(fd);
@@ -282,13 +284,15 @@ admit_gated(struct service *sv, int fd, struct arrival *a)
 	struct session			*s;
 
 	if (!admit_gate(sv, a)) {
-		banner_send_fd(fd, &sc->sc_banner_fail);
+		if (!sc->sc_tls)
+			banner_send_fd(fd, &sc->sc_banner_fail);
 		(void)close(fd);
 		return;
 	}
 	if (admit_spawns(sc) && spawn_full()) {
 		admit_fail(sc, a, "process_limit");
-		banner_send_fd(fd, &sc->sc_banner_fail);
+		if (!sc->sc_tls)
+			banner_send_fd(fd, &sc->sc_banner_fail);
 		(void)close(fd);
 		return;
 	}
@@ -349,7 +353,7 @@ admit_handoff(struct service *sv)
 	struct arrival			 a;
 	struct session			*s;
 	char				 byte;
-	int				 fd = service_fd(sv);
+	int				 fd = service_fd(sv), admitted;
 
 	memset(&from, 0, sizeof(from));
 	if (sc->sc_socktype == SOCK_DGRAM && recvfrom(fd, &byte, 1,
@@ -360,7 +364,12 @@ admit_handoff(struct service *sv)
 		a.ar_client.gc_sa = NULL;	/* no client address yet */
 		(void)strlcpy(a.ar_addr, "<no address>", sizeof(a.ar_addr));
 	}
-	if (!admit_gate(sv, &a) || spawn_full()) {
+	admitted = admit_gate(sv, &a);
+	if (admitted && spawn_full()) {
+		admit_fail(sc, &a, "process_limit");
+		admitted = 0;
+	}
+	if (!admitted) {
 		/* Drop the datagram, so that the socket is not readable. */
 		if (sc->sc_socktype == SOCK_DGRAM)
 			(void)recv(fd, &byte, 1, MSG_DONTWAIT);

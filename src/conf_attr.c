@@ -296,6 +296,13 @@ attr_set_user(const struct attr_def *ad, struct service_conf *sc,
 		    av->av_words[0]);
 		return -1;
 	}
+	if (pw == NULL && !sc->sc_has_gid) {
+		/* Never fall back to the daemon's own group (root). */
+		conf_error(cd, av->av_file, av->av_line, "user %s has no entry "
+		    "in the password database on this machine: give a group "
+		    "too", av->av_words[0]);
+		return -1;
+	}
 	sc->sc_uid = pw != NULL ? pw->pw_uid : (uid_t)v;
 	/* The group, unless `group` says otherwise, is the user's. */
 	if (pw != NULL && !sc->sc_has_gid) {
@@ -734,12 +741,12 @@ attr_set_tls_protocols(const struct attr_def *ad, struct service_conf *sc,
 	return attr_set_words(ad, sc, av, cd);
 }
 
-/* Country codes: two capital letters (ISO 3166-1 alpha-2) or "--". */
+/* Country codes: two letters (ISO 3166-1 alpha-2) or "--". */
 static int
 attr_set_countries(const struct attr_def *ad, struct service_conf *sc,
     const struct attr_val *av, struct conf_diag *cd)
 {
-	const char	*w;
+	char		*w;
 	int		 i;
 
 	for (i = 0; i < av->av_n; i++) {
@@ -752,7 +759,15 @@ attr_set_countries(const struct attr_def *ad, struct service_conf *sc,
 	}
 	if (ad->ad_off == OFF(sc_only_from_country))
 		sc->sc_has_only_from_country = 1;
-	return attr_set_words(ad, sc, av, cd);
+	if (attr_set_words(ad, sc, av, cd) == -1)
+		return -1;
+	/* The database writes codes in capitals. */
+	for (i = 0; i < av->av_n; i++) {
+		w = FIELD(sc, ad->ad_off, struct wordlist)->wl_words[i];
+		w[0] = (char)toupper((unsigned char)w[0]);
+		w[1] = (char)toupper((unsigned char)w[1]);
+	}
+	return 0;
 }
 
 #define S	ATTR_SERVICE
@@ -773,8 +788,9 @@ const struct attr_def attr_table[] = {
 	    "stream | dgram" },
 	{ "protocol", S, 1, 1, attr_set_protocol, 0, 0, 0, "tcp | udp" },
 	{ "wait", S, 1, 1, attr_set_bool, OFF(sc_wait), 0, 0, "yes | no" },
-	{ "user", S, 1, 1, attr_set_user, 0, 0, 0, "NAME | UID" },
+	/* group before user: the user's own group is the default. */
 	{ "group", S, 1, 1, attr_set_group, 0, 0, 0, "NAME | GID" },
+	{ "user", S, 1, 1, attr_set_user, 0, 0, 0, "NAME | UID" },
 	{ "groups", SD, 1, 1, attr_set_bool, OFF(sc_groups), 0, 0, "yes | no" },
 	{ "instances", SD, 1, 1, attr_set_limit, OFF(sc_instances), 0,
 	    INT_MAX, "N | UNLIMITED" },

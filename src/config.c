@@ -533,6 +533,13 @@ config_check_backend(struct service_conf *sc, struct attr_val *vals,
 	if (sc->sc_flags & SFLAG_SENSOR)
 		return;
 	if (sc->sc_type & STYPE_INTERNAL) {
+		if (sc->sc_socktype == SOCK_STREAM && sc->sc_wait) {
+			conf_warn(cd, sc->sc_file, sc->sc_line,
+			    "service %s: wait = yes means nothing for a "
+			    "built-in stream service; served as wait = no",
+			    sc->sc_name);
+			sc->sc_wait = 0;
+		}
 		sc->sc_builtin = builtin_lookup(sc->sc_name);
 		if (sc->sc_builtin == BUILTIN_NONE)
 			conf_error(cd, sc->sc_file, sc->sc_line,

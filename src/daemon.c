@@ -153,7 +153,8 @@ daemon_reload(void)
 		log_warnx("reload: %d service%s could not start", failed,
 		    failed == 1 ? "" : "s");
 	else
-		log_info("reload done: %d services", service_count());
+		log_info("reload done: %d service%s", service_count(),
+		    service_count() == 1 ? "" : "s");
 }
 
 /* Leave the loop once every spawned server has been reaped. */

@@ -54,6 +54,7 @@ struct session {
 	struct srckey		 se_key;	/* the limit slot it holds */
 	time_t			 se_start;
 	int			 se_handoff;	/* the server has the listener */
+	int			 se_started;	/* START logged: EXIT will be */
 	/* Back ends: at most one of each is live. */
 	struct tls_accept	*se_tls;	/* handshake under way */
 	struct bufferevent	*se_bev;	/* client side, TLS or built-in */
@@ -143,10 +144,11 @@ session_rec(const struct session *s, struct access_rec *rec)
 
 /* Log START for <s>. */
 static void
-session_log_start(const struct session *s)
+session_log_start(struct session *s)
 {
 	struct access_rec	rec;
 
+	s->se_started = 1;
 	session_rec(s, &rec);
 	accesslog_start(s->se_conf->sc_log, s->se_conf->sc_log_success, &rec);
 }
@@ -166,6 +168,10 @@ session_log_fail(const struct session *s, const char *reason)
 static int
 session_banner_success(struct session *s)
 {
+	/* Behind TLS, `banner` waited for the handshake too. */
+	if (s->se_bev != NULL && s->se_tlsinfo[0] != '\0' &&
+	    banner_queue(s->se_bev, &s->se_conf->sc_banner) == -1)
+		return -1;
 	if (s->se_bev != NULL)
 		return banner_queue(s->se_bev, &s->se_conf->sc_banner_success);
 	banner_send_fd(s->se_fd, &s->se_conf->sc_banner_success);
@@ -569,7 +575,9 @@ session_close(struct session *s, const char *reason, int error)
 	rec.ar_duration = session_now() - s->se_start;
 	if (rec.ar_duration < 0)
 		rec.ar_duration = 0;
-	accesslog_exit(s->se_conf->sc_log, s->se_conf->sc_log_success, &rec);
+	if (s->se_started)
+		accesslog_exit(s->se_conf->sc_log, s->se_conf->sc_log_success,
+		    &rec);
 	if (s->se_handoff)
 		service_handoff_done(sv, rec.ar_duration);
 	quota_release(sv->sv_quota, &s->se_key);

@@ -621,8 +621,8 @@ test_lex_case_insensitive(void **state)
 	    "SERVICE echo\n"
 	    "{\n"
 	    "\tTYPE = internal unlisted\n"
-	    "\tSocket_Type = STREAM\n"
-	    "\tPROTOCOL = TCP\n"
+	    "\tSocket_Type = DGRAM\n"
+	    "\tPROTOCOL = UDP\n"
 	    "\tWAIT = YES\n"
 	    "\tPort = 10007\n"
 	    "\tFLAGS = reuse ipv4 NoDelay\n"
@@ -640,9 +640,9 @@ test_lex_case_insensitive(void **state)
 	    "INCLUDEDIR cased\n");
 	sc = need_svc("echo");
 	assert_int_equal(sc->sc_type, STYPE_INTERNAL | STYPE_UNLISTED);
-	assert_int_equal(sc->sc_socktype, SOCK_STREAM);
-	assert_int_equal(sc->sc_protocol, IPPROTO_TCP);
-	assert_string_equal(sc->sc_protoname, "tcp");
+	assert_int_equal(sc->sc_socktype, SOCK_DGRAM);
+	assert_int_equal(sc->sc_protocol, IPPROTO_UDP);
+	assert_string_equal(sc->sc_protoname, "udp");
 	assert_int_equal(sc->sc_wait, 1);
 	assert_int_equal(sc->sc_port, 10007);
 	assert_int_equal(sc->sc_flags, SFLAG_REUSE | SFLAG_IPV4 |
