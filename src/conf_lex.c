@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf_lex.h"
 #include "xmalloc.h"
@@ -84,6 +85,34 @@ conf_lex_onstack(struct conf_lex *lx, const char *path)
 	return 0;
 }
 
+/*
+ * A configuration names programs run as other users: refuse a file that
+ * others may write (relayd's check_file_secrecy).
+ */
+static int
+conf_lex_secrecy(struct conf_lex *lx, FILE *fp, const char *path,
+    const char *from, int line)
+{
+	struct stat	st;
+
+	if (fstat(fileno(fp), &st) == -1) {
+		conf_error(lx->lx_diag, from, line, "cannot stat %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (st.st_mode & S_IWOTH) {
+		conf_error(lx->lx_diag, from, line, "%s is writable by anyone: "
+		    "refusing it (chmod o-w)", path);
+		return -1;
+	}
+	if (geteuid() == 0 && st.st_uid != 0) {
+		conf_error(lx->lx_diag, from, line, "%s is not owned by root: "
+		    "refusing it when running as root", path);
+		return -1;
+	}
+	return 0;
+}
+
 /* Push an already resolved path. */
 static int
 conf_lex_push(struct conf_lex *lx, const char *path, const char *from,
@@ -106,6 +135,10 @@ conf_lex_push(struct conf_lex *lx, const char *path, const char *from,
 	if ((fp = fopen(path, "re")) == NULL) {
 		conf_error(lx->lx_diag, from, line, "cannot read %s: %s", path,
 		    strerror(errno));
+		return -1;
+	}
+	if (conf_lex_secrecy(lx, fp, path, from, line) == -1) {
+		(void)fclose(fp);
 		return -1;
 	}
 	lf = &lx->lx_stack[lx->lx_depth++];
