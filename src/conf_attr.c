@@ -155,12 +155,26 @@ static int
 attr_set_limit(const struct attr_def *ad, struct service_conf *sc,
     const struct attr_val *av, struct conf_diag *cd)
 {
-	if (strcasecmp(av->av_words[0], "UNLIMITED") == 0) {
-		*FIELD(sc, ad->ad_off, int) = LIMIT_UNLIMITED;
-		return 0;
-	}
+	long long	v;
+
+	if (strcasecmp(av->av_words[0], "UNLIMITED") == 0)
+		v = LIMIT_UNLIMITED;
+	else if (config_parse_int(av->av_words[0], ad->ad_lo, ad->ad_hi, &v) ==
+	    -1)
+		return attr_bad(ad, av, 0, cd,
+		    "an integer from 0 to 2147483647 or UNLIMITED");
+	*FIELD(sc, ad->ad_off, int) = (int)v;
+	return 0;
+}
+
+/* nice: also remembers that it was given. */
+static int
+attr_set_nice(const struct attr_def *ad, struct service_conf *sc,
+    const struct attr_val *av, struct conf_diag *cd)
+{
 	if (attr_set_int(ad, sc, av, cd) == -1)
 		return -1;
+	sc->sc_has_nice = 1;
 	return 0;
 }
 
@@ -392,12 +406,13 @@ attr_set_access_times(const struct attr_def *ad, struct service_conf *sc,
 {
 	char	err[256];
 
+	(void)ad;
 	timewin_free(sc->sc_access_times);
 	sc->sc_access_times = timewin_parse(av->av_words, av->av_n,
 	    sc->sc_access_tz, err, sizeof(err));
 	if (sc->sc_access_times == NULL) {
-		conf_error(cd, av->av_file, av->av_line, "%s: %s", ad->ad_name,
-		    err);
+		/* The message names access_times already. */
+		conf_error(cd, av->av_file, av->av_line, "%s", err);
 		return -1;
 	}
 	return 0;
@@ -414,7 +429,9 @@ attr_set_geoip(const struct attr_def *ad, struct service_conf *sc,
 		return -1;
 	if ((sc->sc_geoip = geoip_open(sc->sc_geoip_db, err, sizeof(err))) ==
 	    NULL) {
-		conf_error(cd, av->av_file, av->av_line, "geoip_db: %s", err);
+		conf_error(cd, av->av_file, av->av_line, "geoip_db: %s%s", err,
+		    access(sc->sc_geoip_db, R_OK) == -1 ? " (on this machine)" :
+		    "");
 		return -1;
 	}
 	return 0;
@@ -612,7 +629,9 @@ attr_set_per_source_cps(const struct attr_def *ad, struct service_conf *sc,
 	if (attr_parse_double(av->av_words[0], 0, &sc->sc_per_source_cps_rate)
 	    == -1 || sc->sc_per_source_cps_rate <= 0)
 		return attr_bad(ad, av, 0, cd, "a rate per second above 0");
-	sc->sc_per_source_cps_burst = sc->sc_per_source_cps_rate;
+	/* A bucket must hold at least one whole token. */
+	sc->sc_per_source_cps_burst = sc->sc_per_source_cps_rate < 1 ? 1 :
+	    sc->sc_per_source_cps_rate;
 	if (av->av_n > 1 && (attr_parse_double(av->av_words[1], 1,
 	    &sc->sc_per_source_cps_burst) == -1))
 		return attr_bad(ad, av, 1, cd, "a burst size of at least 1");
@@ -623,7 +642,7 @@ attr_set_per_source_cps(const struct attr_def *ad, struct service_conf *sc,
 static int
 attr_parse_size(const char *w, int suffixes, rlim_t *out)
 {
-	unsigned long long	 v;
+	unsigned long long	 v, factor = 1;
 	char			*end;
 
 	if (strcasecmp(w, "UNLIMITED") == 0) {
@@ -637,11 +656,15 @@ attr_parse_size(const char *w, int suffixes, rlim_t *out)
 	if (errno != 0)
 		return -1;
 	if (suffixes && (*end == 'k' || *end == 'K'))
-		v *= 1024, end++;
+		factor = 1024;
 	else if (suffixes && (*end == 'm' || *end == 'M'))
-		v *= 1024 * 1024, end++;
-	if (*end != '\0')
+		factor = 1024 * 1024;
+	if (factor > 1)
+		end++;
+	if (*end != '\0' || v > ULLONG_MAX / factor ||
+	    v * factor >= (unsigned long long)RLIM_INFINITY)
 		return -1;
+	v *= factor;
 	*out = (rlim_t)v;
 	return 0;
 }
@@ -796,7 +819,7 @@ const struct attr_def attr_table[] = {
 	    INT_MAX, "N | UNLIMITED" },
 	{ "per_source", SD, 1, 1, attr_set_limit, OFF(sc_per_source), 0,
 	    INT_MAX, "N | UNLIMITED" },
-	{ "nice", S, 1, 1, attr_set_int, OFF(sc_nice), -20, 19, "-20..19" },
+	{ "nice", S, 1, 1, attr_set_nice, OFF(sc_nice), -20, 19, "-20..19" },
 	{ "server", S, 1, 1, attr_set_server, OFF(sc_server), 0, 0, "PATH" },
 	{ "server_args", S, 0, -1, attr_set_words, OFF(sc_server_args), 0, 0,
 	    "WORD ..." },
@@ -822,9 +845,8 @@ const struct attr_def attr_table[] = {
 	{ "port", S, 1, 1, attr_set_int, OFF(sc_port), 0, 65535, "0..65535" },
 	{ "redirect", S | L | ATTR_NODEL, 2, -1, attr_set_redirect, 0, 0, 0,
 	    "HOST PORT" },
+	/* `interface` is another name of `bind` (attr_lookup). */
 	{ "bind", SD, 1, 1, attr_set_string, OFF(sc_bind), 0, 0,
-	    "ADDRESS | HOST" },
-	{ "interface", SD, 1, 1, attr_set_string, OFF(sc_bind), 0, 0,
 	    "ADDRESS | HOST | INTERFACE" },
 	{ "banner", SD, 1, 1, attr_set_banner, OFF(sc_banner), 0, 0, "PATH" },
 	{ "banner_success", SD, 1, 1, attr_set_banner,
@@ -902,6 +924,8 @@ attr_lookup(const char *name)
 {
 	int	i;
 
+	if (strcasecmp(name, "interface") == 0)
+		name = "bind";
 	for (i = 0; i < attr_count; i++)
 		if (strcasecmp(attr_table[i].ad_name, name) == 0)
 			return i;

@@ -28,6 +28,8 @@ struct attr_val {
 	const char	 *av_file;	/* the last statement that set it */
 	int		  av_line;
 	int		  av_set;
+	int		  av_inherited;	/* copied from defaults, unchanged */
+	int		  av_bad;	/* its setter failed (in defaults) */
 };
 
 struct attr_def;

@@ -30,12 +30,13 @@ conf_diag_clear(struct conf_diag *cd)
 }
 
 /* Append one formatted message. */
-static void
+static void __attribute__((format(printf, 5, 0)))
 conf_diag_add(struct conf_diag *cd, enum diag_level level, const char *file,
     int line, const char *fmt, va_list ap)
 {
 	char	 msg[1024];
 	char	*text;
+	int	 i;
 
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (file != NULL && line > 0)
@@ -47,6 +48,13 @@ conf_diag_add(struct conf_diag *cd, enum diag_level level, const char *file,
 	else
 		xasprintf(&text, "%s: %s",
 		    level == DIAG_ERROR ? "error" : "warning", msg);
+	/* A value inherited by several services is reported once. */
+	for (i = 0; i < cd->cd_nmsgs; i++) {
+		if (strcmp(cd->cd_msgs[i].dm_text, text) == 0) {
+			free(text);
+			return;
+		}
+	}
 	cd->cd_msgs = xreallocarray(cd->cd_msgs, cd->cd_nmsgs + 1,
 	    sizeof(*cd->cd_msgs));
 	cd->cd_msgs[cd->cd_nmsgs].dm_level = level;

@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,10 +22,17 @@
 #define LEX_MAXDEPTH	16
 #define LEX_MAXLINE	65536
 
+/* A file being read, or an includedir whose files are read in turn. */
 struct lex_file {
-	FILE		*lf_fp;
+	FILE		*lf_fp;		/* NULL for an includedir */
 	const char	*lf_name;
+	char		*lf_real;	/* realpath, to catch include loops */
 	int		 lf_line;
+	char		**lf_pending;	/* includedir: files still to read */
+	int		 lf_npending;
+	int		 lf_next;
+	const char	*lf_from;	/* where the includedir was */
+	int		 lf_fromline;
 };
 
 struct conf_lex {
@@ -33,8 +41,7 @@ struct conf_lex {
 	int			 lx_depth;
 	char			**lx_files;	/* every name, NULL-terminated */
 	int			 lx_nfiles;
-	char			*lx_buf;
-	size_t			 lx_bufsz;
+	char			 lx_buf[LEX_MAXLINE + 2];
 };
 
 struct conf_lex *
@@ -73,14 +80,15 @@ conf_lex_resolve(const char *path, const char *from)
 	return full;
 }
 
-/* Is <path> already open on the stack (an include loop)? */
+/* Is the file <real> already open on the stack (an include loop)? */
 static int
-conf_lex_onstack(struct conf_lex *lx, const char *path)
+conf_lex_onstack(struct conf_lex *lx, const char *real)
 {
 	int	i;
 
 	for (i = 0; i < lx->lx_depth; i++)
-		if (strcmp(lx->lx_stack[i].lf_name, path) == 0)
+		if (lx->lx_stack[i].lf_real != NULL &&
+		    strcmp(lx->lx_stack[i].lf_real, real) == 0)
 			return 1;
 	return 0;
 }
@@ -100,6 +108,11 @@ conf_lex_secrecy(struct conf_lex *lx, FILE *fp, const char *path,
 		    strerror(errno));
 		return -1;
 	}
+	if (!S_ISREG(st.st_mode)) {
+		conf_error(lx->lx_diag, from, line, "%s is not a regular file",
+		    path);
+		return -1;
+	}
 	if (st.st_mode & S_IWOTH) {
 		conf_error(lx->lx_diag, from, line, "%s is writable by anyone: "
 		    "refusing it (chmod o-w)", path);
@@ -113,6 +126,25 @@ conf_lex_secrecy(struct conf_lex *lx, FILE *fp, const char *path,
 	return 0;
 }
 
+/* Make room for one more frame; -1 (reported) when too deep. */
+static struct lex_file *
+conf_lex_frame(struct conf_lex *lx, const char *path, const char *from,
+    int line)
+{
+	struct lex_file	*lf;
+
+	if (lx->lx_depth == LEX_MAXDEPTH) {
+		conf_error(lx->lx_diag, from, line,
+		    "include %s: includes nested more than %d deep", path,
+		    LEX_MAXDEPTH);
+		return NULL;
+	}
+	lf = &lx->lx_stack[lx->lx_depth++];
+	memset(lf, 0, sizeof(*lf));
+	lf->lf_name = conf_lex_intern(lx, path);
+	return lf;
+}
+
 /* Push an already resolved path. */
 static int
 conf_lex_push(struct conf_lex *lx, const char *path, const char *from,
@@ -120,32 +152,38 @@ conf_lex_push(struct conf_lex *lx, const char *path, const char *from,
 {
 	struct lex_file	*lf;
 	FILE		*fp;
+	char		*real;
+	int		 fd;
 
-	if (lx->lx_depth == LEX_MAXDEPTH) {
-		conf_error(lx->lx_diag, from, line,
-		    "include %s: includes nested more than %d deep", path,
-		    LEX_MAXDEPTH);
-		return -1;
-	}
-	if (conf_lex_onstack(lx, path)) {
-		conf_error(lx->lx_diag, from, line,
-		    "include %s: the file includes itself", path);
-		return -1;
-	}
-	if ((fp = fopen(path, "re")) == NULL) {
-		conf_error(lx->lx_diag, from, line, "cannot read %s: %s", path,
-		    strerror(errno));
+	/* O_NONBLOCK: a FIFO must not block the open (it is refused next). */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1 ||
+	    (fp = fdopen(fd, "r")) == NULL) {
+		conf_error(lx->lx_diag, from, line, "cannot read %s%s: %s", path,
+		    errno == ENOENT ? " on this machine" : "", strerror(errno));
+		if (fd != -1)
+			(void)close(fd);
 		return -1;
 	}
 	if (conf_lex_secrecy(lx, fp, path, from, line) == -1) {
 		(void)fclose(fp);
 		return -1;
 	}
-	lf = &lx->lx_stack[lx->lx_depth++];
+	if ((real = realpath(path, NULL)) == NULL)
+		real = xstrdup(path);
+	if (conf_lex_onstack(lx, real)) {
+		conf_error(lx->lx_diag, from, line,
+		    "include %s: the file includes itself", path);
+		goto fail;
+	}
+	if ((lf = conf_lex_frame(lx, path, from, line)) == NULL)
+		goto fail;
 	lf->lf_fp = fp;
-	lf->lf_name = conf_lex_intern(lx, path);
-	lf->lf_line = 0;
+	lf->lf_real = real;
 	return 0;
+fail:
+	free(real);
+	(void)fclose(fp);
+	return -1;
 }
 
 int
@@ -183,13 +221,14 @@ conf_lex_includedir(struct conf_lex *lx, const char *dir, const char *from,
 	DIR		 *d;
 	struct dirent	 *de;
 	struct stat	  st;
+	struct lex_file	 *lf;
 	char		 *full, *path, **names = NULL;
-	int		  n = 0, i, rc = 0;
+	int		  n = 0, i;
 
 	full = conf_lex_resolve(dir, from);
 	if ((d = opendir(full)) == NULL) {
-		conf_error(lx->lx_diag, from, line, "cannot read includedir %s on this machine: %s",
-		    full, strerror(errno));
+		conf_error(lx->lx_diag, from, line, "cannot read includedir %s "
+		    "on this machine: %s", full, strerror(errno));
 		free(full);
 		return -1;
 	}
@@ -205,31 +244,58 @@ conf_lex_includedir(struct conf_lex *lx, const char *dir, const char *from,
 		names[n++] = path;
 	}
 	closedir(d);
-	free(full);
-	qsort(names, n, sizeof(char *), conf_lex_strcmp);
-	/* Push in reverse so that the first name is read first. */
-	for (i = n - 1; i >= 0; i--) {
-		if (conf_lex_push(lx, names[i], from, line) == -1)
-			rc = -1;
-		free(names[i]);
+	if (n > 0)
+		qsort(names, n, sizeof(char *), conf_lex_strcmp);
+	/* The files are opened one at a time, as the frame is read. */
+	if ((lf = conf_lex_frame(lx, full, from, line)) == NULL) {
+		for (i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		free(full);
+		return -1;
 	}
-	free(names);
-	return rc;
+	free(full);
+	lf->lf_pending = names;
+	lf->lf_npending = n;
+	lf->lf_from = from;
+	lf->lf_fromline = line;
+	return 0;
 }
 
-/* Read one physical line of the top file into lx_buf; 0 at end of file. */
+/* Close the top frame. */
+static void
+conf_lex_pop(struct conf_lex *lx)
+{
+	struct lex_file	*lf = &lx->lx_stack[--lx->lx_depth];
+	int		 i;
+
+	if (lf->lf_fp != NULL)
+		(void)fclose(lf->lf_fp);
+	for (i = 0; i < lf->lf_npending; i++)
+		free(lf->lf_pending[i]);
+	free(lf->lf_pending);
+	free(lf->lf_real);
+}
+
+/*
+ * Read one line of the top file into lx_buf; 0 at end of file.  A line
+ * longer than LEX_MAXLINE is an error and is skipped.
+ */
 static int
 conf_lex_getline(struct conf_lex *lx, struct lex_file *lf)
 {
-	ssize_t	 len;
+	size_t	len;
+	int	c;
 
-	len = getline(&lx->lx_buf, &lx->lx_bufsz, lf->lf_fp);
-	if (len == -1)
+	if (fgets(lx->lx_buf, sizeof(lx->lx_buf), lf->lf_fp) == NULL)
 		return 0;
 	lf->lf_line++;
-	if (len > LEX_MAXLINE) {
+	len = strlen(lx->lx_buf);
+	if (len > LEX_MAXLINE && lx->lx_buf[len - 1] != '\n') {
 		conf_error(lx->lx_diag, lf->lf_name, lf->lf_line,
 		    "line longer than %d bytes", LEX_MAXLINE);
+		while ((c = getc(lf->lf_fp)) != EOF && c != '\n')
+			;
 		lx->lx_buf[0] = '\0';
 	}
 	return 1;
@@ -265,14 +331,23 @@ conf_lex_next(struct conf_lex *lx, struct conf_line *cl)
 	memset(cl, 0, sizeof(*cl));
 	while (lx->lx_depth > 0) {
 		lf = &lx->lx_stack[lx->lx_depth - 1];
+		if (lf->lf_fp == NULL) {
+			/* An includedir: its next file, or done. */
+			if (lf->lf_next < lf->lf_npending)
+				(void)conf_lex_push(lx,
+				    lf->lf_pending[lf->lf_next++], lf->lf_from,
+				    lf->lf_fromline);
+			else
+				conf_lex_pop(lx);
+			continue;
+		}
 		if (!conf_lex_getline(lx, lf)) {
 			if (ferror(lf->lf_fp))
 				conf_error(lx->lx_diag, lf->lf_name, lf->lf_line,
 				    "read error");
-			fclose(lf->lf_fp);
-			lx->lx_depth--;
 			cl->cl_file = lf->lf_name;
 			cl->cl_line = lf->lf_line;
+			conf_lex_pop(lx);
 			return LEX_ENDFILE;
 		}
 		cl->cl_nwords = conf_lex_split(lx, &cl->cl_words);
@@ -314,10 +389,9 @@ conf_lex_free(struct conf_lex *lx)
 	if (lx == NULL)
 		return;
 	while (lx->lx_depth > 0)
-		fclose(lx->lx_stack[--lx->lx_depth].lf_fp);
+		conf_lex_pop(lx);
 	for (i = 0; i < lx->lx_nfiles; i++)
 		free(lx->lx_files[i]);
 	free(lx->lx_files);
-	free(lx->lx_buf);
 	free(lx);
 }

@@ -31,7 +31,10 @@
 
 static int	config_root = 1;
 
-/* What portgate logs when no log_on_success / log_on_failure is set. */
+/*
+ * What portgate logs when no log_on_success / log_on_failure is set (the
+ * words of config_seed_log_fields()).
+ */
 #define DEFAULT_LOG_SUCCESS	(ALOG_HOST | ALOG_PID | ALOG_EXIT | ALOG_DURATION)
 #define DEFAULT_LOG_FAILURE	(ALOG_HOST)
 
@@ -179,6 +182,8 @@ av_copy(struct attr_val *dst, const struct attr_val *src)
 	dst->av_file = src->av_file;
 	dst->av_line = src->av_line;
 	dst->av_set = src->av_set;
+	dst->av_bad = src->av_bad;
+	dst->av_inherited = 1;
 	if (dst->av_words == NULL)
 		dst->av_words = xcalloc(1, sizeof(char *));
 }
@@ -255,6 +260,7 @@ config_apply_stmt(struct attr_val *vals, const struct conf_stmt *cs,
 			    cs->cs_nvals == 1 ? "" : "s");
 		return;
 	}
+	av->av_inherited = 0;
 	if (!list) {
 		if (av->av_set) {
 			conf_warn(cd, cs->cs_file, cs->cs_line,
@@ -361,13 +367,17 @@ vals_get(struct attr_val *vals, const char *name)
 	return &vals[attr_lookup(name)];
 }
 
-/* Run every setter, the ATTR_LATE ones last; returns the error count. */
+/*
+ * Run every setter, the ATTR_LATE ones last.  Returns the number of values
+ * that failed, those inherited from a bad defaults value included (the
+ * diagnostics do not count them: a message is recorded once).
+ */
 static int
 config_run_setters(struct service_conf *sc, struct attr_val *vals,
     struct conf_diag *cd)
 {
 	const struct attr_def	*ad;
-	int			 pass, i, before = cd->cd_errors;
+	int			 pass, i, failed = 0;
 
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < attr_count; i++) {
@@ -375,10 +385,20 @@ config_run_setters(struct service_conf *sc, struct attr_val *vals,
 			if (!vals[i].av_set ||
 			    ((ad->ad_flags & ATTR_LATE) != 0) != pass)
 				continue;
-			(void)ad->ad_set(ad, sc, &vals[i], cd);
+			/* A bad value of defaults is reported once, there. */
+			if (vals[i].av_inherited && vals[i].av_bad) {
+				failed++;
+				continue;
+			}
+			/* So is the warning of an ignored one. */
+			if (vals[i].av_inherited &&
+			    (ad->ad_flags & ATTR_IGNORED))
+				continue;
+			if (ad->ad_set(ad, sc, &vals[i], cd) == -1)
+				failed++;
 		}
 	}
-	return cd->cd_errors - before;
+	return failed;
 }
 
 /* Find <sc>'s port: from `port` or /etc/services, as xinetd does. */
@@ -409,7 +429,7 @@ config_check_port(struct service_conf *sc, struct attr_val *vals,
 		    "service %s: no port: '%s/%s' is not in /etc/services on "
 		    "this machine and no port is given", sc->sc_name,
 		    sc->sc_name, sc->sc_protoname);
-	else if (port->av_set && listed != sc->sc_port)
+	else if (port->av_set && sc->sc_port >= 0 && listed != sc->sc_port)
 		conf_error(cd, port->av_file, port->av_line,
 		    "service %s: port %d differs from /etc/services (%s/%s is "
 		    "port %d); use type = UNLISTED for another port",
@@ -457,8 +477,6 @@ config_check_bind(struct service_conf *sc, struct attr_val *vals,
 
 	if (sc->sc_bind == NULL)
 		return;
-	if (!av->av_set)
-		av = vals_get(vals, "interface");
 	if ((sc->sc_flags & (SFLAG_IPV4 | SFLAG_IPV6)) == SFLAG_IPV4)
 		family = AF_INET;
 	else if ((sc->sc_flags & (SFLAG_IPV4 | SFLAG_IPV6)) == SFLAG_IPV6)
@@ -562,7 +580,7 @@ config_check_backend(struct service_conf *sc, struct attr_val *vals,
 		return;
 	}
 	if (sc->sc_server == NULL) {
-		if (!vals_get(vals, "server")->av_set)
+		if (!vals_get(vals, "server")->av_set && !rd->av_set)
 			conf_error(cd, sc->sc_file, sc->sc_line,
 			    "service %s: missing server (or type = INTERNAL, or "
 			    "redirect)", sc->sc_name);
@@ -635,10 +653,10 @@ config_build_service(const struct conf_entry *ce, struct attr_val *vals,
     struct conf_diag *cd)
 {
 	struct service_conf	*sc;
-	int			 before = cd->cd_errors;
+	int			 before = cd->cd_errors, bad;
 
 	sc = config_service_new(ce);
-	config_run_setters(sc, vals, cd);
+	bad = config_run_setters(sc, vals, cd);
 	if (sc->sc_id == NULL)
 		sc->sc_id = xstrdup(sc->sc_name);
 	config_check_socket(sc, vals, cd);
@@ -648,7 +666,7 @@ config_build_service(const struct conf_entry *ce, struct attr_val *vals,
 	config_check_extensions(sc, vals, cd);
 	if (cd->cd_errors == before && sc->sc_tls)
 		config_build_tls(sc, vals, cd);
-	if (cd->cd_errors != before) {
+	if (cd->cd_errors != before || bad > 0) {
 		config_service_free(sc);
 		return NULL;
 	}
@@ -732,6 +750,51 @@ config_check_duplicates(struct config *cf, struct conf_diag *cd)
 	}
 }
 
+/*
+ * Check every value of defaults once, on a scratch service, so that a bad
+ * one is reported once (and even when no service uses it); services that
+ * inherit it then skip it.
+ */
+static void
+config_check_defaults(struct attr_val *defs, struct conf_diag *cd)
+{
+	static char		 name[] = "defaults";
+	struct conf_entry	 ce;
+	struct service_conf	*sc;
+	const struct attr_def	*ad;
+	int			 i;
+
+	memset(&ce, 0, sizeof(ce));
+	ce.ce_name = name;
+	sc = config_service_new(&ce);
+	for (i = 0; i < attr_count; i++) {
+		ad = &attr_table[i];
+		if (!defs[i].av_set || !(ad->ad_flags & ATTR_SERVICE))
+			continue;
+		defs[i].av_bad = ad->ad_set(ad, sc, &defs[i], cd) == -1;
+	}
+	config_service_free(sc);
+}
+
+/* portgate's own log fields, so that += and -= in a service apply to them. */
+static void
+config_seed_log_fields(struct attr_val *vals, struct attr_val *defs,
+    const struct conf_entry *ce)
+{
+	static char	 host[] = "HOST", pid[] = "PID", exit_[] = "EXIT";
+	static char	 duration[] = "DURATION";
+	char		*success[] = { host, pid, exit_, duration };
+	char		*failure[] = { host };
+	struct attr_val	*av;
+
+	av = vals_get(vals, "log_on_success");
+	if (!vals_get(defs, "log_on_success")->av_set && !av->av_set)
+		av_append(av, success, 4, ce->ce_file, ce->ce_line);
+	av = vals_get(vals, "log_on_failure");
+	if (!vals_get(defs, "log_on_failure")->av_set && !av->av_set)
+		av_append(av, failure, 1, ce->ce_file, ce->ce_line);
+}
+
 /* Merge defaults into a service entry and build it if enabled. */
 static void
 config_add_service(struct config *cf, const struct conf_entry *ce,
@@ -747,6 +810,7 @@ config_add_service(struct config *cf, const struct conf_entry *ce,
 		if ((attr_table[i].ad_flags & ATTR_LIST) && defs[i].av_set &&
 		    (attr_table[i].ad_flags & ATTR_SERVICE))
 			av_copy(&vals[i], &defs[i]);
+	config_seed_log_fields(vals, defs, ce);
 	for (i = 0; i < ce->ce_nstmts; i++)
 		config_apply_stmt(vals, &ce->ce_stmts[i], 0, cd);
 	/* Scalars from defaults fill what the service leaves unset. */
@@ -810,6 +874,7 @@ config_load(const char *path, int flags, struct conf_diag *cd)
 			for (j = 0; j < tree.ct_entries[i].ce_nstmts; j++)
 				config_apply_stmt(defs,
 				    &tree.ct_entries[i].ce_stmts[j], 1, cd);
+	config_check_defaults(defs, cd);
 	for (i = 0; i < tree.ct_nentries; i++)
 		if (tree.ct_entries[i].ce_kind == ENTRY_SERVICE)
 			config_add_service(cf, &tree.ct_entries[i], defs, cd);

@@ -5,11 +5,8 @@
  * directory, reads them with config_load(CONF_CHECK_ONLY) or conf_parse()
  * and checks the struct config and the exact diagnostics, file:line and
  * text.  In an expected diagnostic '@' stands for the scratch directory and
- * "{...}" for any text (a message of the C library).
- *
- * Tests that show a bug in src/ are kept out of the build behind
- * "#if PORTGATE_KNOWN_BUGS" (see the comment above each one) until the bug
- * is fixed; build with -DPORTGATE_KNOWN_BUGS=1 to run them.
+ * "{...}" for any text (a message of the C library).  The tests marked
+ * "Regression" describe bugs these tests found, now fixed.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -46,9 +43,6 @@
 #define PATH_MAX	4096
 #endif
 
-#ifndef PORTGATE_KNOWN_BUGS
-#define PORTGATE_KNOWN_BUGS	0
-#endif
 
 /* The body of a valid internal service, lines 3 to 5 of its entry. */
 #define ECHO_BODY \
@@ -491,7 +485,7 @@ test_lex_blank_comment_tab_cr(void **state)
 	    "\tinstances = x\r\n"			/* 10 */
 	    "}\r\n");
 	DIAGS("@/t.conf:10: error: instances: bad value 'x': expected an "
-	    "integer from 0 to 2147483647");
+	    "integer from 0 to 2147483647 or UNLIMITED");
 	assert_null(cf);
 }
 
@@ -953,7 +947,8 @@ test_parse_structure_errors(void **state)
 
 	/* The main file itself cannot be read. */
 	load_file("no-such.conf");
-	DIAGS("error: cannot read @/no-such.conf: No such file or directory");
+	DIAGS("error: cannot read @/no-such.conf on this machine: No such "
+	    "file or directory");
 	assert_null(cf);
 }
 
@@ -1006,8 +1001,8 @@ test_include_errors(void **state)
 	load("\n"
 	    "include nope.conf\n"
 	    INTERNAL_SVC("echo"));
-	DIAGS("@/t.conf:2: error: cannot read @/nope.conf: No such file or "
-	    "directory");
+	DIAGS("@/t.conf:2: error: cannot read @/nope.conf on this machine: "
+	    "No such file or directory");
 	assert_null(cf);
 
 	put("loop.conf", "include t.conf\n");
@@ -1026,11 +1021,10 @@ test_include_errors(void **state)
 	DIAGS("@/svc.conf:1: error: duplicate service: id echo on tcp port 7 "
 	    "address * is already defined at @/svc.conf:1");
 
-	/* A loop through another path to the same file ends at the depth. */
+	/* A loop through another path to the same file is seen as one. */
 	load("include ./t.conf\n");
-	assert_int_equal(cd.cd_errors, 1);
-	assert_diag("@/{...}/t.conf:1: error: include @/{...}/t.conf: "
-	    "includes nested more than 16 deep");
+	DIAGS("@/t.conf:1: error: include @/./t.conf: the file includes "
+	    "itself");
 }
 
 /* includedir: names with '.' or a trailing '~' skipped, strcmp order. */
@@ -1075,9 +1069,8 @@ test_includedir_names(void **state)
 	conf_tree_free(&tree);
 }
 
-#if PORTGATE_KNOWN_BUGS
 /*
- * BUG (src/conf_lex.c:176, conf_lex_includedir): a directory with no file
+ * Regression (src/conf_lex.c:176, conf_lex_includedir, fixed): a directory with no file
  * to read leaves <names> NULL, and qsort(NULL, 0, ...) is undefined
  * behaviour: UBSan stops the --enable-sanitizers build with "null pointer
  * passed as argument 1, which is declared to never be null".
@@ -1091,7 +1084,6 @@ test_includedir_empty(void **state)
 	load_ok("includedir empty\n");
 	assert_int_equal(cf->cf_nservices, 0);
 }
-#endif
 
 /* A missing includedir, an entry left open at the end of one of its files. */
 static void
@@ -1112,9 +1104,8 @@ test_includedir_errors(void **state)
 	assert_null(cf);
 }
 
-#if PORTGATE_KNOWN_BUGS
 /*
- * BUG (src/conf_lex.c:180-205, conf_lex_includedir): every file of the
+ * Regression (src/conf_lex.c:180-205, conf_lex_includedir, fixed): every file of the
  * directory is pushed on the include stack at once, so a directory of more
  * than 15 files fails with "includes nested more than 16 deep" and its
  * first files (in strcmp order) are dropped.  A stock /etc/xinetd.d easily
@@ -1135,7 +1126,6 @@ test_includedir_many_files(void **state)
 	load_ok("includedir many\n");
 	assert_int_equal(cf->cf_ndisabled, 40);
 }
-#endif
 
 /*
  * Operators.
@@ -1325,14 +1315,15 @@ test_op_scope_and_unknown(void **state)
 	    "\tdisabled = echo\n"			/* 15 */
 	    "\tLibWrap = x\n"				/* 16 */
 	    "}\n");
+	/* Defaults are checked once, before the services. */
 	DIAGS("@/t.conf:3: error: flags is not allowed in defaults",
 	    "@/t.conf:4: error: server is not allowed in defaults",
 	    "@/t.conf:5: error: unknown attribute 'bogus2'",
+	    "@/t.conf:6: warning: mdns is accepted for compatibility and "
+	    "ignored",
 	    "@/t.conf:13: error: unknown attribute 'bogus'",
 	    "@/t.conf:14: error: enabled is only allowed in defaults",
 	    "@/t.conf:15: error: disabled is only allowed in defaults",
-	    "@/t.conf:6: warning: mdns is accepted for compatibility and "
-	    "ignored",
 	    "@/t.conf:16: warning: libwrap is accepted for compatibility and "
 	    "ignored");
 	assert_null(cf);
@@ -1442,10 +1433,10 @@ static const struct attr_case attr_cases[] = {
 	    "no" }, NULL },
 	{ "instances", "SD", 0, "UNLIMITED", NULL, "-1",
 	    { "@/t.conf:3: error: instances: bad value '-1': expected an "
-	    "integer from 0 to 2147483647" }, NULL },
+	    "integer from 0 to 2147483647 or UNLIMITED" }, NULL },
 	{ "per_source", "SD", 0, "10", NULL, "ten",
 	    { "@/t.conf:3: error: per_source: bad value 'ten': expected an "
-	    "integer from 0 to 2147483647" }, NULL },
+	    "integer from 0 to 2147483647 or UNLIMITED" }, NULL },
 	{ "nice", "S", 0, "-20", NULL, "20",
 	    { "@/t.conf:3: error: nice: bad value '20': expected an integer "
 	    "from -20 to 19" }, NULL },
@@ -1462,7 +1453,7 @@ static const struct attr_case attr_cases[] = {
 	    { "@/t.conf:3: error: no_access: {...}" }, NULL },
 	{ "access_times", "S", 1, "2:00-8:59 12:00-23:59", NULL,
 	    "25:00-26:00",
-	    { "@/t.conf:3: error: access_times: access_times "
+	    { "@/t.conf:3: error: access_times "
 	    "\"25:00-26:00\": hours must be 0-23" }, NULL },
 	{ "log_type", "SD", 0, "FILE /var/log/portgate-test.log 10K 20K",
 	    NULL, "SYSLOG nofacility",
@@ -1498,9 +1489,6 @@ static const struct attr_case attr_cases[] = {
 	{ "bind", "SD", 0, "127.0.0.1", NULL, "::1",
 	    { "@/t.conf:3: error: cannot resolve bind address '::1' on this "
 	    "machine: {...}" }, ECHO_BODY "\tflags = IPv4\n" },
-	{ "interface", "SD", 0, "lo", NULL, "lo lo",
-	    { "@/t.conf:3: error: interface expects ADDRESS | HOST | "
-	    "INTERFACE, found 2 values" }, NULL },
 	{ "banner", "SD", 0, "@/banner.txt", NULL, "@/nonexistent",
 	    { "@/t.conf:3: error: banner: cannot read @/nonexistent{...}"
 	    "on this machine{...}" }, NULL },
@@ -1665,6 +1653,8 @@ test_attr_table_covered(void **state)
 			    attr_cases[j].ac_name);
 	assert_int_equal(NCASES, attr_count);
 	assert_int_equal(attr_lookup("ONLY_FROM"), attr_lookup("only_from"));
+	/* interface is another name of bind. */
+	assert_int_equal(attr_lookup("Interface"), attr_lookup("bind"));
 	assert_int_equal(attr_lookup("nosuch"), -1);
 }
 
@@ -2142,9 +2132,8 @@ test_req_port(void **state)
 	assert_null(cf);
 }
 
-#if PORTGATE_KNOWN_BUGS
 /*
- * BUG (src/config.c:444-449, config_check_port): when the port setter has
+ * Regression (src/config.c:444-449, config_check_port, fixed): when the port setter has
  * already rejected the value, sc_port is still -1 and a second, wrong
  * error "port -1 differs from /etc/services" follows.
  */
@@ -2161,7 +2150,6 @@ test_req_port_no_cascade(void **state)
 	DIAGS("@/t.conf:6: error: port: bad value 'abc': expected an integer "
 	    "from 0 to 65535");
 }
-#endif
 
 /* disable = yes, and the enabled and disabled lists of defaults. */
 static void
@@ -2433,9 +2421,8 @@ test_redirect(void **state)
 	    "stream services; use v2 for dgram");
 }
 
-#if PORTGATE_KNOWN_BUGS
 /*
- * BUG (src/config.c, config_check_backend): a redirect that its setter
+ * Regression (src/config.c, config_check_backend, fixed): a redirect that its setter
  * rejected leaves sc_nredirect at 0, and a second, wrong error "missing
  * server (or type = INTERNAL, or redirect)" follows.
  */
@@ -2450,7 +2437,6 @@ test_redirect_no_cascade(void **state)
 	    "}\n");
 	DIAGS("@/t.conf:5: error: redirect: expected HOST PORT (pairs)");
 }
-#endif
 
 /* tls needs certificates and keys in pairs, and a stream socket. */
 static void
@@ -2725,12 +2711,9 @@ test_bind(void **state)
 	    "this machine: {...}");
 }
 
-#if PORTGATE_KNOWN_BUGS
 /*
- * BUG (src/conf_attr.c:788-791 with src/config.c:656-660): bind and
- * interface are two rows writing the same field, so `interface` from
- * defaults overrides the `bind` of a service (and `bind` plus `interface`
- * in one service gives no "already set" warning: the later row wins).
+ * interface is another name of bind: a service's bind wins over
+ * interface in defaults, and both in one service keep the first.
  */
 static void
 test_bind_interface_alias(void **state)
@@ -2753,11 +2736,10 @@ test_bind_interface_alias(void **state)
 	    "\tbind = 127.0.0.2\n"
 	    "\tinterface = 127.0.0.3\n"
 	    "}\n");
-	DIAGS("@/t.conf:7: warning: interface is already set at "
+	DIAGS("@/t.conf:7: warning: bind is already set at "
 	    "@/t.conf:6; the first value is kept (as xinetd does)");
 	assert_string_equal(need_svc("echo")->sc_bind, "127.0.0.2");
 }
-#endif
 
 /* Scalars from defaults fill what the service leaves unset. */
 static void
@@ -2835,13 +2817,12 @@ test_defaults_bad_value(void **state)
 	    "}\n"
 	    INTERNAL_SVC("echo"));
 	DIAGS("@/t.conf:3: error: instances: bad value 'abc': expected an "
-	    "integer from 0 to 2147483647");
+	    "integer from 0 to 2147483647 or UNLIMITED");
 	assert_null(cf);
 }
 
-#if PORTGATE_KNOWN_BUGS
 /*
- * BUG (src/config.c:753-760, config_load): the values of defaults are
+ * Regression (src/config.c:753-760, config_load, fixed): the values of defaults are
  * checked only through the services that inherit them.  With no enabled
  * service a bad defaults value is accepted silently; with two services the
  * same error is reported twice.
@@ -2855,7 +2836,7 @@ test_defaults_bad_value_once(void **state)
 	    "\tinstances = abc\n"
 	    "}\n");
 	DIAGS("@/t.conf:3: error: instances: bad value 'abc': expected an "
-	    "integer from 0 to 2147483647");
+	    "integer from 0 to 2147483647 or UNLIMITED");
 	assert_null(cf);
 
 	load("defaults\n"
@@ -2865,12 +2846,12 @@ test_defaults_bad_value_once(void **state)
 	    INTERNAL_SVC("echo")
 	    INTERNAL_SVC("discard"));
 	DIAGS("@/t.conf:3: error: instances: bad value 'abc': expected an "
-	    "integer from 0 to 2147483647");
+	    "integer from 0 to 2147483647 or UNLIMITED");
 	assert_null(cf);
 }
 
 /*
- * BUG (src/conf_attr.c:560-583, attr_parse_size): the K and M suffixes
+ * Regression (src/conf_attr.c:560-583, attr_parse_size, fixed): the K and M suffixes
  * multiply without an overflow check, so 17592186044416M (2^64 bytes)
  * wraps to an address-space limit of 0.
  */
@@ -2886,11 +2867,9 @@ test_rlimit_overflow(void **state)
 	DIAGS("@/t.conf:6: error: rlimit_as: bad value '17592186044416M': "
 	    "expected a number with an optional K or M suffix, or UNLIMITED");
 }
-#endif
 
-#if PORTGATE_KNOWN_BUGS
 /*
- * BUG (src/conf_attr.c, the "nice" row uses attr_set_int): nothing sets
+ * Regression (src/conf_attr.c, the "nice" row uses attr_set_int, fixed): nothing sets
  * sc_has_nice, and spawn.c calls nice() only when it is set, so `nice` is
  * never applied to a spawned server.
  */
@@ -2905,7 +2884,6 @@ test_nice_applied(void **state)
 	assert_int_equal(sc->sc_nice, 5);
 	assert_int_equal(sc->sc_has_nice, 1);
 }
-#endif
 
 /* per_source_cps: RATE [BURST]; the burst defaults to the rate. */
 static void
@@ -2922,9 +2900,8 @@ test_per_source_cps(void **state)
 	assert_true(need_svc("echo")->sc_per_source_cps_rate == 0.0);
 }
 
-#if PORTGATE_KNOWN_BUGS
 /*
- * BUG (src/conf_attr.c, attr_set_per_source_cps): without a BURST the
+ * Regression (src/conf_attr.c, attr_set_per_source_cps, fixed): without a BURST the
  * burst is the rate, so "per_source_cps = 0.5" makes a bucket of half a
  * token, and limits.c, which needs a whole token, refuses every
  * connection of a source after its first one.
@@ -2936,7 +2913,6 @@ test_per_source_cps_burst(void **state)
 	load_ok("service echo\n{\n" ECHO_BODY "\tper_source_cps = 0.5\n}\n");
 	assert_true(need_svc("echo")->sc_per_source_cps_burst >= 1.0);
 }
-#endif
 
 /* conf_diag formats file:line, file alone, or nothing. */
 static void
@@ -3002,10 +2978,8 @@ main(void)
 		T(test_include_errors),
 		T(test_includedir_names),
 		T(test_includedir_errors),
-#if PORTGATE_KNOWN_BUGS
 		T(test_includedir_empty),
 		T(test_includedir_many_files),
-#endif
 		T(test_op_lists_on_defaults),
 		T(test_op_set_replaces_in_service),
 		T(test_op_errors),
@@ -3022,36 +2996,24 @@ main(void)
 		T(test_req_wait_server_user),
 		T(test_req_internal),
 		T(test_req_port),
-#if PORTGATE_KNOWN_BUGS
 		T(test_req_port_no_cascade),
-#endif
 		T(test_disable),
 		T(test_duplicates),
 		T(test_rpc_skipped),
 		T(test_redirect),
-#if PORTGATE_KNOWN_BUGS
 		T(test_redirect_no_cascade),
-#endif
 		T(test_tls_checks),
 		T(test_extension_checks),
 		T(test_word_lines),
 		T(test_bind),
-#if PORTGATE_KNOWN_BUGS
 		T(test_bind_interface_alias),
-#endif
 		T(test_defaults_scalars),
 		T(test_defaults_bad_value),
-#if PORTGATE_KNOWN_BUGS
 		T(test_defaults_bad_value_once),
 		T(test_rlimit_overflow),
-#endif
-#if PORTGATE_KNOWN_BUGS
 		T(test_nice_applied),
-#endif
 		T(test_per_source_cps),
-#if PORTGATE_KNOWN_BUGS
 		T(test_per_source_cps_burst),
-#endif
 		T(test_diag_format),
 		T(test_config_refcount),
 #undef T
