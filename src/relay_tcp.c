@@ -196,13 +196,21 @@ relay_pump(struct relay_dir *rd)
 {
 	struct relay	*rl = rd->rd_relay;
 	ssize_t		 n;
-	int		 round, moved = 0;
+	size_t		 want;
+	int		 round, moved = 0, drained = 0;
 
 	for (round = 0; round < RELAY_ROUNDS; round++) {
 		if (rd->rd_pending > 0) {
 			if ((n = relay_flush(rd)) > 0) {
 				rd->rd_pending -= (size_t)n;
 				moved = 1;
+				/*
+				 * A short read emptied the source: the next
+				 * read would only say EAGAIN.  Save the call;
+				 * the source stays watched.
+				 */
+				if (rd->rd_pending == 0 && drained)
+					break;
 				continue;
 			}
 			if (errno != EAGAIN && errno != EINTR)
@@ -216,10 +224,12 @@ relay_pump(struct relay_dir *rd)
 			}
 			break;
 		}
+		want = RELAY_BUFSZ - rd->rd_off - rd->rd_pending;
 		if ((n = relay_fill(rd)) == -1 && errno == EINVAL &&
 		    rd->rd_pipe[0] != -1 && relay_dir_unsplice(rd) == 0)
 			continue;
 		if (n > 0) {
+			drained = (size_t)n < want;
 			rd->rd_pending += (size_t)n;
 			rd->rd_bytes += (uint64_t)n;
 			moved = 1;
