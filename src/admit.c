@@ -56,6 +56,15 @@ static TAILQ_HEAD(, name_wait)	name_waits = TAILQ_HEAD_INITIALIZER(name_waits);
 static void	admit_gated(struct service *, int, struct arrival *);
 static void	admit_wait_name(struct service *, int, const struct arrival *);
 
+/* A copied arrival must point into itself, not into the original. */
+static void
+admit_arrival_fix(struct arrival *a)
+{
+	a->ar_client.gc_sa = (struct sockaddr *)&a->ar_peer;
+	if (a->ar_client.gc_country != NULL)
+		a->ar_client.gc_country = a->ar_country;
+}
+
 /* The current time, whole and with sub-second precision. */
 static void
 admit_clock(time_t *now, double *fnow)
@@ -222,8 +231,7 @@ admit_name_cb(void *arg, const char *name)
 	struct arrival		*a = &nw->nw_arrival;
 
 	TAILQ_REMOVE(&name_waits, nw, nw_entry);
-	/* The copy of the arrival must point at its own address. */
-	a->ar_client.gc_sa = (struct sockaddr *)&a->ar_peer;
+	admit_arrival_fix(a);
 	if (name != NULL) {
 		(void)strlcpy(nw->nw_name, name, sizeof(nw->nw_name));
 		a->ar_client.gc_revname = nw->nw_name;
@@ -251,8 +259,7 @@ admit_wait_name(struct service *sv, int fd, const struct arrival *a)
 	    admit_name_cb, nw);
 	if (nw->nw_req == NULL) {
 		/* No resolver: .domain rules cannot match this client. */
-		nw->nw_arrival.ar_client.gc_sa =
-		    (struct sockaddr *)&nw->nw_arrival.ar_peer;
+		admit_arrival_fix(&nw->nw_arrival);
 		admit_gated(sv, fd, &nw->nw_arrival);
 		free(nw);
 		return;
@@ -377,12 +384,16 @@ admit_handoff(struct service *sv)
 			service_pause(sv, 1);
 		return;
 	}
+	/* Failing here, pause: the socket would stay readable. */
 	if ((fd = dup(fd)) == -1) {
 		log_warn("service %s: hand-off", sc->sc_id);
+		service_pause(sv, 1);
 		return;
 	}
-	if ((s = admit_session(sv, fd, &a)) == NULL)
+	if ((s = admit_session(sv, fd, &a)) == NULL) {
+		service_pause(sv, 1);
 		return;
+	}
 	service_pause(sv, 0);
 	session_start_handoff(s);
 }

@@ -618,11 +618,13 @@ config_check_extensions(struct service_conf *sc, struct attr_val *vals,
 		conf_error(cd, sc->sc_file, sc->sc_line,
 		    "service %s: country rules need geoip_db", sc->sc_name);
 	if (sc->sc_tls) {
-		if (sc->sc_tls_cert.wl_n == 0 || sc->sc_tls_key.wl_n == 0)
+		if (!vals_get(vals, "tls_cert")->av_set ||
+		    !vals_get(vals, "tls_key")->av_set)
 			conf_error(cd, sc->sc_file, sc->sc_line,
 			    "service %s: tls = yes needs tls_cert and tls_key",
 			    sc->sc_name);
-		else if (sc->sc_tls_cert.wl_n != sc->sc_tls_key.wl_n)
+		else if (sc->sc_tls_cert.wl_n > 0 && sc->sc_tls_key.wl_n > 0 &&
+		    sc->sc_tls_cert.wl_n != sc->sc_tls_key.wl_n)
 			conf_error(cd, vals_get(vals, "tls_key")->av_file,
 			    vals_get(vals, "tls_key")->av_line,
 			    "service %s: tls_cert and tls_key must list as many "
@@ -640,11 +642,18 @@ config_build_tls(struct service_conf *sc, struct attr_val *vals,
     struct conf_diag *cd)
 {
 	struct attr_val	*av = vals_get(vals, "tls_cert");
-	char		 err[512];
+	char		 err[512], name[32];
+	int		 idx;
 
-	if ((sc->sc_tlsctx = tls_ctx_new(sc, err, sizeof(err))) == NULL)
-		conf_error(cd, av->av_file, av->av_line, "service %s: %s",
-		    sc->sc_name, err);
+	if ((sc->sc_tlsctx = tls_ctx_new(sc, err, sizeof(err))) != NULL)
+		return;
+	/* The message starts with the attribute at fault: point at it. */
+	(void)snprintf(name, sizeof(name), "%.*s", (int)strcspn(err, " :"),
+	    err);
+	if ((idx = attr_lookup(name)) != -1 && vals[idx].av_set)
+		av = &vals[idx];
+	conf_error(cd, av->av_file, av->av_line, "service %s: %s",
+	    sc->sc_name, err);
 }
 
 /* Build one enabled service; NULL after errors. */

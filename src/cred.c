@@ -34,7 +34,8 @@ cred_drop(const struct service_conf *sc, char *err, size_t errlen)
 	gid = sc->sc_has_gid ? sc->sc_gid : getegid();
 	if (sc->sc_groups && sc->sc_has_uid &&
 	    (pw = getpwuid(sc->sc_uid)) != NULL) {
-		if (initgroups(pw->pw_name, gid) == -1)
+		/* The user's groups and its own primary one, as xinetd. */
+		if (initgroups(pw->pw_name, pw->pw_gid) == -1)
 			return cred_fail(err, errlen, "initgroups");
 	} else if (setgroups(1, &gid) == -1)
 		return cred_fail(err, errlen, "setgroups");

@@ -1,8 +1,9 @@
 /*
  * --explain.  Counts start empty (no session is running in this process),
  * so rate and count rules show how they are set rather than whether they
- * would trip now; every rule about the client itself (time, address,
- * deny list, country) answers as for live traffic.
+ * would trip now, and the SENSOR deny list of the running daemon is not
+ * seen; every rule about the client itself (time, address, country)
+ * answers as for live traffic.
  */
 #include <sys/types.h>
 #include <sys/socket.h>

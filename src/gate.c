@@ -145,6 +145,9 @@ gate_check(const struct service_conf *sc, const struct quota *li,
 		return 0;
 	v->v_ok = 1;
 	v->v_reason = GATE_OK;
+	if (v->v_rule[0] == '\0' && sc->sc_access_times != NULL)
+		(void)snprintf(v->v_rule, sizeof(v->v_rule), "access_times %s",
+		    window);
 	if (v->v_rule[0] == '\0')
 		(void)strlcpy(v->v_rule, "no rule refuses", sizeof(v->v_rule));
 	return 1;

@@ -265,7 +265,8 @@ quota_release(struct quota *li, const struct srckey *key)
 {
 	struct source	*so;
 
-	li->li_running--;
+	if (li->li_running > 0)
+		li->li_running--;
 	if ((so = quota_find(li, key)) == NULL || so->so_running == 0)
 		return;
 	if (--so->so_running == 0)

@@ -142,6 +142,12 @@ relay_bev_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_EOF) {
 		bs->bs_eof = 1;
 		(void)bufferevent_disable(bev, EV_READ);
+		/*
+		 * The OpenSSL bufferevent stops writing when it reports EOF:
+		 * what is still queued for this side must go out all the same.
+		 */
+		if (!bs->bs_shut)
+			(void)bufferevent_enable(bev, EV_WRITE);
 		(void)relay_bev_settle(bs->bs_relay, bs);
 		return;
 	}

@@ -40,7 +40,7 @@
 #include "tls.h"
 
 #define TLS_INFO_LEN	96
-#define DN_LEN		512
+#define DN_LEN		2048	/* an RFC 2253 name; longer ones are not passed */
 
 struct session {
 	TAILQ_ENTRY(session)	 se_entry;
@@ -427,6 +427,19 @@ session_backend(struct session *s)
 		session_server(s);
 }
 
+/* A verified client certificate goes to the diagnostic log. */
+static void
+session_log_client_cert(const struct session *s)
+{
+	char	subject[DN_LEN], issuer[DN_LEN];
+
+	if (s->se_conf->sc_tls_ca != NULL && tls_client_cert(s->se_bev,
+	    subject, sizeof(subject), issuer, sizeof(issuer)))
+		log_info("service %s: client %s certificate subject \"%s\" "
+		    "issuer \"%s\"", s->se_conf->sc_id, s->se_addr, subject,
+		    issuer);
+}
+
 /* The TLS handshake of <s> finished. */
 static void
 session_tls_ready(void *arg, struct bufferevent *bev, const char *err)
@@ -443,6 +456,7 @@ session_tls_ready(void *arg, struct bufferevent *bev, const char *err)
 	}
 	s->se_bev = bev;
 	tls_describe(bev, s->se_tlsinfo, sizeof(s->se_tlsinfo));
+	session_log_client_cert(s);
 	session_backend(s);
 }
 

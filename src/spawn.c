@@ -251,20 +251,30 @@ pid_t
 spawn_start(const struct spawn_req *rq)
 {
 	struct child	*ch;
+	sigset_t	 all, old;
 	pid_t		 pid;
 
 	if ((ch = calloc(1, sizeof(*ch))) == NULL) {
 		log_warn("service %s: spawn", rq->sq_conf->sc_id);
 		return -1;
 	}
+	/*
+	 * A signal between fork and the child's reset of its handlers would
+	 * reach the daemon's handler in the child and be lost: block them
+	 * all until the child has reset (spawn_child unblocks).
+	 */
+	(void)sigfillset(&all);
+	(void)sigprocmask(SIG_BLOCK, &all, &old);
 	switch ((pid = fork())) {
 	case -1:
+		(void)sigprocmask(SIG_SETMASK, &old, NULL);
 		log_warn("service %s: fork", rq->sq_conf->sc_id);
 		free(ch);
 		return -1;
 	case 0:
 		spawn_child(rq);
 	}
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
 	ch->ch_pid = pid;
 	ch->ch_exited = rq->sq_exited;
 	ch->ch_arg = rq->sq_arg;

@@ -390,34 +390,46 @@ tls_describe(struct bufferevent *bev, char *buf, size_t len)
 	    SSL_get_cipher_name(ssl));
 }
 
+/* <name> in RFC 2253 form into <buf>; 0, or -1 if it does not fit. */
+static int
+tls_name(X509_NAME *name, char *buf, size_t len)
+{
+	BIO	*bio;
+	int	 n, rc = -1;
+
+	buf[0] = '\0';
+	if ((bio = BIO_new(BIO_s_mem())) == NULL)
+		return -1;
+	if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253) >= 0 &&
+	    (n = BIO_read(bio, buf, (int)len)) >= 0 && (size_t)n < len &&
+	    BIO_pending(bio) == 0) {
+		buf[n] = '\0';
+		rc = 0;
+	} else
+		buf[0] = '\0';
+	BIO_free(bio);
+	return rc;
+}
+
 int
 tls_client_cert(struct bufferevent *bev, char *subject, size_t slen,
     char *issuer, size_t ilen)
 {
 	SSL	*ssl = bufferevent_openssl_get_ssl(bev);
 	X509	*cert;
-	BIO	*bio;
-	int	 n;
+	int	 ok = 0;
 
 	subject[0] = issuer[0] = '\0';
 	if (ssl == NULL || (cert = SSL_get1_peer_certificate(ssl)) == NULL)
 		return 0;
-	if (SSL_get_verify_result(ssl) != X509_V_OK ||
-	    (bio = BIO_new(BIO_s_mem())) == NULL) {
-		X509_free(cert);
-		return 0;
-	}
-	(void)X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0,
-	    XN_FLAG_RFC2253);
-	n = BIO_read(bio, subject, (int)slen - 1);
-	subject[n > 0 ? n : 0] = '\0';
-	(void)X509_NAME_print_ex(bio, X509_get_issuer_name(cert), 0,
-	    XN_FLAG_RFC2253);
-	n = BIO_read(bio, issuer, (int)ilen - 1);
-	issuer[n > 0 ? n : 0] = '\0';
-	BIO_free(bio);
+	if (SSL_get_verify_result(ssl) == X509_V_OK &&
+	    tls_name(X509_get_subject_name(cert), subject, slen) == 0 &&
+	    tls_name(X509_get_issuer_name(cert), issuer, ilen) == 0)
+		ok = 1;
 	X509_free(cert);
-	return 1;
+	if (!ok)
+		subject[0] = issuer[0] = '\0';
+	return ok;
 }
 
 void

@@ -43,8 +43,8 @@ void		 tls_accept_cancel(struct tls_accept *);
 void	tls_describe(struct bufferevent *bev, char *buf, size_t len);
 /*
  * The verified client certificate's subject and issuer (RFC 2253 form).
- * Returns 1 when the client presented a certificate that verified, else 0
- * (the strings are then empty).
+ * Returns 1 when the client presented a certificate that verified and both
+ * names fit, else 0 (the strings are then empty).
  */
 int	tls_client_cert(struct bufferevent *bev, char *subject, size_t slen,
 	    char *issuer, size_t ilen);

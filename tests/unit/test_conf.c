@@ -2534,9 +2534,9 @@ test_tls_checks(void **state)
 	    "\ttls_key = @/key.pem\n"
 	    "\ttls_ciphers = NO-SUCH-CIPHER\n"
 	    "}\n");
-	DIAGS("@/t.conf:7: error: service echo: tls_key @/key2.pem{...}",
+	DIAGS("@/t.conf:8: error: service echo: tls_key @/key2.pem{...}",
 	    "@/t.conf:16: error: service discard: tls_cert @/banner.txt{...}",
-	    "@/t.conf:25: error: service daytime: tls_ciphers "
+	    "@/t.conf:27: error: service daytime: tls_ciphers "
 	    "NO-SUCH-CIPHER{...}");
 	assert_null(cf);
 }

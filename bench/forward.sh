@@ -1,0 +1,502 @@
+#!/bin/bash
+# TCP/UDP forwarding benchmark: portgate against haproxy (mode tcp), socat
+# (TCP-LISTEN fork), rinetd, xinetd (redirect) and nginx (stream), and
+# against a direct connection to the back end, all on loopback, in one run:
+#   bulk	iperf3 throughput, 1 stream and 8 streams
+#   conn/s	wrk with "Connection: close" against an nginx back end
+#   rtt		32-byte echo round trips on one kept-alive connection
+#		(bench/rtt.c against bench/echo_server.c), p50/p99
+#   udp		UDP request/response rate (bench/udp_rr.c)
+#   memory	idle RSS, peak RSS under the load, and the RSS with HOLD idle
+#		forwarded connections held open (per-session cost from PSS)
+# Every forwarder runs in the foreground with a generated configuration,
+# one worker (thread/process) each, on high loopback ports; all of them
+# run at once (idle when not measured) and the measurements go round-robin
+# over them REPEAT times, so that drift of a shared machine hits them
+# alike; the best round of each and the medians are reported.  Prints a table of ratios to direct and puts it
+# in bench/RESULTS.md (section "forward").
+#
+# Environment: PORTGATE (binary, default src/portgate), PORTGATE_REV,
+# REPEAT (5), SECS (seconds per iperf3/wrk/udp run, 3), HOLD (1000),
+# TARGETS (default: all those installed), KEEP_TMP=1 keeps the temp dir,
+# VARIANTS="NAME=/path/to/portgate ..." adds other portgate builds as more
+# targets (up to 4; A/B of a change, measured round-robin with the rest,
+# e.g. TARGETS="direct portgate" VARIANTS="fix=/tmp/b/src/portgate").
+# Install the peers with bench/install-peers.sh.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+REPEAT=${REPEAT:-5}
+SECS=${SECS:-3}
+HOLD=${HOLD:-1000}
+WRK_CONNS=${WRK_CONNS:-32}
+NGINX_STREAM_MOD=/usr/lib/nginx/modules/ngx_stream_module.so
+
+need_portgate
+for c in iperf3 wrk nginx gcc python3 ss; do
+	command -v $c >/dev/null || die "$c missing: run bench/install-peers.sh"
+done
+
+# Port blocks: +1 bulk (iperf3), +2 http, +3 echo, +4 udp echo.
+declare -A BASE=([direct]=21000 [portgate]=22000 [haproxy]=23000 [socat]=24000
+    [rinetd]=25000 [xinetd]=26000 [nginx]=27000)
+# rinetd 0.73 is left out of UDP: it forwards every datagram as an empty one
+# (its UDP relay is broken in that version), so nothing comes back.
+declare -A HAS_UDP=([direct]=1 [portgate]=1 [socat]=1 [nginx]=1)
+ALL="direct portgate haproxy socat rinetd xinetd nginx"
+if [ -z "${TARGETS:-}" ]; then
+	TARGETS="direct portgate"
+	command -v haproxy >/dev/null && TARGETS+=" haproxy"
+	command -v socat >/dev/null && TARGETS+=" socat"
+	command -v rinetd >/dev/null && TARGETS+=" rinetd"
+	command -v xinetd >/dev/null && TARGETS+=" xinetd"
+	[ -f $NGINX_STREAM_MOD ] && TARGETS+=" nginx"
+fi
+B=${BASE[direct]}
+declare -A VARIANT_BIN
+vb=20000
+for v in ${VARIANTS:-}; do
+	name=${v%%=*}
+	[ "$vb" -ge 16000 ] || die "at most 4 VARIANTS"
+	[[ "$name" =~ ^[a-z0-9_]+$ ]] || die "VARIANTS: bad name $name"
+	VARIANT_BIN[$name]=${v#*=}
+	[ -x "${VARIANT_BIN[$name]}" ] || die "VARIANTS: no ${v#*=}"
+	BASE[$name]=$vb; HAS_UDP[$name]=1; vb=$((vb - 1000))
+	TARGETS+=" $name"
+done
+
+build_tools echo_server rtt udp_rr hold_conns
+
+# ---------------------------------------------------------------- back ends
+log "back ends: echo tcp :$((B + 3)), udp :$((B + 4)), nginx http :$((B + 2))"
+bg echo "$BIN/echo_server" -t $((B + 3)) -u $((B + 4)) -T 3600
+wait_port $((B + 3)) tcp $BGPID || die "echo_server did not start"
+
+mkdir -p "$TMP/www" "$TMP/ngx-http"
+printf 'portgate bench: a small file served by nginx\n' > "$TMP/www/t.txt"
+cat > "$TMP/ngx-http/nginx.conf" <<EOF
+user root;
+worker_processes 1;
+worker_rlimit_nofile 65536;
+daemon off;
+pid $TMP/ngx-http/nginx.pid;
+error_log $TMP/ngx-http/error.log warn;
+events { worker_connections 16384; }
+http {
+	access_log off;
+	client_body_temp_path $TMP/ngx-http/body;
+	proxy_temp_path $TMP/ngx-http/proxy;
+	fastcgi_temp_path $TMP/ngx-http/fastcgi;
+	uwsgi_temp_path $TMP/ngx-http/uwsgi;
+	scgi_temp_path $TMP/ngx-http/scgi;
+	server {
+		listen 127.0.0.1:$((B + 2)) backlog=4096;
+		root $TMP/www;
+		location / { }
+	}
+}
+EOF
+bg nginx-http nginx -p "$TMP/ngx-http" -c "$TMP/ngx-http/nginx.conf"
+wait_port $((B + 2)) tcp $BGPID || die "nginx back end did not start"
+
+# ---------------------------------------------------------------- forwarders
+declare -A ROOTS	# target -> pids whose process trees are the forwarder
+declare -A MEMROOT	# target -> the pid measured for idle/held memory
+
+start_portgate() {	# [NAME BINARY]
+	local name=${1:-portgate} bin=${2:-$PORTGATE}
+	local b=${BASE[$name]} conf=$TMP/$name.conf
+	cat > "$conf" <<EOF
+defaults
+{
+	log_type	= FILE $TMP/$name-access.log
+	log_on_success	=
+	log_on_failure	=
+	instances	= UNLIMITED
+	cps		= 1000000 1
+}
+EOF
+	local n svc
+	for n in 1 2 3; do
+		svc=(x bulk http echo)
+		cat >> "$conf" <<EOF
+
+service fwd-${svc[$n]}
+{
+	type		= UNLISTED
+	socket_type	= stream
+	wait		= no
+	bind		= 127.0.0.1
+	port		= $((b + n))
+	redirect	= 127.0.0.1 $((B + n))
+}
+EOF
+	done
+	cat >> "$conf" <<EOF
+
+service fwd-udp
+{
+	type		= UNLISTED
+	socket_type	= dgram
+	wait		= yes
+	bind		= 127.0.0.1
+	port		= $((b + 4))
+	redirect	= 127.0.0.1 $((B + 4))
+}
+EOF
+	bg "$name" "$bin" -dontfork -f "$conf" -pidfile "$TMP/$name.pid"
+	ROOTS[$name]=$BGPID; MEMROOT[$name]=$BGPID
+	wait_file "$TMP/$name.pid" $BGPID
+}
+
+start_haproxy() {
+	local b=${BASE[haproxy]} n
+	cat > "$TMP/haproxy.cfg" <<EOF
+global
+	maxconn 8000
+	nbthread 1
+defaults
+	mode tcp
+	timeout connect 5s
+	timeout client 60s
+	timeout server 60s
+EOF
+	for n in 1 2 3; do
+		printf 'listen l%d\n\tbind 127.0.0.1:%d\n\tserver s 127.0.0.1:%d\n' \
+		    $n $((b + n)) $((B + n)) >> "$TMP/haproxy.cfg"
+	done
+	bg haproxy haproxy -db -f "$TMP/haproxy.cfg"
+	ROOTS[haproxy]=$BGPID; MEMROOT[haproxy]=$BGPID
+	wait_port $((b + 3)) tcp $BGPID
+}
+
+start_socat() {
+	local b=${BASE[socat]} n pids=""
+	for n in 1 2 3; do
+		bg socat$n socat TCP-LISTEN:$((b + n)),bind=127.0.0.1,fork,reuseaddr,backlog=4096 \
+		    TCP:127.0.0.1:$((B + n))
+		pids+="$BGPID,"
+		[ $n = 3 ] && MEMROOT[socat]=$BGPID
+	done
+	bg socat4 socat -T 10 UDP-LISTEN:$((b + 4)),bind=127.0.0.1,fork,reuseaddr \
+	    UDP:127.0.0.1:$((B + 4))
+	pids+="$BGPID"
+	ROOTS[socat]=$pids
+	wait_port $((b + 3)) tcp && wait_port $((b + 4)) udp
+}
+
+start_rinetd() {
+	local b=${BASE[rinetd]} n
+	: > "$TMP/rinetd.conf"
+	for n in 1 2 3; do
+		echo "127.0.0.1 $((b + n)) 127.0.0.1 $((B + n))" >> "$TMP/rinetd.conf"
+	done
+	bg rinetd rinetd -f -c "$TMP/rinetd.conf"
+	ROOTS[rinetd]=$BGPID; MEMROOT[rinetd]=$BGPID
+	wait_port $((b + 3)) tcp $BGPID
+}
+
+start_xinetd() {
+	local b=${BASE[xinetd]} n svc=(x bulk http echo)
+	cat > "$TMP/xinetd.conf" <<EOF
+defaults
+{
+	log_type	= FILE $TMP/xinetd-access.log
+	log_on_success	=
+	log_on_failure	=
+	instances	= UNLIMITED
+	per_source	= UNLIMITED
+	cps		= 1000000 1
+}
+EOF
+	for n in 1 2 3; do
+		cat >> "$TMP/xinetd.conf" <<EOF
+
+service fwd-${svc[$n]}
+{
+	type		= UNLISTED
+	socket_type	= stream
+	protocol	= tcp
+	wait		= no
+	user		= root
+	bind		= 127.0.0.1
+	port		= $((b + n))
+	redirect	= 127.0.0.1 $((B + n))
+}
+EOF
+	done
+	bg xinetd xinetd -dontfork -f "$TMP/xinetd.conf" -pidfile "$TMP/xinetd.pid"
+	ROOTS[xinetd]=$BGPID; MEMROOT[xinetd]=$BGPID
+	wait_port $((b + 3)) tcp $BGPID
+}
+
+start_nginx() {
+	local b=${BASE[nginx]} n
+	mkdir -p "$TMP/ngx-proxy"
+	{
+		echo "load_module $NGINX_STREAM_MOD;"
+		cat <<EOF
+user root;
+worker_processes 1;
+worker_rlimit_nofile 65536;
+daemon off;
+pid $TMP/ngx-proxy/nginx.pid;
+error_log $TMP/ngx-proxy/error.log warn;
+events { worker_connections 16384; }
+stream {
+EOF
+		for n in 1 2 3; do
+			printf '\tserver { listen 127.0.0.1:%d backlog=4096; proxy_pass 127.0.0.1:%d; }\n' \
+			    $((b + n)) $((B + n))
+		done
+		printf '\tserver { listen 127.0.0.1:%d udp; proxy_pass 127.0.0.1:%d; proxy_timeout 10s; }\n}\n' \
+		    $((b + 4)) $((B + 4))
+	} > "$TMP/ngx-proxy/nginx.conf"
+	bg nginx-proxy nginx -p "$TMP/ngx-proxy" -c "$TMP/ngx-proxy/nginx.conf"
+	ROOTS[nginx]=$BGPID; MEMROOT[nginx]=$BGPID
+	wait_port $((b + 3)) tcp $BGPID
+}
+
+declare -A IDLE_RSS IDLE_PROCS
+OK_TARGETS=""
+for t in $TARGETS; do
+	[ "$t" = direct ] && { OK_TARGETS+=" direct"; continue; }
+	log "starting $t"
+	if [ -n "${VARIANT_BIN[$t]:-}" ]; then
+		start=(start_portgate "$t" "${VARIANT_BIN[$t]}")
+	else
+		start=("start_$t")
+	fi
+	if "${start[@]}"; then
+		OK_TARGETS+=" $t"
+	else
+		log "$t did not start; see below, skipped"
+		tail -5 "$TMP"/$t*.log >&2
+	fi
+done
+TARGETS=${OK_TARGETS# }
+sleep 0.5
+for t in $TARGETS; do
+	[ "$t" = direct ] && continue
+	read -r rss pss np <<< "$(tree_mem "${MEMROOT[$t]}")"
+	IDLE_RSS[$t]=$rss; IDLE_PROCS[$t]=$np
+	for p in ${ROOTS[$t]//,/ }; do reset_hwm "$p"; done
+done
+
+# Peak memory under the load: sampled trees (forking forwarders) and VmHWM.
+SAMPLER_ARGS=()
+for t in $TARGETS; do
+	[ "$t" = direct ] || SAMPLER_ARGS+=("$t=${ROOTS[$t]}")
+done
+bg rss-sampler python3 "$BENCH/rss_sampler.py" "$TMP/peak.txt" 0.2 1800 \
+    "${SAMPLER_ARGS[@]}"
+SAMPLER=$BGPID
+
+# ---------------------------------------------------------------- measures
+declare -A V	# "target metric" -> space-separated values
+
+add() { V["$1 $2"]="${V["$1 $2"]:-} $3"; }
+
+iperf() {	# target streams
+	local port=$(( ${BASE[$1]} + 1 )) out srv
+	bg iperf3-srv iperf3 -s -1 -p $((B + 1))
+	srv=$BGPID
+	wait_port $((B + 1)) tcp $srv || { log "iperf3 -s failed"; return; }
+	out=$(timeout $((SECS + 15)) iperf3 -c 127.0.0.1 -p "$port" -t "$SECS" \
+	    -O 1 -P "$2" -J 2>/dev/null | python3 -c '
+import json, sys
+try:
+    print("%.3f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))
+except Exception:
+    print("fail")')
+	stop $srv
+	add "$1" "bulk$2" "$out"
+}
+
+conns() {	# target
+	local port=$(( ${BASE[$1]} + 2 )) out rps errs
+	out=$(timeout $((SECS + 15)) wrk -t1 -c"$WRK_CONNS" -d"${SECS}s" \
+	    -H 'Connection: close' "http://127.0.0.1:$port/t.txt" 2>&1)
+	rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<< "$out")
+	errs=$(awk '/Socket errors|Non-2xx/ { print }' <<< "$out" | tr -s ' ' | tr '\n' ';')
+	[ -n "$errs" ] && log "$1 wrk: $errs"
+	add "$1" conns "${rps:-fail}"
+}
+
+rtt() {	# target
+	local port=$(( ${BASE[$1]} + 3 )) out
+	out=$(timeout 90 "$BIN/rtt" 127.0.0.1 "$port" 20000 32 2>&1)
+	add "$1" p50 "$(sed -n 's/.*p50_us=\([0-9.]*\).*/\1/p' <<< "$out")"
+	add "$1" p99 "$(sed -n 's/.*p99_us=\([0-9.]*\).*/\1/p' <<< "$out")"
+	grep -q p50_us <<< "$out" || log "$1 rtt: $out"
+}
+
+udp() {	# target
+	local port=$(( ${BASE[$1]} + 4 )) out
+	out=$(timeout $((SECS + 15)) "$BIN/udp_rr" 127.0.0.1 "$port" "$SECS" 32 2>&1)
+	add "$1" udp "$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' <<< "$out")"
+	add "$1" udplost "$(sed -n 's/.*lost=\([0-9]*\).*/\1/p' <<< "$out")"
+	add "$1" udp_p50 "$(sed -n 's/.*p50_us=\([0-9.]*\).*/\1/p' <<< "$out")"
+}
+
+START=$(date +%s)
+for r in $(seq "$REPEAT"); do
+	for t in $TARGETS; do
+		log "round $r/$REPEAT: $t"
+		iperf "$t" 1
+		iperf "$t" 8
+		conns "$t"
+		rtt "$t"
+		[ -n "${HAS_UDP[$t]:-}" ] && udp "$t"
+	done
+done
+stop "$SAMPLER"
+
+declare -A PEAK PEAK_PROCS
+while read -r name kb np; do
+	PEAK[$name]=$kb; PEAK_PROCS[$name]=$np
+done < "$TMP/peak.txt"
+for t in $TARGETS; do
+	[ "$t" = direct ] && continue
+	hwm=$(status_kb "${MEMROOT[$t]}" VmHWM)
+	[ -n "$hwm" ] && [ "$hwm" -gt "${PEAK[$t]:-0}" ] && PEAK[$t]=$hwm
+done
+
+# ------------------------------------------- idle forwarded connections held
+# Kernel memory (unreclaimable slab, kernel stacks, page tables) moves with every socket,
+# pipe and process: its change while HOLD connections are held, less the
+# change for HOLD direct connections, is what the forwarder adds there.
+kmem_kb() {
+	awk '/^(SUnreclaim|KernelStack|PageTables):/ { s += $2 } END { print s }' /proc/meminfo
+}
+declare -A HELD_RSS HELD_N PER_SESSION KDELTA
+for t in $TARGETS; do
+	log "$t: holding $HOLD idle connections"
+	[ "$t" = direct ] || read -r rss0 pss0 np0 <<< "$(tree_mem "${MEMROOT[$t]}")"
+	k0=$(kmem_kb)
+	bg hold-$t "$BIN/hold_conns" 127.0.0.1 $(( ${BASE[$t]} + 3 )) "$HOLD" 60
+	h=$BGPID
+	for i in $(seq 300); do
+		grep -q held= "$TMP/hold-$t.log" && break
+		kill -0 $h 2>/dev/null || break
+		sleep 0.1
+	done
+	sleep 0.5
+	k1=$(kmem_kb)
+	n=$(sed -n 's/.*held=\([0-9]*\).*/\1/p' "$TMP/hold-$t.log")
+	HELD_N[$t]=${n:-0}
+	[ "${n:-0}" -gt 0 ] && KDELTA[$t]=$(awk -v a="$k0" -v b="$k1" -v n="$n" \
+	    'BEGIN { printf "%.2f", (b - a) / n }')
+	if [ "$t" != direct ]; then
+		read -r rss1 pss1 np1 <<< "$(tree_mem "${MEMROOT[$t]}")"
+		HELD_RSS[$t]=$rss1
+		[ "${n:-0}" -gt 0 ] && PER_SESSION[$t]=$(awk -v a="$pss0" \
+		    -v b="$pss1" -v n="$n" 'BEGIN { printf "%.1f", (b - a) / n }')
+		log "$t: $(cat "$TMP/hold-$t.log") rss $rss0 -> $rss1 kB, pss $pss0 -> $pss1 kB, procs $np0 -> $np1, kernel $k0 -> $k1 kB"
+	else
+		log "$t: $(cat "$TMP/hold-$t.log"), kernel $k0 -> $k1 kB"
+	fi
+	stop $h
+	sleep 1		# let the forwarder close them
+done
+ELAPSED=$(( $(date +%s) - START ))
+
+# ---------------------------------------------------------------- report
+median() { tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -g | awk '
+	{ v[NR] = $1 } END { if (NR == 0) exit
+	    if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2
+	    if (m >= 100) printf "%.0f\n", m; else printf "%.2f\n", m }'; }
+med() { median <<< "${V["$1 $2"]:-}"; }
+# The best round: the highest rate, the lowest latency (the round least
+# disturbed by whatever else runs on the machine).
+best() {
+	local sort="-gr"
+	case $2 in p50|p99|udp_p50) sort="-g" ;; esac
+	tr ' ' '\n' <<< "${V["$1 $2"]:-}" | grep -E '^[0-9.]+$' | sort $sort | head -1
+}
+ratio() {	# value base
+	awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "n/a";
+	    else printf "%.2f", a / b }'
+}
+mib() { awk -v k="$1" 'BEGIN { if (k == "") print "n/a"; else printf "%.1f", k / 1024 }'; }
+
+ver() {
+	case $1 in
+	portgate) "$PORTGATE" -version 2>&1 | head -1 ;;
+	haproxy) haproxy -v 2>&1 | head -1 | awk '{ print "HAProxy " $3 }' ;;
+	socat) socat -V 2>&1 | sed -n 's/^socat version \([^ ]*\).*/socat \1/p' ;;
+	rinetd) rinetd -v 2>&1 | head -1 ;;
+	xinetd) xinetd -version 2>&1 | head -1 | awk '{ print "xinetd " $1 }' ;;
+	nginx) nginx -v 2>&1 | sed 's/.*version: //' ;;
+	*) echo "$1 = ${VARIANT_BIN[$1]:-?}" ;;
+	esac
+}
+
+# table AGG [mem]: the results, each value aggregated over the rounds by AGG
+# (best or med); with "mem", the memory columns too.
+table() {
+	local agg=$1 withmem=${2:-} t d1 d8 dc dp du b1 b8 c p50 p99 u added uu ur mem held procs
+	if [ -n "$withmem" ]; then
+		echo "| target | bulk 1 (Gbit/s) | ratio | bulk 8 (Gbit/s) | ratio | conn/s | ratio | rtt p50 (µs) | added | rtt p99 (µs) | UDP req/s | ratio | idle RSS (MiB) | peak RSS (MiB) | RSS, $HOLD held (MiB) | per session, user (KiB) | per session, kernel (KiB) |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	else
+		echo "| target | bulk 1 (Gbit/s) | ratio | bulk 8 (Gbit/s) | ratio | conn/s | ratio | rtt p50 (µs) | added | rtt p99 (µs) | UDP req/s | ratio |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+	fi
+	d1=$($agg direct bulk1); d8=$($agg direct bulk8); dc=$($agg direct conns)
+	dp=$($agg direct p50); du=$($agg direct udp)
+	for t in $TARGETS; do
+		b1=$($agg $t bulk1); b8=$($agg $t bulk8); c=$($agg $t conns)
+		p50=$($agg $t p50); p99=$($agg $t p99); u=$($agg $t udp)
+		added=$(awk -v a="$p50" -v b="$dp" 'BEGIN { if (a == "" || b == "") print "n/a"; else printf "%+.1f", a - b }')
+		if [ -n "${HAS_UDP[$t]:-}" ]; then uu="${u:-fail}"; ur=$(ratio "$u" "$du")
+		else uu="n/a"; ur="n/a"; fi
+		mem=""
+		if [ -z "$withmem" ]; then
+			:
+		elif [ $t = direct ]; then
+			mem=" | - | - | - | - | -"
+		else
+			held="$(mib "${HELD_RSS[$t]:-}")"
+			[ "${HELD_N[$t]:-0}" != "$HOLD" ] && held+=" (${HELD_N[$t]:-0} held)"
+			procs=""
+			[ "${PEAK_PROCS[$t]:-1}" -gt 1 ] && procs=" (${PEAK_PROCS[$t]} procs)"
+			mem=" | $(mib "${IDLE_RSS[$t]}") | $(mib "${PEAK[$t]:-}")$procs | $held | ${PER_SESSION[$t]:-n/a} | $(awk -v a="${KDELTA[$t]:-}" -v d="${KDELTA[direct]:-}" 'BEGIN { if (a == "" || d == "") print "n/a"; else printf "%.1f", a - d }')"
+		fi
+		echo "| $t | ${b1:-fail} | $(ratio "$b1" "$d1") | ${b8:-fail} | $(ratio "$b8" "$d8") | ${c:-fail} | $(ratio "$c" "$dc") | ${p50:-fail} | $added | ${p99:-fail} | $uu | $ur$mem |"
+	done
+}
+
+OUT=$TMP/forward.md
+{
+	echo "## Forwarding (bench/forward.sh${VARIANTS:+, A/B of portgate builds})"
+	echo
+	machine_md
+	echo "- peers: $(for t in $TARGETS; do [ $t = direct ] || printf '%s; ' "$(ver $t)"; done)iperf3 $(iperf3 --version | awk 'NR == 1 { print $2 }'), wrk $(wrk -v 2>&1 | awk 'NR == 1 { print $2 }'); back ends: nginx (1 worker) for HTTP, bench/echo_server.c for echo"
+	echo "- every forwarder with one worker (haproxy nbthread 1, nginx worker_processes 1; socat and xinetd fork per connection), logging off"
+	echo "- $REPEAT rounds, round-robin over the targets; first table: the best round of each (highest rate, lowest latency: the round least disturbed by other jobs on this shared machine), then the medians; iperf3 ${SECS} s (+1 s omitted) per run, wrk -t1 -c$WRK_CONNS ${SECS} s with Connection: close, rtt 20000 x 32 B, udp_rr ${SECS} s; $ELAPSED s in all"
+	echo
+	table best mem
+	echo
+	echo "RSS is VmRSS (summed over the process tree for forking forwarders; socat: the echo listener's tree); peak is the largest of VmHWM and the RSS sampled every 0.2 s during the load; per session = (PSS with $HOLD idle forwarded connections − PSS before) / connections held, the user-space memory of the forwarder; kernel per session = (change of SUnreclaim + KernelStack + PageTables in /proc/meminfo while $HOLD connections are held through the forwarder − the same for $HOLD direct connections) / $HOLD: the forwarder's two sockets, its pipes, its processes (noisy, ±1 KiB)."
+	echo
+	echo "Medians of the $REPEAT rounds (the machine is shared, so these move with the other jobs' load):"
+	echo
+	table med
+	echo
+	echo "Raw values (all rounds):"
+	echo
+	echo '```'
+	for t in $TARGETS; do
+		for m in bulk1 bulk8 conns p50 p99 udp udplost udp_p50; do
+			[ -n "${V["$t $m"]:-}" ] && printf '%-9s %-8s %s\n' "$t" "$m" "${V["$t $m"]# }"
+		done
+	done
+	echo '```'
+} > "$OUT"
+cat "$OUT"
+# An A/B run (VARIANTS) has its own section and leaves "forward" alone.
+section=forward
+[ -n "${VARIANTS:-}" ] && section=forward-ab
+update_results "$section" "$OUT"
+log "written to bench/RESULTS.md"
