@@ -1,7 +1,7 @@
 /*
- * accept_proxy.  The header is peeked, not read, until it is complete, so
- * that exactly its bytes are consumed and the client's own data stays in
- * the socket for the back end (splice included).
+ * accept_proxy.  Only bytes known to belong to the header are consumed, so
+ * that the client's own data stays in the socket for the back end (splice
+ * included).
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -26,6 +26,8 @@ struct proxy_wait {
 	socklen_t		 pw_peerlen;
 	struct event		*pw_ev;
 	time_t			 pw_deadline;
+	uint8_t			 pw_buf[PROXY_MAXLEN];	/* header so far */
+	size_t			 pw_len;
 	proxy_accept_cb		 pw_cb;
 	void			*pw_arg;
 };
@@ -63,36 +65,44 @@ proxy_wait_cb(evutil_socket_t fd, short what, void *arg)
 	uint8_t			 buf[PROXY_MAXLEN];
 	char			 err[128], msg[160];
 	struct timeval		 tv = { 1, 0 };
-	ssize_t			 n, len;
+	ssize_t			 n, len, take;
 	time_t			 now = time(NULL);
 
 	if ((what & EV_TIMEOUT) || now >= pw->pw_deadline) {
 		proxy_wait_done(pw, NULL, 0, "no PROXY header in time");
 		return;
 	}
-	if ((n = recv(fd, buf, sizeof(buf), MSG_PEEK)) <= 0) {
+	if ((n = recv(fd, pw->pw_buf + pw->pw_len, sizeof(pw->pw_buf) -
+	    pw->pw_len, MSG_PEEK)) <= 0) {
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			goto again;
 		proxy_wait_done(pw, NULL, 0, n == 0 ? "closed before the PROXY "
 		    "header" : strerror(errno));
 		return;
 	}
-	if ((len = proxyproto_decode(buf, (size_t)n, &hdr, err,
-	    sizeof(err))) == 0) {
-		if ((size_t)n == sizeof(buf)) {
-			proxy_wait_done(pw, NULL, 0, "PROXY header too long");
-			return;
-		}
-		goto again;	/* wait for the rest, within the deadline */
-	}
-	if (len < 0) {
+	if ((len = proxyproto_decode(pw->pw_buf, pw->pw_len + (size_t)n, &hdr,
+	    err, sizeof(err))) < 0) {
 		(void)snprintf(msg, sizeof(msg), "bad PROXY header: %s", err);
 		proxy_wait_done(pw, NULL, 0, msg);
 		return;
 	}
-	if (recv(fd, buf, (size_t)len, 0) != len) {
+	/*
+	 * An incomplete header is longer than what came: every byte so far
+	 * is part of it, so take them all (the socket is then readable again
+	 * only when more come); a complete one, exactly its own bytes.
+	 */
+	take = len == 0 ? n : len - (ssize_t)pw->pw_len;
+	if (recv(fd, buf, (size_t)take, 0) != take) {
 		proxy_wait_done(pw, NULL, 0, "cannot consume the PROXY header");
 		return;
+	}
+	pw->pw_len += (size_t)take;
+	if (len == 0) {
+		if (pw->pw_len == sizeof(pw->pw_buf)) {
+			proxy_wait_done(pw, NULL, 0, "PROXY header too long");
+			return;
+		}
+		goto again;	/* wait for the rest, within the deadline */
 	}
 	if (hdr.ph_local)
 		proxy_wait_done(pw, (struct sockaddr *)&pw->pw_peer,

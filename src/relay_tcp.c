@@ -1,15 +1,19 @@
 /*
- * TCP forwarding between two connected sockets.  Each direction moves bytes from its source socket to its
- * destination through a pipe with splice(2), so that the data never enters
- * user space; where a pipe cannot be had it falls back to a buffer of the
- * same size.  A direction stops reading while its pipe or buffer is full
- * (back-pressure: a slow reader stalls its writer), and on EOF it drains
- * what it holds, then shuts the destination down for writing: half-closes
- * pass through.  The relay ends when both directions are done, on an error,
- * or after idle_timeout without traffic.
+ * TCP forwarding between two connected sockets.  A direction starts by
+ * copying: what it reads goes straight out through one static buffer, which
+ * costs two system calls per message and no memory per session.  Bytes the
+ * destination does not take at once are held in a pipe made then (or, if
+ * none can be had, a buffer), and a direction whose reads fill the whole
+ * buffer is bulk: from then on it moves bytes with splice(2) through its
+ * pipe, so that they never enter user space.  A direction stops reading
+ * while it holds RELAY_BUFSZ bytes (back-pressure: a slow reader stalls its
+ * writer), and on EOF it drains what it holds, then shuts the destination
+ * down for writing: half-closes pass through.  The relay ends when both
+ * directions are done, on an error, or after idle_timeout without traffic.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -32,8 +36,9 @@ struct relay_dir {
 	struct relay	*rd_relay;
 	int		 rd_src;
 	int		 rd_dst;
-	int		 rd_pipe[2];	/* -1: use rd_buf */
-	char		*rd_buf;
+	int		 rd_pipe[2];	/* -1: none yet */
+	char		*rd_buf;	/* when no pipe can be had */
+	int		 rd_bulk;	/* splice from the source */
 	size_t		 rd_off;	/* rd_buf: first byte not yet sent */
 	size_t		 rd_pending;	/* bytes held */
 	int		 rd_eof;	/* the source said EOF */
@@ -51,7 +56,7 @@ struct relay {
 	int				 rl_client;
 	int				 rl_server;
 	struct event			*rl_idle;
-	time_t				 rl_last;	/* last traffic */
+	int64_t				 rl_last;	/* last traffic, ms */
 	struct relay_dir		 rl_up;		/* client to server */
 	struct relay_dir		 rl_down;	/* server to client */
 	relay_done_cb			 rl_done;
@@ -59,15 +64,15 @@ struct relay {
 	char				 rl_why[128];
 };
 
-/* The current time of the loop, cheaply. */
-static time_t
+/* The current time of the loop in milliseconds, cheaply. */
+static int64_t
 relay_now(struct relay *rl)
 {
 	struct timeval	tv;
 
 	if (event_base_gettimeofday_cached(rl->rl_base, &tv) == -1)
-		return time(NULL);
-	return tv.tv_sec;
+		(void)gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
 /* Free everything, close both sockets. */
@@ -141,12 +146,62 @@ relay_watch(struct event *ev, int *on, int want)
 		(void)event_del(ev);
 }
 
+/* Somewhere to hold bytes: a pipe, else a buffer; 0 or -1. */
+static int
+relay_dir_store(struct relay_dir *rd)
+{
+	if (rd->rd_pipe[0] != -1 || rd->rd_buf != NULL)
+		return 0;
+	if (pipe2(rd->rd_pipe, O_NONBLOCK | O_CLOEXEC) == 0)
+		return 0;
+	rd->rd_pipe[0] = rd->rd_pipe[1] = -1;
+	return (rd->rd_buf = malloc(RELAY_BUFSZ)) != NULL ? 0 : -1;
+}
+
+/*
+ * Copy: read into the static buffer and send it on; what the destination
+ * does not take is held.  Returns bytes read, 0 at EOF, or -1 (errno).
+ */
+static ssize_t
+relay_copy(struct relay_dir *rd)
+{
+	static char	buf[RELAY_BUFSZ];
+	ssize_t		n, sent;
+
+	if ((n = recv(rd->rd_src, buf, sizeof(buf), 0)) <= 0)
+		return n;
+	rd->rd_bytes += (uint64_t)n;
+	if ((sent = send(rd->rd_dst, buf, (size_t)n, MSG_NOSIGNAL)) == -1) {
+		if (errno != EAGAIN)
+			return -1;
+		sent = 0;
+	}
+	if (n == (ssize_t)sizeof(buf))
+		rd->rd_bulk = 1;
+	if (sent == n)
+		return n;
+	if (relay_dir_store(rd) == -1)
+		return -1;
+	/* An empty pipe or buffer takes RELAY_BUFSZ bytes. */
+	if (rd->rd_pipe[0] != -1) {
+		if (write(rd->rd_pipe[1], buf + sent, (size_t)(n - sent)) !=
+		    n - sent)
+			return -1;
+	} else
+		memcpy(rd->rd_buf, buf + sent, (size_t)(n - sent));
+	rd->rd_off = 0;
+	rd->rd_pending = (size_t)(n - sent);
+	return n;
+}
+
 /* Move bytes from the source into the pipe or buffer; bytes, 0, -1. */
 static ssize_t
 relay_fill(struct relay_dir *rd)
 {
 	ssize_t	n;
 
+	if (relay_dir_store(rd) == -1)
+		return -1;
 	if (rd->rd_pipe[0] != -1)
 		return splice(rd->rd_src, NULL, rd->rd_pipe[1], NULL,
 		    RELAY_BUFSZ - rd->rd_pending, SPLICE_F_MOVE |
@@ -187,8 +242,21 @@ relay_dir_unsplice(struct relay_dir *rd)
 	return 0;
 }
 
+/* Room left to hold bytes read from the source. */
+static size_t
+relay_room(struct relay_dir *rd)
+{
+	if (rd->rd_buf != NULL && rd->rd_off > 0 &&
+	    rd->rd_off + rd->rd_pending == RELAY_BUFSZ) {
+		memmove(rd->rd_buf, rd->rd_buf + rd->rd_off, rd->rd_pending);
+		rd->rd_off = 0;
+	}
+	return RELAY_BUFSZ - rd->rd_off - rd->rd_pending;
+}
+
 /*
- * Move what can be moved in direction <rd>, then watch what it waits for.
+ * Move what can be moved in direction <rd>, then watch what it waits for:
+ * the destination while bytes are held, the source while there is room.
  * Returns -1 if the relay ended (it is freed then).
  */
 static int
@@ -215,24 +283,32 @@ relay_pump(struct relay_dir *rd)
 			}
 			if (errno != EAGAIN && errno != EINTR)
 				goto fail;
-			break;
+			/* The destination is full: read while there is room. */
 		}
 		if (rd->rd_eof) {
-			if (!rd->rd_done) {
+			if (rd->rd_pending == 0 && !rd->rd_done) {
 				rd->rd_done = 1;
 				(void)shutdown(rd->rd_dst, SHUT_WR);
 			}
 			break;
 		}
-		want = RELAY_BUFSZ - rd->rd_off - rd->rd_pending;
-		if ((n = relay_fill(rd)) == -1 && errno == EINVAL &&
-		    rd->rd_pipe[0] != -1 && relay_dir_unsplice(rd) == 0)
+		if ((want = relay_room(rd)) == 0)
+			break;
+		if (!rd->rd_bulk && rd->rd_pending == 0)
+			n = relay_copy(rd);
+		else if ((n = relay_fill(rd)) == -1 && errno == EINVAL &&
+		    rd->rd_pipe[0] != -1 && rd->rd_pending == 0 &&
+		    relay_dir_unsplice(rd) == 0)
 			continue;
-		if (n > 0) {
-			drained = (size_t)n < want;
+		else if (n > 0) {
 			rd->rd_pending += (size_t)n;
 			rd->rd_bytes += (uint64_t)n;
+		}
+		if (n > 0) {
 			moved = 1;
+			drained = (size_t)n < want;
+			if (rd->rd_pending == 0 && drained)
+				break;
 		} else if (n == 0)
 			rd->rd_eof = 1;
 		else if (errno != EAGAIN && errno != EINTR)
@@ -242,13 +318,18 @@ relay_pump(struct relay_dir *rd)
 	}
 	if (moved)
 		rl->rl_last = relay_now(rl);
+	/* EOF may have come on the last round. */
+	if (rd->rd_eof && rd->rd_pending == 0 && !rd->rd_done) {
+		rd->rd_done = 1;
+		(void)shutdown(rd->rd_dst, SHUT_WR);
+	}
 	if (rl->rl_up.rd_done && rl->rl_down.rd_done) {
 		relay_end(rl, RELAY_DONE, "done");
 		return -1;
 	}
 	relay_watch(rd->rd_wev, &rd->rd_wev_on, rd->rd_pending > 0);
 	relay_watch(rd->rd_rev, &rd->rd_rev_on, !rd->rd_eof &&
-	    rd->rd_pending < RELAY_BUFSZ);
+	    relay_room(rd) > 0);
 	return 0;
 fail:
 	relay_end(rl, RELAY_ERROR, "%s: %s", rd == &rl->rl_up ?
@@ -270,18 +351,19 @@ static void
 relay_idle_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct relay	*rl = arg;
-	struct timeval	 tv = { 0, 0 };
-	time_t		 idle;
+	struct timeval	 tv;
+	int64_t		 idle, left;
 
 	(void)fd;
 	(void)what;
 	idle = relay_now(rl) - rl->rl_last;
-	if (idle >= rl->rl_conf->sc_idle_timeout) {
-		relay_end(rl, RELAY_IDLE, "idle for %lld seconds",
-		    (long long)idle);
+	left = (int64_t)rl->rl_conf->sc_idle_timeout * 1000 - idle;
+	if (left <= 0) {
+		relay_end(rl, RELAY_IDLE, "idle for %lld ms", (long long)idle);
 		return;
 	}
-	tv.tv_sec = rl->rl_conf->sc_idle_timeout - idle;
+	tv.tv_sec = left / 1000;
+	tv.tv_usec = (left % 1000) * 1000;
 	(void)evtimer_add(rl->rl_idle, &tv);
 }
 
@@ -292,12 +374,6 @@ relay_dir_init(struct relay *rl, struct relay_dir *rd, int src, int dst)
 	rd->rd_relay = rl;
 	rd->rd_src = src;
 	rd->rd_dst = dst;
-	if (pipe2(rd->rd_pipe, O_NONBLOCK | O_CLOEXEC) == -1) {
-		rd->rd_pipe[0] = rd->rd_pipe[1] = -1;
-		if ((rd->rd_buf = malloc(RELAY_BUFSZ)) == NULL)
-			return -1;
-	} else
-		(void)fcntl(rd->rd_pipe[1], F_SETPIPE_SZ, RELAY_BUFSZ);
 	rd->rd_rev = event_new(rl->rl_base, src, EV_READ | EV_PERSIST,
 	    relay_io_cb, rd);
 	rd->rd_wev = event_new(rl->rl_base, dst, EV_WRITE | EV_PERSIST,

