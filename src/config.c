@@ -636,15 +636,60 @@ config_check_extensions(struct service_conf *sc, struct attr_val *vals,
 	}
 }
 
-/* The TLS context of <sc>, whose files and settings are checked here. */
+/* Same words in the same order? */
+static int
+wordlist_equal(const struct wordlist *a, const struct wordlist *b)
+{
+	int	i;
+
+	if (a->wl_n != b->wl_n)
+		return 0;
+	for (i = 0; i < a->wl_n; i++)
+		if (strcmp(a->wl_words[i], b->wl_words[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/* NULL-safe string equality. */
+static int
+config_streq(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Would <a> and <b> build the same TLS context? */
+static int
+config_same_tls(const struct service_conf *a, const struct service_conf *b)
+{
+	return wordlist_equal(&a->sc_tls_cert, &b->sc_tls_cert) &&
+	    wordlist_equal(&a->sc_tls_key, &b->sc_tls_key) &&
+	    wordlist_equal(&a->sc_tls_protocols, &b->sc_tls_protocols) &&
+	    wordlist_equal(&a->sc_tls_alpn, &b->sc_tls_alpn) &&
+	    config_streq(a->sc_tls_ca, b->sc_tls_ca) &&
+	    config_streq(a->sc_tls_ciphers, b->sc_tls_ciphers) &&
+	    config_streq(a->sc_tls_ciphersuites, b->sc_tls_ciphersuites);
+}
+
+/*
+ * The TLS context of <sc>, whose files and settings are checked here; one
+ * context serves every service of <cf> with the same settings.
+ */
 static void
-config_build_tls(struct service_conf *sc, struct attr_val *vals,
-    struct conf_diag *cd)
+config_build_tls(struct config *cf, struct service_conf *sc,
+    struct attr_val *vals, struct conf_diag *cd)
 {
 	struct attr_val	*av = vals_get(vals, "tls_cert");
 	char		 err[512], name[32];
-	int		 idx;
+	int		 idx, i;
 
+	for (i = 0; i < cf->cf_nservices; i++) {
+		if (cf->cf_services[i]->sc_tlsctx != NULL &&
+		    config_same_tls(cf->cf_services[i], sc)) {
+			sc->sc_tlsctx = tls_ctx_ref(
+			    cf->cf_services[i]->sc_tlsctx);
+			return;
+		}
+	}
 	if ((sc->sc_tlsctx = tls_ctx_new(sc, err, sizeof(err))) != NULL)
 		return;
 	/* The message starts with the attribute at fault: point at it. */
@@ -658,8 +703,8 @@ config_build_tls(struct service_conf *sc, struct attr_val *vals,
 
 /* Build one enabled service; NULL after errors. */
 static struct service_conf *
-config_build_service(const struct conf_entry *ce, struct attr_val *vals,
-    struct conf_diag *cd)
+config_build_service(struct config *cf, const struct conf_entry *ce,
+    struct attr_val *vals, struct conf_diag *cd)
 {
 	struct service_conf	*sc;
 	int			 before = cd->cd_errors, bad;
@@ -674,7 +719,7 @@ config_build_service(const struct conf_entry *ce, struct attr_val *vals,
 	config_check_backend(sc, vals, cd);
 	config_check_extensions(sc, vals, cd);
 	if (cd->cd_errors == before && sc->sc_tls)
-		config_build_tls(sc, vals, cd);
+		config_build_tls(cf, sc, vals, cd);
 	if (cd->cd_errors != before || bad > 0) {
 		config_service_free(sc);
 		return NULL;
@@ -837,7 +882,7 @@ config_add_service(struct config *cf, const struct conf_entry *ce,
 		    "services are not supported; it is not started",
 		    ce->ce_name);
 		cf->cf_ndisabled++;
-	} else if ((sc = config_build_service(ce, vals, cd)) != NULL) {
+	} else if ((sc = config_build_service(cf, ce, vals, cd)) != NULL) {
 		cf->cf_services = xreallocarray(cf->cf_services,
 		    cf->cf_nservices + 1, sizeof(sc));
 		cf->cf_services[cf->cf_nservices++] = sc;

@@ -24,6 +24,7 @@
 #include "tls.h"
 
 struct tls_ctx {
+	int		  tc_refcnt;	/* services sharing it */
 	SSL_CTX		**tc_ctx;	/* [0] the default, then one per cert */
 	int		  tc_n;
 	unsigned char	 *tc_alpn;	/* wire format */
@@ -244,6 +245,7 @@ tls_ctx_new(const struct service_conf *sc, char *err, size_t errlen)
 		(void)snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	tc->tc_refcnt = 1;
 	if (tls_alpn_wire(tc, sc, err, errlen) == -1)
 		goto fail;
 	for (i = 0; i < sc->sc_tls_cert.wl_n; i++) {
@@ -263,12 +265,19 @@ fail:
 	return NULL;
 }
 
+struct tls_ctx *
+tls_ctx_ref(struct tls_ctx *tc)
+{
+	tc->tc_refcnt++;
+	return tc;
+}
+
 void
 tls_ctx_free(struct tls_ctx *tc)
 {
 	int	i;
 
-	if (tc == NULL)
+	if (tc == NULL || --tc->tc_refcnt > 0)
 		return;
 	for (i = 0; i < tc->tc_n; i++)
 		SSL_CTX_free(tc->tc_ctx[i]);

@@ -22,6 +22,9 @@ struct tls_accept;
  */
 struct tls_ctx	*tls_ctx_new(const struct service_conf *sc, char *err,
 		    size_t errlen);
+/* Another user of <tc> (a service with the same settings); returns it. */
+struct tls_ctx	*tls_ctx_ref(struct tls_ctx *tc);
+/* Drop one user; the last frees the context. */
 void		 tls_ctx_free(struct tls_ctx *);
 
 /* Called once: the TLS bufferevent after the handshake, or NULL and why. */
