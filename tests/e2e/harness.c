@@ -16,6 +16,7 @@
 #include <ftw.h>
 #include <poll.h>
 #include <regex.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +26,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 #include "harness.h"
 
@@ -63,8 +66,7 @@ pg_nap(int i)
 		continue;
 }
 
-/* Milliseconds left before <deadline>, at least 0. */
-static int
+int
 pg_left(long long deadline)
 {
 	long long	left = deadline - pg_now_ms();
@@ -668,11 +670,10 @@ pg_start(struct pg_ctx *c, const char *conf, enum pg_mode mode, ...)
 	int	rv;
 
 	va_start(ap, mode);
-	rv = pg_vlaunch(c, conf, mode, ap);
+	if ((rv = pg_vlaunch(c, conf, mode, ap)) == 0)
+		rv = pg_wait_ready(c);
 	va_end(ap);
-	if (rv == -1)
-		return -1;
-	return pg_wait_ready(c);
+	return rv;
 }
 
 int
@@ -808,8 +809,7 @@ pg_result_clear(struct pg_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Wait up to <ms> for <events> on <fd>; 1 ready, 0 timeout, -1 error. */
-static int
+int
 pg_poll(int fd, short events, int ms)
 {
 	struct pollfd	pfd = { .fd = fd, .events = events };
@@ -1066,4 +1066,225 @@ ssize_t
 pg_udp_pending(int fd, void *buf, size_t cap)
 {
 	return pg_udp_take(fd, buf, cap, NULL, 0);
+}
+
+void
+pg_conf_init(struct pg_conf *cf)
+{
+	memset(cf, 0, sizeof(*cf));
+}
+
+void
+pg_conf_add(struct pg_conf *cf, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(cf->cf_buf + cf->cf_len, sizeof(cf->cf_buf) -
+	    cf->cf_len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(cf->cf_buf) - cf->cf_len)
+		cf->cf_overflow = 1;
+	else
+		cf->cf_len += (size_t)n;
+}
+
+void
+pg_conf_begin(struct pg_conf *cf, const struct pg_ctx *c, const char *log,
+    const char *success, const char *failure)
+{
+	char	path[PG_PATH_MAX];
+
+	pg_conf_init(cf);
+	pg_conf_add(cf, "defaults\n{\n\tlog_type\t= FILE %s\n"
+	    "\tlog_on_success\t= %s\n", pg_path(c, log, path), success);
+	if (failure != NULL)
+		pg_conf_add(cf, "\tlog_on_failure\t= %s\n", failure);
+	pg_conf_add(cf, "}\n");
+}
+
+void
+pg_conf_write(const struct pg_conf *cf, const struct pg_ctx *c,
+    const char *name)
+{
+	assert_false(cf->cf_overflow);
+	assert_int_equal(pg_file_write(c, name, "%s", cf->cf_buf), 0);
+}
+
+int
+pg_conf_line(const struct pg_conf *cf, const char *text)
+{
+	const char	*p, *at = strstr(cf->cf_buf, text);
+	int		 line = 1;
+
+	if (at == NULL)
+		return 0;
+	for (p = cf->cf_buf; p < at; p++)
+		line += *p == '\n';
+	return line;
+}
+
+int
+pg_fresh_port(void)
+{
+	int	p = pg_port();
+
+	assert_true(p > 0);
+	return p;
+}
+
+int
+pg_local_port(int fd)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	return ntohs(sin.sin_port);
+}
+
+int
+pg_count_lines(const char *s, const char *re)
+{
+	regex_t		 rx;
+	const char	*line, *end;
+	char		 buf[4096];
+	size_t		 len;
+	int		 n = 0;
+
+	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
+		fail_msg("bad regular expression '%s'", re);
+	for (line = s; *line != '\0'; line = *end != '\0' ? end + 1 : end) {
+		if ((end = strchr(line, '\n')) == NULL)
+			end = line + strlen(line);
+		len = (size_t)(end - line);
+		if (len >= sizeof(buf))
+			len = sizeof(buf) - 1;
+		memcpy(buf, line, len);
+		buf[len] = '\0';
+		n += regexec(&rx, buf, 0, NULL, 0) == 0;
+	}
+	regfree(&rx);
+	return n;
+}
+
+/*
+ * Wait for PG_ACCESS_LOG to hold the text <fmt> makes, as a regular
+ * expression when <re>; fail the test at the deadline.
+ */
+static void
+pg_log_vwait(const struct pg_ctx *c, int re, int count, const char *fmt,
+    va_list ap)
+{
+	char	text[1024];
+
+	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	if ((re ? pg_file_wait_re(c, PG_ACCESS_LOG, text, count) :
+	    pg_file_wait(c, PG_ACCESS_LOG, text, count)) != 0)
+		fail_msg("fewer than %d access log lines have '%s'", count,
+		    text);
+}
+
+void
+pg_log_wait(const struct pg_ctx *c, int count, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	pg_log_vwait(c, 0, count, fmt, ap);
+	va_end(ap);
+}
+
+void
+pg_log_wait_re(const struct pg_ctx *c, int count, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	pg_log_vwait(c, 1, count, fmt, ap);
+	va_end(ap);
+}
+
+/* The occurrences (or matching lines when <re>) of <fmt> in the log. */
+static int
+pg_log_vcount(const struct pg_ctx *c, int re, const char *fmt, va_list ap)
+{
+	char	text[1024];
+
+	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	return re ? pg_file_count_re(c, PG_ACCESS_LOG, text) :
+	    pg_file_count(c, PG_ACCESS_LOG, text);
+}
+
+int
+pg_log_count(const struct pg_ctx *c, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = pg_log_vcount(c, 0, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+int
+pg_log_count_re(const struct pg_ctx *c, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = pg_log_vcount(c, 1, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+void
+pg_sleep_ms(long ms)
+{
+	struct timespec	ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		continue;
+}
+
+void
+pg_conf_start(struct pg_ctx *c, const struct pg_conf *cf, const char *name)
+{
+	char	*err;
+
+	pg_conf_write(cf, c, name);
+	if (pg_start(c, name, PG_FOREGROUND, NULL) == -1) {
+		err = pg_file_read(c, PG_ERRLOG);
+		fail_msg("portgate did not start (status %d):\n%s\n%s",
+		    pg_exit_code(c->pc_status), err != NULL ? err : "",
+		    cf->cf_buf);
+	}
+}
+
+void
+pg_stop_ok(struct pg_ctx *c)
+{
+	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+}
+
+const char *
+pg_proc_stat(pid_t pid, char *buf, size_t cap)
+{
+	char	 path[64], *p;
+	FILE	*fp;
+	size_t	 n;
+
+	(void)snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if (cap == 0 || (fp = fopen(path, "r")) == NULL)
+		return NULL;
+	n = fread(buf, 1, cap - 1, fp);
+	(void)fclose(fp);
+	buf[n] = '\0';
+	/* The command name may hold anything: fields follow its last ')'. */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return NULL;
+	return p + 1;
 }

@@ -145,6 +145,13 @@ pid_t	 pg_pidfile_read(const struct pg_ctx *c, const char *name);
 int	 pg_exit_code(int status);
 /* Milliseconds of the monotonic clock. */
 long long pg_now_ms(void);
+/* Milliseconds left before <deadline>, at least 0. */
+int	 pg_left(long long deadline);
+/*
+ * Wait up to <ms> for <events> on <fd>, restarting on EINTR; 1 ready,
+ * 0 timeout, -1 error.
+ */
+int	 pg_poll(int fd, short events, int ms);
 
 /*
  * Run the binary with the NULL-terminated arguments, wait for it (with the
@@ -194,5 +201,71 @@ ssize_t	 pg_udp_recv(int fd, void *buf, size_t cap, int ms, char *from,
 	    size_t fromlen);
 /* A datagram already queued on <fd>: its length, or -1 (none). */
 ssize_t	 pg_udp_pending(int fd, void *buf, size_t cap);
+
+/* Size of a configuration a test builds in a struct pg_conf. */
+#define PG_CONF_MAX	32768
+
+/* A configuration being written. */
+struct pg_conf {
+	char	cf_buf[PG_CONF_MAX];
+	size_t	cf_len;
+	int	cf_overflow;	/* set once an addition did not fit */
+};
+
+/*
+ * The helpers below fail the running cmocka test (they do not return)
+ * when what they need does not hold.
+ */
+/* Empty <cf>. */
+void	 pg_conf_init(struct pg_conf *cf);
+/* Append formatted text to <cf>; sets cf_overflow when it does not fit. */
+void	 pg_conf_add(struct pg_conf *cf, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Empty <cf>, then defaults: FILE <log>, <success>, <failure> (or none). */
+void	 pg_conf_begin(struct pg_conf *cf, const struct pg_ctx *c,
+	    const char *log, const char *success, const char *failure);
+/* Write <cf> as <name> in the directory of <c>, or fail the test. */
+void	 pg_conf_write(const struct pg_conf *cf, const struct pg_ctx *c,
+	    const char *name);
+/* The number of the first line of <cf> holding <text>, or 0. */
+int	 pg_conf_line(const struct pg_conf *cf, const char *text);
+/* pg_port(), or fail the test when there is no free port. */
+int	 pg_fresh_port(void);
+/* The local port of the bound IPv4 socket <fd>, or fail the test. */
+int	 pg_local_port(int fd);
+/* Lines of <s> matching the extended regular expression <re>. */
+int	 pg_count_lines(const char *s, const char *re);
+
+/* Name of the access log the tests configure, inside the test directory. */
+#define PG_ACCESS_LOG	"access.log"
+/* Wait for the formatted <fmt> <count> times in PG_ACCESS_LOG, or fail. */
+void	 pg_log_wait(const struct pg_ctx *c, int count, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* Wait for <count> PG_ACCESS_LOG lines matching ERE <fmt>, or fail. */
+void	 pg_log_wait_re(const struct pg_ctx *c, int count, const char *fmt,
+	    ...) __attribute__((format(printf, 3, 4)));
+/* Occurrences of the formatted <fmt> in PG_ACCESS_LOG now. */
+int	 pg_log_count(const struct pg_ctx *c, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* PG_ACCESS_LOG lines matching the formatted ERE <fmt> now. */
+int	 pg_log_count_re(const struct pg_ctx *c, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Sleep <ms> milliseconds: only to watch what happens over a stretch. */
+void	 pg_sleep_ms(long ms);
+
+/*
+ * Write <cf> as <name> in the directory of <c> and start the daemon on it
+ * in the foreground, or fail the test with its standard error.
+ */
+void	 pg_conf_start(struct pg_ctx *c, const struct pg_conf *cf,
+	    const char *name);
+/* pg_stop(), or fail the test unless the daemon exits with status 0. */
+void	 pg_stop_ok(struct pg_ctx *c);
+
+/*
+ * The fields of /proc/<pid>/stat that follow the command name (" S ..."),
+ * read into <buf> of <cap> bytes; NULL if it cannot be read.
+ */
+const char *pg_proc_stat(pid_t pid, char *buf, size_t cap);
 
 #endif

@@ -26,7 +26,7 @@
 
 #include "harness.h"
 
-#define ACCESS_LOG	"access.log"
+#define ACCESS_LOG	PG_ACCESS_LOG
 #define ECHO_BIG	(1024 * 1024)
 #define CHARGEN_READ	(8 * 1024)
 #define LINE_LEN	74		/* 72 characters, CR, LF */
@@ -168,33 +168,6 @@ matches(const char *s, const char *re)
 	return m;
 }
 
-/* Wait for access log lines matching a formatted pattern. */
-static void
-log_wait(struct bt *bt, int count, const char *fmt, ...)
-{
-	char	re[512];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(re, sizeof(re), fmt, ap);
-	va_end(ap);
-	assert_int_equal(pg_file_wait_re(&bt->bt_c, ACCESS_LOG, re, count),
-	    0);
-}
-
-/* Access log lines matching a formatted pattern, now. */
-static int
-log_count(struct bt *bt, const char *fmt, ...)
-{
-	char	re[512];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(re, sizeof(re), fmt, ap);
-	va_end(ap);
-	return pg_file_count_re(&bt->bt_c, ACCESS_LOG, re);
-}
-
 /* <reply> is a daytime line for about now. */
 static void
 check_daytime(const char *reply)
@@ -290,7 +263,7 @@ test_echo_tcp(void **state)
 	assert_non_null(out = malloc(ECHO_BIG));
 	assert_non_null(in = malloc(ECHO_BIG));
 	for (i = 0; i < NSOURCES; i++) {
-		exits = log_count(bt, "EXIT: echo-tcp ");
+		exits = pg_log_count_re(&bt->bt_c, "EXIT: echo-tcp ");
 		fill_pattern(out, ECHO_BIG, (uint32_t)i + 1);
 		fd = pg_tcp_connect(sources[i], "127.0.0.1", bt->bt_echo);
 		assert_true(fd >= 0);
@@ -298,14 +271,15 @@ test_echo_tcp(void **state)
 		assert_int_equal(n, ECHO_BIG);
 		assert_true(memcmp(in, out, ECHO_BIG) == 0);
 		(void)close(fd);
-		log_wait(bt, 1, TS_RE "START: echo-tcp pid=0 from=%s$",
-		    sources[i]);
-		log_wait(bt, exits + 1, TS_RE "EXIT: echo-tcp status=0 pid=0 "
-		    DURATION_RE "$");
+		pg_log_wait_re(&bt->bt_c, 1,
+		    TS_RE "START: echo-tcp pid=0 from=%s$", sources[i]);
+		pg_log_wait_re(&bt->bt_c, exits + 1,
+		    TS_RE "EXIT: echo-tcp status=0 pid=0 " DURATION_RE "$");
 	}
 	/* TRAFFIC was asked for: it counts every byte both ways. */
-	log_wait(bt, (int)NSOURCES, TS_RE "TRAFFIC: echo-tcp in=%d\\(bytes\\) "
-	    "out=%d\\(bytes\\)$", ECHO_BIG, ECHO_BIG);
+	pg_log_wait_re(&bt->bt_c, (int)NSOURCES,
+	    TS_RE "TRAFFIC: echo-tcp in=%d\\(bytes\\) out=%d\\(bytes\\)$",
+	    ECHO_BIG, ECHO_BIG);
 	free(out);
 	free(in);
 }
@@ -322,20 +296,20 @@ test_discard_tcp(void **state)
 	assert_non_null(out = malloc(256 * 1024));
 	fill_pattern(out, 256 * 1024, 7);
 	for (i = 0; i < NSOURCES; i++) {
-		exits = log_count(bt, "EXIT: discard-tcp ");
+		exits = pg_log_count_re(&bt->bt_c, "EXIT: discard-tcp ");
 		fd = pg_tcp_connect(sources[i], "127.0.0.1", bt->bt_discard);
 		assert_true(fd >= 0);
 		assert_int_equal(pg_send_all(fd, out, 256 * 1024), 0);
 		assert_int_equal(pg_shut_wr(fd), 0);
 		assert_int_equal(pg_recv_eof(fd, in, sizeof(in)), 0);
 		(void)close(fd);
-		log_wait(bt, 1, TS_RE "START: discard-tcp pid=0 from=%s$",
-		    sources[i]);
-		log_wait(bt, exits + 1, TS_RE "EXIT: discard-tcp status=0 "
-		    "pid=0 " DURATION_RE "$");
+		pg_log_wait_re(&bt->bt_c, 1,
+		    TS_RE "START: discard-tcp pid=0 from=%s$", sources[i]);
+		pg_log_wait_re(&bt->bt_c, exits + 1,
+		    TS_RE "EXIT: discard-tcp status=0 pid=0 " DURATION_RE "$");
 	}
 	/* TRAFFIC was not asked for. */
-	assert_int_equal(log_count(bt, "TRAFFIC: discard"), 0);
+	assert_int_equal(pg_log_count_re(&bt->bt_c, "TRAFFIC: discard"), 0);
 	free(out);
 }
 
@@ -357,8 +331,8 @@ test_daytime_tcp(void **state)
 		assert_true(n > 0);
 		buf[n] = '\0';
 		check_daytime(buf);
-		log_wait(bt, 1, TS_RE "START: daytime-tcp pid=0 from=%s$",
-		    sources[i]);
+		pg_log_wait_re(&bt->bt_c, 1,
+		    TS_RE "START: daytime-tcp pid=0 from=%s$", sources[i]);
 	}
 }
 
@@ -377,8 +351,8 @@ test_time_tcp(void **state)
 		assert_int_equal(pg_recv_eof(fd, buf, sizeof(buf)), 4);
 		(void)close(fd);
 		check_time(buf);
-		log_wait(bt, 1, TS_RE "START: time-tcp pid=0 from=%s$",
-		    sources[i]);
+		pg_log_wait_re(&bt->bt_c, 1,
+		    TS_RE "START: time-tcp pid=0 from=%s$", sources[i]);
 	}
 }
 
@@ -392,16 +366,17 @@ test_chargen_tcp(void **state)
 	int		 fd, exits;
 
 	for (i = 0; i < NSOURCES; i++) {
-		exits = log_count(bt, "EXIT: chargen-tcp ");
+		exits = pg_log_count_re(&bt->bt_c, "EXIT: chargen-tcp ");
 		fd = pg_tcp_connect(sources[i], "127.0.0.1", bt->bt_chargen);
 		assert_true(fd >= 0);
 		assert_int_equal(pg_recv_n(fd, buf, sizeof(buf)), sizeof(buf));
 		check_chargen(buf, sizeof(buf) / LINE_LEN);
 		(void)close(fd);
-		log_wait(bt, 1, TS_RE "START: chargen-tcp pid=0 from=%s$",
-		    sources[i]);
+		pg_log_wait_re(&bt->bt_c, 1,
+		    TS_RE "START: chargen-tcp pid=0 from=%s$", sources[i]);
 		/* The session ends once portgate sees the close. */
-		log_wait(bt, exits + 1, TS_RE "EXIT: chargen-tcp status=[01] "
+		pg_log_wait_re(&bt->bt_c, exits + 1,
+		    TS_RE "EXIT: chargen-tcp status=[01] "
 		    "pid=0 " DURATION_RE "$");
 	}
 }
@@ -455,14 +430,14 @@ test_udp_answers(void **state)
 			check_chargen(buf, (size_t)n / LINE_LEN);
 		}
 		(void)close(fd);
-		log_wait(bt, 1, TS_RE "START: echo-udp pid=0 from=%s$",
-		    sources[i]);
-		log_wait(bt, 1, TS_RE "START: daytime-udp pid=0 from=%s$",
-		    sources[i]);
-		log_wait(bt, 1, TS_RE "START: time-udp pid=0 from=%s$",
-		    sources[i]);
-		log_wait(bt, 7, TS_RE "START: chargen-udp pid=0 from=%s$",
-		    sources[i]);
+		pg_log_wait_re(&bt->bt_c, 1,
+		    TS_RE "START: echo-udp pid=0 from=%s$", sources[i]);
+		pg_log_wait_re(&bt->bt_c, 1,
+		    TS_RE "START: daytime-udp pid=0 from=%s$", sources[i]);
+		pg_log_wait_re(&bt->bt_c, 1,
+		    TS_RE "START: time-udp pid=0 from=%s$", sources[i]);
+		pg_log_wait_re(&bt->bt_c, 7,
+		    TS_RE "START: chargen-udp pid=0 from=%s$", sources[i]);
 	}
 }
 
@@ -485,8 +460,8 @@ test_udp_discard(void **state)
 		assert_true(fd >= 0 && echofd >= 0);
 		assert_int_equal(pg_udp_send(fd, "127.0.0.1", bt->bt_discard,
 		    "drop me", 7), 0);
-		log_wait(bt, 1, TS_RE "START: discard-udp pid=0 from=%s$",
-		    sources[i]);
+		pg_log_wait_re(&bt->bt_c, 1,
+		    TS_RE "START: discard-udp pid=0 from=%s$", sources[i]);
 		assert_int_equal(udp_ask(echofd, bt->bt_echo, "sync", 4, buf,
 		    sizeof(buf)), 4);
 		assert_int_equal(pg_udp_pending(fd, buf, sizeof(buf)), -1);
@@ -588,11 +563,13 @@ test_dual_stack(void **state)
 	assert_int_equal(n, 2);
 	(void)close(fd);
 
-	log_wait(bt, 1, TS_RE "START: echo-dual-tcp pid=0 from=::1$");
-	log_wait(bt, 1, TS_RE "START: echo-dual-tcp pid=0 "
+	pg_log_wait_re(&bt->bt_c, 1,
+	    TS_RE "START: echo-dual-tcp pid=0 from=::1$");
+	pg_log_wait_re(&bt->bt_c, 1, TS_RE "START: echo-dual-tcp pid=0 "
 	    "from=127\\.0\\.0\\.2$");
-	log_wait(bt, 1, TS_RE "START: echo-dual-udp pid=0 from=::1$");
-	log_wait(bt, 1, TS_RE "START: echo-dual-udp pid=0 "
+	pg_log_wait_re(&bt->bt_c, 1,
+	    TS_RE "START: echo-dual-udp pid=0 from=::1$");
+	pg_log_wait_re(&bt->bt_c, 1, TS_RE "START: echo-dual-udp pid=0 "
 	    "from=127\\.0\\.0\\.3$");
 	assert_int_equal(pg_file_count(&bt->bt_c, ACCESS_LOG, "::ffff:"), 0);
 }
@@ -626,7 +603,7 @@ test_duration_not_negative(void **state)
 		}
 		assert_true(spin[k] > 0);
 	}
-	exits = log_count(bt, "EXIT: time-tcp ");
+	exits = pg_log_count_re(&bt->bt_c, "EXIT: time-tcp ");
 	for (i = 0; i < 5; i++) {
 		/* Spin, too, up to the next second of the precise clock. */
 		assert_int_equal(clock_gettime(CLOCK_REALTIME, &ts), 0);
@@ -646,7 +623,7 @@ test_duration_not_negative(void **state)
 		(void)kill(spin[k], SIGKILL);
 		(void)waitpid(spin[k], NULL, 0);
 	}
-	log_wait(bt, exits + 50, "EXIT: time-tcp ");
+	pg_log_wait_re(&bt->bt_c, exits + 50, "EXIT: time-tcp ");
 	assert_int_equal(pg_file_count(&bt->bt_c, ACCESS_LOG,
 	    "duration=-"), 0);
 }
@@ -663,12 +640,12 @@ test_access_log_format(void **state)
 	char		 buf[16];
 	int		 fd, exits, nlines = 0;
 
-	exits = log_count(bt, "EXIT: echo-tcp ");
+	exits = pg_log_count_re(&bt->bt_c, "EXIT: echo-tcp ");
 	fd = pg_tcp_connect("127.0.0.3", "127.0.0.1", bt->bt_echo);
 	assert_true(fd >= 0);
 	assert_int_equal(pg_tcp_exchange(fd, "12345", 5, buf, sizeof(buf)), 5);
 	(void)close(fd);
-	log_wait(bt, exits + 1, "EXIT: echo-tcp ");
+	pg_log_wait_re(&bt->bt_c, exits + 1, "EXIT: echo-tcp ");
 
 	assert_non_null(log = pg_file_read(&bt->bt_c, ACCESS_LOG));
 	for (line = log; *line != '\0'; line = next) {

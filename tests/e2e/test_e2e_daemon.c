@@ -48,43 +48,12 @@
  */
 #define DURATION_RE	"duration=-?[0-9]+\\(sec\\)"
 
-/* A configuration being written. */
-struct conf {
-	char	cf_buf[8192];
-	size_t	cf_len;
-	int	cf_overflow;
-};
-
-static void	conf_add(struct conf *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-
-/* Append to <cf>. */
-static void
-conf_add(struct conf *cf, const char *fmt, ...)
-{
-	va_list	ap;
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(cf->cf_buf + cf->cf_len, sizeof(cf->cf_buf) -
-	    cf->cf_len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(cf->cf_buf) - cf->cf_len)
-		cf->cf_overflow = 1;
-	else
-		cf->cf_len += (size_t)n;
-}
 
 /* Start <cf> with defaults logging to the access log of <c>. */
 static void
-conf_begin(struct conf *cf, const struct pg_ctx *c, const char *success)
+conf_begin(struct pg_conf *cf, const struct pg_ctx *c, const char *success)
 {
-	char	path[PG_PATH_MAX];
-
-	memset(cf, 0, sizeof(*cf));
-	conf_add(cf, "defaults\n{\n\tlog_type\t= FILE %s\n"
-	    "\tlog_on_success\t= %s\n}\n", pg_path(c, ACCESS_LOG, path),
-	    success);
+	pg_conf_begin(cf, c, ACCESS_LOG, success, NULL);
 }
 
 /*
@@ -92,73 +61,16 @@ conf_begin(struct conf *cf, const struct pg_ctx *c, const char *success)
  * the name), with <extra> attribute lines (NULL: none).
  */
 static void
-conf_service(struct conf *cf, const char *name, const char *id, int port,
+conf_service(struct pg_conf *cf, const char *name, const char *id, int port,
     const char *extra)
 {
-	conf_add(cf, "\nservice %s\n{\n", name);
+	pg_conf_add(cf, "\nservice %s\n{\n", name);
 	if (id != NULL)
-		conf_add(cf, "\tid\t\t= %s\n", id);
-	conf_add(cf, "\ttype\t\t= INTERNAL UNLISTED\n\tsocket_type\t= stream\n"
-	    "\twait\t\t= no\n\tbind\t\t= 127.0.0.1\n\tport\t\t= %d\n%s}\n",
+		pg_conf_add(cf, "\tid\t\t= %s\n", id);
+	pg_conf_add(cf, "\ttype\t\t= INTERNAL UNLISTED\n"
+	    "\tsocket_type\t= stream\n\twait\t\t= no\n\tbind\t\t= 127.0.0.1\n"
+	    "\tport\t\t= %d\n%s}\n",
 	    port, extra != NULL ? extra : "");
-}
-
-/* Write <cf> as <name> in the directory of <c>. */
-static void
-conf_write(const struct conf *cf, const struct pg_ctx *c, const char *name)
-{
-	assert_false(cf->cf_overflow);
-	assert_int_equal(pg_file_write(c, name, "%s", cf->cf_buf), 0);
-}
-
-/* The line number of the first line of <cf> holding <text>, or 0. */
-static int
-conf_line_of(const struct conf *cf, const char *text)
-{
-	const char	*p, *at = strstr(cf->cf_buf, text);
-	int		 line = 1;
-
-	if (at == NULL)
-		return 0;
-	for (p = cf->cf_buf; p < at; p++)
-		line += *p == '\n';
-	return line;
-}
-
-/* A fresh port, or the test fails. */
-static int
-port(void)
-{
-	int	p = pg_port();
-
-	assert_true(p > 0);
-	return p;
-}
-
-/* Lines of <s> matching the extended regular expression <re>. */
-static int
-count_lines(const char *s, const char *re)
-{
-	regex_t		 rx;
-	const char	*line, *end;
-	char		 buf[4096];
-	size_t		 len;
-	int		 n = 0;
-
-	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
-		fail_msg("bad regular expression '%s'", re);
-	for (line = s; *line != '\0'; line = *end != '\0' ? end + 1 : end) {
-		if ((end = strchr(line, '\n')) == NULL)
-			end = line + strlen(line);
-		len = (size_t)(end - line);
-		if (len >= sizeof(buf))
-			len = sizeof(buf) - 1;
-		memcpy(buf, line, len);
-		buf[len] = '\0';
-		n += regexec(&rx, buf, 0, NULL, 0) == 0;
-	}
-	regfree(&rx);
-	return n;
 }
 
 /* Echo <msg> on an open session <fd>; the reply must be the same. */
@@ -238,13 +150,13 @@ test_check_good(void **state)
 {
 	struct pg_ctx		*c = *state;
 	struct pg_result	 r;
-	struct conf		 cf;
+	struct pg_conf		 cf;
 	char			 path[PG_PATH_MAX];
 
 	conf_begin(&cf, c, "HOST");
-	conf_service(&cf, "echo", NULL, port(), NULL);
-	conf_service(&cf, "daytime", NULL, port(), NULL);
-	conf_write(&cf, c, "good.conf");
+	conf_service(&cf, "echo", NULL, pg_fresh_port(), NULL);
+	conf_service(&cf, "daytime", NULL, pg_fresh_port(), NULL);
+	pg_conf_write(&cf, c, "good.conf");
 	assert_int_equal(pg_run(c, &r, "-t", "-f",
 	    pg_path(c, "good.conf", path), NULL), 0);
 	assert_non_null(strstr(r.pr_out, "configuration OK"));
@@ -283,20 +195,20 @@ test_check_bad(void **state)
 	    "\twait\t\t= no\n"
 	    "\tfrobnicate\t= yes\n"			/* 19: unknown */
 	    "\tport\t\t= %d\n"
-	    "}\n", port()), 0);
+	    "}\n", pg_fresh_port()), 0);
 	assert_int_equal(pg_run(c, &r, "-t", "-f",
 	    pg_path(c, "bad.conf", path), NULL), 1);
 	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
 		(void)snprintf(re, sizeof(re), "^%s:%d: error: ", path,
 		    lines[i]);
-		if (count_lines(r.pr_err, re) != 1)
+		if (pg_count_lines(r.pr_err, re) != 1)
 			fail_msg("no error for line %d in:\n%s", lines[i],
 			    r.pr_err);
 	}
 	/* Those three, and no other. */
 	(void)snprintf(re, sizeof(re), "^%s:[0-9]+: error: ", path);
-	assert_int_equal(count_lines(r.pr_err, re), 3);
-	assert_int_equal(count_lines(r.pr_err, ": 3 errors, "), 1);
+	assert_int_equal(pg_count_lines(r.pr_err, re), 3);
+	assert_int_equal(pg_count_lines(r.pr_err, ": 3 errors, "), 1);
 	assert_null(strstr(r.pr_out, "configuration OK"));
 	pg_result_clear(&r);
 }
@@ -328,7 +240,7 @@ test_help(void **state)
 	assert_int_equal(pg_run(c, &r, "--help", NULL), 0);
 	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
 		(void)snprintf(re, sizeof(re), "^ +%s[ ,]", opts[i]);
-		if (count_lines(r.pr_out, re) == 0)
+		if (pg_count_lines(r.pr_out, re) == 0)
 			fail_msg("--help does not list %s:\n%s", opts[i],
 			    r.pr_out);
 	}
@@ -356,21 +268,20 @@ static void
 test_pidfile(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		*text, want[32];
-	int		 p = port();
+	int		 p = pg_fresh_port();
 
 	conf_begin(&cf, c, "HOST");
 	conf_service(&cf, "echo", NULL, p, NULL);
-	conf_write(&cf, c, CONF);
-	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	pg_conf_start(c, &cf, CONF);
 	/* Every socket is bound once the pid file is there. */
 	echo_session("127.0.0.2", p);
 	assert_non_null(text = pg_file_read(c, PG_PIDFILE));
 	(void)snprintf(want, sizeof(want), "%ld\n", (long)c->pc_pid);
 	assert_string_equal(text, want);
 	free(text);
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 	assert_null(text = pg_file_read(c, PG_PIDFILE));
 }
 
@@ -381,15 +292,14 @@ test_pidfile(void **state)
 static void
 stop_with_session(struct pg_ctx *c, int sig)
 {
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 buf[64];
 	long long	 t0;
-	int		 fd, st, p = port();
+	int		 fd, st, p = pg_fresh_port();
 
 	conf_begin(&cf, c, "HOST EXIT");
 	conf_service(&cf, "echo", NULL, p, NULL);
-	conf_write(&cf, c, CONF);
-	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	pg_conf_start(c, &cf, CONF);
 	fd = pg_tcp_connect("127.0.0.2", "127.0.0.1", p);
 	assert_true(fd >= 0);
 	echo_once(fd, "still there?");
@@ -427,17 +337,17 @@ static void
 test_reload(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 buf[8];
-	int		 fd, gonefd, pecho = port(), pgone = port();
-	int		 pday = port(), ptime = port();
+	int		 fd, gonefd, pecho = pg_fresh_port();
+	int		 pgone = pg_fresh_port();
+	int		 pday = pg_fresh_port(), ptime = pg_fresh_port();
 
 	conf_begin(&cf, c, "HOST");
 	conf_service(&cf, "echo", NULL, pecho, NULL);
 	conf_service(&cf, "echo", "echo-gone", pgone, NULL);
 	conf_service(&cf, "daytime", NULL, pday, NULL);
-	conf_write(&cf, c, CONF);
-	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	pg_conf_start(c, &cf, CONF);
 	refused(ptime);
 	fd = pg_tcp_connect("127.0.0.2", "127.0.0.1", pecho);
 	assert_true(fd >= 0);
@@ -452,7 +362,7 @@ test_reload(void **state)
 	conf_service(&cf, "echo", NULL, pecho,
 	    "\tlog_on_success\t= PID HOST EXIT DURATION\n");
 	conf_service(&cf, "time", NULL, ptime, NULL);
-	conf_write(&cf, c, CONF);
+	pg_conf_write(&cf, c, CONF);
 	assert_int_equal(pg_reload(c, PG_ERRLOG, "reload done"), 0);
 	assert_int_equal(pg_file_count(c, PG_ERRLOG, "service daytime "
 	    "removed"), 1);
@@ -478,7 +388,7 @@ test_reload(void **state)
 	assert_int_equal(pg_shut_wr(gonefd), 0);
 	assert_int_equal(pg_recv_eof(gonefd, buf, sizeof(buf)), 0);
 	(void)close(gonefd);
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 }
 
 /*
@@ -490,25 +400,25 @@ static void
 test_reload_broken(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 path[PG_PATH_MAX], want[PG_PATH_MAX + 32];
-	int		 pecho = port(), ptime = port();
+	int		 pecho = pg_fresh_port(), ptime = pg_fresh_port();
 
 	conf_begin(&cf, c, "HOST");
 	conf_service(&cf, "echo", NULL, pecho, NULL);
-	conf_write(&cf, c, CONF);
-	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	pg_conf_start(c, &cf, CONF);
 	/* Served once: the loop runs (see test_signal_at_readiness). */
 	echo_session("127.0.0.2", pecho);
 
 	/* A valid new service, and an error in another one. */
 	conf_service(&cf, "time", NULL, ptime, NULL);
-	conf_service(&cf, "daytime", NULL, port(), "\tinstances\t= lots\n");
-	conf_write(&cf, c, CONF);
+	conf_service(&cf, "daytime", NULL, pg_fresh_port(),
+	    "\tinstances\t= lots\n");
+	pg_conf_write(&cf, c, CONF);
 	assert_int_equal(pg_reload(c, PG_ERRLOG, "running configuration is "
 	    "kept"), 0);
 	(void)snprintf(want, sizeof(want), "%s:%d: error: ",
-	    pg_path(c, CONF, path), conf_line_of(&cf, "= lots"));
+	    pg_path(c, CONF, path), pg_conf_line(&cf, "= lots"));
 	if (pg_file_count(c, PG_ERRLOG, want) != 1)
 		fail_msg("no '%s' in the log:\n%s", want,
 		    pg_file_read(c, PG_ERRLOG));
@@ -518,11 +428,11 @@ test_reload_broken(void **state)
 	conf_begin(&cf, c, "HOST");
 	conf_service(&cf, "echo", NULL, pecho, NULL);
 	conf_service(&cf, "time", NULL, ptime, NULL);
-	conf_write(&cf, c, CONF);
+	pg_conf_write(&cf, c, CONF);
 	assert_int_equal(pg_reload(c, PG_ERRLOG, "reload done"), 0);
 	time_answers(ptime);
 	echo_session("127.0.0.3", pecho);
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 }
 
 /* SIGUSR1 logs "dump:" lines for every service and session. */
@@ -530,15 +440,14 @@ static void
 test_sigusr1_dump(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 re[128];
-	int		 fd, pecho = port(), pday = port();
+	int		 fd, pecho = pg_fresh_port(), pday = pg_fresh_port();
 
 	conf_begin(&cf, c, "HOST");
 	conf_service(&cf, "echo", "echo-dumped", pecho, NULL);
 	conf_service(&cf, "daytime", NULL, pday, NULL);
-	conf_write(&cf, c, CONF);
-	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	pg_conf_start(c, &cf, CONF);
 	fd = pg_tcp_connect("127.0.0.3", "127.0.0.1", pecho);
 	assert_true(fd >= 0);
 	echo_once(fd, "dump me");
@@ -554,7 +463,7 @@ test_sigusr1_dump(void **state)
 	assert_int_equal(pg_file_wait_re(c, PG_ERRLOG, "dump: session "
 	    "echo-dumped from 127\\.0\\.0\\.3 port [0-9]+", 1), 0);
 	(void)close(fd);
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 }
 
 /*
@@ -568,15 +477,16 @@ static void
 test_port_in_use(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 want[64];
-	int		 blocker, pbusy = port(), ptime = port();
+	int		 blocker, pbusy = pg_fresh_port();
+	int		 ptime = pg_fresh_port();
 
 	blocker = occupy(pbusy);
 	conf_begin(&cf, c, "HOST");
 	conf_service(&cf, "echo", NULL, pbusy, NULL);
 	conf_service(&cf, "time", NULL, ptime, NULL);
-	conf_write(&cf, c, CONF);
+	pg_conf_write(&cf, c, CONF);
 	(void)snprintf(want, sizeof(want), "127.0.0.1:%d", pbusy);
 
 	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), -1);
@@ -593,7 +503,7 @@ test_port_in_use(void **state)
 	    0);
 	assert_int_equal(pg_file_wait(c, PG_ERRLOG, want, 3), 0);
 	time_answers(ptime);
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 	assert_int_equal(pg_file_count(c, PG_ERRLOG, "could not start"), 2);
 	(void)close(blocker);
 }
@@ -607,13 +517,13 @@ test_detached(void **state)
 {
 	struct pg_ctx		*c = *state;
 	struct pg_result	 r;
-	struct conf		 cf;
+	struct pg_conf		 cf;
 	char			 conf[PG_PATH_MAX], pid[PG_PATH_MAX];
-	int			 p = port();
+	int			 p = pg_fresh_port();
 
 	conf_begin(&cf, c, "HOST");
 	conf_service(&cf, "echo", NULL, p, NULL);
-	conf_write(&cf, c, CONF);
+	pg_conf_write(&cf, c, CONF);
 	assert_int_equal(pg_run(c, &r, "-f", pg_path(c, CONF, conf),
 	    "-pidfile", pg_path(c, PG_PIDFILE, pid), NULL), 0);
 	pg_result_clear(&r);
@@ -623,7 +533,7 @@ test_detached(void **state)
 	echo_session("127.0.0.2", p);
 	assert_int_equal(pg_file_wait(c, ACCESS_LOG,
 	    "START: echo from=127.0.0.2", 1), 0);
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 	assert_null(pg_file_read(c, PG_PIDFILE));
 }
 
@@ -633,16 +543,16 @@ test_detached_bind_failure(void **state)
 {
 	struct pg_ctx		*c = *state;
 	struct pg_result	 r;
-	struct conf		 cf;
+	struct pg_conf		 cf;
 	char			 conf[PG_PATH_MAX], pid[PG_PATH_MAX];
 	char			 log[PG_PATH_MAX], want[64];
-	int			 blocker, pbusy = port();
+	int			 blocker, pbusy = pg_fresh_port();
 
 	blocker = occupy(pbusy);
 	conf_begin(&cf, c, "HOST");
 	conf_service(&cf, "echo", NULL, pbusy, NULL);
-	conf_service(&cf, "time", NULL, port(), NULL);
-	conf_write(&cf, c, CONF);
+	conf_service(&cf, "time", NULL, pg_fresh_port(), NULL);
+	pg_conf_write(&cf, c, CONF);
 	assert_int_equal(pg_run(c, &r, "-f", pg_path(c, CONF, conf),
 	    "-pidfile", pg_path(c, PG_PIDFILE, pid),
 	    "-filelog", pg_path(c, FILELOG, log), NULL), 1);
@@ -658,14 +568,14 @@ static void
 test_filelog(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 log[PG_PATH_MAX], re[256];
 	long		 pid;
-	int		 p = port();
+	int		 p = pg_fresh_port();
 
 	conf_begin(&cf, c, "HOST");
 	conf_service(&cf, "echo", NULL, p, NULL);
-	conf_write(&cf, c, CONF);
+	pg_conf_write(&cf, c, CONF);
 	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, "-filelog",
 	    pg_path(c, FILELOG, log), NULL), 0);
 	pid = (long)c->pc_pid;
@@ -676,7 +586,7 @@ test_filelog(void **state)
 	    "service echo listening on tcp 127\\.0\\.0\\.1:%d$", pid, p);
 	assert_int_equal(pg_file_count_re(c, FILELOG, re), 1);
 	assert_int_equal(pg_file_count(c, PG_ERRLOG, "started with"), 0);
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 	(void)snprintf(re, sizeof(re), "^" TS_RE " portgate\\[%ld\\]: INFO: "
 	    "portgate stopped$", pid);
 	assert_int_equal(pg_file_count_re(c, FILELOG, re), 1);
@@ -730,13 +640,13 @@ static void
 test_signal_at_readiness(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	long long	 deadline;
 	int		 i, j, ifd, st;
 
 	conf_begin(&cf, c, "HOST");
-	conf_service(&cf, "echo", NULL, port(), NULL);
-	conf_write(&cf, c, CONF);
+	conf_service(&cf, "echo", NULL, pg_fresh_port(), NULL);
+	pg_conf_write(&cf, c, CONF);
 	for (i = 0; i < 20; i++) {
 		ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 		assert_true(ifd >= 0);
@@ -756,7 +666,7 @@ test_signal_at_readiness(void **state)
 				    pg_exit_code(st));
 			assert_true(pg_now_ms() < deadline);
 		}
-		assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+		pg_stop_ok(c);
 	}
 }
 
@@ -766,13 +676,12 @@ static void
 test_sigusr1_dump_counts(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
-	int		 fd, p = port();
+	struct pg_conf	 cf;
+	int		 fd, p = pg_fresh_port();
 
 	conf_begin(&cf, c, "HOST");
 	conf_service(&cf, "echo", NULL, p, NULL);
-	conf_write(&cf, c, CONF);
-	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	pg_conf_start(c, &cf, CONF);
 	fd = pg_tcp_connect("127.0.0.3", "127.0.0.1", p);
 	assert_true(fd >= 0);
 	echo_once(fd, "seven b");
@@ -781,7 +690,7 @@ test_sigusr1_dump_counts(void **state)
 	    "from 127\\.0\\.0\\.3 port [0-9]+, [0-9]+ s, pid 0, in 7 out 7$",
 	    1), 0);
 	(void)close(fd);
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 }
 
 int

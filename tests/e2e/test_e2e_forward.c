@@ -47,7 +47,7 @@
 #include "config.h"
 #include "relay_tcp.h"
 
-#define ACCESS_LOG	"access.log"
+#define ACCESS_LOG	PG_ACCESS_LOG
 #define CONF		"forward.conf"
 
 #define BIG_LEN		(64ULL * 1024 * 1024)	/* each way */
@@ -129,41 +129,8 @@ struct ft {
 	int		 ft_nbe;
 };
 
-/* A configuration being written. */
-struct conf {
-	char	cf_buf[8192];
-	size_t	cf_len;
-	int	cf_overflow;
-};
-
-static void	conf_add(struct conf *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-static void	conf_fwd(struct conf *, const char *, int, const char *, int,
+static void	conf_fwd(struct pg_conf *, const char *, int, const char *, int,
 		    const char *, ...) __attribute__((format(printf, 6, 7)));
-static void	log_wait(struct ft *, int, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-static int	log_count(struct ft *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-
-/* Sleep <ms> milliseconds. */
-static void
-sleep_ms(long ms)
-{
-	struct timespec	ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		continue;
-}
-
-/* A fresh port with nothing on it, or the test fails. */
-static int
-port(void)
-{
-	int	p = pg_port();
-
-	assert_true(p > 0);
-	return p;
-}
 
 /* The 64-bit mixer of splitmix64: every input gives another output. */
 static uint64_t
@@ -216,33 +183,12 @@ sha_end(EVP_MD_CTX *md, unsigned char out[SHA_LEN])
 	EVP_MD_CTX_free(md);
 }
 
-/* Append to <cf>. */
-static void
-conf_add(struct conf *cf, const char *fmt, ...)
-{
-	va_list	ap;
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(cf->cf_buf + cf->cf_len, sizeof(cf->cf_buf) -
-	    cf->cf_len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(cf->cf_buf) - cf->cf_len)
-		cf->cf_overflow = 1;
-	else
-		cf->cf_len += (size_t)n;
-}
-
 /* Start <cf> with defaults logging everything to the access log. */
 static void
-conf_begin(struct conf *cf, const struct pg_ctx *c)
+conf_begin(struct pg_conf *cf, const struct pg_ctx *c)
 {
-	char	path[PG_PATH_MAX];
-
-	memset(cf, 0, sizeof(*cf));
-	conf_add(cf, "defaults\n{\n\tlog_type\t= FILE %s\n"
-	    "\tlog_on_success\t= PID HOST EXIT DURATION TRAFFIC\n"
-	    "\tlog_on_failure\t= HOST\n}\n", pg_path(c, ACCESS_LOG, path));
+	pg_conf_begin(cf, c, ACCESS_LOG, "PID HOST EXIT DURATION TRAFFIC",
+	    "HOST");
 }
 
 /*
@@ -251,7 +197,7 @@ conf_begin(struct conf *cf, const struct pg_ctx *c)
  * among them).
  */
 static void
-conf_fwd(struct conf *cf, const char *name, int socktype, const char *addr,
+conf_fwd(struct pg_conf *cf, const char *name, int socktype, const char *addr,
     int p, const char *fmt, ...)
 {
 	char	extra[2048];
@@ -263,41 +209,13 @@ conf_fwd(struct conf *cf, const char *name, int socktype, const char *addr,
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(extra))
 		cf->cf_overflow = 1;
-	conf_add(cf, "\nservice %s\n{\n\ttype\t\t= UNLISTED\n"
+	pg_conf_add(cf, "\nservice %s\n{\n\ttype\t\t= UNLISTED\n"
 	    "\tsocket_type\t= %s\n\twait\t\t= %s\n", name,
 	    socktype == SOCK_DGRAM ? "dgram" : "stream",
 	    socktype == SOCK_DGRAM ? "yes" : "no");
 	if (addr != NULL)
-		conf_add(cf, "\tbind\t\t= %s\n", addr);
-	conf_add(cf, "\tport\t\t= %d\n%s}\n", p, extra);
-}
-
-/* Wait for <count> access log lines matching the regular expression. */
-static void
-log_wait(struct ft *ft, int count, const char *fmt, ...)
-{
-	char	re[1024];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(re, sizeof(re), fmt, ap);
-	va_end(ap);
-	if (pg_file_wait_re(&ft->ft_c, ACCESS_LOG, re, count) != 0)
-		fail_msg("fewer than %d access log lines match '%s'", count,
-		    re);
-}
-
-/* Access log lines matching the regular expression now. */
-static int
-log_count(struct ft *ft, const char *fmt, ...)
-{
-	char	re[1024];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(re, sizeof(re), fmt, ap);
-	va_end(ap);
-	return pg_file_count_re(&ft->ft_c, ACCESS_LOG, re);
+		pg_conf_add(cf, "\tbind\t\t= %s\n", addr);
+	pg_conf_add(cf, "\tport\t\t= %d\n%s}\n", p, extra);
 }
 
 /* A number from /proc/<pid>/status line <key>, or -1. */
@@ -337,20 +255,9 @@ align_second(long lo_ms)
 		ms = ts.tv_nsec / 1000000;
 		if (ms >= lo_ms && ms < lo_ms + 100)
 			return;
-		sleep_ms((lo_ms + 1000 - ms) % 1000 + 10);
+		pg_sleep_ms((lo_ms + 1000 - ms) % 1000 + 10);
 	}
 	fail_msg("cannot align on the clock");
-}
-
-/* The local port of socket <fd>. */
-static int
-local_port(int fd)
-{
-	struct sockaddr_in	sin;
-	socklen_t		len = sizeof(sin);
-
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	return ntohs(sin.sin_port);
 }
 
 /*
@@ -720,7 +627,7 @@ be_wait_conn(struct backend *be, int i, struct be_conn *out)
 		if (pg_now_ms() > deadline)
 			fail_msg("connection %d of the backend on port %d did "
 			    "not end", i, be->be_port);
-		sleep_ms(5);
+		pg_sleep_ms(5);
 	}
 }
 
@@ -741,7 +648,7 @@ be_wait_dgram(struct backend *be, int n, struct be_dgram *out)
 		if (pg_now_ms() > deadline)
 			fail_msg("the backend on port %d got fewer than %d "
 			    "datagrams", be->be_port, n);
-		sleep_ms(5);
+		pg_sleep_ms(5);
 	}
 }
 
@@ -781,7 +688,7 @@ ft_teardown(void **state)
  * fork, so that the daemon's child is made from one thread).
  */
 static void
-ft_start(struct ft *ft, const struct conf *cf)
+ft_start(struct ft *ft, const struct pg_conf *cf)
 {
 	char	*err;
 	int	 i;
@@ -807,7 +714,7 @@ ft_start(struct ft *ft, const struct conf *cf)
 static void
 ft_simple(struct ft *ft, int p, struct backend *be, const char *extra)
 {
-	struct conf	cf;
+	struct pg_conf	cf;
 
 	conf_begin(&cf, &ft->ft_c);
 	conf_fwd(&cf, "fwd", SOCK_STREAM, "127.0.0.1", p,
@@ -820,7 +727,7 @@ ft_simple(struct ft *ft, int p, struct backend *be, const char *extra)
 static void
 traffic_wait(struct ft *ft, const char *id, uint64_t in, uint64_t out)
 {
-	log_wait(ft, 1, TS_RE "TRAFFIC: %s in=%llu\\(bytes\\) "
+	pg_log_wait_re(&ft->ft_c, 1, TS_RE "TRAFFIC: %s in=%llu\\(bytes\\) "
 	    "out=%llu\\(bytes\\)$", id, (unsigned long long)in,
 	    (unsigned long long)out);
 }
@@ -989,7 +896,7 @@ test_tcp_64mib_both_ways(void **state)
 	char		 why[160];
 	uint64_t	 nrecv;
 	long long	 t0;
-	int		 fd, p = port();
+	int		 fd, p = pg_fresh_port();
 
 	ft_simple(ft, p, be, NULL);
 	fd = pg_tcp_connect("127.0.0.2", "127.0.0.1", p);
@@ -1010,8 +917,10 @@ test_tcp_64mib_both_ways(void **state)
 	assert_true(bc.bc_out == BIG_LEN);
 	assert_memory_equal(bc.bc_sha, sent, SHA_LEN);
 	traffic_wait(ft, "fwd", BIG_LEN, BIG_LEN);
-	log_wait(ft, 1, TS_RE "EXIT: fwd status=0 pid=0 " DURATION_RE "$");
-	log_wait(ft, 1, TS_RE "START: fwd pid=0 from=127\\.0\\.0\\.2$");
+	pg_log_wait_re(&ft->ft_c, 1,
+	    TS_RE "EXIT: fwd status=0 pid=0 " DURATION_RE "$");
+	pg_log_wait_re(&ft->ft_c, 1,
+	    TS_RE "START: fwd pid=0 from=127\\.0\\.0\\.2$");
 }
 
 /*
@@ -1028,7 +937,7 @@ test_tcp_halfclose_client_first(void **state)
 	char		 reply[64], expect[64];
 	const size_t	 len = 100000;
 	EVP_MD_CTX	*md = sha_new();
-	int		 fd, p = port();
+	int		 fd, p = pg_fresh_port();
 
 	ft_simple(ft, p, be, NULL);
 	req = malloc(len);
@@ -1051,7 +960,8 @@ test_tcp_halfclose_client_first(void **state)
 	assert_true(bc.bc_in == len);
 	assert_memory_equal(bc.bc_sha, sha, SHA_LEN);
 	traffic_wait(ft, "fwd", len, strlen(expect));
-	log_wait(ft, 1, TS_RE "EXIT: fwd status=0 pid=0 " DURATION_RE "$");
+	pg_log_wait_re(&ft->ft_c, 1,
+	    TS_RE "EXIT: fwd status=0 pid=0 " DURATION_RE "$");
 }
 
 /*
@@ -1066,7 +976,7 @@ test_tcp_halfclose_target_first(void **state)
 	struct be_conn	 bc;
 	static const char late[] = "words sent after the target's EOF\n";
 	char		 buf[256];
-	int		 fd, p = port();
+	int		 fd, p = pg_fresh_port();
 
 	ft_simple(ft, p, be, NULL);
 	fd = pg_tcp_connect("127.0.0.2", "127.0.0.1", p);
@@ -1086,7 +996,8 @@ test_tcp_halfclose_target_first(void **state)
 	assert_int_equal(wait_closed(fd, CLOSE_MS), 0);
 	(void)close(fd);
 	traffic_wait(ft, "fwd", strlen(late), strlen(BE_GREETING));
-	log_wait(ft, 1, TS_RE "EXIT: fwd status=0 pid=0 " DURATION_RE "$");
+	pg_log_wait_re(&ft->ft_c, 1,
+	    TS_RE "EXIT: fwd status=0 pid=0 " DURATION_RE "$");
 }
 
 /* Nothing listens at the target: the client is closed, FAIL redirect. */
@@ -1094,9 +1005,9 @@ static void
 test_tcp_target_refuses(void **state)
 {
 	struct ft	*ft = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	long long	 t0;
-	int		 fd, p = port(), dead = port();
+	int		 fd, p = pg_fresh_port(), dead = pg_fresh_port();
 
 	conf_begin(&cf, &ft->ft_c);
 	conf_fwd(&cf, "fwd", SOCK_STREAM, "127.0.0.1", p,
@@ -1109,7 +1020,8 @@ test_tcp_target_refuses(void **state)
 	print_message("refused target: client closed after %lld ms\n",
 	    pg_now_ms() - t0);
 	(void)close(fd);
-	log_wait(ft, 1, TS_RE "FAIL: fwd redirect from=127\\.0\\.0\\.2$");
+	pg_log_wait_re(&ft->ft_c, 1,
+	    TS_RE "FAIL: fwd redirect from=127\\.0\\.0\\.2$");
 	assert_int_equal(pg_file_wait(&ft->ft_c, PG_ERRLOG,
 	    "Connection refused", 1), 0);
 }
@@ -1120,10 +1032,10 @@ test_tcp_failover(void **state)
 {
 	struct ft	*ft = *state;
 	struct backend	*be = be_new(ft, BE_ECHO);
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	static const char msg[] = "served by the second target";
 	char		 buf[64];
-	int		 fd, p = port(), dead = port();
+	int		 fd, p = pg_fresh_port(), dead = pg_fresh_port();
 
 	conf_begin(&cf, &ft->ft_c);
 	conf_fwd(&cf, "fwd", SOCK_STREAM, "127.0.0.1", p,
@@ -1137,7 +1049,8 @@ test_tcp_failover(void **state)
 	assert_memory_equal(buf, msg, strlen(msg));
 	(void)close(fd);
 	traffic_wait(ft, "fwd", strlen(msg), strlen(msg));
-	log_wait(ft, 1, TS_RE "EXIT: fwd status=0 pid=0 " DURATION_RE "$");
+	pg_log_wait_re(&ft->ft_c, 1,
+	    TS_RE "EXIT: fwd status=0 pid=0 " DURATION_RE "$");
 	assert_int_equal(pg_file_count(&ft->ft_c, ACCESS_LOG, "FAIL:"), 0);
 	assert_int_equal(be_nconns(be), 1);
 }
@@ -1191,11 +1104,11 @@ test_tcp_connect_timeout_failover(void **state)
 {
 	struct ft	*ft = *state;
 	struct backend	*be = be_new(ft, BE_ECHO);
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	static const char msg[] = "after the timeout";
 	char		 buf[64];
 	long long	 t0, ms;
-	int		 fds[BH_MAXFD], nfds, fd, i, p = port(), bh;
+	int		 fds[BH_MAXFD], nfds, fd, i, p = pg_fresh_port(), bh;
 
 	bh = blackhole(fds, &nfds);
 	conf_begin(&cf, &ft->ft_c);
@@ -1225,9 +1138,9 @@ static void
 test_tcp_connect_timeout_only(void **state)
 {
 	struct ft	*ft = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	long long	 t0, ms;
-	int		 fds[BH_MAXFD], nfds, fd, i, p = port(), bh;
+	int		 fds[BH_MAXFD], nfds, fd, i, p = pg_fresh_port(), bh;
 
 	bh = blackhole(fds, &nfds);
 	conf_begin(&cf, &ft->ft_c);
@@ -1242,7 +1155,8 @@ test_tcp_connect_timeout_only(void **state)
 	(void)close(fd);
 	print_message("connect_timeout = 1: closed after %lld ms\n", ms);
 	assert_true(ms >= 900);
-	log_wait(ft, 1, TS_RE "FAIL: fwd redirect from=127\\.0\\.0\\.2$");
+	pg_log_wait_re(&ft->ft_c, 1,
+	    TS_RE "FAIL: fwd redirect from=127\\.0\\.0\\.2$");
 	assert_int_equal(pg_file_wait(&ft->ft_c, PG_ERRLOG,
 	    "Connection timed out", 1), 0);
 	for (i = 0; i < nfds; i++)
@@ -1262,7 +1176,7 @@ test_tcp_idle_timeout(void **state)
 	struct backend	*be = be_new(ft, BE_ECHO);
 	struct pollfd	 pfd;
 	long long	 t0, closed = -1;
-	int		 quiet, busy, echoes = 0, p = port();
+	int		 quiet, busy, echoes = 0, p = pg_fresh_port();
 	ssize_t		 n;
 	char		 b;
 
@@ -1283,21 +1197,24 @@ test_tcp_idle_timeout(void **state)
 			assert_true(n <= 0);
 			closed = pg_now_ms() - t0;
 		}
-		sleep_ms(100);
+		pg_sleep_ms(100);
 	}
 	print_message("idle_timeout = 1: silent session closed after %lld ms; "
 	    "the busy one echoed %d times\n", closed, echoes);
 	assert_true(closed >= 900 && closed <= 2600);
-	log_wait(ft, 1, TS_RE "TRAFFIC: fwd in=0\\(bytes\\) out=0\\(bytes\\)$");
-	log_wait(ft, 1, TS_RE "EXIT: fwd status=1 pid=0 " DURATION_RE "$");
+	pg_log_wait_re(&ft->ft_c, 1,
+	    TS_RE "TRAFFIC: fwd in=0\\(bytes\\) out=0\\(bytes\\)$");
+	pg_log_wait_re(&ft->ft_c, 1,
+	    TS_RE "EXIT: fwd status=1 pid=0 " DURATION_RE "$");
 	/* The busy one is still there, and ends cleanly. */
 	echo_once(busy, "y", 1);
 	echoes++;
 	assert_int_equal(pg_shut_wr(busy), 0);
 	assert_int_equal(wait_closed(busy, CLOSE_MS), 0);
 	traffic_wait(ft, "fwd", (uint64_t)echoes, (uint64_t)echoes);
-	log_wait(ft, 1, TS_RE "EXIT: fwd status=0 pid=0 " DURATION_RE "$");
-	assert_int_equal(log_count(ft, "EXIT: fwd "), 2);
+	pg_log_wait_re(&ft->ft_c, 1,
+	    TS_RE "EXIT: fwd status=0 pid=0 " DURATION_RE "$");
+	assert_int_equal(pg_log_count_re(&ft->ft_c, "EXIT: fwd "), 2);
 	(void)close(quiet);
 	(void)close(busy);
 }
@@ -1318,7 +1235,7 @@ test_tcp_slow_reader(void **state)
 	long		 rss0, rss, rssmax;
 	uint64_t	 off = 0, out2 = 0, out3;
 	pid_t		 pid;
-	int		 fd, p = port();
+	int		 fd, p = pg_fresh_port();
 
 	ft_simple(ft, p, be, NULL);
 	pid = ft->ft_c.pc_pid;
@@ -1339,7 +1256,7 @@ test_tcp_slow_reader(void **state)
 			rssmax = rss;
 		if (out2 == 0 && pg_now_ms() - t0 >= 2000)
 			out2 = be_out(be, 0);
-		sleep_ms(50);
+		pg_sleep_ms(50);
 	}
 	out3 = be_out(be, 0);
 	print_message("slow reader: %llu bytes read; target sent %llu, %llu "
@@ -1353,7 +1270,8 @@ test_tcp_slow_reader(void **state)
 	assert_true(out3 - out2 < 256 * 1024);
 	assert_true(out3 < 64ULL * 1024 * 1024);
 	(void)close(fd);
-	log_wait(ft, 1, TS_RE "EXIT: fwd status=[01] pid=0 " DURATION_RE "$");
+	pg_log_wait_re(&ft->ft_c, 1,
+	    TS_RE "EXIT: fwd status=[01] pid=0 " DURATION_RE "$");
 }
 
 /* The source port the target saw, from a reply "from=127.0.0.1:PORT ". */
@@ -1404,13 +1322,13 @@ test_udp_flows(void **state)
 {
 	struct ft	*ft = *state;
 	struct backend	*be = be_new(ft, BE_UDP);
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	static const char *const src[] = {
 		"127.0.0.2", "127.0.0.2", "127.0.0.3", "127.0.0.4"
 	};
 	char		 msg[4][64], reply[512], from[64];
 	size_t		 rlen[4], rlen2;
-	int		 fds[4], fport[4], i, j, p = port();
+	int		 fds[4], fport[4], i, j, p = pg_fresh_port();
 	ssize_t		 n;
 
 	conf_begin(&cf, &ft->ft_c);
@@ -1450,19 +1368,19 @@ test_udp_flows(void **state)
 		    fport[i]);
 		assert_int_equal(rlen2, rlen[i]);
 	}
-	assert_int_equal(log_count(ft, TS_RE "START: udp pid=0 "
+	assert_int_equal(pg_log_count_re(&ft->ft_c, TS_RE "START: udp pid=0 "
 	    "from=127\\.0\\.0\\.2$"), 2);
-	assert_int_equal(log_count(ft, TS_RE "START: udp pid=0 "
+	assert_int_equal(pg_log_count_re(&ft->ft_c, TS_RE "START: udp pid=0 "
 	    "from=127\\.0\\.0\\.[34]$"), 2);
-	assert_int_equal(log_count(ft, "EXIT: udp "), 0);
+	assert_int_equal(pg_log_count_re(&ft->ft_c, "EXIT: udp "), 0);
 	/* Stopping ends every flow with its exact counts. */
 	assert_int_equal(pg_exit_code(pg_stop(&ft->ft_c)), 0);
 	for (i = 0; i < 4; i++)
-		assert_true(log_count(ft, TS_RE "TRAFFIC: udp in=%zu\\(bytes\\) "
-		    "out=%zu\\(bytes\\)$", 2 * strlen(msg[i]),
-		    2 * rlen[i]) >= 1);
-	assert_int_equal(log_count(ft, TS_RE "EXIT: udp status=0 pid=0 "
-	    DURATION_RE "$"), 4);
+		assert_true(pg_log_count_re(&ft->ft_c,
+		    TS_RE "TRAFFIC: udp in=%zu\\(bytes\\) out=%zu\\(bytes\\)$",
+		    2 * strlen(msg[i]), 2 * rlen[i]) >= 1);
+	assert_int_equal(pg_log_count_re(&ft->ft_c,
+	    TS_RE "EXIT: udp status=0 pid=0 " DURATION_RE "$"), 4);
 	for (i = 0; i < 4; i++)
 		(void)close(fds[i]);
 }
@@ -1476,10 +1394,10 @@ test_udp_expiry(void **state)
 {
 	struct ft	*ft = *state;
 	struct backend	*be = be_new(ft, BE_UDP);
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	size_t		 rlen;
 	long long	 t0;
-	int		 fd, p = port();
+	int		 fd, p = pg_fresh_port();
 
 	conf_begin(&cf, &ft->ft_c);
 	conf_fwd(&cf, "udp", SOCK_DGRAM, "127.0.0.1", p,
@@ -1489,12 +1407,15 @@ test_udp_expiry(void **state)
 	assert_true(fd >= 0);
 	(void)udp_roundtrip(fd, p, "first flow", &rlen);
 	t0 = pg_now_ms();
-	log_wait(ft, 1, TS_RE "EXIT: udp status=0 pid=0 " DURATION_RE "$");
+	pg_log_wait_re(&ft->ft_c, 1,
+	    TS_RE "EXIT: udp status=0 pid=0 " DURATION_RE "$");
 	print_message("UDP flow expired after %lld ms\n", pg_now_ms() - t0);
 	traffic_wait(ft, "udp", strlen("first flow"), rlen);
 	(void)udp_roundtrip(fd, p, "second flow", &rlen);
-	log_wait(ft, 2, TS_RE "START: udp pid=0 from=127\\.0\\.0\\.2$");
-	log_wait(ft, 2, TS_RE "EXIT: udp status=0 pid=0 " DURATION_RE "$");
+	pg_log_wait_re(&ft->ft_c, 2,
+	    TS_RE "START: udp pid=0 from=127\\.0\\.0\\.2$");
+	pg_log_wait_re(&ft->ft_c, 2,
+	    TS_RE "EXIT: udp status=0 pid=0 " DURATION_RE "$");
 	traffic_wait(ft, "udp", strlen("second flow"), rlen);
 	(void)close(fd);
 }
@@ -1518,8 +1439,8 @@ test_udp_limits(void **state)
 {
 	struct ft	*ft = *state;
 	struct backend	*be = be_new(ft, BE_UDP);
-	struct conf	 cf;
-	int		 a, a2, b, c, p = port(), q = port();
+	struct pg_conf	 cf;
+	int		 a, a2, b, c, p = pg_fresh_port(), q = pg_fresh_port();
 
 	conf_begin(&cf, &ft->ft_c);
 	conf_fwd(&cf, "lim", SOCK_DGRAM, "127.0.0.1", p,
@@ -1537,25 +1458,29 @@ test_udp_limits(void **state)
 
 	(void)udp_roundtrip(a, p, "a", NULL);
 	assert_int_equal(pg_udp_send(a2, "127.0.0.1", p, "a2", 2), 0);
-	log_wait(ft, 1, TS_RE "FAIL: lim per_source_limit "
+	pg_log_wait_re(&ft->ft_c, 1, TS_RE "FAIL: lim per_source_limit "
 	    "from=127\\.0\\.0\\.2$");
 	(void)udp_roundtrip(b, p, "b", NULL);
 	assert_int_equal(pg_udp_send(c, "127.0.0.1", p, "c", 1), 0);
-	log_wait(ft, 1, TS_RE "FAIL: lim service_limit from=127\\.0\\.0\\.4$");
+	pg_log_wait_re(&ft->ft_c, 1,
+	    TS_RE "FAIL: lim service_limit from=127\\.0\\.0\\.4$");
 	/* Admitted flows go on working; refused ones got nothing. */
 	(void)udp_roundtrip(a, p, "a again", NULL);
 	udp_silence(a2, 200);
 	udp_silence(c, 200);
-	assert_int_equal(log_count(ft, "START: lim "), 2);
+	assert_int_equal(pg_log_count_re(&ft->ft_c, "START: lim "), 2);
 
 	/* instances = 1 with idle_timeout = 1: the slot comes back. */
 	(void)udp_roundtrip(a, q, "one", NULL);
 	assert_int_equal(pg_udp_send(b, "127.0.0.1", q, "two", 3), 0);
-	log_wait(ft, 1, TS_RE "FAIL: one service_limit from=127\\.0\\.0\\.3$");
+	pg_log_wait_re(&ft->ft_c, 1,
+	    TS_RE "FAIL: one service_limit from=127\\.0\\.0\\.3$");
 	udp_silence(b, 200);
-	log_wait(ft, 1, TS_RE "EXIT: one status=0 pid=0 " DURATION_RE "$");
+	pg_log_wait_re(&ft->ft_c, 1,
+	    TS_RE "EXIT: one status=0 pid=0 " DURATION_RE "$");
 	(void)udp_roundtrip(b, q, "two again", NULL);
-	log_wait(ft, 1, TS_RE "START: one pid=0 from=127\\.0\\.0\\.3$");
+	pg_log_wait_re(&ft->ft_c, 1,
+	    TS_RE "START: one pid=0 from=127\\.0\\.0\\.3$");
 	(void)close(a);
 	(void)close(a2);
 	(void)close(b);
@@ -1576,12 +1501,12 @@ test_proxy_v1_to_target(void **state)
 	char		 hdr[128], buf[256], sa[64], da[64], *crlf;
 	unsigned	 sp, dp;
 	size_t		 hlen;
-	int		 fd, cport, p = port();
+	int		 fd, cport, p = pg_fresh_port();
 
 	ft_simple(ft, p, be, "\tproxy_protocol\t= v1\n");
 	fd = pg_tcp_connect("127.0.0.2", "127.0.0.1", p);
 	assert_true(fd >= 0);
-	cport = local_port(fd);
+	cport = pg_local_port(fd);
 	hlen = (size_t)snprintf(hdr, sizeof(hdr),
 	    "PROXY TCP4 127.0.0.2 127.0.0.1 %d %d\r\n", cport, p);
 	/* The echo brings the header back first. */
@@ -1641,12 +1566,12 @@ test_proxy_v2_to_target(void **state)
 	struct be_conn	 bc;
 	static const char msg[] = "after a binary header";
 	char		 buf[256];
-	int		 fd, cport, p = port();
+	int		 fd, cport, p = pg_fresh_port();
 
 	ft_simple(ft, p, be, "\tproxy_protocol\t= v2\n");
 	fd = pg_tcp_connect("127.0.0.2", "127.0.0.1", p);
 	assert_true(fd >= 0);
-	cport = local_port(fd);
+	cport = pg_local_port(fd);
 	assert_int_equal(pg_tcp_exchange(fd, msg, strlen(msg), buf,
 	    sizeof(buf)), 28 + strlen(msg));
 	(void)close(fd);
@@ -1664,9 +1589,9 @@ test_proxy_v2_udp(void **state)
 	struct ft	*ft = *state;
 	struct backend	*be = be_new(ft, BE_UDP);
 	struct be_dgram	 bd;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	static const char *const msgs[] = { "dgram one", "dgram two" };
-	int		 a, b, i, p = port();
+	int		 a, b, i, p = pg_fresh_port();
 
 	conf_begin(&cf, &ft->ft_c);
 	conf_fwd(&cf, "udp", SOCK_DGRAM, "127.0.0.1", p,
@@ -1680,14 +1605,14 @@ test_proxy_v2_udp(void **state)
 		(void)udp_roundtrip(a, p, msgs[i], NULL);
 		be_wait_dgram(be, i + 1, &bd);
 		assert_int_equal(bd.bd_len, 28 + strlen(msgs[i]));
-		check_v2(bd.bd_data, 0x12, 2, local_port(a), p);
+		check_v2(bd.bd_data, 0x12, 2, pg_local_port(a), p);
 		assert_memory_equal(bd.bd_data + 28, msgs[i],
 		    strlen(msgs[i]));
 	}
 	(void)udp_roundtrip(b, p, "from three", NULL);
 	be_wait_dgram(be, 3, &bd);
 	assert_int_equal(bd.bd_len, 28 + strlen("from three"));
-	check_v2(bd.bd_data, 0x12, 3, local_port(b), p);
+	check_v2(bd.bd_data, 0x12, 3, pg_local_port(b), p);
 	(void)close(a);
 	(void)close(b);
 }
@@ -1696,7 +1621,7 @@ test_proxy_v2_udp(void **state)
 static void
 ft_accept_proxy(struct ft *ft, int p, struct backend *be, const char *extra)
 {
-	struct conf	cf;
+	struct pg_conf	cf;
 
 	conf_begin(&cf, &ft->ft_c);
 	conf_fwd(&cf, "ap", SOCK_STREAM, "127.0.0.1", p,
@@ -1736,7 +1661,7 @@ test_accept_proxy_v1(void **state)
 	struct be_conn	 bc;
 	static const char msg[] = "hello from behind a balancer";
 	char		 hdr[128];
-	int		 p = port();
+	int		 p = pg_fresh_port();
 
 	ft_accept_proxy(ft, p, be, NULL);
 	(void)snprintf(hdr, sizeof(hdr),
@@ -1745,7 +1670,8 @@ test_accept_proxy_v1(void **state)
 	be_wait_conn(be, 0, &bc);
 	assert_int_equal(bc.bc_reclen, strlen(msg));
 	assert_memory_equal(bc.bc_rec, msg, strlen(msg));
-	log_wait(ft, 1, TS_RE "START: ap pid=0 from=192\\.0\\.2\\.7$");
+	pg_log_wait_re(&ft->ft_c, 1,
+	    TS_RE "START: ap pid=0 from=192\\.0\\.2\\.7$");
 	traffic_wait(ft, "ap", strlen(msg), strlen(msg));
 	assert_int_equal(pg_file_count(&ft->ft_c, ACCESS_LOG,
 	    "127.0.0.2"), 0);
@@ -1792,7 +1718,7 @@ test_accept_proxy_v2(void **state)
 	unsigned char	*out, *in, sha[SHA_LEN];
 	const size_t	 len = 100000;
 	EVP_MD_CTX	*md = sha_new();
-	int		 fd, p = port();
+	int		 fd, p = pg_fresh_port();
 
 	ft_accept_proxy(ft, p, be, NULL);
 	out = malloc(28 + len);
@@ -1812,7 +1738,8 @@ test_accept_proxy_v2(void **state)
 	be_wait_conn(be, 0, &bc);
 	assert_true(bc.bc_in == len);
 	assert_memory_equal(bc.bc_sha, sha, SHA_LEN);
-	log_wait(ft, 1, TS_RE "START: ap pid=0 from=10\\.9\\.8\\.7$");
+	pg_log_wait_re(&ft->ft_c, 1,
+	    TS_RE "START: ap pid=0 from=10\\.9\\.8\\.7$");
 	traffic_wait(ft, "ap", len, len);
 }
 
@@ -1825,19 +1752,20 @@ test_accept_proxy_two_parts(void **state)
 	static const char part1[] = "PROXY TCP4 10.1.1.1 12";
 	static const char msg[] = "slow but fine";
 	char		 part2[128], buf[64];
-	int		 fd, p = port();
+	int		 fd, p = pg_fresh_port();
 
 	ft_accept_proxy(ft, p, be, NULL);
 	(void)snprintf(part2, sizeof(part2), "7.0.0.1 1000 %d\r\n%s", p, msg);
 	fd = pg_tcp_connect("127.0.0.2", "127.0.0.1", p);
 	assert_true(fd >= 0);
 	assert_int_equal(pg_send_all(fd, part1, strlen(part1)), 0);
-	sleep_ms(300);
+	pg_sleep_ms(300);
 	assert_int_equal(pg_tcp_exchange(fd, part2, strlen(part2), buf,
 	    sizeof(buf)), strlen(msg));
 	assert_memory_equal(buf, msg, strlen(msg));
 	(void)close(fd);
-	log_wait(ft, 1, TS_RE "START: ap pid=0 from=10\\.1\\.1\\.1$");
+	pg_log_wait_re(&ft->ft_c, 1,
+	    TS_RE "START: ap pid=0 from=10\\.1\\.1\\.1$");
 	traffic_wait(ft, "ap", strlen(msg), strlen(msg));
 }
 
@@ -1854,7 +1782,7 @@ test_accept_proxy_malformed(void **state)
 	};
 	size_t		 i;
 	long long	 t0;
-	int		 fd, p = port();
+	int		 fd, p = pg_fresh_port();
 
 	ft_accept_proxy(ft, p, be, NULL);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -1866,7 +1794,7 @@ test_accept_proxy_malformed(void **state)
 			fail_msg("header %zu: not closed", i);
 		assert_true(pg_now_ms() - t0 < CLOSE_MS);
 		(void)close(fd);
-		log_wait(ft, (int)i + 1, TS_RE "FAIL: ap proxy "
+		pg_log_wait_re(&ft->ft_c, (int)i + 1, TS_RE "FAIL: ap proxy "
 		    "from=127\\.0\\.0\\.2$");
 	}
 	assert_int_equal(pg_file_count(&ft->ft_c, PG_ERRLOG,
@@ -1887,7 +1815,7 @@ test_accept_proxy_deadline(void **state)
 	struct backend	*be = be_new(ft, BE_ECHO);
 	static const char part[] = "PROXY TCP4 10.0.0.";
 	long long	 t0, ms_silent, ms_cut;
-	int		 silent, cut, p = port();
+	int		 silent, cut, p = pg_fresh_port();
 
 	ft_accept_proxy(ft, p, be, NULL);
 	silent = pg_tcp_connect("127.0.0.2", "127.0.0.1", p);
@@ -1905,7 +1833,8 @@ test_accept_proxy_deadline(void **state)
 	assert_true(ms_silent >= 4500);
 	(void)close(silent);
 	(void)close(cut);
-	log_wait(ft, 2, TS_RE "FAIL: ap proxy from=127\\.0\\.0\\.2$");
+	pg_log_wait_re(&ft->ft_c, 2,
+	    TS_RE "FAIL: ap proxy from=127\\.0\\.0\\.2$");
 	assert_int_equal(pg_file_wait(&ft->ft_c, PG_ERRLOG,
 	    "no PROXY header in time", 1), 0);
 	assert_int_equal(pg_file_count(&ft->ft_c, ACCESS_LOG, "START:"), 0);
@@ -1924,13 +1853,14 @@ test_accept_proxy_gate(void **state)
 	struct backend	*be = be_new(ft, BE_ECHO);
 	static const char msg[] = "inside";
 	char		 hdr[128];
-	int		 fd, p = port();
+	int		 fd, p = pg_fresh_port();
 
 	ft_accept_proxy(ft, p, be, "\tonly_from\t= 10.0.0.0/8\n");
 	(void)snprintf(hdr, sizeof(hdr),
 	    "PROXY TCP4 10.1.2.3 127.0.0.1 40000 %d\r\n", p);
 	proxied_echo(p, hdr, strlen(hdr), msg);
-	log_wait(ft, 1, TS_RE "START: ap pid=0 from=10\\.1\\.2\\.3$");
+	pg_log_wait_re(&ft->ft_c, 1,
+	    TS_RE "START: ap pid=0 from=10\\.1\\.2\\.3$");
 	traffic_wait(ft, "ap", strlen(msg), strlen(msg));
 
 	(void)snprintf(hdr, sizeof(hdr),
@@ -1940,8 +1870,9 @@ test_accept_proxy_gate(void **state)
 	assert_int_equal(pg_send_all(fd, hdr, strlen(hdr)), 0);
 	assert_int_equal(wait_closed(fd, CLOSE_MS), 0);
 	(void)close(fd);
-	log_wait(ft, 1, TS_RE "FAIL: ap address from=11\\.1\\.2\\.3$");
-	assert_int_equal(log_count(ft, "START: "), 1);
+	pg_log_wait_re(&ft->ft_c, 1,
+	    TS_RE "FAIL: ap address from=11\\.1\\.2\\.3$");
+	assert_int_equal(pg_log_count_re(&ft->ft_c, "START: "), 1);
 	assert_int_equal(be_nconns(be), 1);
 }
 
@@ -1949,22 +1880,15 @@ test_accept_proxy_gate(void **state)
 static long
 proc_cpu_ms(pid_t pid)
 {
-	char		 path[64], buf[1024], *p;
+	char		 buf[1024];
+	const char	*f;
 	unsigned long	 ut, st;
 	long		 hz = sysconf(_SC_CLK_TCK);
-	FILE		*fp;
-	size_t		 n;
 
-	(void)snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fp = fopen(path, "r")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	(void)fclose(fp);
-	buf[n] = '\0';
 	/* Fields 14 and 15, counted after the ")" that ends field 2. */
-	if ((p = strrchr(buf, ')')) == NULL || hz <= 0 || sscanf(p + 2,
-	    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
-	    &st) != 2)
+	if ((f = pg_proc_stat(pid, buf, sizeof(buf))) == NULL || hz <= 0 ||
+	    sscanf(f, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	    &ut, &st) != 2)
 		return -1;
 	return (long)((ut + st) * 1000 / (unsigned long)hz);
 }
@@ -1988,7 +1912,7 @@ test_idle_subsecond(void **state)
 	struct backend	*be = be_new(ft, BE_ECHO);
 	struct timespec	 ts;
 	time_t		 s;
-	int		 fd, p = port();
+	int		 fd, p = pg_fresh_port();
 
 	ft_simple(ft, p, be, "\tidle_timeout\t= 1\n");
 	align_second(20);
@@ -1997,11 +1921,11 @@ test_idle_subsecond(void **state)
 	fd = pg_tcp_connect("127.0.0.2", "127.0.0.1", p);
 	assert_true(fd >= 0);
 	/* Sleep to S + 0.6, talk, sleep to S + 1.3, talk again. */
-	sleep_ms(600 - ts.tv_nsec / 1000000);
+	pg_sleep_ms(600 - ts.tv_nsec / 1000000);
 	echo_once(fd, "a", 1);
 	(void)clock_gettime(CLOCK_REALTIME, &ts);
 	assert_true(ts.tv_sec == s);
-	sleep_ms(1300 - ts.tv_nsec / 1000000);
+	pg_sleep_ms(1300 - ts.tv_nsec / 1000000);
 	/* 0.7 s after the last byte: an idle_timeout of 1 s must not end it. */
 	echo_once(fd, "b", 1);
 	(void)close(fd);
@@ -2027,15 +1951,15 @@ test_accept_proxy_partial_no_spin(void **state)
 	static const char part[] = "PROXY TCP4 10.1.2.3";
 	long		 cpu0, cpu1;
 	long long	 t0;
-	int		 fd, p = port();
+	int		 fd, p = pg_fresh_port();
 
 	ft_accept_proxy(ft, p, be, NULL);
 	fd = pg_tcp_connect("127.0.0.2", "127.0.0.1", p);
 	assert_true(fd >= 0);
 	assert_int_equal(pg_send_all(fd, part, strlen(part)), 0);
-	sleep_ms(100);
+	pg_sleep_ms(100);
 	cpu0 = proc_cpu_ms(ft->ft_c.pc_pid);
-	sleep_ms(1000);
+	pg_sleep_ms(1000);
 	cpu1 = proc_cpu_ms(ft->ft_c.pc_pid);
 	print_message("a partial PROXY header cost %ld ms of CPU in 1 s\n",
 	    cpu1 - cpu0);
@@ -2045,7 +1969,8 @@ test_accept_proxy_partial_no_spin(void **state)
 	assert_int_equal(wait_closed(fd, 9000), 0);
 	assert_true(pg_now_ms() - t0 < 1500);
 	(void)close(fd);
-	log_wait(ft, 1, TS_RE "FAIL: ap proxy from=127\\.0\\.0\\.2$");
+	pg_log_wait_re(&ft->ft_c, 1,
+	    TS_RE "FAIL: ap proxy from=127\\.0\\.0\\.2$");
 }
 
 /*
@@ -2198,7 +2123,7 @@ relay_eof_trial(int chunks, size_t *sent, size_t *got)
 	while (!eof && !ended && pg_now_ms() < deadline) {
 		eof = drain_eof(s, got);
 		(void)event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-		sleep_ms(1);
+		pg_sleep_ms(1);
 	}
 	if (!ended)
 		relay_tcp_free(rl);
@@ -2244,17 +2169,17 @@ test_tcp_slow_reader_no_spin(void **state)
 	struct backend	*be = be_new(ft, BE_PUSH);
 	long		 cpu0, cpu1;
 	char		 b;
-	int		 fd, i, p = port();
+	int		 fd, i, p = pg_fresh_port();
 
 	ft_simple(ft, p, be, NULL);
 	fd = pg_tcp_connect("127.0.0.2", "127.0.0.1", p);
 	assert_true(fd >= 0);
 	assert_int_equal(pg_recv_n(fd, &b, 1), 1);
-	sleep_ms(500);
+	pg_sleep_ms(500);
 	cpu0 = proc_cpu_ms(ft->ft_c.pc_pid);
 	for (i = 0; i < 40; i++) {
 		assert_int_equal(pg_recv_n(fd, &b, 1), 1);
-		sleep_ms(50);
+		pg_sleep_ms(50);
 	}
 	cpu1 = proc_cpu_ms(ft->ft_c.pc_pid);
 	print_message("a slow reader cost portgate %ld ms of CPU in 2 s\n",

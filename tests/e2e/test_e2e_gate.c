@@ -40,7 +40,7 @@
 
 #include "harness.h"
 
-#define ACCESS_LOG	"access.log"
+#define ACCESS_LOG	PG_ACCESS_LOG
 #define CONF		"gate.conf"
 #define OK_BANNER	"OK\n"
 #define NO_BANNER	"NO\n"
@@ -59,49 +59,23 @@ static const char *const daynames[7] = {
 	"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
 };
 
-/* A configuration being written. */
-struct conf {
-	char	cf_buf[32768];
-	size_t	cf_len;
-	int	cf_overflow;
-};
-
 /* Helper processes of a test (DNS responder, flood), killed at its end. */
 static pid_t	helpers[4];
 
-static void	conf_add(struct conf *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-
-/* Append to <cf>. */
-static void
-conf_add(struct conf *cf, const char *fmt, ...)
-{
-	va_list	ap;
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(cf->cf_buf + cf->cf_len, sizeof(cf->cf_buf) -
-	    cf->cf_len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(cf->cf_buf) - cf->cf_len)
-		cf->cf_overflow = 1;
-	else
-		cf->cf_len += (size_t)n;
-}
 
 /*
  * Start <cf> with the defaults of every test: the access log of <c>, the
  * OK/NO banners, no cps limit, then the attribute lines <extra> (or NULL).
  */
 static void
-conf_begin(struct conf *cf, const struct pg_ctx *c, const char *extra)
+conf_begin(struct pg_conf *cf, const struct pg_ctx *c, const char *extra)
 {
 	char	log[PG_PATH_MAX], ok[PG_PATH_MAX], no[PG_PATH_MAX];
 
-	memset(cf, 0, sizeof(*cf));
+	pg_conf_init(cf);
 	assert_int_equal(pg_file_write(c, "ok.txt", OK_BANNER), 0);
 	assert_int_equal(pg_file_write(c, "no.txt", NO_BANNER), 0);
-	conf_add(cf, "defaults\n{\n\tlog_type\t= FILE %s\n"
+	pg_conf_add(cf, "defaults\n{\n\tlog_type\t= FILE %s\n"
 	    "\tlog_on_success\t= HOST EXIT\n\tlog_on_failure\t= HOST\n"
 	    "\tbanner_success\t= %s\n\tbanner_fail\t= %s\n"
 	    "\tcps\t\t= 0 1\n%s}\n", pg_path(c, ACCESS_LOG, log),
@@ -111,9 +85,9 @@ conf_begin(struct conf *cf, const struct pg_ctx *c, const char *extra)
 
 /* A stream echo on 127.0.0.1 <port> with id <id> and lines <extra>. */
 static void
-conf_stream(struct conf *cf, const char *id, int port, const char *extra)
+conf_stream(struct pg_conf *cf, const char *id, int port, const char *extra)
 {
-	conf_add(cf, "\nservice echo\n{\n\tid\t\t= %s\n"
+	pg_conf_add(cf, "\nservice echo\n{\n\tid\t\t= %s\n"
 	    "\ttype\t\t= INTERNAL UNLISTED\n\tsocket_type\t= stream\n"
 	    "\twait\t\t= no\n\tbind\t\t= 127.0.0.1\n\tport\t\t= %d\n%s}\n",
 	    id, port, extra != NULL ? extra : "");
@@ -121,37 +95,12 @@ conf_stream(struct conf *cf, const char *id, int port, const char *extra)
 
 /* A dgram echo on 127.0.0.1 <port> with id <id> and lines <extra>. */
 static void
-conf_dgram(struct conf *cf, const char *id, int port, const char *extra)
+conf_dgram(struct pg_conf *cf, const char *id, int port, const char *extra)
 {
-	conf_add(cf, "\nservice echo\n{\n\tid\t\t= %s\n"
+	pg_conf_add(cf, "\nservice echo\n{\n\tid\t\t= %s\n"
 	    "\ttype\t\t= INTERNAL UNLISTED\n\tsocket_type\t= dgram\n"
 	    "\twait\t\t= yes\n\tbind\t\t= 127.0.0.1\n\tport\t\t= %d\n%s}\n",
 	    id, port, extra != NULL ? extra : "");
-}
-
-/* Write <cf> into the directory of <c> and start portgate on it. */
-static void
-start(struct pg_ctx *c, const struct conf *cf)
-{
-	assert_false(cf->cf_overflow);
-	assert_int_equal(pg_file_write(c, CONF, "%s", cf->cf_buf), 0);
-	if (pg_start(c, CONF, PG_FOREGROUND, NULL) == -1) {
-		char	*err = pg_file_read(c, PG_ERRLOG);
-
-		fail_msg("portgate did not start (status %d):\n%s\n%s",
-		    pg_exit_code(c->pc_status), err != NULL ? err : "",
-		    cf->cf_buf);
-	}
-}
-
-/* A free port, or the test fails. */
-static int
-port(void)
-{
-	int	p = pg_port();
-
-	assert_true(p > 0);
-	return p;
 }
 
 /* Connect from <src> to 127.0.0.1 <p>; the descriptor or the test fails. */
@@ -238,46 +187,12 @@ hold(const char *src, int p)
 	return fd;
 }
 
-/* Wait until the access log holds <needle> <count> times. */
-static void
-log_wait(const struct pg_ctx *c, int count, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-log_wait(const struct pg_ctx *c, int count, const char *fmt, ...)
-{
-	char	needle[512];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(needle, sizeof(needle), fmt, ap);
-	va_end(ap);
-	assert_int_equal(pg_file_wait(c, ACCESS_LOG, needle, count), 0);
-}
-
-/* Occurrences of a formatted needle in the access log now. */
-static int
-log_count(const struct pg_ctx *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-log_count(const struct pg_ctx *c, const char *fmt, ...)
-{
-	char	needle[512];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(needle, sizeof(needle), fmt, ap);
-	va_end(ap);
-	return pg_file_count(c, ACCESS_LOG, needle);
-}
-
 /* A FAIL record of <id> for <reason> from <src>, exactly, is logged. */
 static void
 fail_logged(const struct pg_ctx *c, const char *id, const char *reason,
     const char *src)
 {
-	log_wait(c, 1, "FAIL: %s %s from=%s\n", id, reason, src);
+	pg_log_wait(c, 1, "FAIL: %s %s from=%s\n", id, reason, src);
 }
 
 /* Remember a helper process so that the teardown kills it. */
@@ -415,11 +330,11 @@ static void
 test_address_rules(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	int		 p[9], i;
 
 	for (i = 0; i < 9; i++)
-		p[i] = port();
+		p[i] = pg_fresh_port();
 	conf_begin(&cf, c, NULL);
 	conf_stream(&cf, "cidr", p[0],
 	    "\tonly_from\t= 127.0.0.2/32 127.0.0.8/29\n");
@@ -436,7 +351,7 @@ test_address_rules(void **state)
 	conf_stream(&cf, "deny", p[7], "\tno_access\t= 127.0.0.0/30\n");
 	conf_stream(&cf, "plus", p[8], "\tonly_from\t= 127.0.0.2\n"
 	    "\tonly_from\t+= 127.0.0.3\n\tonly_from\t-= 127.0.0.2\n");
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 
 	expect_ok("127.0.0.2", p[0], "127.0.0.2/32");
 	expect_ok("127.0.0.9", p[0], "127.0.0.8/29");
@@ -479,9 +394,9 @@ test_address_rules(void **state)
 	expect_no("127.0.0.2", p[8], "only_from -= 127.0.0.2");
 
 	/* A refused client never gets a START record. */
-	assert_int_equal(log_count(c, "START: cidr from=127.0.0.3\n"), 0);
-	assert_int_equal(log_count(c, "START: tie from=127.0.0.2\n"), 0);
-	log_wait(c, 1, "START: cidr from=127.0.0.2\n");
+	assert_int_equal(pg_log_count(c, "START: cidr from=127.0.0.3\n"), 0);
+	assert_int_equal(pg_log_count(c, "START: tie from=127.0.0.2\n"), 0);
+	pg_log_wait(c, 1, "START: cidr from=127.0.0.2\n");
 }
 
 /* UDP: a refused datagram is dropped, logged, and never answered. */
@@ -489,14 +404,14 @@ static void
 test_udp_refused(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 buf[256], from[64];
-	int		 p = port(), a, b, d;
+	int		 p = pg_fresh_port(), a, b, d;
 
 	conf_begin(&cf, c, NULL);
 	conf_dgram(&cf, "uecho", p, "\tonly_from\t= 127.0.0.0/24\n"
 	    "\tno_access\t= 127.0.0.3 127.0.0.4\n\tonly_from\t+= 127.0.0.4\n");
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 
 	assert_true((a = pg_udp_open("127.0.0.2", AF_INET)) >= 0);
 	assert_true((b = pg_udp_open("127.0.0.3", AF_INET)) >= 0);
@@ -518,11 +433,11 @@ test_udp_refused(void **state)
 	    0), -1);
 	fail_logged(c, "uecho", "address", "127.0.0.3");
 	fail_logged(c, "uecho", "address", "127.0.0.4");
-	log_wait(c, 1, "START: uecho from=127.0.0.2\n");
-	assert_int_equal(log_count(c, "START: uecho from=127.0.0.3"), 0);
+	pg_log_wait(c, 1, "START: uecho from=127.0.0.2\n");
+	assert_int_equal(pg_log_count(c, "START: uecho from=127.0.0.3"), 0);
 	/* Each datagram goes through the gate: refused again. */
 	assert_int_equal(pg_udp_send(b, "127.0.0.1", p, "again", 5), 0);
-	log_wait(c, 2, "FAIL: uecho address from=127.0.0.3\n");
+	pg_log_wait(c, 2, "FAIL: uecho address from=127.0.0.3\n");
 	assert_int_equal(pg_udp_pending(b, buf, sizeof(buf)), -1);
 	(void)close(a);
 	(void)close(b);
@@ -537,7 +452,7 @@ static void
 test_banners(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 extra[3 * PG_PATH_MAX + 256], buf[256];
 	char		 b[PG_PATH_MAX], s[PG_PATH_MAX], f[PG_PATH_MAX];
 	static const char ban[] = "220 portgate test\r\n";
@@ -545,7 +460,8 @@ test_banners(void **state)
 	static const char fai[] = "go away\n";
 	size_t		 bl = strlen(ban), sl = strlen(suc);
 	size_t		 fl = strlen(fai);
-	int		 p1 = port(), p2 = port(), p3 = port(), fd, held;
+	int		 p1 = pg_fresh_port(), p2 = pg_fresh_port();
+	int		 p3 = pg_fresh_port(), fd, held;
 
 	assert_int_equal(pg_file_write(c, "b.txt", "%s", ban), 0);
 	assert_int_equal(pg_file_write(c, "s.txt", "%s", suc), 0);
@@ -556,13 +472,13 @@ test_banners(void **state)
 	    pg_path(c, "f.txt", f));
 	conf_begin(&cf, c, NULL);
 	conf_stream(&cf, "ban", p1, extra);
-	conf_add(&cf, "\nservice echo\n{\n\tid\t\t= ban-inst\n"
+	pg_conf_add(&cf, "\nservice echo\n{\n\tid\t\t= ban-inst\n"
 	    "\ttype\t\t= INTERNAL UNLISTED\n\tsocket_type\t= stream\n"
 	    "\twait\t\t= no\n\tbind\t\t= 127.0.0.1\n\tport\t\t= %d\n"
 	    "\tinstances\t= 1\n%s\tonly_from\t= 127.0.0.2\n}\n", p2, extra);
 	/* Only banner_fail: a refused client gets just that. */
 	conf_stream(&cf, "failonly", p3, "\tno_access\t= 127.0.0.3\n");
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 
 	/* Admitted: banner, banner_success, then the echo and nothing else. */
 	fd = dial("127.0.0.2", p1);
@@ -614,14 +530,14 @@ static void
 test_fail_fields(void **state)
 {
 	struct pg_ctx		*c = *state;
-	struct conf		 cf;
+	struct pg_conf		 cf;
 	struct sockaddr_in	 sin;
 	socklen_t		 len = sizeof(sin);
 	char			 re[256];
 	int			 p[4], i, fd, cport;
 
 	for (i = 0; i < 4; i++)
-		p[i] = port();
+		p[i] = pg_fresh_port();
 	conf_begin(&cf, c, NULL);
 	conf_stream(&cf, "f-host", p[0], "\tno_access\t= 127.0.0.3\n");
 	conf_stream(&cf, "f-port", p[1], "\tno_access\t= 127.0.0.3\n"
@@ -630,7 +546,7 @@ test_fail_fields(void **state)
 	    "\tlog_on_failure\t= ATTEMPT\n");
 	conf_stream(&cf, "f-none", p[3], "\tno_access\t= 127.0.0.3\n"
 	    "\tlog_on_failure\t=\n");
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 
 	expect_no("127.0.0.3", p[3], "no_access");
 	expect_no("127.0.0.3", p[0], "no_access");
@@ -649,7 +565,7 @@ test_fail_fields(void **state)
 	assert_int_equal(pg_file_wait_re(c, ACCESS_LOG, TS_RE
 	    "FAIL: f-attempt address$", 1), 0);
 	/* f-none was refused first and logged nothing. */
-	assert_int_equal(log_count(c, "f-none"), 0);
+	assert_int_equal(pg_log_count(c, "f-none"), 0);
 }
 
 /* Now plus <min> minutes in local time as "HH:MM" into <buf>. */
@@ -668,10 +584,11 @@ static void
 test_access_times_local(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 a[8], b[8], d[8], e[8], line[128];
 	time_t		 now = time(NULL);
-	int		 pin = port(), pout = port(), pmany = port();
+	int		 pin = pg_fresh_port(), pout = pg_fresh_port();
+	int		 pmany = pg_fresh_port();
 
 	local_hhmm(now, -60, a, sizeof(a));
 	local_hhmm(now, 60, b, sizeof(b));
@@ -686,7 +603,7 @@ test_access_times_local(void **state)
 	(void)snprintf(line, sizeof(line), "\taccess_times\t= %s-%s %s-%s\n",
 	    d, e, a, b);
 	conf_stream(&cf, "t-many", pmany, line);
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 
 	expect_ok("127.0.0.2", pin, "inside now-1h..now+1h");
 	expect_no("127.0.0.2", pout, "outside now+61m..now+2h");
@@ -741,13 +658,13 @@ static void
 test_access_tz(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 za[32], zb[32], zn[32], a[8], b[8], line[256];
 	time_t		 now = time(NULL);
 	int		 offa, offb, offn, wday, p[5], i;
 
 	for (i = 0; i < 5; i++)
-		p[i] = port();
+		p[i] = pg_fresh_port();
 	offa = zone_for_hour(now, 23);
 	offb = zone_for_hour(now, 11);
 	offn = zone_for_hour(now, 12);
@@ -781,7 +698,7 @@ test_access_tz(void **state)
 	    "\taccess_times\t= %s-%s %s-%s\n", zn, daynames[(wday + 6) % 7],
 	    daynames[(wday + 1) % 7], a, b);
 	conf_stream(&cf, "day-range", p[4], line);
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 
 	expect_ok("127.0.0.2", p[0], "23:xx inside 22:xx-00:xx");
 	expect_no("127.0.0.2", p[1], "11:xx outside 22:xx-00:xx");
@@ -797,7 +714,7 @@ static void
 test_country(void **state)
 {
 	struct pg_ctx		*c = *state;
-	struct conf		 cf;
+	struct pg_conf		 cf;
 	struct sockaddr_in	 sin;
 	socklen_t		 len = sizeof(sin);
 	char			 db[PG_PATH_MAX], extra[PG_PATH_MAX + 256];
@@ -806,7 +723,7 @@ test_country(void **state)
 
 	make_mmdb(c, db);
 	for (i = 0; i < 4; i++)
-		p[i] = port();
+		p[i] = pg_fresh_port();
 	(void)snprintf(extra, sizeof(extra), "\tgeoip_db\t= %s\n"
 	    "\tlog_on_success\t+= COUNTRY\n"
 	    "\tlog_on_failure\t+= PORT COUNTRY\n", db);
@@ -816,13 +733,13 @@ test_country(void **state)
 	conf_stream(&cf, "c-no-none", p[2], "\tno_access_country\t= --\n");
 	conf_stream(&cf, "c-only-none", p[3],
 	    "\tonly_from_country\t= -- FR\n");
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 
 	expect_ok("127.0.0.2", p[0], "FR");
 	expect_no("127.0.0.3", p[0], "DE");
 	expect_no("127.0.0.4", p[0], "US");
-	log_wait(c, 1, "FAIL: c-only-fr country from=127.0.0.4 port=");
-	log_wait(c, 1, "START: c-only-fr from=127.0.0.2 country=FR\n");
+	pg_log_wait(c, 1, "FAIL: c-only-fr country from=127.0.0.4 port=");
+	pg_log_wait(c, 1, "START: c-only-fr from=127.0.0.2 country=FR\n");
 
 	fd = dial("127.0.0.3", p[1]);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
@@ -839,8 +756,8 @@ test_country(void **state)
 	expect_no("127.0.0.130", p[2], "a record without country");
 	expect_no("127.0.1.1", p[2], "not in the database");
 	expect_ok("127.0.0.2", p[2], "FR");
-	log_wait(c, 1, "FAIL: c-no-none country from=127.0.1.1 port=");
-	log_wait(c, 2, " country=--\n");
+	pg_log_wait(c, 1, "FAIL: c-no-none country from=127.0.1.1 port=");
+	pg_log_wait(c, 2, " country=--\n");
 
 	expect_ok("127.0.1.1", p[3], "--");
 	expect_ok("127.0.0.2", p[3], "FR");
@@ -852,16 +769,16 @@ static void
 test_country_lower_case(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 db[PG_PATH_MAX], extra[PG_PATH_MAX + 256];
-	int		 p = port(), q = port();
+	int		 p = pg_fresh_port(), q = pg_fresh_port();
 
 	make_mmdb(c, db);
 	(void)snprintf(extra, sizeof(extra), "\tgeoip_db\t= %s\n", db);
 	conf_begin(&cf, c, extra);
 	conf_stream(&cf, "c-lower", p, "\tno_access_country\t= de\n");
 	conf_stream(&cf, "c-lower-only", q, "\tonly_from_country\t= fr\n");
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 	expect_no("127.0.0.3", p, "no_access_country = de is DE");
 	expect_ok("127.0.0.2", p, "FR");
 	expect_ok("127.0.0.2", q, "only_from_country = fr is FR");
@@ -1051,9 +968,10 @@ static void
 test_domain(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 rc[PG_PATH_MAX];
-	int		 dns, p1 = port(), p2 = port(), fds[4], i;
+	int		 dns, p1 = pg_fresh_port(), p2 = pg_fresh_port();
+	int		 fds[4], i;
 
 	dns = dns_start();
 	assert_int_equal(pg_file_write(c, "resolv.conf", "nameserver "
@@ -1064,7 +982,7 @@ test_domain(void **state)
 	conf_stream(&cf, "dom", p1, "\tonly_from\t= .example.test\n");
 	conf_stream(&cf, "dom-deny", p2, "\tonly_from\t= 127.0.0.0/24\n"
 	    "\tno_access\t= .example.test\n");
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 	(void)unsetenv("PORTGATE_RESOLV_CONF");
 
 	expect_ok("127.0.0.2", p1, "good.example.test, confirmed");
@@ -1073,7 +991,7 @@ test_domain(void **state)
 	expect_no("127.0.0.5", p1, "host.other.test");
 	fail_logged(c, "dom", "address", "127.0.0.3");
 	fail_logged(c, "dom", "address", "127.0.0.4");
-	log_wait(c, 1, "START: dom from=127.0.0.2\n");
+	pg_log_wait(c, 1, "START: dom from=127.0.0.2\n");
 
 	expect_no("127.0.0.2", p2, ".example.test (122) beats /24 (120)");
 	expect_ok("127.0.0.3", p2, "unconfirmed name: only the /24");
@@ -1115,10 +1033,10 @@ static void
 test_domain_with_country(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 rc[PG_PATH_MAX], db[PG_PATH_MAX];
 	char		 extra[PG_PATH_MAX + 256];
-	int		 dns, p = port(), i;
+	int		 dns, p = pg_fresh_port(), i;
 
 	make_mmdb(c, db);
 	dns = dns_start();
@@ -1132,7 +1050,7 @@ test_domain_with_country(void **state)
 	conf_begin(&cf, c, extra);
 	conf_stream(&cf, "dom-fr", p, "\tonly_from\t= .example.test\n"
 	    "\tonly_from_country\t= FR US\n");
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 	(void)unsetenv("PORTGATE_RESOLV_CONF");
 
 	for (i = 0; i < 3; i++) {
@@ -1140,9 +1058,9 @@ test_domain_with_country(void **state)
 		expect_ok("127.0.0.6", p, "h6.example.test in US");
 		expect_no("127.0.0.3", p, "unconfirmed name");
 	}
-	log_wait(c, 3, "START: dom-fr from=127.0.0.2 country=FR\n");
-	log_wait(c, 3, "START: dom-fr from=127.0.0.6 country=US\n");
-	log_wait(c, 3, "FAIL: dom-fr address from=127.0.0.3 country=DE\n");
+	pg_log_wait(c, 3, "START: dom-fr from=127.0.0.2 country=FR\n");
+	pg_log_wait(c, 3, "START: dom-fr from=127.0.0.6 country=US\n");
+	pg_log_wait(c, 3, "FAIL: dom-fr address from=127.0.0.3 country=DE\n");
 }
 
 
@@ -1181,15 +1099,15 @@ static void
 test_cps(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	struct timespec	 ts;
 	long long	 tripped, deadline;
 	time_t		 sec;
-	int		 p = port(), fd[3], v[3], i, tries, polls = 0;
+	int		 p = pg_fresh_port(), fd[3], v[3], i, tries, polls = 0;
 
 	conf_begin(&cf, c, NULL);
 	conf_stream(&cf, "cps", p, "\tcps\t\t= 2 2\n");
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 
 	for (tries = 0;; tries++) {
 		sec = next_second();
@@ -1243,13 +1161,13 @@ static void
 test_instances(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
-	int		 p = port(), a, b;
+	struct pg_conf	 cf;
+	int		 p = pg_fresh_port(), a, b;
 	char		 buf[64];
 
 	conf_begin(&cf, c, NULL);
 	conf_stream(&cf, "inst", p, "\tinstances\t= 2\n");
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 
 	a = hold("127.0.0.2", p);
 	b = hold("127.0.0.3", p);
@@ -1257,9 +1175,9 @@ test_instances(void **state)
 	expect_no("127.0.0.2", p, "instances 2 with 2 open");
 	fail_logged(c, "inst", "service_limit", "127.0.0.4");
 	(void)close(a);
-	log_wait(c, 1, "EXIT: inst ");
+	pg_log_wait(c, 1, "EXIT: inst ");
 	expect_ok("127.0.0.4", p, "a slot was freed");
-	log_wait(c, 2, "EXIT: inst ");
+	pg_log_wait(c, 2, "EXIT: inst ");
 	/* The held session still works. */
 	assert_int_equal(pg_tcp_exchange(b, "held\n", 5, buf, sizeof(buf)), 5);
 	assert_memory_equal(buf, "held\n", 5);
@@ -1271,12 +1189,12 @@ static void
 test_per_source(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
-	int		 p = port(), a, b, d;
+	struct pg_conf	 cf;
+	int		 p = pg_fresh_port(), a, b, d;
 
 	conf_begin(&cf, c, NULL);
 	conf_stream(&cf, "persrc", p, "\tper_source\t= 2\n");
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 
 	a = hold("127.0.0.2", p);
 	b = hold("127.0.0.2", p);
@@ -1285,7 +1203,7 @@ test_per_source(void **state)
 	d = hold("127.0.0.3", p);
 	expect_ok("127.0.0.4", p, "another source");
 	(void)close(a);
-	log_wait(c, 1, "EXIT: persrc ");
+	pg_log_wait(c, 1, "EXIT: persrc ");
 	expect_ok("127.0.0.2", p, "one of its sessions ended");
 	(void)close(b);
 	(void)close(d);
@@ -1296,15 +1214,15 @@ static void
 test_per_source_cps(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
-	int		 p = port(), pu = port(), a, b, i;
+	struct pg_conf	 cf;
+	int		 p = pg_fresh_port(), pu = pg_fresh_port(), a, b, i;
 	char		 buf[64];
 
 	conf_begin(&cf, c, NULL);
 	/* A burst of 2, then one every 20 s. */
 	conf_stream(&cf, "rate", p, "\tper_source_cps\t= 0.05 2\n");
 	conf_dgram(&cf, "rate-udp", pu, "\tper_source_cps\t= 0.05 2\n");
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 
 	expect_ok("127.0.0.2", p, "burst 1");
 	expect_ok("127.0.0.2", p, "burst 2");
@@ -1344,14 +1262,14 @@ static void
 test_max_load(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	double		 load;
-	int		 p = port(), pn = port(), ok;
+	int		 p = pg_fresh_port(), pn = pg_fresh_port(), ok;
 
 	conf_begin(&cf, c, NULL);
 	conf_stream(&cf, "load", p, "\tmax_load\t= 0.0001\n");
 	conf_stream(&cf, "noload", pn, "\tmax_load\t= 1000000\n");
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 
 	assert_int_equal(getloadavg(&load, 1), 1);
 	ok = probe("127.0.0.2", p);
@@ -1374,27 +1292,28 @@ static void
 test_sensor(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 buf[64];
-	int		 trap = port(), trapu = port(), trap0 = port();
-	int		 p = port(), pu = port(), fd;
+	int		 trap = pg_fresh_port(), trapu = pg_fresh_port();
+	int		 trap0 = pg_fresh_port();
+	int		 p = pg_fresh_port(), pu = pg_fresh_port(), fd;
 
 	conf_begin(&cf, c, NULL);
-	conf_add(&cf, "\nservice trap\n{\n\ttype\t\t= UNLISTED\n"
+	pg_conf_add(&cf, "\nservice trap\n{\n\ttype\t\t= UNLISTED\n"
 	    "\tflags\t\t= SENSOR\n\tsocket_type\t= stream\n\twait\t\t= no\n"
 	    "\tbind\t\t= 127.0.0.1\n\tport\t\t= %d\n\tdeny_time\t= 1\n}\n",
 	    trap);
-	conf_add(&cf, "\nservice trap-udp\n{\n\ttype\t\t= UNLISTED\n"
+	pg_conf_add(&cf, "\nservice trap-udp\n{\n\ttype\t\t= UNLISTED\n"
 	    "\tflags\t\t= SENSOR\n\tsocket_type\t= dgram\n\twait\t\t= yes\n"
 	    "\tbind\t\t= 127.0.0.1\n\tport\t\t= %d\n\tdeny_time\t= 1\n}\n",
 	    trapu);
-	conf_add(&cf, "\nservice trap0\n{\n\ttype\t\t= UNLISTED\n"
+	pg_conf_add(&cf, "\nservice trap0\n{\n\ttype\t\t= UNLISTED\n"
 	    "\tflags\t\t= SENSOR\n\tsocket_type\t= stream\n\twait\t\t= no\n"
 	    "\tbind\t\t= 127.0.0.1\n\tport\t\t= %d\n\tdeny_time\t= NEVER\n}\n",
 	    trap0);
 	conf_stream(&cf, "guarded", p, NULL);
 	conf_dgram(&cf, "guarded-udp", pu, NULL);
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 
 	expect_ok("127.0.0.5", p, "before the sensor");
 	/* The sensor closes at once, sending nothing. */
@@ -1474,7 +1393,7 @@ static void
 test_explain(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	struct pg_result r;
 	struct tm	 tm;
 	time_t		 now = time(NULL);
@@ -1482,17 +1401,17 @@ test_explain(void **state)
 	int		 weekday;
 
 	conf_begin(&cf, c, NULL);
-	conf_stream(&cf, "ex-addr", port(), "\tonly_from\t= 127.0.0.0/24\n"
-	    "\tno_access\t= 127.0.0.3\n");
-	conf_add(&cf, "\nservice daytime\n{\n\tid\t\t= ex-time\n"
+	conf_stream(&cf, "ex-addr", pg_fresh_port(),
+	    "\tonly_from\t= 127.0.0.0/24\n\tno_access\t= 127.0.0.3\n");
+	pg_conf_add(&cf, "\nservice daytime\n{\n\tid\t\t= ex-time\n"
 	    "\ttype\t\t= INTERNAL UNLISTED\n\tsocket_type\t= stream\n"
 	    "\twait\t\t= no\n\tbind\t\t= 127.0.0.1\n\tport\t\t= %d\n"
-	    "\taccess_times\t= Mon-Fri 09:00-17:00\n}\n", port());
-	conf_stream(&cf, "ex-zero", port(), "\tinstances\t= 0\n");
-	conf_stream(&cf, "ex-cps", port(), "\tcps\t\t= 1 10\n"
+	    "\taccess_times\t= Mon-Fri 09:00-17:00\n}\n", pg_fresh_port());
+	conf_stream(&cf, "ex-zero", pg_fresh_port(), "\tinstances\t= 0\n");
+	conf_stream(&cf, "ex-cps", pg_fresh_port(), "\tcps\t\t= 1 10\n"
 	    "\tper_source\t= 1\n");
-	conf_stream(&cf, "ex-empty", port(), "\tonly_from\t=\n");
-	conf_stream(&cf, "ex-tie", port(), "\tonly_from\t= 127.0.0.2\n"
+	conf_stream(&cf, "ex-empty", pg_fresh_port(), "\tonly_from\t=\n");
+	conf_stream(&cf, "ex-tie", pg_fresh_port(), "\tonly_from\t= 127.0.0.2\n"
 	    "\tno_access\t= 127.0.0.2/32\n");
 	assert_false(cf.cf_overflow);
 	assert_int_equal(pg_file_write(c, CONF, "%s", cf.cf_buf), 0);
@@ -1580,13 +1499,14 @@ static void
 test_explain_country(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 db[PG_PATH_MAX], extra[PG_PATH_MAX + 256];
 
 	make_mmdb(c, db);
 	(void)snprintf(extra, sizeof(extra), "\tgeoip_db\t= %s\n", db);
 	conf_begin(&cf, c, extra);
-	conf_stream(&cf, "ex-c", port(), "\tonly_from_country\t= FR --\n");
+	conf_stream(&cf, "ex-c", pg_fresh_port(),
+	    "\tonly_from_country\t= FR --\n");
 	assert_false(cf.cf_overflow);
 	assert_int_equal(pg_file_write(c, CONF, "%s", cf.cf_buf), 0);
 
@@ -1633,16 +1553,16 @@ static void
 test_flood(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	unsigned char	 out[512], in[512];
 	long long	 deadline;
 	pid_t		 pid;
 	size_t		 i;
-	int		 p = port(), st = 0, served = 0, fd, done = 0;
+	int		 p = pg_fresh_port(), st = 0, served = 0, fd, done = 0;
 
 	conf_begin(&cf, c, NULL);
 	conf_stream(&cf, "flood", p, "\tno_access\t= 127.0.0.2\n");
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 
 	pid = fork();
 	assert_true(pid >= 0);
@@ -1677,9 +1597,9 @@ test_flood(void **state)
 	if (WEXITSTATUS(st) != 0)
 		fail_msg("%d flood connections were not refused with "
 		    "banner_fail and EOF", WEXITSTATUS(st));
-	log_wait(c, FLOOD_COUNT, "FAIL: flood address from=127.0.0.2\n");
-	assert_int_equal(log_count(c, "START: flood from=127.0.0.2\n"), 0);
-	log_wait(c, served, "START: flood from=127.0.0.3\n");
+	pg_log_wait(c, FLOOD_COUNT, "FAIL: flood address from=127.0.0.2\n");
+	assert_int_equal(pg_log_count(c, "START: flood from=127.0.0.2\n"), 0);
+	pg_log_wait(c, served, "START: flood from=127.0.0.3\n");
 	print_message("flood: %d refused, %d served alongside\n",
 	    FLOOD_COUNT, served);
 }

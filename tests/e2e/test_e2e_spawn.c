@@ -45,7 +45,7 @@
 #error "SPAWN_HELPER must name the built tests/e2e/spawn/spawn_helper"
 #endif
 
-#define ACCESS_LOG	"access.log"
+#define ACCESS_LOG	PG_ACCESS_LOG
 #define CONF		"portgate.conf"
 #define OUTDIR		"out"		/* writable by the servers */
 #define HELPER		"pg-helper"	/* the copy of spawn_helper */
@@ -81,13 +81,6 @@
 #define TS_RE		"^[0-9]{2}/[0-9]{1,2}/[0-9]{1,2}@" \
 			"[0-9]{2}:[0-9]{2}:[0-9]{2}: "
 
-/* A configuration being written. */
-struct conf {
-	char	cf_buf[16384];
-	size_t	cf_len;
-	int	cf_overflow;
-};
-
 /* How a service is served. */
 enum kind {
 	STREAM,		/* stream, wait = no */
@@ -96,40 +89,15 @@ enum kind {
 	DGRAM_WAIT	/* dgram, wait = yes */
 };
 
-static void	conf_add(struct conf *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
 static const char *script(const struct pg_ctx *, const char *, char *,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
-static void	log_wait(const struct pg_ctx *, int, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-/* Append to <cf>. */
-static void
-conf_add(struct conf *cf, const char *fmt, ...)
-{
-	va_list	ap;
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(cf->cf_buf + cf->cf_len, sizeof(cf->cf_buf) -
-	    cf->cf_len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(cf->cf_buf) - cf->cf_len)
-		cf->cf_overflow = 1;
-	else
-		cf->cf_len += (size_t)n;
-}
 
 /* Start <cf> with defaults logging PID HOST EXIT DURATION and failures. */
 static void
-conf_begin(struct conf *cf, const struct pg_ctx *c)
+conf_begin(struct pg_conf *cf, const struct pg_ctx *c)
 {
-	char	path[PG_PATH_MAX];
-
-	memset(cf, 0, sizeof(*cf));
-	conf_add(cf, "defaults\n{\n\tlog_type\t= FILE %s\n"
-	    "\tlog_on_success\t= PID HOST EXIT DURATION\n"
-	    "\tlog_on_failure\t= HOST\n}\n", pg_path(c, ACCESS_LOG, path));
+	pg_conf_begin(cf, c, ACCESS_LOG, "PID HOST EXIT DURATION",
+	    "HOST");
 }
 
 /*
@@ -137,10 +105,10 @@ conf_begin(struct conf *cf, const struct pg_ctx *c)
  * as <user>, with <extra> attribute lines (NULL: none).
  */
 static void
-conf_service_as(struct conf *cf, const char *id, enum kind kind, int port,
+conf_service_as(struct pg_conf *cf, const char *id, enum kind kind, int port,
     const char *user, const char *server, const char *extra)
 {
-	conf_add(cf, "\nservice %s\n{\n\ttype\t\t= UNLISTED\n"
+	pg_conf_add(cf, "\nservice %s\n{\n\ttype\t\t= UNLISTED\n"
 	    "\tsocket_type\t= %s\n\twait\t\t= %s\n\tbind\t\t= 127.0.0.1\n"
 	    "\tport\t\t= %d\n\tuser\t\t= %s\n\tserver\t\t= %s\n%s}\n", id,
 	    kind == STREAM || kind == STREAM_WAIT ? "stream" : "dgram",
@@ -150,28 +118,10 @@ conf_service_as(struct conf *cf, const char *id, enum kind kind, int port,
 
 /* conf_service_as() for user nobody. */
 static void
-conf_service(struct conf *cf, const char *id, enum kind kind, int port,
+conf_service(struct pg_conf *cf, const char *id, enum kind kind, int port,
     const char *server, const char *extra)
 {
 	conf_service_as(cf, id, kind, port, "nobody", server, extra);
-}
-
-/* Write <cf> as CONF in the directory of <c>. */
-static void
-conf_write(const struct conf *cf, const struct pg_ctx *c)
-{
-	assert_false(cf->cf_overflow);
-	assert_int_equal(pg_file_write(c, CONF, "%s", cf->cf_buf), 0);
-}
-
-/* A fresh port, or the test fails. */
-static int
-port(void)
-{
-	int	p = pg_port();
-
-	assert_true(p > 0);
-	return p;
 }
 
 /*
@@ -243,17 +193,6 @@ spawn_setup(void **state)
 		return -1;
 	}
 	return 0;
-}
-
-/* The local port of socket <fd>. */
-static int
-local_port(int fd)
-{
-	struct sockaddr_in	sin;
-	socklen_t		len = sizeof(sin);
-
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	return ntohs(sin.sin_port);
 }
 
 /* Connect from <src> to 127.0.0.1 <p>, or fail the test. */
@@ -379,21 +318,13 @@ number_after(const char *text, const char *key)
 static int
 proc_state(pid_t pid, char *state, pid_t *ppid, long long *cpu_ticks)
 {
-	char		 path[64], buf[1024], *p;
+	char		 buf[1024];
+	const char	*f;
 	unsigned long	 utime, stime;
 	long		 parent;
-	FILE		*fp;
-	size_t		 n;
 
-	(void)snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fp = fopen(path, "r")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	(void)fclose(fp);
-	buf[n] = '\0';
-	/* The command name may hold anything: fields follow its last ')'. */
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 1, " %c %ld %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+	if ((f = pg_proc_stat(pid, buf, sizeof(buf))) == NULL ||
+	    sscanf(f, " %c %ld %*s %*s %*s %*s %*s %*s %*s %*s %*s "
 	    "%lu %lu",
 	    state, &parent, &utime, &stime) != 4)
 		return -1;
@@ -440,32 +371,6 @@ children_of(pid_t parent, int *zombies)
 	return n;
 }
 
-/* Sleep <ms>: only to watch what happens over a stretch of time. */
-static void
-watch_ms(int ms)
-{
-	struct timespec	ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		continue;
-}
-
-/*
- * Wait for <count> lines of the access log matching the extended regular
- * expression made from the format <fmt>.
- */
-static void
-log_wait(const struct pg_ctx *c, int count, const char *fmt, ...)
-{
-	char	re[512];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(re, sizeof(re), fmt, ap);
-	va_end(ap);
-	assert_int_equal(pg_file_wait_re(c, ACCESS_LOG, re, count), 0);
-}
-
 /* The daemon of <c> still runs. */
 static void
 assert_alive(struct pg_ctx *c)
@@ -481,9 +386,9 @@ static void
 test_argv(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 helper[PG_PATH_MAX], buf[REPLY_MAX];
-	int		 pplain = port(), pnia = port();
+	int		 pplain = pg_fresh_port(), pnia = pg_fresh_port();
 
 	(void)pg_path(c, HELPER, helper);
 	conf_begin(&cf, c);
@@ -493,15 +398,14 @@ test_argv(void **state)
 	conf_service(&cf, "nameinargs", STREAM, pnia, helper,
 	    "\tflags\t\t= NAMEINARGS\n\tserver_args\t= myname p q\n"
 	    "\tenv\t\t= SPAWN_HELPER=argv\n");
-	conf_write(&cf, c);
-	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	pg_conf_start(c, &cf, CONF);
 
 	fetch("127.0.0.2", pplain, buf, sizeof(buf));
 	assert_string_equal(buf, "[" HELPER "]\n[alpha]\n[\"beta]\n[gamma\"]\n"
 	    "[delta]\n");
 	fetch("127.0.0.2", pnia, buf, sizeof(buf));
 	assert_string_equal(buf, "[myname]\n[p]\n[q]\n");
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 }
 
 /*
@@ -515,12 +419,13 @@ test_env(void **state)
 {
 	static char	 buf[ENV_MAX];
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 host[64], rport[64], *p, *next;
 	char		 path[PG_PATH_MAX];
 	size_t		 namelen;
 	const char	*want_pass[4], *want_none[3];
-	int		 fd, pall = port(), ppass = port(), pnone = port();
+	int		 fd, pall = pg_fresh_port(), ppass = pg_fresh_port();
+	int		 pnone = pg_fresh_port();
 
 	conf_begin(&cf, c);
 	conf_service(&cf, "env-all", STREAM, pall, "/usr/bin/env",
@@ -530,7 +435,7 @@ test_env(void **state)
 	    "\tenv\t\t= A=1\n");
 	conf_service(&cf, "env-none", STREAM, pnone, "/usr/bin/env",
 	    "\tpassenv\t\t=\n\tenv\t\t= B=2\n");
-	conf_write(&cf, c);
+	pg_conf_write(&cf, c, CONF);
 	assert_int_equal(setenv("PG_SPAWN_KEEP", "kept", 1), 0);
 	assert_int_equal(setenv("PG_SPAWN_DROP", "dropped", 1), 0);
 	assert_int_equal(setenv("PG_SPAWN_REPLACED", "old", 1), 0);
@@ -542,7 +447,8 @@ test_env(void **state)
 	(void)snprintf(host, sizeof(host), "REMOTE_HOST=127.0.0.2");
 
 	fd = client("127.0.0.2", pall);
-	(void)snprintf(rport, sizeof(rport), "REMOTE_PORT=%d", local_port(fd));
+	(void)snprintf(rport, sizeof(rport), "REMOTE_PORT=%d",
+	    pg_local_port(fd));
 	read_all(fd, buf, sizeof(buf));
 	assert_true(has_line(buf, "FOO=bar"));
 	assert_true(has_line(buf, "BAZ=qu=ux"));
@@ -571,7 +477,8 @@ test_env(void **state)
 	}
 
 	fd = client("127.0.0.2", ppass);
-	(void)snprintf(rport, sizeof(rport), "REMOTE_PORT=%d", local_port(fd));
+	(void)snprintf(rport, sizeof(rport), "REMOTE_PORT=%d",
+	    pg_local_port(fd));
 	read_all(fd, buf, sizeof(buf));
 	want_pass[0] = "A=1";
 	want_pass[1] = "PG_SPAWN_KEEP=kept";
@@ -580,13 +487,14 @@ test_env(void **state)
 	assert_line_set(buf, want_pass, 4);
 
 	fd = client("127.0.0.2", pnone);
-	(void)snprintf(rport, sizeof(rport), "REMOTE_PORT=%d", local_port(fd));
+	(void)snprintf(rport, sizeof(rport), "REMOTE_PORT=%d",
+	    pg_local_port(fd));
 	read_all(fd, buf, sizeof(buf));
 	want_none[0] = "B=2";
 	want_none[1] = host;
 	want_none[2] = rport;
 	assert_line_set(buf, want_none, 3);
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 }
 
 /* The script printing its identity, as "uid U", "gid G", "groups G...". */
@@ -623,13 +531,13 @@ static void
 test_identity(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	struct passwd	*pw;
 	struct group	*gr;
 	char		 path[PG_PATH_MAX], groups[32];
 	uid_t		 uid;
 	gid_t		 gid, other = 0;
-	int		 puser = port(), pgroup = port();
+	int		 puser = pg_fresh_port(), pgroup = pg_fresh_port();
 
 	assert_non_null(pw = getpwnam("nobody"));
 	uid = pw->pw_uid;
@@ -641,8 +549,7 @@ test_identity(void **state)
 	if (other != 0)
 		conf_service(&cf, "id-group", STREAM, pgroup, path,
 		    "\tgroup\t\t= daemon\n\tgroups\t\t= no\n");
-	conf_write(&cf, c);
-	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	pg_conf_start(c, &cf, CONF);
 
 	(void)snprintf(groups, sizeof(groups), "%u", (unsigned)gid);
 	assert_identity(puser, uid, gid, groups);
@@ -650,7 +557,7 @@ test_identity(void **state)
 		(void)snprintf(groups, sizeof(groups), "%u", (unsigned)other);
 		assert_identity(pgroup, uid, other, groups);
 	}
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 }
 
 /*
@@ -709,11 +616,11 @@ static void
 test_groups(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 user[64], path[PG_PATH_MAX], buf[REPLY_MAX];
 	char		 line[64];
 	gid_t		 sup = 0, own = 0;
-	int		 pyes = port(), pno = port();
+	int		 pyes = pg_fresh_port(), pno = pg_fresh_port();
 
 	if (find_member(user, sizeof(user), &sup, &own) == -1)
 		skip();
@@ -722,8 +629,7 @@ test_groups(void **state)
 	    id_script(c, path), "\tgroups\t\t= yes\n");
 	conf_service_as(&cf, "groups-no", STREAM, pno, user, path,
 	    "\tgroups\t\t= no\n");
-	conf_write(&cf, c);
-	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	pg_conf_start(c, &cf, CONF);
 
 	fetch("127.0.0.2", pyes, buf, sizeof(buf));
 	if (!in_groups(buf, sup) || !in_groups(buf, own))
@@ -734,7 +640,7 @@ test_groups(void **state)
 	if (!has_line(buf, line))
 		fail_msg("user %s: not only '%s' with groups = no:\n%s", user,
 		    line, buf);
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 }
 
 /*
@@ -746,13 +652,13 @@ static void
 test_umask_rlimits(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	struct stat	 st;
 	struct passwd	*pw;
 	char		 path[PG_PATH_MAX], made[PG_PATH_MAX];
 	char		 buf[REPLY_MAX];
 	mode_t		 old;
-	int		 p = port(), pdef = port();
+	int		 p = pg_fresh_port(), pdef = pg_fresh_port();
 
 	assert_non_null(pw = getpwnam("nobody"));
 	(void)pg_path(c, OUTDIR "/made-by-server", made);
@@ -765,7 +671,7 @@ test_umask_rlimits(void **state)
 	    "\tumask\t\t= 027\n\trlimit_cpu\t= 7\n\trlimit_files\t= 64\n");
 	conf_service(&cf, "umask-default", STREAM, pdef, script(c, "umask.sh",
 	    path, "echo \"umask $(umask)\"\n"), NULL);
-	conf_write(&cf, c);
+	pg_conf_write(&cf, c, CONF);
 	old = umask(007);
 	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
 	(void)umask(old);
@@ -777,7 +683,7 @@ test_umask_rlimits(void **state)
 	assert_int_equal(stat(made, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0640);
 	assert_int_equal(st.st_uid, pw->pw_uid);
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 }
 
 /* nice = 5 raises the server's niceness by 5 (up to 19). */
@@ -785,9 +691,9 @@ static void
 test_nice(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 path[PG_PATH_MAX], buf[REPLY_MAX], want[32];
-	int		 own, p = port();
+	int		 own, p = pg_fresh_port();
 
 	errno = 0;
 	own = getpriority(PRIO_PROCESS, 0);
@@ -795,13 +701,12 @@ test_nice(void **state)
 	conf_begin(&cf, c);
 	conf_service(&cf, "niced", STREAM, p, script(c, "nice.sh", path,
 	    "echo \"nice $(nice)\"\n"), "\tnice\t\t= 5\n");
-	conf_write(&cf, c);
-	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	pg_conf_start(c, &cf, CONF);
 	fetch("127.0.0.2", p, buf, sizeof(buf));
 	(void)snprintf(want, sizeof(want), "nice %d\n", own + 5 > 19 ? 19 :
 	    own + 5);
 	assert_string_equal(buf, want);
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 }
 
 /*
@@ -813,17 +718,16 @@ static void
 test_fds_session(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 helper[PG_PATH_MAX], buf[REPLY_MAX], want[128];
 	char		 sock[64];
 	long		 pid;
-	int		 p = port();
+	int		 p = pg_fresh_port();
 
 	conf_begin(&cf, c);
 	conf_service(&cf, "fds", STREAM, p, pg_path(c, HELPER, helper),
 	    "\tenv\t\t= SPAWN_HELPER=fds\n");
-	conf_write(&cf, c);
-	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	pg_conf_start(c, &cf, CONF);
 
 	fetch("127.0.0.2", p, buf, sizeof(buf));
 	pid = number_after(buf, "pid ");
@@ -839,7 +743,7 @@ test_fds_session(void **state)
 	assert_true(has_line(buf, want));
 	(void)snprintf(want, sizeof(want), "fd 2 %s", sock);
 	assert_true(has_line(buf, want));
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 }
 
 /*
@@ -851,19 +755,18 @@ test_halfclose(void **state)
 {
 	static char	 big[300000];
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 path[PG_PATH_MAX], buf[REPLY_MAX];
 	const char	*msg = "hello, server";
 	ssize_t		 n;
-	int		 fd, pcat = port(), pwc = port();
+	int		 fd, pcat = pg_fresh_port(), pwc = pg_fresh_port();
 
 	conf_begin(&cf, c);
 	conf_service(&cf, "cat", STREAM, pcat, script(c, "cat.sh", path,
 	    "data=$(cat)\nprintf 'you said: %%s\\n' \"$data\"\n"), NULL);
 	conf_service(&cf, "wc", STREAM, pwc, script(c, "wc.sh", path,
 	    "n=$(wc -c)\necho \"got $((n)) bytes\"\n"), NULL);
-	conf_write(&cf, c);
-	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	pg_conf_start(c, &cf, CONF);
 
 	fd = client("127.0.0.2", pcat);
 	n = pg_tcp_exchange(fd, msg, strlen(msg), buf, sizeof(buf) - 1);
@@ -879,7 +782,7 @@ test_halfclose(void **state)
 	assert_true(n > 0);
 	buf[n] = '\0';
 	assert_string_equal(buf, "got 300000 bytes\n");
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 }
 
 /* banner_success comes before anything the server writes. */
@@ -887,10 +790,10 @@ static void
 test_banner_success(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 path[PG_PATH_MAX], banner[PG_PATH_MAX], extra[512];
 	char		 buf[REPLY_MAX];
-	int		 p = port();
+	int		 p = pg_fresh_port();
 
 	assert_int_equal(pg_file_write(c, "welcome", "WELCOME\r\n"), 0);
 	(void)snprintf(extra, sizeof(extra), "\tbanner_success\t= %s\n",
@@ -898,11 +801,10 @@ test_banner_success(void **state)
 	conf_begin(&cf, c);
 	conf_service(&cf, "banner", STREAM, p, script(c, "hi.sh", path,
 	    "echo from-server\n"), extra);
-	conf_write(&cf, c);
-	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	pg_conf_start(c, &cf, CONF);
 	fetch("127.0.0.2", p, buf, sizeof(buf));
 	assert_string_equal(buf, "WELCOME\r\nfrom-server\n");
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 }
 
 /*
@@ -913,25 +815,24 @@ static void
 test_log_pid(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 path[PG_PATH_MAX], buf[REPLY_MAX], want[128];
 	char		*log, *start, *end;
 	long		 pid;
-	int		 p = port();
+	int		 p = pg_fresh_port();
 
 	conf_begin(&cf, c);
 	conf_service(&cf, "logpid", STREAM, p, script(c, "pid.sh", path,
 	    "echo \"$$\"\nexec sleep 1\n"), NULL);
-	conf_write(&cf, c);
-	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	pg_conf_start(c, &cf, CONF);
 	fetch("127.0.0.2", p, buf, sizeof(buf));
 	pid = strtol(buf, NULL, 10);
 	assert_true(pid > 1);
 	assert_int_not_equal(pid, c->pc_pid);
-	log_wait(c, 1, TS_RE "START: logpid pid=%ld from=127\\.0\\.0\\.2$",
-	    pid);
+	pg_log_wait_re(c, 1,
+	    TS_RE "START: logpid pid=%ld from=127\\.0\\.0\\.2$", pid);
 	/* One second of sleep: whole seconds from 1 to 3 on a busy host. */
-	log_wait(c, 1, TS_RE "EXIT: logpid status=0 pid=%ld "
+	pg_log_wait_re(c, 1, TS_RE "EXIT: logpid status=0 pid=%ld "
 	    "duration=[1-3]\\(sec\\)$", pid);
 	assert_non_null(log = pg_file_read(c, ACCESS_LOG));
 	(void)snprintf(want, sizeof(want), "START: logpid pid=%ld ", pid);
@@ -941,7 +842,7 @@ test_log_pid(void **state)
 	end = strstr(log, want);
 	assert_true(start != NULL && end != NULL && start < end);
 	free(log);
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 }
 
 /* A server that exits 3 is logged status=3; one killed, signal=N. */
@@ -949,29 +850,28 @@ static void
 test_exit_status(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 path[PG_PATH_MAX], buf[REPLY_MAX];
 	long		 pid;
-	int		 pexit = port(), psig = port();
+	int		 pexit = pg_fresh_port(), psig = pg_fresh_port();
 
 	conf_begin(&cf, c);
 	conf_service(&cf, "three", STREAM, pexit, script(c, "three.sh", path,
 	    "echo \"$$\"\nexit 3\n"), NULL);
 	conf_service(&cf, "killed", STREAM, psig, script(c, "killed.sh", path,
 	    "echo \"$$\"\nkill -USR2 $$\nsleep 5\n"), NULL);
-	conf_write(&cf, c);
-	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	pg_conf_start(c, &cf, CONF);
 
 	fetch("127.0.0.2", pexit, buf, sizeof(buf));
 	assert_true((pid = strtol(buf, NULL, 10)) > 1);
-	log_wait(c, 1, "EXIT: three status=3 pid=%ld duration=", pid);
+	pg_log_wait_re(c, 1, "EXIT: three status=3 pid=%ld duration=", pid);
 	fetch("127.0.0.2", psig, buf, sizeof(buf));
 	assert_true((pid = strtol(buf, NULL, 10)) > 1);
-	log_wait(c, 1, "EXIT: killed signal=%d pid=%ld duration=", SIGUSR2,
-	    pid);
+	pg_log_wait_re(c, 1, "EXIT: killed signal=%d pid=%ld duration=",
+	    SIGUSR2, pid);
 	assert_int_equal(pg_file_count(c, ACCESS_LOG, "EXIT: killed status="),
 	    0);
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 }
 
 /*
@@ -984,31 +884,30 @@ static void
 test_wait_stream(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 helper[PG_PATH_MAX], buf[REPLY_MAX];
 	long		 pids[3];
-	int		 fds[3], i, p = port();
+	int		 fds[3], i, p = pg_fresh_port();
 
 	conf_begin(&cf, c);
 	conf_service(&cf, "waits", STREAM_WAIT, p, pg_path(c, HELPER, helper),
 	    "\tenv\t\t= SPAWN_HELPER=accept\n\tinstances\t= 1\n");
-	conf_write(&cf, c);
-	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	pg_conf_start(c, &cf, CONF);
 	for (i = 0; i < 3; i++)
 		fds[i] = client("127.0.0.2", p);
 	for (i = 0; i < 3; i++) {
 		read_all(fds[i], buf, sizeof(buf));
 		if ((pids[i] = number_after(buf, "pid ")) <= 1)
 			fail_msg("client %d got '%s'", i, buf);
-		log_wait(c, 1, "START: waits pid=%ld from=<no address>$",
+		pg_log_wait_re(c, 1, "START: waits pid=%ld from=<no address>$",
 		    pids[i]);
-		log_wait(c, 1, "EXIT: waits status=0 pid=%ld duration=",
+		pg_log_wait_re(c, 1, "EXIT: waits status=0 pid=%ld duration=",
 		    pids[i]);
 	}
 	assert_true(pids[0] != pids[1] && pids[1] != pids[2] &&
 	    pids[0] != pids[2]);
 	assert_int_equal(pg_file_count(c, ACCESS_LOG, "FAIL:"), 0);
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 }
 
 /* Send <msg> from <fd> to 127.0.0.1 <p>; the reply's pid (or fail). */
@@ -1039,25 +938,26 @@ static void
 test_wait_dgram(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 helper[PG_PATH_MAX];
 	long		 one, two;
-	int		 fd, p = port();
+	int		 fd, p = pg_fresh_port();
 
 	conf_begin(&cf, c);
 	conf_service(&cf, "udpwait", DGRAM_WAIT, p,
 	    pg_path(c, HELPER, helper), "\tenv\t\t= SPAWN_HELPER=udp\n");
-	conf_write(&cf, c);
-	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	pg_conf_start(c, &cf, CONF);
 	assert_true((fd = pg_udp_open("127.0.0.2", AF_INET)) >= 0);
 	one = udp_ask(fd, p, "one");
 	two = udp_ask(fd, p, "two");
 	assert_int_not_equal(one, two);
-	log_wait(c, 1, "START: udpwait pid=%ld from=127\\.0\\.0\\.2$", one);
-	log_wait(c, 1, "START: udpwait pid=%ld from=127\\.0\\.0\\.2$", two);
-	log_wait(c, 1, "EXIT: udpwait status=0 pid=%ld ", two);
+	pg_log_wait_re(c, 1, "START: udpwait pid=%ld from=127\\.0\\.0\\.2$",
+	    one);
+	pg_log_wait_re(c, 1, "START: udpwait pid=%ld from=127\\.0\\.0\\.2$",
+	    two);
+	pg_log_wait_re(c, 1, "EXIT: udpwait status=0 pid=%ld ", two);
 	(void)close(fd);
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 }
 
 /*
@@ -1068,22 +968,21 @@ static void
 test_dgram_nowait(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 helper[PG_PATH_MAX];
 	long		 one, two;
-	int		 fd, p = port();
+	int		 fd, p = pg_fresh_port();
 
 	conf_begin(&cf, c);
 	conf_service(&cf, "udpnowait", DGRAM, p, pg_path(c, HELPER, helper),
 	    "\tenv\t\t= SPAWN_HELPER=udp\n");
-	conf_write(&cf, c);
-	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	pg_conf_start(c, &cf, CONF);
 	assert_true((fd = pg_udp_open("127.0.0.2", AF_INET)) >= 0);
 	one = udp_ask(fd, p, "left for the server");
 	two = udp_ask(fd, p, "and again");
 	assert_int_not_equal(one, two);
 	(void)close(fd);
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 }
 
 /*
@@ -1103,7 +1002,7 @@ assert_throttled(struct pg_ctx *c, const char *id, long long cpu0)
 	assert_int_equal(pg_file_wait(c, PG_ERRLOG, want, 1), 0);
 	(void)snprintf(want, sizeof(want), "START: %s ", id);
 	starts = pg_file_count(c, ACCESS_LOG, want);
-	watch_ms(SPIN_WATCH_MS);
+	pg_sleep_ms(SPIN_WATCH_MS);
 	cpu = daemon_cpu_ms(c) - cpu0;
 	if (cpu >= SPIN_CPU_MS)
 		fail_msg("the daemon used %lld ms of CPU in %d ms", cpu,
@@ -1124,22 +1023,21 @@ static void
 test_dgram_no_spin(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 path[PG_PATH_MAX];
 	long long	 cpu0;
-	int		 fd, p = port();
+	int		 fd, p = pg_fresh_port();
 
 	conf_begin(&cf, c);
 	conf_service(&cf, "udpdeaf", DGRAM, p, script(c, "deaf.sh", path,
 	    "exit 0\n"), NO_CPS);
-	conf_write(&cf, c);
-	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	pg_conf_start(c, &cf, CONF);
 	assert_true((fd = pg_udp_open("127.0.0.2", AF_INET)) >= 0);
 	cpu0 = daemon_cpu_ms(c);
 	assert_int_equal(pg_udp_send(fd, "127.0.0.1", p, "unread", 6), 0);
 	assert_throttled(c, "udpdeaf", cpu0);
 	(void)close(fd);
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 }
 
 /*
@@ -1150,21 +1048,20 @@ static void
 test_wait_throttle(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 path[PG_PATH_MAX];
 	long long	 cpu0;
-	int		 fd, p = port();
+	int		 fd, p = pg_fresh_port();
 
 	conf_begin(&cf, c);
 	conf_service(&cf, "quitter", STREAM_WAIT, p, script(c, "quit.sh",
 	    path, "exit 0\n"), NO_CPS);
-	conf_write(&cf, c);
-	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	pg_conf_start(c, &cf, CONF);
 	cpu0 = daemon_cpu_ms(c);
 	fd = client("127.0.0.2", p);
 	assert_throttled(c, "quitter", cpu0);
 	(void)close(fd);
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 }
 
 /*
@@ -1232,34 +1129,34 @@ static void
 test_instances(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 path[PG_PATH_MAX], extra[PG_PATH_MAX + 64];
-	int		 a, b, p = port();
+	int		 a, b, p = pg_fresh_port();
 
 	(void)busy_banner(c, extra, sizeof(extra));
 	(void)snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
 	    "\tinstances\t= 2\n");
 	conf_begin(&cf, c);
 	conf_service(&cf, "inst", STREAM, p, hold_script(c, path), extra);
-	conf_write(&cf, c);
-	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	pg_conf_start(c, &cf, CONF);
 
 	a = held(p);
 	b = held(p);
 	turned_away(p);
-	log_wait(c, 1, TS_RE "FAIL: inst service_limit from=127\\.0\\.0\\.2$");
+	pg_log_wait_re(c, 1,
+	    TS_RE "FAIL: inst service_limit from=127\\.0\\.0\\.2$");
 	release(a);
 	release(b);
-	log_wait(c, 2, "EXIT: inst status=0 ");
+	pg_log_wait_re(c, 2, "EXIT: inst status=0 ");
 	a = held(p);
 	b = held(p);
 	turned_away(p);
-	log_wait(c, 2, "FAIL: inst service_limit ");
+	pg_log_wait_re(c, 2, "FAIL: inst service_limit ");
 	release(a);
 	release(b);
-	log_wait(c, 4, "EXIT: inst status=0 ");
+	pg_log_wait_re(c, 4, "EXIT: inst status=0 ");
 	assert_int_equal(pg_file_count(c, ACCESS_LOG, "START: inst "), 4);
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 }
 
 /*
@@ -1271,28 +1168,30 @@ static void
 test_process_limit(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 path[PG_PATH_MAX], extra[PG_PATH_MAX + 64];
-	int		 a, p = port(), q = port();
+	int		 a, p = pg_fresh_port(), q = pg_fresh_port();
 
 	conf_begin(&cf, c);
 	conf_service(&cf, "lim", STREAM, p, hold_script(c, path),
 	    busy_banner(c, extra, sizeof(extra)));
 	conf_service(&cf, "lim2", STREAM, q, path, extra);
-	conf_write(&cf, c);
+	pg_conf_write(&cf, c, CONF);
 	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, "-limit", "1",
 	    NULL), 0);
 
 	a = held(p);
 	turned_away(p);
-	log_wait(c, 1, TS_RE "FAIL: lim process_limit from=127\\.0\\.0\\.2$");
+	pg_log_wait_re(c, 1,
+	    TS_RE "FAIL: lim process_limit from=127\\.0\\.0\\.2$");
 	turned_away(q);
-	log_wait(c, 1, TS_RE "FAIL: lim2 process_limit from=127\\.0\\.0\\.2$");
+	pg_log_wait_re(c, 1,
+	    TS_RE "FAIL: lim2 process_limit from=127\\.0\\.0\\.2$");
 	release(a);
-	log_wait(c, 1, "EXIT: lim status=0 ");
+	pg_log_wait_re(c, 1, "EXIT: lim status=0 ");
 	release(held(q));
-	log_wait(c, 1, "EXIT: lim2 status=0 ");
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_log_wait_re(c, 1, "EXIT: lim2 status=0 ");
+	pg_stop_ok(c);
 }
 
 /*
@@ -1304,15 +1203,14 @@ static void
 test_no_zombies(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 buf[64];
-	int		 fds[ZOMBIE_BATCH], i, j, zombies, p = port();
+	int		 fds[ZOMBIE_BATCH], i, j, zombies, p = pg_fresh_port();
 
 	conf_begin(&cf, c);
 	conf_service(&cf, "short", STREAM, p, "/bin/echo",
 	    "\tserver_args\t= hi\n" NO_CPS);
-	conf_write(&cf, c);
-	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	pg_conf_start(c, &cf, CONF);
 	for (i = 0; i < ZOMBIE_CONNS; i += ZOMBIE_BATCH) {
 		for (j = 0; j < ZOMBIE_BATCH; j++)
 			fds[j] = client(j % 2 ? "127.0.0.2" : "127.0.0.3", p);
@@ -1321,7 +1219,7 @@ test_no_zombies(void **state)
 			assert_string_equal(buf, "hi\n");
 		}
 	}
-	log_wait(c, ZOMBIE_CONNS, "EXIT: short status=0 pid=[1-9]");
+	pg_log_wait_re(c, ZOMBIE_CONNS, "EXIT: short status=0 pid=[1-9]");
 	assert_int_equal(children_of(c->pc_pid, &zombies), 0);
 	assert_int_equal(zombies, 0);
 	assert_int_equal(pg_file_count(c, ACCESS_LOG, "START: short "),
@@ -1329,7 +1227,7 @@ test_no_zombies(void **state)
 	assert_int_equal(pg_file_count(c, ACCESS_LOG, "EXIT: short "),
 	    ZOMBIE_CONNS);
 	assert_alive(c);
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 }
 
 /*
@@ -1341,16 +1239,15 @@ static void
 test_missing_server(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 path[PG_PATH_MAX], buf[REPLY_MAX];
 	char		 want[PG_PATH_MAX + 64];
-	int		 p = port();
+	int		 p = pg_fresh_port();
 
 	conf_begin(&cf, c);
 	conf_service(&cf, "gone", STREAM, p, script(c, "gone.sh", path,
 	    "echo back\n"), NULL);
-	conf_write(&cf, c);
-	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	pg_conf_start(c, &cf, CONF);
 	assert_int_equal(unlink(path), 0);
 
 	fetch("127.0.0.2", p, buf, sizeof(buf));
@@ -1358,15 +1255,15 @@ test_missing_server(void **state)
 	(void)snprintf(want, sizeof(want), "service gone: exec %s: %s", path,
 	    strerror(ENOENT));
 	assert_int_equal(pg_file_wait(c, PG_ERRLOG, want, 1), 0);
-	log_wait(c, 1, "EXIT: gone status=127 pid=[1-9]");
+	pg_log_wait_re(c, 1, "EXIT: gone status=127 pid=[1-9]");
 	assert_alive(c);
 
 	(void)script(c, "gone.sh", path, "echo back\n");
 	fetch("127.0.0.2", p, buf, sizeof(buf));
 	assert_string_equal(buf, "back\n");
-	log_wait(c, 1, "EXIT: gone status=0 ");
+	pg_log_wait_re(c, 1, "EXIT: gone status=0 ");
 	assert_int_equal(pg_file_count(c, PG_ERRLOG, "service gone: exec"), 1);
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 }
 
 /*
@@ -1380,20 +1277,19 @@ static void
 test_sigterm_server(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 path[PG_PATH_MAX], termed[PG_PATH_MAX], line[64];
 	char		 buf[64], *text;
 	long long	 t0;
 	long		 pid;
-	int		 fd, st, p = port();
+	int		 fd, st, p = pg_fresh_port();
 
 	(void)pg_path(c, OUTDIR "/termed", termed);
 	conf_begin(&cf, c);
 	conf_service(&cf, "trapper", STREAM, p, script(c, "trap.sh", path,
 	    "trap 'echo \"term $$\" > %s; exit 0' TERM\n"
 	    "echo \"ready $$\"\nread line\n", termed), NULL);
-	conf_write(&cf, c);
-	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	pg_conf_start(c, &cf, CONF);
 	fd = client("127.0.0.2", p);
 	read_line(fd, line, sizeof(line));
 	assert_true((pid = number_after(line, "ready ")) > 1);
@@ -1407,7 +1303,7 @@ test_sigterm_server(void **state)
 	(void)snprintf(buf, sizeof(buf), "term %ld\n", pid);
 	assert_string_equal(text, buf);
 	free(text);
-	log_wait(c, 1, "EXIT: trapper status=0 pid=%ld duration=", pid);
+	pg_log_wait_re(c, 1, "EXIT: trapper status=0 pid=%ld duration=", pid);
 	assert_int_equal(pg_file_count(c, PG_ERRLOG, "killing them"), 0);
 	read_all(fd, buf, sizeof(buf));
 	assert_string_equal(buf, "");
@@ -1421,17 +1317,16 @@ static void
 test_sigterm_ignored(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 path[PG_PATH_MAX], line[64];
 	long long	 t0, took;
 	long		 pid;
-	int		 fd, st, p = port();
+	int		 fd, st, p = pg_fresh_port();
 
 	conf_begin(&cf, c);
 	conf_service(&cf, "stubborn", STREAM, p, script(c, "stubborn.sh",
 	    path, "trap '' TERM\necho \"ready $$\"\nexec sleep 60\n"), NULL);
-	conf_write(&cf, c);
-	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	pg_conf_start(c, &cf, CONF);
 	fd = client("127.0.0.2", p);
 	read_line(fd, line, sizeof(line));
 	assert_true((pid = number_after(line, "ready ")) > 1);
@@ -1445,8 +1340,8 @@ test_sigterm_ignored(void **state)
 		fail_msg("stopped in %lld ms, grace %d ms", took, GRACE_MS);
 	assert_int_equal(pg_file_count(c, PG_ERRLOG, "1 server still running "
 	    "after 3 seconds; killing them"), 1);
-	log_wait(c, 1, "EXIT: stubborn signal=%d pid=%ld duration=", SIGKILL,
-	    pid);
+	pg_log_wait_re(c, 1, "EXIT: stubborn signal=%d pid=%ld duration=",
+	    SIGKILL, pid);
 	assert_int_equal(kill((pid_t)pid, 0), -1);
 	assert_int_equal(errno, ESRCH);
 	(void)close(fd);
@@ -1465,11 +1360,11 @@ static void
 test_groups_yes_primary(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	struct passwd	*pw;
 	struct group	*gr;
 	char		 path[PG_PATH_MAX], groups[64];
-	int		 p = port();
+	int		 p = pg_fresh_port();
 
 	assert_non_null(pw = getpwnam("nobody"));
 	if ((gr = getgrnam("daemon")) == NULL || gr->gr_gid == pw->pw_gid)
@@ -1477,12 +1372,11 @@ test_groups_yes_primary(void **state)
 	conf_begin(&cf, c);
 	conf_service(&cf, "id-groups", STREAM, p, id_script(c, path),
 	    "\tgroup\t\t= daemon\n\tgroups\t\t= yes\n");
-	conf_write(&cf, c);
-	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), 0);
+	pg_conf_start(c, &cf, CONF);
 	(void)snprintf(groups, sizeof(groups), "%u %u", (unsigned)gr->gr_gid,
 	    (unsigned)pw->pw_gid);
 	assert_identity(p, pw->pw_uid, gr->gr_gid, groups);
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 }
 
 /* The size of file <name> of <c> (0 if it is not there). */
@@ -1512,20 +1406,20 @@ static void
 test_handoff_emfile(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	struct rlimit	 rl, low;
 	char		 helper[PG_PATH_MAX], buf[REPLY_MAX];
 	long long	 cpu0, cpu, logged;
 	int		 fds[2 * EMFILE_LIMIT], n, i, ufd;
-	int		 pecho = port(), pudp = port();
+	int		 pecho = pg_fresh_port(), pudp = pg_fresh_port();
 
 	conf_begin(&cf, c);
-	conf_add(&cf, "\nservice echo\n{\n\ttype\t\t= INTERNAL UNLISTED\n"
+	pg_conf_add(&cf, "\nservice echo\n{\n\ttype\t\t= INTERNAL UNLISTED\n"
 	    "\tsocket_type\t= stream\n\twait\t\t= no\n"
 	    "\tbind\t\t= 127.0.0.1\n\tport\t\t= %d\n" NO_CPS "}\n", pecho);
 	conf_service(&cf, "udpfull", DGRAM_WAIT, pudp,
 	    pg_path(c, HELPER, helper), "\tenv\t\t= SPAWN_HELPER=udp\n" NO_CPS);
-	conf_write(&cf, c);
+	pg_conf_write(&cf, c, CONF);
 	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
 	low = rl;
 	low.rlim_cur = EMFILE_LIMIT;
@@ -1543,7 +1437,7 @@ test_handoff_emfile(void **state)
 	cpu0 = daemon_cpu_ms(c);
 	logged = file_size(c, PG_ERRLOG);
 	assert_int_equal(pg_udp_send(ufd, "127.0.0.1", pudp, "full", 4), 0);
-	watch_ms(SPIN_WATCH_MS);
+	pg_sleep_ms(SPIN_WATCH_MS);
 	cpu = daemon_cpu_ms(c) - cpu0;
 	/* By size: counting lines in a flooded log takes for ever. */
 	logged = file_size(c, PG_ERRLOG) - logged;
@@ -1558,7 +1452,7 @@ test_handoff_emfile(void **state)
 	buf[n] = '\0';
 	assert_non_null(strstr(buf, ": full"));
 	(void)close(ufd);
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
+	pg_stop_ok(c);
 }
 
 #define SPAWN_TEST(f)	cmocka_unit_test_setup_teardown(f, spawn_setup, \

@@ -91,13 +91,6 @@
 /* The PKI directory of this run. */
 static struct pg_ctx	pki;
 
-/* A configuration being written. */
-struct conf {
-	char	cf_buf[8192];
-	size_t	cf_len;
-	int	cf_overflow;
-};
-
 /* An OpenSSL client and how it is set up. */
 struct tcli_opts {
 	const char	*to_src;	/* client address; NULL: 127.0.0.2 */
@@ -125,43 +118,10 @@ struct sclient {
 	char	sc_err[32];
 };
 
-static void	conf_add(struct conf *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-static void	conf_tls(struct conf *, const char *, int, const char *, ...)
+static void	conf_tls(struct pg_conf *, const char *, int, const char *, ...)
 		    __attribute__((format(printf, 4, 5)));
 static void	sclient_start(struct pg_ctx *, struct sclient *, int, ...)
 		    __attribute__((sentinel));
-
-/* A fresh port, or the test fails. */
-static int
-port(void)
-{
-	int	p = pg_port();
-
-	assert_true(p > 0);
-	return p;
-}
-
-/* Milliseconds left before <deadline>, at least 0. */
-static int
-left_ms(long long deadline)
-{
-	long long	left = deadline - pg_now_ms();
-
-	return left > 0 ? (int)left : 0;
-}
-
-/* poll() one descriptor, restarting on EINTR; 1 ready, 0 timeout, -1. */
-static int
-poll_one(int fd, short events, int ms)
-{
-	struct pollfd	pfd = { .fd = fd, .events = events };
-	int		n;
-
-	while ((n = poll(&pfd, 1, ms)) == -1 && errno == EINTR)
-		continue;
-	return n;
-}
 
 /* <name> in the PKI directory, in <buf> of PG_PATH_MAX bytes. */
 static const char *
@@ -349,33 +309,11 @@ pki_copy(const struct pg_ctx *c, const char *from, const char *to)
 	free(text);
 }
 
-/* Append to <cf>. */
-static void
-conf_add(struct conf *cf, const char *fmt, ...)
-{
-	va_list	ap;
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(cf->cf_buf + cf->cf_len, sizeof(cf->cf_buf) -
-	    cf->cf_len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(cf->cf_buf) - cf->cf_len)
-		cf->cf_overflow = 1;
-	else
-		cf->cf_len += (size_t)n;
-}
-
 /* Start <cf> with defaults logging to the access log of <c>. */
 static void
-conf_begin(struct conf *cf, const struct pg_ctx *c, const char *success)
+conf_begin(struct pg_conf *cf, const struct pg_ctx *c, const char *success)
 {
-	char	path[PG_PATH_MAX];
-
-	memset(cf, 0, sizeof(*cf));
-	conf_add(cf, "defaults\n{\n\tlog_type\t= FILE %s\n"
-	    "\tlog_on_success\t= %s\n\tlog_on_failure\t= HOST\n}\n",
-	    pg_path(c, ACCESS_LOG, path), success);
+	pg_conf_begin(cf, c, ACCESS_LOG, success, "HOST");
 }
 
 /*
@@ -384,7 +322,7 @@ conf_begin(struct conf *cf, const struct pg_ctx *c, const char *success)
  * unless those lines name a tls_cert.
  */
 static void
-conf_tls(struct conf *cf, const char *name, int port, const char *fmt, ...)
+conf_tls(struct pg_conf *cf, const char *name, int port, const char *fmt, ...)
 {
 	char	body[4096], a[PG_PATH_MAX], b[PG_PATH_MAX];
 	va_list	ap;
@@ -394,35 +332,13 @@ conf_tls(struct conf *cf, const char *name, int port, const char *fmt, ...)
 	n = vsnprintf(body, sizeof(body), fmt, ap);
 	va_end(ap);
 	assert_true(n >= 0 && (size_t)n < sizeof(body));
-	conf_add(cf, "\nservice %s\n{\n\tsocket_type\t= stream\n"
+	pg_conf_add(cf, "\nservice %s\n{\n\tsocket_type\t= stream\n"
 	    "\twait\t\t= no\n\tbind\t\t= 127.0.0.1\n\tport\t\t= %d\n"
 	    "\ttls\t\t= yes\n%s", name, port, body);
 	if (strstr(body, "tls_cert") == NULL)
-		conf_add(cf, "\ttls_cert\t= %s\n\ttls_key\t\t= %s\n",
+		pg_conf_add(cf, "\ttls_cert\t= %s\n\ttls_key\t\t= %s\n",
 		    pki_path("srv.pem", a), pki_path("srv.key", b));
-	conf_add(cf, "}\n");
-}
-
-/* Write <cf> as <name> in the directory of <c>. */
-static void
-conf_write(const struct conf *cf, const struct pg_ctx *c, const char *name)
-{
-	assert_false(cf->cf_overflow);
-	assert_int_equal(pg_file_write(c, name, "%s", cf->cf_buf), 0);
-}
-
-/* The line number of the first line of <cf> holding <text>, or 0. */
-static int
-conf_line_of(const struct conf *cf, const char *text)
-{
-	const char	*p, *at = strstr(cf->cf_buf, text);
-	int		 line = 1;
-
-	if (at == NULL)
-		return 0;
-	for (p = cf->cf_buf; p < at; p++)
-		line += *p == '\n';
-	return line;
+	pg_conf_add(cf, "}\n");
 }
 
 /* Write an executable script <name> into the test directory; its path. */
@@ -495,7 +411,7 @@ tcli_wait(struct tcli *t, int r, long long deadline)
 		ERR_clear_error();
 		return -1;
 	}
-	if (poll_one(t->tc_fd, events, left_ms(deadline)) != 1) {
+	if (pg_poll(t->tc_fd, events, pg_left(deadline)) != 1) {
 		t->tc_err = -1;
 		(void)snprintf(t->tc_why, sizeof(t->tc_why), "timed out");
 		return -1;
@@ -768,7 +684,7 @@ static int
 backend_listen(int *fdp)
 {
 	struct sockaddr_in	sin;
-	int			fd, one = 1, p = port();
+	int			fd, one = 1, p = pg_fresh_port();
 
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
@@ -789,7 +705,7 @@ backend_accept(int lfd)
 {
 	int	fd;
 
-	if (poll_one(lfd, POLLIN, PG_TIMEOUT_MS) != 1)
+	if (pg_poll(lfd, POLLIN, PG_TIMEOUT_MS) != 1)
 		fail_msg("portgate did not connect to the redirect target");
 	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	assert_true(fd >= 0);
@@ -946,13 +862,20 @@ sclient_saw(const struct pg_ctx *c, const struct sclient *sc,
 		fail_with_file(c, sc->sc_err, "s_client did not say it");
 }
 
-/* Start portgate on the configuration <cf>, which must work. */
-static void
-start(struct pg_ctx *c, const struct conf *cf)
+/*
+ * Start TLS service <name> on a fresh port, logging <success>, to a target
+ * listening on <*lfd> (a new socket); the port.
+ */
+static int
+fwd_start(struct pg_ctx *c, const char *name, const char *success, int *lfd)
 {
-	conf_write(cf, c, CONF);
-	if (pg_start(c, CONF, PG_FOREGROUND, NULL) == -1)
-		fail_with_file(c, PG_ERRLOG, "portgate did not start");
+	struct pg_conf	cf;
+	int		bp = backend_listen(lfd), p = pg_fresh_port();
+
+	conf_begin(&cf, c, success);
+	conf_tls(&cf, name, p, FWD_LINES, bp);
+	pg_conf_start(c, &cf, CONF);
+	return p;
 }
 
 /* The access log has <n> lines matching <re> (waited for). */
@@ -962,13 +885,6 @@ log_has(const struct pg_ctx *c, const char *re, int n)
 	assert_int_equal(pg_file_wait_re(c, ACCESS_LOG, re, n), 0);
 	if (pg_file_count_re(c, ACCESS_LOG, re) != n)
 		fail_with_file(c, ACCESS_LOG, re);
-}
-
-/* Stop portgate, which must exit 0. */
-static void
-stop(struct pg_ctx *c)
-{
-	assert_int_equal(pg_exit_code(pg_stop(c)), 0);
 }
 
 /*
@@ -981,14 +897,14 @@ static void
 test_echo(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	struct tcli	 t;
 	char		 buf[64], tls[128], re[256];
-	int		 p = port();
+	int		 p = pg_fresh_port();
 
 	conf_begin(&cf, c, "HOST EXIT TLS");
 	conf_tls(&cf, "echo", p, ECHO_LINES);
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 	tcli_must_open(&t, p, NULL);
 	assert_string_equal(SSL_get_version(t.tc_ssl), "TLSv1.3");
 	assert_int_equal(tcli_serial(&t), SERIAL_SRV);
@@ -1009,7 +925,7 @@ test_echo(void **state)
 	log_has(c, re, 1);
 	assert_int_equal(pg_file_count_re(c, ACCESS_LOG,
 	    " tls=TLSv1\\.3/TLS_[A-Z0-9_]+$"), 2);
-	stop(c);
+	pg_stop_ok(c);
 }
 
 /* openssl s_client to the TLS echo. */
@@ -1018,12 +934,12 @@ test_echo_s_client(void **state)
 {
 	struct pg_ctx	*c = *state;
 	struct sclient	 sc;
-	struct conf	 cf;
-	int		 p = port();
+	struct pg_conf	 cf;
+	int		 p = pg_fresh_port();
 
 	conf_begin(&cf, c, "HOST TLS");
 	conf_tls(&cf, "echo", p, ECHO_LINES);
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 	sclient_start(c, &sc, p, NULL);
 	sclient_send(&sc, "hello from s_client\n");
 	sclient_saw(c, &sc, "hello from s_client\n", "Verification: OK");
@@ -1033,7 +949,7 @@ test_echo_s_client(void **state)
 	assert_int_equal(pg_file_count(c, sc.sc_err,
 	    "Peer certificate: O = " ORG ", CN = localhost"), 1);
 	log_has(c, ": START: echo from=127\\.0\\.0\\.1 tls=TLSv1\\.3/", 1);
-	stop(c);
+	pg_stop_ok(c);
 }
 
 /*
@@ -1046,14 +962,10 @@ static void
 test_forward(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
 	struct tcli	 t;
 	char		 buf[64];
-	int		 lfd, bfd, bp = backend_listen(&lfd), p = port();
+	int		 lfd, bfd, p = fwd_start(c, "fwd", "HOST EXIT", &lfd);
 
-	conf_begin(&cf, c, "HOST EXIT");
-	conf_tls(&cf, "fwd", p, FWD_LINES, bp);
-	start(c, &cf);
 	tcli_must_open(&t, p, NULL);
 	assert_int_equal(tcli_write(&t, "GET /plain\n", 11), 0);
 	bfd = backend_accept(lfd);
@@ -1072,7 +984,7 @@ test_forward(void **state)
 	log_has(c, ": EXIT: fwd status=0$", 1);
 	assert_int_equal(pg_file_count(c, ACCESS_LOG, "tls="), 0);
 	(void)close(lfd);
-	stop(c);
+	pg_stop_ok(c);
 }
 
 /* openssl s_client to a forwarded service. */
@@ -1081,13 +993,9 @@ test_forward_s_client(void **state)
 {
 	struct pg_ctx	*c = *state;
 	struct sclient	 sc;
-	struct conf	 cf;
 	char		 buf[64];
-	int		 lfd, bfd, bp = backend_listen(&lfd), p = port();
+	int		 lfd, bfd, p = fwd_start(c, "fwd", "HOST TLS", &lfd);
 
-	conf_begin(&cf, c, "HOST TLS");
-	conf_tls(&cf, "fwd", p, FWD_LINES, bp);
-	start(c, &cf);
 	sclient_start(c, &sc, p, NULL);
 	sclient_send(&sc, "to the target\n");
 	bfd = backend_accept(lfd);
@@ -1101,7 +1009,7 @@ test_forward_s_client(void **state)
 	(void)close(bfd);
 	(void)close(lfd);
 	log_has(c, ": START: fwd from=127\\.0\\.0\\.1 tls=TLSv1\\.3/", 1);
-	stop(c);
+	pg_stop_ok(c);
 }
 
 /* Fill <buf> with <len> pseudo-random bytes from <seed> (xorshift64). */
@@ -1230,18 +1138,15 @@ static void
 test_forward_bulk(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
 	struct tcli	 t;
 	struct bulk	 bk;
 	struct pollfd	 pfd[2];
 	unsigned char	*cout, *bout, *buf;
 	char		 re[128];
 	long long	 t0, deadline;
-	int		 lfd, bfd, bp = backend_listen(&lfd), p = port();
+	int		 lfd, bfd;
+	int		 p = fwd_start(c, "bulk", "HOST EXIT TRAFFIC", &lfd);
 
-	conf_begin(&cf, c, "HOST EXIT TRAFFIC");
-	conf_tls(&cf, "bulk", p, FWD_LINES, bp);
-	start(c, &cf);
 	assert_non_null(cout = malloc(BULK_LEN));
 	assert_non_null(bout = malloc(BULK_LEN));
 	assert_non_null(buf = malloc(BULK_CHUNK));
@@ -1294,97 +1199,100 @@ test_forward_bulk(void **state)
 	free(bout);
 	free(buf);
 	(void)close(lfd);
-	stop(c);
+	pg_stop_ok(c);
 }
 
 /*
  * The client sends, then close_notify: the target reads it all and EOF,
  * and only then replies; the reply still reaches the client, followed by
- * close_notify.  In TLS 1.2 and 1.3.
+ * close_notify.  Session <t> in TLS version <ver>, target socket <lfd>.
  */
 static void
-test_client_close_notify(void **state)
+client_close_notify(struct tcli *t, int lfd, int ver)
 {
-	static const int	 vers[] = { TLS1_2_VERSION, TLS1_3_VERSION };
-	struct pg_ctx		*c = *state;
-	struct tcli_opts	 o = { .to_maxver = 0 };
-	struct conf		 cf;
-	struct tcli		 t;
-	char			 buf[64];
-	size_t			 i;
-	int			 lfd, bfd, bp = backend_listen(&lfd), p = port();
+	char	buf[64];
+	int	bfd;
 
-	conf_begin(&cf, c, "HOST EXIT");
-	conf_tls(&cf, "fwd", p, FWD_LINES, bp);
-	start(c, &cf);
-	for (i = 0; i < sizeof(vers) / sizeof(vers[0]); i++) {
-		o.to_maxver = vers[i];
-		tcli_must_open(&t, p, &o);
-		assert_int_equal(tcli_write(&t, "question", 8), 0);
-		assert_int_equal(tcli_shutdown(&t), 0);
-		bfd = backend_accept(lfd);
-		/* All of it, then EOF: pg_recv_eof() needs both. */
-		assert_int_equal(pg_recv_eof(bfd, buf, sizeof(buf)), 8);
-		assert_memory_equal(buf, "question", 8);
-		assert_int_equal(pg_send_all(bfd, "answer after EOF", 16), 0);
-		(void)close(bfd);
-		if (tcli_read_eof(&t, buf, sizeof(buf)) != 16)
-			fail_msg("TLS version %#x: reply after close_notify: "
-			    "'%s' (%s)", vers[i], buf, t.tc_why);
-		assert_string_equal(buf, "answer after EOF");
-		assert_int_equal(t.tc_err, SSL_ERROR_ZERO_RETURN);
-		tcli_close(&t);
-	}
-	log_has(c, ": EXIT: fwd status=0$", 2);
-	(void)close(lfd);
-	stop(c);
+	assert_int_equal(tcli_write(t, "question", 8), 0);
+	assert_int_equal(tcli_shutdown(t), 0);
+	bfd = backend_accept(lfd);
+	/* All of it, then EOF: pg_recv_eof() needs both. */
+	assert_int_equal(pg_recv_eof(bfd, buf, sizeof(buf)), 8);
+	assert_memory_equal(buf, "question", 8);
+	assert_int_equal(pg_send_all(bfd, "answer after EOF", 16), 0);
+	(void)close(bfd);
+	if (tcli_read_eof(t, buf, sizeof(buf)) != 16)
+		fail_msg("TLS version %#x: reply after close_notify: "
+		    "'%s' (%s)", ver, buf, t->tc_why);
+	assert_string_equal(buf, "answer after EOF");
+	assert_int_equal(t->tc_err, SSL_ERROR_ZERO_RETURN);
 }
 
 /*
  * The target half-closes first: the client gets the reply and
  * close_notify, can still send (the target receives it), and its own
- * close_notify then ends the target's input.  In TLS 1.2 and 1.3.
+ * close_notify then ends the target's input.  As client_close_notify().
  */
 static void
-test_target_half_close(void **state)
+target_half_close(struct tcli *t, int lfd, int ver)
+{
+	char	buf[64];
+	int	bfd = backend_accept(lfd);
+
+	assert_int_equal(pg_send_all(bfd, "banner, then done", 17), 0);
+	assert_int_equal(pg_shut_wr(bfd), 0);
+	if (tcli_read_eof(t, buf, sizeof(buf)) != 17)
+		fail_msg("TLS version %#x: '%s' (%s)", ver, buf, t->tc_why);
+	assert_string_equal(buf, "banner, then done");
+	assert_int_equal(t->tc_err, SSL_ERROR_ZERO_RETURN);
+	/* The other direction is still open. */
+	if (tcli_write(t, "late data", 9) == -1)
+		fail_msg("TLS version %#x: write after the server's "
+		    "close_notify: %s", ver, t->tc_why);
+	assert_int_equal(pg_recv_n(bfd, buf, 9), 9);
+	assert_memory_equal(buf, "late data", 9);
+	assert_int_equal(tcli_shutdown(t), 0);
+	assert_int_equal(pg_recv_eof(bfd, buf, sizeof(buf)), 0);
+	(void)close(bfd);
+}
+
+/*
+ * Run <trial> on one session through service "fwd" in TLS 1.2, then in
+ * TLS 1.3; both sessions end with status 0.
+ */
+static void
+fwd_each_version(struct pg_ctx *c, void (*trial)(struct tcli *, int, int))
 {
 	static const int	 vers[] = { TLS1_2_VERSION, TLS1_3_VERSION };
-	struct pg_ctx		*c = *state;
 	struct tcli_opts	 o = { .to_maxver = 0 };
-	struct conf		 cf;
 	struct tcli		 t;
-	char			 buf[64];
 	size_t			 i;
-	int			 lfd, bfd, bp = backend_listen(&lfd), p = port();
+	int			 lfd, p;
 
-	conf_begin(&cf, c, "HOST EXIT");
-	conf_tls(&cf, "fwd", p, FWD_LINES, bp);
-	start(c, &cf);
+	p = fwd_start(c, "fwd", "HOST EXIT", &lfd);
 	for (i = 0; i < sizeof(vers) / sizeof(vers[0]); i++) {
 		o.to_maxver = vers[i];
 		tcli_must_open(&t, p, &o);
-		bfd = backend_accept(lfd);
-		assert_int_equal(pg_send_all(bfd, "banner, then done", 17), 0);
-		assert_int_equal(pg_shut_wr(bfd), 0);
-		if (tcli_read_eof(&t, buf, sizeof(buf)) != 17)
-			fail_msg("TLS version %#x: '%s' (%s)", vers[i], buf,
-			    t.tc_why);
-		assert_string_equal(buf, "banner, then done");
-		assert_int_equal(t.tc_err, SSL_ERROR_ZERO_RETURN);
-		/* The other direction is still open. */
-		if (tcli_write(&t, "late data", 9) == -1)
-			fail_msg("TLS version %#x: write after the server's "
-			    "close_notify: %s", vers[i], t.tc_why);
-		assert_int_equal(pg_recv_n(bfd, buf, 9), 9);
-		assert_memory_equal(buf, "late data", 9);
-		assert_int_equal(tcli_shutdown(&t), 0);
-		assert_int_equal(pg_recv_eof(bfd, buf, sizeof(buf)), 0);
-		(void)close(bfd);
+		trial(&t, lfd, vers[i]);
 		tcli_close(&t);
 	}
 	log_has(c, ": EXIT: fwd status=0$", 2);
 	(void)close(lfd);
-	stop(c);
+	pg_stop_ok(c);
+}
+
+/* client_close_notify() in TLS 1.2 and 1.3. */
+static void
+test_client_close_notify(void **state)
+{
+	fwd_each_version(*state, client_close_notify);
+}
+
+/* target_half_close() in TLS 1.2 and 1.3. */
+static void
+test_target_half_close(void **state)
+{
+	fwd_each_version(*state, target_half_close);
 }
 
 /*
@@ -1408,7 +1316,7 @@ stuff(int fd)
 			continue;
 		}
 		assert_true(n == -1 && (errno == EAGAIN || errno == EINTR));
-		if (poll_one(fd, POLLOUT, 200) == 0)
+		if (pg_poll(fd, POLLOUT, 200) == 0)
 			return total;
 		assert_true(pg_now_ms() < deadline);
 	}
@@ -1434,17 +1342,13 @@ static void
 test_close_notify_data_in_flight(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
 	struct tcli	 t;
 	char		 buf[BULK_CHUNK];
 	long long	 deadline;
 	size_t		 sent, got = 0;
 	ssize_t		 n;
-	int		 lfd, bfd, bp = backend_listen(&lfd), p = port();
+	int		 lfd, bfd, p = fwd_start(c, "fwd", "HOST EXIT", &lfd);
 
-	conf_begin(&cf, c, "HOST EXIT");
-	conf_tls(&cf, "fwd", p, FWD_LINES, bp);
-	start(c, &cf);
 	tcli_must_open(&t, p, NULL);
 	bfd = backend_accept(lfd);
 	/* The client reads nothing yet: the bytes pile up in portgate. */
@@ -1463,7 +1367,7 @@ test_close_notify_data_in_flight(void **state)
 	(void)close(bfd);
 	(void)close(lfd);
 	log_has(c, ": EXIT: fwd status=0$", 1);
-	stop(c);
+	pg_stop_ok(c);
 }
 
 /*
@@ -1475,15 +1379,15 @@ static void
 test_spawn(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	struct tcli	 t;
 	char		 buf[256], path[PG_PATH_MAX];
-	int		 p = port();
+	int		 p = pg_fresh_port();
 
 	conf_begin(&cf, c, "PID HOST EXIT TLS");
 	conf_tls(&cf, "spawned", p, SPAWN_LINES,
 	    script_write(c, "env.sh", ENV_SCRIPT, path));
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 	tcli_must_open(&t, p, NULL);
 	assert_int_equal(tcli_write(&t, "hello spawned\n", 14), 0);
 	if (tcli_read_eof(&t, buf, sizeof(buf)) == -1)
@@ -1496,7 +1400,7 @@ test_spawn(void **state)
 	    "tls=TLSv1\\.3/", 1);
 	log_has(c, ": EXIT: spawned status=0 pid=[1-9][0-9]* tls=TLSv1\\.3/",
 	    1);
-	stop(c);
+	pg_stop_ok(c);
 }
 
 /* openssl s_client to a spawned server, which ends the session. */
@@ -1505,14 +1409,14 @@ test_spawn_s_client(void **state)
 {
 	struct pg_ctx	*c = *state;
 	struct sclient	 sc;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 path[PG_PATH_MAX];
-	int		 p = port();
+	int		 p = pg_fresh_port();
 
 	conf_begin(&cf, c, "HOST EXIT");
 	conf_tls(&cf, "spawned", p, SPAWN_LINES,
 	    script_write(c, "env.sh", ENV_SCRIPT, path));
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 	sclient_start(c, &sc, p, NULL);
 	sclient_send(&sc, "typed in s_client\n");
 	sclient_saw(c, &sc, "SSL_CLIENT_VERIFY=NONE\n"
@@ -1520,7 +1424,7 @@ test_spawn_s_client(void **state)
 	/* The server's close_notify ends s_client, not its input. */
 	log_has(c, ": EXIT: spawned status=0$", 1);
 	assert_int_equal(sclient_end(&sc), 0);
-	stop(c);
+	pg_stop_ok(c);
 }
 
 /*
@@ -1531,11 +1435,11 @@ static void
 test_spawn_client_gone(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	struct tcli	 t;
 	char		 buf[16], script[6 * PG_PATH_MAX], path[PG_PATH_MAX];
 	char		 got[PG_PATH_MAX], eof[PG_PATH_MAX];
-	int		 p = port();
+	int		 p = pg_fresh_port();
 
 	(void)snprintf(script, sizeof(script), "#!/bin/sh\necho ready\n"
 	    "cat > %s\necho \"EOF after $(wc -c < %s) bytes\" > %s.tmp\n"
@@ -1544,7 +1448,7 @@ test_spawn_client_gone(void **state)
 	conf_begin(&cf, c, "HOST EXIT");
 	conf_tls(&cf, "spawned", p, SPAWN_LINES,
 	    script_write(c, "gone.sh", script, path));
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 	tcli_must_open(&t, p, NULL);
 	assert_int_equal(tcli_read_n(&t, buf, 6), 6);
 	assert_memory_equal(buf, "ready\n", 6);
@@ -1554,7 +1458,7 @@ test_spawn_client_gone(void **state)
 	tcli_close(&t);
 	assert_int_equal(pg_file_wait(c, "eof", "EOF after 10 bytes", 1), 0);
 	log_has(c, ": EXIT: spawned status=0$", 1);
-	stop(c);
+	pg_stop_ok(c);
 }
 
 /*
@@ -1565,15 +1469,15 @@ static void
 test_spawn_client_close_notify(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	struct tcli	 t;
 	char		 buf[64], path[PG_PATH_MAX];
-	int		 p = port();
+	int		 p = pg_fresh_port();
 
 	conf_begin(&cf, c, "HOST EXIT");
 	conf_tls(&cf, "spawned", p, SPAWN_LINES, script_write(c, "count.sh",
 	    "#!/bin/sh\necho \"counted $(wc -c) bytes\"\n", path));
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 	tcli_must_open(&t, p, NULL);
 	assert_int_equal(tcli_write(&t, "abc\n", 4), 0);
 	assert_int_equal(tcli_write(&t, "defgh\n", 6), 0);
@@ -1584,21 +1488,21 @@ test_spawn_client_close_notify(void **state)
 	assert_int_equal(t.tc_err, SSL_ERROR_ZERO_RETURN);
 	tcli_close(&t);
 	log_has(c, ": EXIT: spawned status=0$", 1);
-	stop(c);
+	pg_stop_ok(c);
 }
 
 /* A spawned service that wants client certificates, on <p>. */
 static void
 mtls_start(struct pg_ctx *c, int p, const char *success)
 {
-	struct conf	cf;
+	struct pg_conf	cf;
 	char		path[PG_PATH_MAX], ca[PG_PATH_MAX];
 
 	conf_begin(&cf, c, success);
 	conf_tls(&cf, "mtls", p, SPAWN_LINES "\ttls_ca\t\t= %s\n",
 	    script_write(c, "env.sh", ENV_SCRIPT, path),
 	    pki_path("ca.pem", ca));
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 }
 
 /*
@@ -1614,7 +1518,7 @@ test_mtls_admitted(void **state)
 	struct tcli		 t;
 	char			 buf[512];
 	size_t			 i;
-	int			 p = port();
+	int			 p = pg_fresh_port();
 
 	mtls_start(c, p, "HOST EXIT TLS");
 	for (i = 0; i < sizeof(vers) / sizeof(vers[0]); i++) {
@@ -1632,7 +1536,7 @@ test_mtls_admitted(void **state)
 	log_has(c, ": START: mtls from=127\\.0\\.0\\.2 tls=TLSv1\\.2/", 1);
 	log_has(c, ": START: mtls from=127\\.0\\.0\\.2 tls=TLSv1\\.3/", 1);
 	assert_int_equal(pg_file_count(c, ACCESS_LOG, "FAIL"), 0);
-	stop(c);
+	pg_stop_ok(c);
 }
 
 /* openssl s_client with a client certificate. */
@@ -1642,7 +1546,7 @@ test_mtls_s_client(void **state)
 	struct pg_ctx	*c = *state;
 	struct sclient	 sc;
 	char		 cert[PG_PATH_MAX], key[PG_PATH_MAX];
-	int		 p = port();
+	int		 p = pg_fresh_port();
 
 	mtls_start(c, p, "HOST");
 	sclient_start(c, &sc, p, "-cert", pki_path("alice.pem", cert), "-key",
@@ -1651,7 +1555,7 @@ test_mtls_s_client(void **state)
 	sclient_saw(c, &sc, "SSL_CLIENT_S_DN=" ALICE_DN "\n", NULL);
 	sclient_saw(c, &sc, "echo: with a certificate\n", "Verification: OK");
 	assert_int_equal(sclient_end(&sc), 0);
-	stop(c);
+	pg_stop_ok(c);
 }
 
 /*
@@ -1668,7 +1572,7 @@ test_mtls_refused(void **state)
 	struct tcli_opts	 o = { .to_cert = NULL };
 	char			 why[256];
 	size_t			 i, j;
-	int			 p = port();
+	int			 p = pg_fresh_port();
 
 	mtls_start(c, p, "PID HOST EXIT");
 	for (i = 0; i < sizeof(vers) / sizeof(vers[0]); i++) {
@@ -1694,7 +1598,7 @@ test_mtls_refused(void **state)
 	assert_int_equal(pg_file_count_re(c, PG_ERRLOG, "service mtls: TLS "
 	    "handshake: .* from 127\\.0\\.0\\.2$"), 4);
 	assert_int_equal(pg_file_count(c, ACCESS_LOG, "START"), 0);
-	stop(c);
+	pg_stop_ok(c);
 	/* No server ran: none was logged with a pid. */
 	assert_int_equal(pg_file_count_re(c, ACCESS_LOG, "pid=[1-9]"), 0);
 }
@@ -1711,7 +1615,7 @@ test_mtls_resumed(void **state)
 	struct tcli		 t;
 	SSL_SESSION		*sess = NULL;
 	char			 buf[512];
-	int			 i, p = port();
+	int			 i, p = pg_fresh_port();
 
 	mtls_start(c, p, "HOST");
 	for (i = 0; i < 2; i++) {
@@ -1736,7 +1640,7 @@ test_mtls_resumed(void **state)
 		o.to_session = sess;
 		tcli_close(&t);
 	}
-	stop(c);
+	pg_stop_ok(c);
 }
 
 /*
@@ -1753,7 +1657,7 @@ test_mtls_subject_logged(void **state)
 	struct tcli_opts	 o = { .to_cert = "alice" };
 	struct tcli		 t;
 	char			 buf[512];
-	int			 p = port();
+	int			 p = pg_fresh_port();
 
 	mtls_start(c, p, "PID HOST EXIT DURATION TLS");
 	tcli_must_open(&t, p, &o);
@@ -1765,7 +1669,7 @@ test_mtls_subject_logged(void **state)
 	    pg_file_count(c, PG_ERRLOG, "CN=client-alice") == 0)
 		fail_with_file(c, ACCESS_LOG, "the client's subject is in no "
 		    "log");
-	stop(c);
+	pg_stop_ok(c);
 }
 
 /*
@@ -1783,7 +1687,7 @@ test_mtls_long_subject(void **state)
 	struct tcli_opts	 o = { .to_cert = "long" };
 	struct tcli		 t;
 	char			 buf[4096], *i_dn, *end;
-	int			 p = port();
+	int			 p = pg_fresh_port();
 
 	mtls_start(c, p, "HOST");
 	tcli_must_open(&t, p, &o);
@@ -1795,7 +1699,7 @@ test_mtls_long_subject(void **state)
 	assert_non_null(end = strchr(i_dn, '\n'));
 	*end = '\0';
 	assert_string_equal(i_dn, "SSL_CLIENT_I_DN=" CA_DN);
-	stop(c);
+	pg_stop_ok(c);
 }
 
 /*
@@ -1807,10 +1711,10 @@ static void
 test_banners(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	struct tcli	 t;
 	char		 buf[64], b1[PG_PATH_MAX], b2[PG_PATH_MAX];
-	int		 fd, p = port();
+	int		 fd, p = pg_fresh_port();
 
 	assert_int_equal(pg_file_write(c, "banner", "banner first\n"), 0);
 	assert_int_equal(pg_file_write(c, "banner_success", "then welcome\n"),
@@ -1819,7 +1723,7 @@ test_banners(void **state)
 	conf_tls(&cf, "echo", p, ECHO_LINES "\tbanner\t\t= %s\n"
 	    "\tbanner_success\t= %s\n\ttls_handshake_timeout\t= 1\n",
 	    pg_path(c, "banner", b1), pg_path(c, "banner_success", b2));
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 	tcli_must_open(&t, p, NULL);
 	assert_int_equal(tcli_read_n(&t, buf, 26), 26);
 	assert_memory_equal(buf, "banner first\nthen welcome\n", 26);
@@ -1830,7 +1734,7 @@ test_banners(void **state)
 	assert_int_equal(pg_recv_eof(fd, buf, sizeof(buf)), 0);
 	(void)close(fd);
 	log_has(c, ": FAIL: echo tls from=127\\.0\\.0\\.2$", 1);
-	stop(c);
+	pg_stop_ok(c);
 }
 
 /*
@@ -1842,14 +1746,14 @@ test_tls11_refused(void **state)
 {
 	struct pg_ctx		*c = *state;
 	struct tcli_opts	 o = { .to_maxver = TLS1_1_VERSION };
-	struct conf		 cf;
+	struct pg_conf		 cf;
 	struct tcli		 t;
 	char			 why[256], tls[128], re[256];
-	int			 p = port();
+	int			 p = pg_fresh_port();
 
 	conf_begin(&cf, c, "HOST TLS");
 	conf_tls(&cf, "echo", p, ECHO_LINES);
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 	tcli_refused(p, &o, why, sizeof(why));
 	log_has(c, ": FAIL: echo tls from=127\\.0\\.0\\.2$", 1);
 	assert_int_equal(pg_file_wait(c, PG_ERRLOG, "unsupported protocol", 1),
@@ -1863,7 +1767,7 @@ test_tls11_refused(void **state)
 	(void)snprintf(re, sizeof(re), ": START: echo from=127\\.0\\.0\\.2%s$",
 	    tls);
 	log_has(c, re, 1);
-	stop(c);
+	pg_stop_ok(c);
 }
 
 /*
@@ -1875,14 +1779,14 @@ test_tls11_allowed(void **state)
 {
 	struct pg_ctx		*c = *state;
 	struct tcli_opts	 o = { .to_maxver = TLS1_1_VERSION };
-	struct conf		 cf;
+	struct pg_conf		 cf;
 	struct tcli		 t;
-	int			 p = port();
+	int			 p = pg_fresh_port();
 
 	conf_begin(&cf, c, "HOST TLS");
 	conf_tls(&cf, "echo", p, ECHO_LINES
 	    "\ttls_protocols\t= TLSv1.1 TLSv1.2\n");
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 	tcli_must_open(&t, p, &o);
 	assert_string_equal(SSL_get_version(t.tc_ssl), "TLSv1.1");
 	tcli_echo(&t, "an old client");
@@ -1895,7 +1799,7 @@ test_tls11_allowed(void **state)
 	tcli_close(&t);
 	log_has(c, ": START: echo from=127\\.0\\.0\\.2 tls=TLSv1\\.2/", 1);
 	assert_int_equal(pg_file_count(c, ACCESS_LOG, "FAIL"), 0);
-	stop(c);
+	pg_stop_ok(c);
 }
 
 /* tls_protocols = TLSv1.3 refuses a TLS 1.2 client. */
@@ -1904,21 +1808,21 @@ test_tls13_only(void **state)
 {
 	struct pg_ctx		*c = *state;
 	struct tcli_opts	 o = { .to_maxver = TLS1_2_VERSION };
-	struct conf		 cf;
+	struct pg_conf		 cf;
 	struct tcli		 t;
 	char			 why[256];
-	int			 p = port();
+	int			 p = pg_fresh_port();
 
 	conf_begin(&cf, c, "HOST TLS");
 	conf_tls(&cf, "echo", p, ECHO_LINES "\ttls_protocols\t= TLSv1.3\n");
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 	tcli_refused(p, &o, why, sizeof(why));
 	log_has(c, ": FAIL: echo tls from=127\\.0\\.0\\.2$", 1);
 	tcli_must_open(&t, p, NULL);
 	assert_string_equal(SSL_get_version(t.tc_ssl), "TLSv1.3");
 	tcli_echo(&t, "1.3 only");
 	tcli_close(&t);
-	stop(c);
+	pg_stop_ok(c);
 }
 
 /* tls_ciphers and tls_ciphersuites choose what is negotiated and logged. */
@@ -1927,14 +1831,14 @@ test_ciphers(void **state)
 {
 	struct pg_ctx		*c = *state;
 	struct tcli_opts	 o = { .to_maxver = TLS1_2_VERSION };
-	struct conf		 cf;
+	struct pg_conf		 cf;
 	struct tcli		 t;
-	int			 p = port();
+	int			 p = pg_fresh_port();
 
 	conf_begin(&cf, c, "HOST TLS");
 	conf_tls(&cf, "echo", p, ECHO_LINES "\ttls_ciphers\t= " CIPHER12 "\n"
 	    "\ttls_ciphersuites\t= " SUITE13 "\n");
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 	tcli_must_open(&t, p, NULL);
 	assert_string_equal(SSL_get_cipher_name(t.tc_ssl), SUITE13);
 	tcli_echo(&t, "chacha");
@@ -1947,7 +1851,7 @@ test_ciphers(void **state)
 	    "$", 1);
 	log_has(c, ": START: echo from=127\\.0\\.0\\.2 tls=TLSv1\\.2/" CIPHER12
 	    "$", 1);
-	stop(c);
+	pg_stop_ok(c);
 }
 
 /*
@@ -1969,15 +1873,15 @@ test_alpn(void **state)
 	};
 	struct pg_ctx		*c = *state;
 	struct tcli_opts	 o = { .to_alpn = NULL };
-	struct conf		 cf;
+	struct pg_conf		 cf;
 	struct tcli		 t;
 	char			 buf[64];
 	size_t			 i;
-	int			 p = port();
+	int			 p = pg_fresh_port();
 
 	conf_begin(&cf, c, "HOST");
 	conf_tls(&cf, "echo", p, ECHO_LINES "\ttls_alpn\t= h2 http/1.1\n");
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		o.to_alpn = cases[i].offer;
 		tcli_must_open(&t, p, &o);
@@ -1986,12 +1890,12 @@ test_alpn(void **state)
 		tcli_echo(&t, "alpn");
 		tcli_close(&t);
 	}
-	stop(c);
+	pg_stop_ok(c);
 }
 
 /* Two certificates for <name> on <p>, the localhost one first. */
 static void
-sni_conf(struct conf *cf, const char *name, int p, const char *extra)
+sni_conf(struct pg_conf *cf, const char *name, int p, const char *extra)
 {
 	char	a[PG_PATH_MAX], b[PG_PATH_MAX], k[PG_PATH_MAX], l[PG_PATH_MAX];
 
@@ -2021,15 +1925,15 @@ test_sni(void **state)
 	struct pg_ctx		*c = *state;
 	struct tcli_opts	 o = { .to_alpn = "http/1.1,h2" };
 	struct sclient		 sc;
-	struct conf		 cf;
+	struct pg_conf		 cf;
 	struct tcli		 t;
 	char			 buf[16];
 	size_t			 i;
-	int			 p = port();
+	int			 p = pg_fresh_port();
 
 	conf_begin(&cf, c, "HOST");
 	sni_conf(&cf, "echo", p, "\ttls_alpn\t= h2\n");
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		o.to_sni = cases[i].sni;
 		o.to_host = cases[i].host;
@@ -2048,7 +1952,7 @@ test_sni(void **state)
 	sclient_saw(c, &sc, "other name\n",
 	    "Peer certificate: O = " ORG ", CN = other.test");
 	assert_int_equal(sclient_end(&sc), 0);
-	stop(c);
+	pg_stop_ok(c);
 }
 
 /*
@@ -2061,18 +1965,18 @@ test_sni_mtls(void **state)
 	static const char *const certs[] = { NULL, "mallory" };
 	struct pg_ctx		*c = *state;
 	struct tcli_opts	 o = { .to_sni = "other.test" };
-	struct conf		 cf;
+	struct pg_conf		 cf;
 	struct tcli		 t;
 	char			 ca[PG_PATH_MAX], extra[PG_PATH_MAX + 32];
 	char			 why[256];
 	size_t			 i;
-	int			 p = port();
+	int			 p = pg_fresh_port();
 
 	(void)snprintf(extra, sizeof(extra), "\ttls_ca\t\t= %s\n",
 	    pki_path("ca.pem", ca));
 	conf_begin(&cf, c, "HOST");
 	sni_conf(&cf, "echo", p, extra);
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 	for (i = 0; i < sizeof(certs) / sizeof(certs[0]); i++) {
 		o.to_cert = certs[i];
 		tcli_refused(p, &o, why, sizeof(why));
@@ -2084,7 +1988,7 @@ test_sni_mtls(void **state)
 	tcli_echo(&t, "admitted under the other name");
 	tcli_close(&t);
 	log_has(c, ": START: echo from=127\\.0\\.0\\.2$", 1);
-	stop(c);
+	pg_stop_ok(c);
 }
 
 /*
@@ -2095,53 +1999,27 @@ static void
 test_defaults_cert(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	struct tcli	 t;
 	char		 a[PG_PATH_MAX], k[PG_PATH_MAX], path[PG_PATH_MAX];
-	int		 p = port();
+	int		 p = pg_fresh_port();
 
 	memset(&cf, 0, sizeof(cf));
-	conf_add(&cf, "defaults\n{\n\tlog_type\t= FILE %s\n"
+	pg_conf_add(&cf, "defaults\n{\n\tlog_type\t= FILE %s\n"
 	    "\tlog_on_success\t= HOST TLS\n\ttls_cert\t= %s\n"
 	    "\ttls_key\t\t= %s\n}\n\nservice echo\n{\n"
 	    "\ttype\t\t= INTERNAL UNLISTED\n\tsocket_type\t= stream\n"
 	    "\twait\t\t= no\n\tbind\t\t= 127.0.0.1\n\tport\t\t= %d\n"
 	    "\ttls\t\t= yes\n}\n", pg_path(c, ACCESS_LOG, path),
 	    pki_path("other.pem", a), pki_path("other.key", k), p);
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 	(void)memset(&t, 0, sizeof(t));
 	tcli_must_open(&t, p, &(struct tcli_opts){ .to_sni = "other.test" });
 	assert_int_equal(tcli_serial(&t), SERIAL_OTHER);
 	tcli_echo(&t, "a certificate from defaults");
 	tcli_close(&t);
 	log_has(c, ": START: echo from=127\\.0\\.0\\.2 tls=TLSv1\\.3/", 1);
-	stop(c);
-}
-
-/* Lines of <s> matching the extended regular expression <re>. */
-static int
-count_lines(const char *s, const char *re)
-{
-	regex_t		 rx;
-	const char	*line, *end;
-	char		 buf[4096];
-	size_t		 len;
-	int		 n = 0;
-
-	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
-		fail_msg("bad regular expression '%s'", re);
-	for (line = s; *line != '\0'; line = *end != '\0' ? end + 1 : end) {
-		if ((end = strchr(line, '\n')) == NULL)
-			end = line + strlen(line);
-		len = (size_t)(end - line);
-		if (len >= sizeof(buf))
-			len = sizeof(buf) - 1;
-		memcpy(buf, line, len);
-		buf[len] = '\0';
-		n += regexec(&rx, buf, 0, NULL, 0) == 0;
-	}
-	regfree(&rx);
-	return n;
+	pg_stop_ok(c);
 }
 
 /*
@@ -2149,14 +2027,14 @@ count_lines(const char *s, const char *re)
  * line of <cf> holding <at>, or the one holding <alt> when not NULL.
  */
 static const char *
-error_re(const struct pg_ctx *c, const struct conf *cf, const char *at,
+error_re(const struct pg_ctx *c, const struct pg_conf *cf, const char *at,
     const char *alt, const char *text, char *re, size_t len)
 {
 	char	path[PG_PATH_MAX];
 
-	assert_true(conf_line_of(cf, at) > 0);
+	assert_true(pg_conf_line(cf, at) > 0);
 	(void)snprintf(re, len, "^%s:(%d|%d): error: .*%s", pg_path(c, CONF,
-	    path), conf_line_of(cf, at), conf_line_of(cf, alt != NULL ? alt :
+	    path), pg_conf_line(cf, at), pg_conf_line(cf, alt != NULL ? alt :
 	    at), text);
 	return re;
 }
@@ -2166,20 +2044,20 @@ error_re(const struct pg_ctx *c, const struct conf *cf, const char *at,
  * the line holding <at> (or <alt>).  Returns how many errors it lists.
  */
 static int
-check_error(struct pg_ctx *c, const struct conf *cf, const char *at,
+check_error(struct pg_ctx *c, const struct pg_conf *cf, const char *at,
     const char *alt, const char *text)
 {
 	struct pg_result	 r;
 	char			 path[PG_PATH_MAX], re[2 * PG_PATH_MAX];
 	int			 n;
 
-	conf_write(cf, c, CONF);
+	pg_conf_write(cf, c, CONF);
 	assert_int_equal(pg_run(c, &r, "-t", "-f", pg_path(c, CONF, path),
 	    NULL), 1);
-	if (count_lines(r.pr_err, error_re(c, cf, at, alt, text, re,
+	if (pg_count_lines(r.pr_err, error_re(c, cf, at, alt, text, re,
 	    sizeof(re))) != 1)
 		fail_msg("no '%s' in:\n%s", re, r.pr_err);
-	n = count_lines(r.pr_err, ": error: ");
+	n = pg_count_lines(r.pr_err, ": error: ");
 	pg_result_clear(&r);
 	return n;
 }
@@ -2193,11 +2071,11 @@ static void
 test_config_wrong_key(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 a[PG_PATH_MAX], k[PG_PATH_MAX], re[2 * PG_PATH_MAX];
 
 	conf_begin(&cf, c, "HOST");
-	conf_tls(&cf, "echo", port(), ECHO_LINES "\ttls_cert\t= %s\n"
+	conf_tls(&cf, "echo", pg_fresh_port(), ECHO_LINES "\ttls_cert\t= %s\n"
 	    "\ttls_key\t\t= %s\n", pki_path("srv.pem", a),
 	    pki_path("other.key", k));
 	assert_int_equal(check_error(c, &cf, "tls_cert", "tls_key",
@@ -2219,31 +2097,31 @@ static void
 test_config_bad_files(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 a[PG_PATH_MAX], k[PG_PATH_MAX];
 
 	conf_begin(&cf, c, "HOST");
-	conf_tls(&cf, "echo", port(), ECHO_LINES "\ttls_cert\t= %s\n"
+	conf_tls(&cf, "echo", pg_fresh_port(), ECHO_LINES "\ttls_cert\t= %s\n"
 	    "\ttls_key\t\t= %s\n", pki_path("garbage.pem", a),
 	    pki_path("srv.key", k));
 	assert_int_equal(check_error(c, &cf, "tls_cert", NULL,
 	    "garbage\\.pem"), 1);
 
 	conf_begin(&cf, c, "HOST");
-	conf_tls(&cf, "echo", port(), ECHO_LINES "\ttls_cert\t= %s\n"
+	conf_tls(&cf, "echo", pg_fresh_port(), ECHO_LINES "\ttls_cert\t= %s\n"
 	    "\ttls_key\t\t= %s\n", pki_path("srv.pem", a),
 	    pg_path(c, "missing.key", k));
 	assert_true(check_error(c, &cf, "tls_key", NULL,
 	    "missing\\.key.*No such file") >= 1);
 
 	conf_begin(&cf, c, "HOST");
-	conf_tls(&cf, "echo", port(), ECHO_LINES "\ttls_ca\t\t= %s\n",
+	conf_tls(&cf, "echo", pg_fresh_port(), ECHO_LINES "\ttls_ca\t\t= %s\n",
 	    pki_path("garbage.pem", a));
 	assert_int_equal(check_error(c, &cf, "tls_ca", "tls_cert",
 	    "tls_ca .*garbage\\.pem"), 1);
 
 	conf_begin(&cf, c, "HOST");
-	conf_tls(&cf, "echo", port(), ECHO_LINES "\ttls_ciphers\t= "
+	conf_tls(&cf, "echo", pg_fresh_port(), ECHO_LINES "\ttls_ciphers\t= "
 	    "NO-SUCH-CIPHER\n");
 	assert_int_equal(check_error(c, &cf, "tls_ciphers", "tls_cert",
 	    "NO-SUCH-CIPHER"), 1);
@@ -2262,23 +2140,23 @@ static void
 test_config_error_lines(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 a[PG_PATH_MAX], k[PG_PATH_MAX];
 
 	conf_begin(&cf, c, "HOST");
-	conf_tls(&cf, "echo", port(), ECHO_LINES "\ttls_ca\t\t= %s\n",
+	conf_tls(&cf, "echo", pg_fresh_port(), ECHO_LINES "\ttls_ca\t\t= %s\n",
 	    pki_path("garbage.pem", a));
 	assert_int_equal(check_error(c, &cf, "tls_ca", NULL, "garbage\\.pem"),
 	    1);
 
 	conf_begin(&cf, c, "HOST");
-	conf_tls(&cf, "echo", port(), ECHO_LINES "\ttls_ciphers\t= "
+	conf_tls(&cf, "echo", pg_fresh_port(), ECHO_LINES "\ttls_ciphers\t= "
 	    "NO-SUCH-CIPHER\n");
 	assert_int_equal(check_error(c, &cf, "tls_ciphers", NULL,
 	    "NO-SUCH-CIPHER"), 1);
 
 	conf_begin(&cf, c, "HOST");
-	conf_tls(&cf, "echo", port(), ECHO_LINES "\ttls_cert\t= %s\n"
+	conf_tls(&cf, "echo", pg_fresh_port(), ECHO_LINES "\ttls_cert\t= %s\n"
 	    "\ttls_key\t\t= %s\n", pki_path("srv.pem", a),
 	    pg_path(c, "missing.key", k));
 	assert_int_equal(check_error(c, &cf, "tls_key", NULL,
@@ -2301,15 +2179,15 @@ test_handshake_timeout(void **state)
 		{ "\x16\x03\x01\x02\x00\x01", 6 },
 	};
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 buf[64];
 	long long	 t0, ms;
 	size_t		 i;
-	int		 fd, p = port();
+	int		 fd, p = pg_fresh_port();
 
 	conf_begin(&cf, c, "HOST EXIT");
 	conf_tls(&cf, "echo", p, ECHO_LINES "\ttls_handshake_timeout\t= 1\n");
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 	for (i = 0; i < sizeof(clients) / sizeof(clients[0]); i++) {
 		fd = pg_tcp_connect("127.0.0.2", "127.0.0.1", p);
 		assert_true(fd >= 0);
@@ -2327,7 +2205,7 @@ test_handshake_timeout(void **state)
 	assert_int_equal(pg_file_wait(c, PG_ERRLOG, "TLS handshake: timed out",
 	    2), 0);
 	assert_int_equal(pg_file_count(c, ACCESS_LOG, "START"), 0);
-	stop(c);
+	pg_stop_ok(c);
 }
 
 /* A client that speaks plain HTTP fails the handshake, with the reason. */
@@ -2335,13 +2213,13 @@ static void
 test_not_tls(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	char		 buf[256];
-	int		 fd, p = port();
+	int		 fd, p = pg_fresh_port();
 
 	conf_begin(&cf, c, "HOST");
 	conf_tls(&cf, "echo", p, ECHO_LINES);
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 	fd = pg_tcp_connect("127.0.0.2", "127.0.0.1", p);
 	assert_true(fd >= 0);
 	assert_int_equal(pg_send_all(fd, "GET / HTTP/1.0\r\n\r\n", 18), 0);
@@ -2353,7 +2231,7 @@ test_not_tls(void **state)
 	assert_int_equal(pg_file_wait_re(c, PG_ERRLOG, "service echo: TLS "
 	    "handshake: error:[0-9A-F]+:SSL routines:.*:(http request|wrong "
 	    "version number) from 127\\.0\\.0\\.2$", 1), 0);
-	stop(c);
+	pg_stop_ok(c);
 }
 
 /*
@@ -2365,10 +2243,10 @@ static void
 test_reload_new_cert(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	struct tcli	 t, u;
 	char		 a[PG_PATH_MAX], k[PG_PATH_MAX];
-	int		 p = port();
+	int		 p = pg_fresh_port();
 
 	pki_copy(c, "srv.pem", "cert.pem");
 	pki_copy(c, "srv.key", "key.pem");
@@ -2376,7 +2254,7 @@ test_reload_new_cert(void **state)
 	conf_tls(&cf, "echo", p, ECHO_LINES "\ttls_cert\t= %s\n"
 	    "\ttls_key\t\t= %s\n", pg_path(c, "cert.pem", a),
 	    pg_path(c, "key.pem", k));
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 	tcli_must_open(&t, p, NULL);
 	assert_int_equal(tcli_serial(&t), SERIAL_SRV);
 	tcli_echo(&t, "before the reload");
@@ -2393,7 +2271,7 @@ test_reload_new_cert(void **state)
 	tcli_close(&u);
 	tcli_close(&t);
 	log_has(c, ": EXIT: echo ", 2);
-	stop(c);
+	pg_stop_ok(c);
 }
 
 /*
@@ -2405,11 +2283,11 @@ static void
 test_reload_bad_cert(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct conf	 cf;
+	struct pg_conf	 cf;
 	struct tcli	 t;
 	char		 a[PG_PATH_MAX], k[PG_PATH_MAX];
 	char		 path[PG_PATH_MAX], want[PG_PATH_MAX + 32];
-	int		 p = port();
+	int		 p = pg_fresh_port();
 
 	pki_copy(c, "srv.pem", "cert.pem");
 	pki_copy(c, "srv.key", "key.pem");
@@ -2417,7 +2295,7 @@ test_reload_bad_cert(void **state)
 	conf_tls(&cf, "echo", p, ECHO_LINES "\ttls_cert\t= %s\n"
 	    "\ttls_key\t\t= %s\n", pg_path(c, "cert.pem", a),
 	    pg_path(c, "key.pem", k));
-	start(c, &cf);
+	pg_conf_start(c, &cf, CONF);
 	tcli_must_open(&t, p, NULL);
 	tcli_echo(&t, "served once before the signal");
 	tcli_close(&t);
@@ -2426,14 +2304,14 @@ test_reload_bad_cert(void **state)
 	assert_int_equal(pg_reload(c, PG_ERRLOG, "running configuration is "
 	    "kept"), 0);
 	(void)snprintf(want, sizeof(want), "%s:%d: error: ",
-	    pg_path(c, CONF, path), conf_line_of(&cf, "tls_key"));
+	    pg_path(c, CONF, path), pg_conf_line(&cf, "tls_key"));
 	if (pg_file_count(c, PG_ERRLOG, want) != 1)
 		fail_with_file(c, PG_ERRLOG, want);
 	tcli_must_open(&t, p, NULL);
 	assert_int_equal(tcli_serial(&t), SERIAL_SRV);
 	tcli_echo(&t, "the old certificate");
 	tcli_close(&t);
-	stop(c);
+	pg_stop_ok(c);
 }
 
 int

@@ -32,6 +32,7 @@
 #include "accesslog.h"
 #include "conf_diag.h"
 #include "config.h"
+#include "unit_util.h"
 
 /* src/limits.h can shadow <limits.h> (GCC's include_next): be safe. */
 #ifndef PATH_MAX
@@ -193,15 +194,6 @@ copy_dir(const char *srcp, const char *dstp, const struct subst *subs,
 	(void)closedir(d);
 }
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 /* Empty the scratch directory. */
 static void
 clean_tmpdir(void)
@@ -214,8 +206,7 @@ clean_tmpdir(void)
 	while ((de = readdir(d)) != NULL)
 		if (strcmp(de->d_name, ".") != 0 &&
 		    strcmp(de->d_name, "..") != 0)
-			(void)nftw(join(tmpdir, de->d_name), rm_entry, 16,
-			    FTW_DEPTH | FTW_PHYS);
+			(void)unit_rm_tree(join(tmpdir, de->d_name));
 	(void)closedir(d);
 }
 
@@ -358,7 +349,7 @@ group_teardown(void **state)
 	(void)state;
 	for (i = 0; i < nfiles; i++)
 		free(files[i]);
-	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return unit_rm_tree(tmpdir);
 }
 
 static int

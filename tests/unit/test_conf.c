@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -37,6 +36,7 @@
 #include "conf_diag.h"
 #include "conf_parse.h"
 #include "config.h"
+#include "unit_util.h"
 
 /* src/limits.h can shadow <limits.h> (GCC's include_next): be safe. */
 #ifndef PATH_MAX
@@ -381,15 +381,6 @@ need_etc_services(void)
 }
 
 static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 group_setup(void **state)
 {
 	(void)state;
@@ -403,7 +394,7 @@ static int
 group_teardown(void **state)
 {
 	(void)state;
-	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return unit_rm_tree(tmpdir);
 }
 
 /* Fresh state and the helper files every test may use. */

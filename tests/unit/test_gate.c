@@ -28,6 +28,7 @@
 #include "gate.h"
 #include "quota.h"
 #include "timewin.h"
+#include "unit_util.h"
 
 /* Monday 2024-01-01 12:00 UTC. */
 #define T0		((time_t)1704110400)
@@ -36,11 +37,6 @@
 #define NOLOAD		(-1.0)
 
 /* One test's service and its counts. */
-struct fx {
-	struct service_conf	 sc;
-	struct quota		*li;
-};
-
 /* A client as admit.c builds it. */
 struct client {
 	struct sockaddr_storage	 ss;
@@ -111,22 +107,14 @@ set_words(struct wordlist *wl, char **words)
 static int
 setup(void **state)
 {
-	struct fx	*fx;
+	struct unit_fx	*fx;
 
-	if ((fx = calloc(1, sizeof(*fx))) == NULL)
+	if ((fx = unit_fx_new()) == NULL)
 		return -1;
 	fx->sc.sc_name = fx->sc.sc_id = (char *)(uintptr_t)"svc";
 	fx->sc.sc_socktype = SOCK_STREAM;
-	fx->sc.sc_instances = LIMIT_UNLIMITED;
-	fx->sc.sc_per_source = LIMIT_UNLIMITED;
-	fx->sc.sc_per_source_prefix6 = 64;
 	fx->sc.sc_cps_rate = 0;
 	fx->sc.sc_cps_wait = 10;
-	if ((fx->li = quota_new()) == NULL) {
-		free(fx);
-		return -1;
-	}
-	quota_deny_clear();
 	*state = fx;
 	return 0;
 }
@@ -134,7 +122,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 
 	addrlist_free(fx->sc.sc_only_from);
 	addrlist_free(fx->sc.sc_no_access);
@@ -171,7 +159,7 @@ client(struct client *cl, const struct service_conf *sc, const char *addr)
 
 /* gate_check() at <now> must admit <c>, deciding by <rule>. */
 static void
-admitted_at(struct fx *fx, const struct gate_client *c, time_t now,
+admitted_at(struct unit_fx *fx, const struct gate_client *c, time_t now,
     double load, const char *rule)
 {
 	struct verdict	v;
@@ -187,7 +175,7 @@ admitted_at(struct fx *fx, const struct gate_client *c, time_t now,
 
 /* gate_check() at <now> must refuse <c> for <reason> by <rule>. */
 static void
-refused_at(struct fx *fx, const struct gate_client *c, time_t now,
+refused_at(struct unit_fx *fx, const struct gate_client *c, time_t now,
     double load, enum gate_reason reason, const char *rule)
 {
 	struct verdict	v;
@@ -205,13 +193,13 @@ refused_at(struct fx *fx, const struct gate_client *c, time_t now,
 }
 
 static void
-admitted(struct fx *fx, const struct gate_client *c, const char *rule)
+admitted(struct unit_fx *fx, const struct gate_client *c, const char *rule)
 {
 	admitted_at(fx, c, T0, NOLOAD, rule);
 }
 
 static void
-refused(struct fx *fx, const struct gate_client *c, enum gate_reason reason,
+refused(struct unit_fx *fx, const struct gate_client *c, enum gate_reason reason,
     const char *rule)
 {
 	refused_at(fx, c, T0, NOLOAD, reason, rule);
@@ -221,7 +209,7 @@ refused(struct fx *fx, const struct gate_client *c, enum gate_reason reason,
 static void
 test_no_rules(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 	struct client	 cl;
 	struct gate_client nobody;
 
@@ -235,7 +223,7 @@ test_no_rules(void **state)
 static void
 test_only_from(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 	struct client	 cl;
 
 	fx->sc.sc_only_from = alist("10.0.0.0/8 127.0.0.2 127.0.1.{1,2} "
@@ -262,7 +250,7 @@ test_only_from(void **state)
 static void
 test_no_access(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 	struct client	 cl;
 
 	fx->sc.sc_no_access = alist("127.0.0.0/24 ::1");
@@ -277,7 +265,7 @@ test_no_access(void **state)
 static void
 test_empty_lists(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 	struct client	 cl;
 
 	fx->sc.sc_no_access = alist("");
@@ -293,7 +281,7 @@ test_empty_lists(void **state)
 static void
 test_more_specific_wins(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 	struct client	 cl;
 
 	/* A host allowed inside a refused network. */
@@ -333,7 +321,7 @@ test_more_specific_wins(void **state)
 static void
 test_tie_refuses(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 	struct client	 cl;
 
 	fx->sc.sc_only_from = alist("127.0.0.2 192.168.0.0/16");
@@ -362,7 +350,7 @@ test_tie_refuses(void **state)
 static void
 test_domain_rules(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 	struct client	 cl;
 	struct gate_client *c;
 
@@ -398,7 +386,7 @@ test_domain_rules(void **state)
 static void
 test_needs_name(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 
 	assert_int_equal(gate_needs_name(&fx->sc), 0);
 	fx->sc.sc_only_from = alist("127.0.0.1 localhost");
@@ -414,7 +402,7 @@ test_needs_name(void **state)
 static void
 test_country(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 	struct client	 cl;
 	struct gate_client *c;
 
@@ -468,7 +456,7 @@ test_country(void **state)
 static void
 test_access_times(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 	struct client	 cl;
 	const struct gate_client *c = client(&cl, &fx->sc, "127.0.0.2");
 
@@ -504,7 +492,7 @@ test_access_times(void **state)
 static void
 test_cps(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 	struct client	 cl;
 	const struct gate_client *c = client(&cl, &fx->sc, "127.0.0.2");
 
@@ -529,7 +517,7 @@ test_cps(void **state)
 static void
 test_max_load(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 	struct client	 cl;
 	const struct gate_client *c = client(&cl, &fx->sc, "127.0.0.2");
 
@@ -548,7 +536,7 @@ test_max_load(void **state)
 static void
 test_instances(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 	struct client	 a, b;
 	const struct gate_client *ca = client(&a, &fx->sc, "127.0.0.2");
 	const struct gate_client *cb = client(&b, &fx->sc, "127.0.0.3");
@@ -572,7 +560,7 @@ test_instances(void **state)
 static void
 test_per_source(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 	struct client	 a, b, a6, b6, c6;
 
 	fx->sc.sc_per_source = 1;
@@ -605,7 +593,7 @@ test_per_source(void **state)
 static void
 test_per_source_rate(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 	struct client	 a, b;
 	struct verdict	 v;
 
@@ -641,7 +629,7 @@ test_per_source_rate(void **state)
 static void
 test_no_address(void **state)
 {
-	struct fx		*fx = *state;
+	struct unit_fx		*fx = *state;
 	struct gate_client	 c;
 	struct srckey		 zero;
 
@@ -681,7 +669,7 @@ test_no_address(void **state)
 static void
 test_sensor_deny_list(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 	struct client	 a, b, a6, b6;
 
 	(void)client(&a, &fx->sc, "127.0.0.5");
@@ -715,7 +703,7 @@ test_sensor_deny_list(void **state)
 static void
 test_order(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 	struct client	 cl, other;
 	struct gate_client *c;
 	time_t		 now = T0;

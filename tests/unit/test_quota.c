@@ -25,30 +25,18 @@
 
 #include "config.h"
 #include "quota.h"
+#include "unit_util.h"
 
 #define T0	((time_t)1704110400)	/* Mon 2024-01-01 12:00 UTC */
-
-struct fx {
-	struct service_conf	 sc;
-	struct quota		*li;
-};
 
 /* A service with no limit set, per_source_prefix6 at its default. */
 static int
 setup(void **state)
 {
-	struct fx	*fx;
+	struct unit_fx	*fx;
 
-	if ((fx = calloc(1, sizeof(*fx))) == NULL)
+	if ((fx = unit_fx_new()) == NULL)
 		return -1;
-	fx->sc.sc_instances = LIMIT_UNLIMITED;
-	fx->sc.sc_per_source = LIMIT_UNLIMITED;
-	fx->sc.sc_per_source_prefix6 = 64;
-	if ((fx->li = quota_new()) == NULL) {
-		free(fx);
-		return -1;
-	}
-	quota_deny_clear();
 	*state = fx;
 	return 0;
 }
@@ -56,7 +44,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 
 	quota_free(fx->li);
 	quota_deny_clear();
@@ -108,7 +96,7 @@ same(struct srckey a, struct srckey b)
 static void
 test_cps_window(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 	int		 i;
 
 	fx->sc.sc_cps_rate = 3;
@@ -136,7 +124,7 @@ test_cps_window(void **state)
 static void
 test_cps_block_extends(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 	int		 i;
 
 	fx->sc.sc_cps_rate = 2;
@@ -165,7 +153,7 @@ test_cps_block_extends(void **state)
 static void
 test_cps_off(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 	int		 i;
 
 	fx->sc.sc_cps_rate = 0;
@@ -179,7 +167,7 @@ test_cps_off(void **state)
 static void
 test_cps_per_quota(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 	struct quota	*other;
 
 	assert_non_null(other = quota_new());
@@ -197,7 +185,7 @@ test_cps_per_quota(void **state)
 static void
 test_take_release(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 	struct srckey	 a = key(&fx->sc, "127.0.0.2");
 	struct srckey	 b = key(&fx->sc, "127.0.0.3");
 	int		 i;
@@ -245,7 +233,7 @@ test_take_release(void **state)
 static void
 test_keys(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 	struct service_conf *sc = &fx->sc;
 
 	assert_false(same(key(sc, "127.0.0.2"), key(sc, "127.0.0.3")));
@@ -297,7 +285,7 @@ test_keys(void **state)
 static void
 test_per_source_prefix6(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 	struct srckey	 a, b, c;
 
 	fx->sc.sc_per_source = 2;
@@ -327,7 +315,7 @@ test_per_source_prefix6(void **state)
 static void
 test_token_bucket(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 	struct srckey	 a = key(&fx->sc, "127.0.0.2");
 	struct srckey	 b = key(&fx->sc, "127.0.0.3");
 	double		 t = (double)T0;
@@ -375,7 +363,7 @@ test_token_bucket(void **state)
 static void
 test_token_bucket_slow(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 	struct srckey	 a = key(&fx->sc, "2001:db8::1");
 	struct srckey	 a2 = key(&fx->sc, "2001:db8::2");
 	double		 t = (double)T0;
@@ -397,7 +385,7 @@ test_token_bucket_slow(void **state)
 static void
 test_spend(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 	struct srckey	 a = key(&fx->sc, "127.0.0.2");
 	double		 t = (double)T0;
 
@@ -421,7 +409,7 @@ test_spend(void **state)
  * oldest first, each having spent one token.
  */
 static void
-fill_idle(struct fx *fx, unsigned from, unsigned n, double t)
+fill_idle(struct unit_fx *fx, unsigned from, unsigned n, double t)
 {
 	struct srckey	k;
 	unsigned	i;
@@ -441,7 +429,7 @@ fill_idle(struct fx *fx, unsigned from, unsigned n, double t)
 static void
 test_lru_eviction(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 	struct srckey	 busy = key(&fx->sc, "192.0.2.1");
 	struct srckey	 k0, k1, k2, fresh;
 	double		 t = (double)T0;
@@ -488,7 +476,7 @@ test_lru_eviction(void **state)
 static void
 test_all_busy(void **state)
 {
-	struct fx	*fx = *state;
+	struct unit_fx	*fx = *state;
 	struct srckey	 k, fresh = key(&fx->sc, "192.0.2.9");
 	unsigned	 i;
 

@@ -1,0 +1,26 @@
+/*
+ * Helpers shared by the unit test programs: a scratch tree removed
+ * recursively, and a service with its quota table as the gate and quota
+ * tests start from.
+ */
+#ifndef PORTGATE_UNIT_UTIL_H
+#define PORTGATE_UNIT_UTIL_H
+
+#include "config.h"
+#include "quota.h"
+
+/* A service and its quota table. */
+struct unit_fx {
+	struct service_conf	 sc;
+	struct quota		*li;
+};
+
+/* Remove <path> and everything below it; 0, or -1 with errno set. */
+int	 unit_rm_tree(const char *path);
+/*
+ * A zeroed unit_fx with no limit set (per_source_prefix6 at its default),
+ * a new quota table and no source denied; NULL if out of memory.
+ */
+struct unit_fx *unit_fx_new(void);
+
+#endif
