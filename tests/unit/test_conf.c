@@ -2429,6 +2429,39 @@ test_redirect_no_cascade(void **state)
 	DIAGS("@/t.conf:5: error: redirect: expected HOST PORT (pairs)");
 }
 
+/* Services with the same TLS settings share one context. */
+static void
+test_tls_shared_context(void **state)
+{
+	(void)state;
+	load_ok("defaults\n"
+	    "{\n"
+	    "\ttls_cert = @/cert.pem\n"
+	    "\ttls_key = @/key.pem\n"
+	    "}\n"
+	    "service echo\n"
+	    "{\n"
+	    ECHO_BODY
+	    "\ttls = yes\n"
+	    "}\n"
+	    "service discard\n"
+	    "{\n"
+	    ECHO_BODY
+	    "\ttls = yes\n"
+	    "}\n"
+	    "service daytime\n"
+	    "{\n"
+	    ECHO_BODY
+	    "\ttls = yes\n"
+	    "\ttls_protocols = TLSv1.3\n"
+	    "}\n");
+	assert_non_null(need_svc("echo")->sc_tlsctx);
+	assert_ptr_equal(need_svc("echo")->sc_tlsctx,
+	    need_svc("discard")->sc_tlsctx);
+	assert_ptr_not_equal(need_svc("echo")->sc_tlsctx,
+	    need_svc("daytime")->sc_tlsctx);
+}
+
 /* tls needs certificates and keys in pairs, and a stream socket. */
 static void
 test_tls_checks(void **state)
@@ -2994,6 +3027,7 @@ main(void)
 		T(test_redirect),
 		T(test_redirect_no_cascade),
 		T(test_tls_checks),
+		T(test_tls_shared_context),
 		T(test_extension_checks),
 		T(test_word_lines),
 		T(test_bind),
