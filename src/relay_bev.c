@@ -139,6 +139,13 @@ relay_bev_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct bev_side	*bs = arg;
 	char		 why[128];
 
+	/* Writing to a side that is gone (EPIPE is reported as EOF). */
+	if ((what & BEV_EVENT_EOF) && ((what & BEV_EVENT_WRITING) ||
+	    bs->bs_eof)) {
+		relay_bev_end(bs->bs_relay, RELAY_ERROR, bs ==
+		    &bs->bs_relay->br_client ? "client gone" : "server gone");
+		return;
+	}
 	if (what & BEV_EVENT_EOF) {
 		bs->bs_eof = 1;
 		(void)bufferevent_disable(bev, EV_READ);
@@ -203,6 +210,11 @@ relay_bev_start(struct event_base *base, struct bufferevent *client,
 		free(br);
 		return NULL;
 	}
+	/* Full TLS records (16 KiB) rather than libevent's 4 KiB reads. */
+	(void)bufferevent_set_max_single_read(client, RELAY_BUFSZ);
+	(void)bufferevent_set_max_single_read(server, RELAY_BUFSZ);
+	(void)bufferevent_set_max_single_write(client, RELAY_BUFSZ);
+	(void)bufferevent_set_max_single_write(server, RELAY_BUFSZ);
 	bufferevent_setcb(client, relay_bev_read_cb, relay_bev_write_cb,
 	    relay_bev_event_cb, &br->br_client);
 	bufferevent_setcb(server, relay_bev_read_cb, relay_bev_write_cb,

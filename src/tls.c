@@ -5,6 +5,9 @@
  * returning clients resume without a full handshake.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -344,9 +347,16 @@ tls_accept_start(struct event_base *base, int fd, struct tls_ctx *tc,
 	struct tls_accept	*ta;
 	struct timeval		 tv = { timeout, 0 };
 	SSL			*ssl;
+	int			 one = 1;
 
 	if ((ta = calloc(1, sizeof(*ta))) == NULL)
 		return NULL;
+	/*
+	 * Handshake messages, tickets and close_notify are separate small
+	 * writes: without this, Nagle holds each until the client's delayed
+	 * ACK (40 ms).
+	 */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if ((ssl = SSL_new(tc->tc_ctx[0])) == NULL) {
 		free(ta);
 		return NULL;
