@@ -8,11 +8,14 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -26,6 +29,7 @@ struct bev_side {
 	struct bev_relay	*bs_relay;
 	struct bufferevent	*bs_bev;
 	struct bev_side		*bs_peer;
+	struct event		*bs_rev;	/* plain side: our own reads */
 	int			 bs_eof;	/* read EOF from this side */
 	int			 bs_shut;	/* this side's write end closed */
 	uint64_t		 bs_bytes;	/* read from this side */
@@ -48,6 +52,8 @@ relay_bev_free(struct bev_relay *br)
 		return;
 	if (br->br_idle != NULL)
 		event_free(br->br_idle);
+	if (br->br_server.bs_rev != NULL)
+		event_free(br->br_server.bs_rev);
 	bufferevent_free(br->br_client.bs_bev);
 	bufferevent_free(br->br_server.bs_bev);
 	free(br);
@@ -70,6 +76,21 @@ relay_bev_end(struct bev_relay *br, enum relay_end end, const char *why)
 
 	relay_bev_free(br);
 	done(arg, end, why, in, out);
+}
+
+/* Start or stop reading from <bs>. */
+static void
+relay_bev_reading(struct bev_side *bs, int on)
+{
+	if (bs->bs_rev != NULL) {
+		if (on)
+			(void)event_add(bs->bs_rev, NULL);
+		else
+			(void)event_del(bs->bs_rev);
+	} else if (on)
+		(void)bufferevent_enable(bs->bs_bev, EV_READ);
+	else
+		(void)bufferevent_disable(bs->bs_bev, EV_READ);
 }
 
 /* Close the write end of <bs>: close_notify for TLS, else shutdown(). */
@@ -100,23 +121,31 @@ relay_bev_settle(struct bev_relay *br, struct bev_side *bs)
 	return 0;
 }
 
-/* Data from <bs>: move it to the peer, pausing when the peer is full. */
+/* <len> bytes from <bs> were queued on the peer: pause if it is full. */
+static void
+relay_bev_queued(struct bev_side *bs, size_t len)
+{
+	struct bufferevent	*peer = bs->bs_peer->bs_bev;
+
+	bs->bs_bytes += len;
+	bs->bs_relay->br_last = time(NULL);
+	if (evbuffer_get_length(bufferevent_get_output(peer)) >= RELAY_BUFSZ) {
+		relay_bev_reading(bs, 0);
+		bufferevent_setwatermark(peer, EV_WRITE, RELAY_BUFSZ / 2, 0);
+	}
+}
+
+/* Data from <bs>: move it to the peer. */
 static void
 relay_bev_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct bev_side	*bs = arg;
 	struct evbuffer	*in = bufferevent_get_input(bev);
-	struct evbuffer	*out = bufferevent_get_output(bs->bs_peer->bs_bev);
 	size_t		 len = evbuffer_get_length(in);
 
-	bs->bs_bytes += len;
-	bs->bs_relay->br_last = time(NULL);
-	(void)evbuffer_add_buffer(out, in);
-	if (evbuffer_get_length(out) >= RELAY_BUFSZ) {
-		(void)bufferevent_disable(bev, EV_READ);
-		bufferevent_setwatermark(bs->bs_peer->bs_bev, EV_WRITE,
-		    RELAY_BUFSZ / 2, 0);
-	}
+	(void)evbuffer_add_buffer(bufferevent_get_output(bs->bs_peer->bs_bev),
+	    in);
+	relay_bev_queued(bs, len);
 }
 
 /* The output of <bs> drained (below its low mark, or empty). */
@@ -127,7 +156,7 @@ relay_bev_write_cb(struct bufferevent *bev, void *arg)
 
 	(void)bev;
 	if (!bs->bs_peer->bs_eof)
-		(void)bufferevent_enable(bs->bs_peer->bs_bev, EV_READ);
+		relay_bev_reading(bs->bs_peer, 1);
 	bufferevent_setwatermark(bs->bs_bev, EV_WRITE, 0, 0);
 	(void)relay_bev_settle(bs->bs_relay, bs->bs_peer);
 }
@@ -148,7 +177,7 @@ relay_bev_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & BEV_EVENT_EOF) {
 		bs->bs_eof = 1;
-		(void)bufferevent_disable(bev, EV_READ);
+		relay_bev_reading(bs, 0);
 		/*
 		 * The OpenSSL bufferevent stops writing when it reports EOF:
 		 * what is still queued for this side must go out all the same.
@@ -165,6 +194,46 @@ relay_bev_event_cb(struct bufferevent *bev, short what, void *arg)
 		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		relay_bev_end(bs->bs_relay, RELAY_ERROR, why);
 	}
+}
+
+/*
+ * The plain side is read here rather than by its bufferevent, which
+ * libevent 2.1 limits to 4 KiB a read (and so to 4 KiB TLS records the
+ * other way): up to RELAY_BUFSZ straight into the peer's output.
+ */
+static void
+relay_bev_plain_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct bev_side		*bs = arg;
+	struct evbuffer		*out = bufferevent_get_output(bs->bs_peer->bs_bev);
+	struct evbuffer_iovec	 vec[2];
+	ssize_t			 n;
+	int			 nvec;
+
+	(void)what;
+	if ((nvec = evbuffer_reserve_space(out, RELAY_BUFSZ, vec, 2)) <= 0) {
+		relay_bev_end(bs->bs_relay, RELAY_ERROR, "out of memory");
+		return;
+	}
+	n = readv(fd, (struct iovec *)vec, nvec);
+	if (n > 0) {
+		if (vec[0].iov_len >= (size_t)n) {
+			vec[0].iov_len = (size_t)n;
+			nvec = 1;
+		} else
+			vec[1].iov_len = (size_t)n - vec[0].iov_len;
+		if (evbuffer_commit_space(out, vec, nvec) == -1) {
+			relay_bev_end(bs->bs_relay, RELAY_ERROR,
+			    "out of memory");
+			return;
+		}
+		relay_bev_queued(bs, (size_t)n);
+	} else if (n == 0)
+		relay_bev_event_cb(bs->bs_bev, BEV_EVENT_READING |
+		    BEV_EVENT_EOF, bs);
+	else if (errno != EAGAIN && errno != EINTR)
+		relay_bev_event_cb(bs->bs_bev, BEV_EVENT_READING |
+		    BEV_EVENT_ERROR, bs);
 }
 
 /* The periodic idle check. */
@@ -203,8 +272,12 @@ relay_bev_start(struct event_base *base, struct bufferevent *client,
 	br->br_arg = arg;
 	br->br_idlesecs = idle;
 	br->br_last = time(NULL);
-	if (idle > 0 && ((br->br_idle = evtimer_new(base, relay_bev_idle_cb,
-	    br)) == NULL || evtimer_add(br->br_idle, &tv) == -1)) {
+	if ((idle > 0 && ((br->br_idle = evtimer_new(base, relay_bev_idle_cb,
+	    br)) == NULL || evtimer_add(br->br_idle, &tv) == -1)) ||
+	    (bufferevent_openssl_get_ssl(server) == NULL &&
+	    (br->br_server.bs_rev = event_new(base, bufferevent_getfd(server),
+	    EV_READ | EV_PERSIST, relay_bev_plain_read_cb,
+	    &br->br_server)) == NULL)) {
 		if (br->br_idle != NULL)
 			event_free(br->br_idle);
 		free(br);
@@ -220,7 +293,12 @@ relay_bev_start(struct event_base *base, struct bufferevent *client,
 	bufferevent_setcb(server, relay_bev_read_cb, relay_bev_write_cb,
 	    relay_bev_event_cb, &br->br_server);
 	(void)bufferevent_enable(client, EV_READ | EV_WRITE);
-	(void)bufferevent_enable(server, EV_READ | EV_WRITE);
+	if (bufferevent_openssl_get_ssl(server) == NULL) {
+		(void)bufferevent_disable(server, EV_READ);
+		(void)bufferevent_enable(server, EV_WRITE);
+		relay_bev_reading(&br->br_server, 1);
+	} else
+		(void)bufferevent_enable(server, EV_READ | EV_WRITE);
 	/* Data that came with the handshake is moved from the loop. */
 	if (evbuffer_get_length(bufferevent_get_input(client)) > 0)
 		bufferevent_trigger(client, EV_READ, BEV_OPT_DEFER_CALLBACKS);
