@@ -605,6 +605,15 @@ accesslog_format(char *buf, size_t len, enum access_kind kind,
 		accesslog_add(&ab, "TRAFFIC: %s in=%" PRIu64 "(bytes) out=%"
 		    PRIu64 "(bytes)", id, rec->ar_in, rec->ar_out);
 		break;
+	case ACCESS_USERID:
+		accesslog_add(&ab, "USERID: %s %s", id,
+		    rec->ar_ident != NULL ? rec->ar_ident : "");
+		break;
+	case ACCESS_NOID:
+		accesslog_add(&ab, "NOID: %s %s %s", id,
+		    rec->ar_addr != NULL ? rec->ar_addr : "<no address>",
+		    rec->ar_ident != NULL ? rec->ar_ident : "UNKNOWN");
+		break;
 	default:
 		ab.ab_error = 1;
 		break;
@@ -740,4 +749,14 @@ accesslog_fail(struct accesslog *al, unsigned mask,
 	if (al == NULL || rec == NULL || (mask & ALOG_FAILURE_ALL) == 0)
 		return;
 	accesslog_emit(al, ACCESS_FAIL, mask, rec);
+}
+
+void
+accesslog_ident(struct accesslog *al, enum access_kind kind,
+    const struct access_rec *rec)
+{
+	if (al == NULL || rec == NULL ||
+	    (kind != ACCESS_USERID && kind != ACCESS_NOID))
+		return;
+	accesslog_emit(al, kind, 0, rec);
 }

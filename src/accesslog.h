@@ -98,13 +98,16 @@ struct access_rec {
 	uint64_t	 ar_in;		/* bytes from the client */
 	uint64_t	 ar_out;	/* bytes to the client */
 	const char	*ar_tls;	/* "TLSv1.3/TLS_AES_256_GCM_SHA384" */
+	const char	*ar_ident;	/* USERID: the ident reply; NOID: why */
 };
 
 enum access_kind {
 	ACCESS_START,
 	ACCESS_EXIT,
 	ACCESS_FAIL,
-	ACCESS_TRAFFIC
+	ACCESS_TRAFFIC,
+	ACCESS_USERID,		/* "USERID: id OS : user", an ident reply */
+	ACCESS_NOID		/* "NOID: id addr why", no ident reply */
 };
 
 /*
@@ -126,6 +129,9 @@ void	accesslog_start(struct accesslog *al, unsigned mask,
 void	accesslog_exit(struct accesslog *al, unsigned mask,
 	    const struct access_rec *rec);
 void	accesslog_fail(struct accesslog *al, unsigned mask,
+	    const struct access_rec *rec);
+/* Write a USERID record (an ident reply) or a NOID record (none). */
+void	accesslog_ident(struct accesslog *al, enum access_kind kind,
 	    const struct access_rec *rec);
 
 #endif

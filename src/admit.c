@@ -20,6 +20,7 @@
 #include "config.h"
 #include "gate.h"
 #include "geoip.h"
+#include "ident.h"
 #include "quota.h"
 #include "log.h"
 #include "proxy_accept.h"
@@ -51,9 +52,31 @@ struct name_wait {
 	struct revname_req	*nw_req;
 };
 
+/*
+ * A refused client held open while its ident server is asked who it is
+ * (log_on_failure USERID): the answer is only valid while the connection
+ * lives.  At most IDENT_REFUSED_MAX at a time, as xinetd's -logprocs.
+ */
+struct refused_ident {
+	TAILQ_ENTRY(refused_ident) ri_entry;
+	struct service		*ri_service;	/* a reference */
+	struct config		*ri_cf;		/* holds ri_conf */
+	const struct service_conf *ri_conf;
+	int			 ri_fd;
+	char			 ri_addr[SOCKADDR_STRLEN];
+	struct ident		*ri_ident;
+};
+
+#define IDENT_REFUSED_MAX	15
+
 static TAILQ_HEAD(, name_wait)	name_waits = TAILQ_HEAD_INITIALIZER(name_waits);
+static TAILQ_HEAD(, refused_ident) refused_idents =
+    TAILQ_HEAD_INITIALIZER(refused_idents);
+static int			nrefused_idents;
+static int			refused_ident_max = IDENT_REFUSED_MAX;
 
 static void	admit_gated(struct service *, int, struct arrival *);
+static void	admit_refused_ident_free(struct refused_ident *);
 static void	admit_wait_name(struct service *, int, const struct arrival *);
 
 /* A copied arrival must point into itself, not into the original. */
@@ -280,7 +303,90 @@ admit_shutdown(void)
 		service_unref(nw->nw_service);
 		free(nw);
 	}
+	while (!TAILQ_EMPTY(&refused_idents))
+		admit_refused_ident_free(TAILQ_FIRST(&refused_idents));
 	revname_shutdown();
+}
+
+void
+admit_set_ident_max(int n)
+{
+	refused_ident_max = n;
+}
+
+/* Free a refused client's ident query and close it. */
+static void
+admit_refused_ident_free(struct refused_ident *ri)
+{
+	TAILQ_REMOVE(&refused_idents, ri, ri_entry);
+	nrefused_idents--;
+	ident_cancel(ri->ri_ident);
+	(void)close(ri->ri_fd);
+	config_unref(ri->ri_cf);
+	service_unref(ri->ri_service);
+	free(ri);
+}
+
+/* The ident server of a refused client answered, or not. */
+static void
+admit_refused_ident_done(void *arg, const char *reply, const char *why)
+{
+	struct refused_ident	*ri = arg;
+	struct access_rec	 rec;
+
+	(void)why;
+	ri->ri_ident = NULL;
+	if (reply != NULL) {
+		memset(&rec, 0, sizeof(rec));
+		rec.ar_id = ri->ri_conf->sc_id;
+		rec.ar_addr = ri->ri_addr;
+		rec.ar_ident = reply;
+		accesslog_ident(ri->ri_conf->sc_log, ACCESS_USERID, &rec);
+	}
+	admit_refused_ident_free(ri);
+}
+
+/*
+ * Close refused client <fd> of <sv>, after asking its ident server when
+ * log_on_failure has USERID (and it is not a PROXY address).
+ */
+static void
+admit_refused(struct service *sv, int fd, const struct arrival *a)
+{
+	const struct service_conf	*sc = sv->sv_conf;
+	struct refused_ident		*ri;
+	struct sockaddr_storage		 local;
+	socklen_t			 len = sizeof(local);
+
+	if (!(sc->sc_log_failure & ALOG_USERID) || sc->sc_accept_proxy ||
+	    nrefused_idents >= refused_ident_max ||
+	    getsockname(fd, (struct sockaddr *)&local, &len) == -1 ||
+	    (ri = calloc(1, sizeof(*ri))) == NULL) {
+		(void)close(fd);
+		return;
+	}
+	sockaddr_unmap(&local, &len);
+	ri->ri_ident = ident_start(service_base(), (struct sockaddr *)&local,
+	    (const struct sockaddr *)&a->ar_peer, IDENT_TIMEOUT,
+	    admit_refused_ident_done, ri);
+	if (ri->ri_ident == NULL) {
+		log_warn("service %s: ident query for %s", sc->sc_id,
+		    a->ar_addr);
+		free(ri);
+		(void)close(fd);
+		return;
+	}
+	/* The client sees the refusal now; the connection lives on. */
+	(void)shutdown(fd, SHUT_WR);
+	ri->ri_fd = fd;
+	ri->ri_service = sv;
+	service_ref(sv);
+	ri->ri_cf = sv->sv_cf;
+	config_ref(ri->ri_cf);
+	ri->ri_conf = sc;
+	(void)strlcpy(ri->ri_addr, a->ar_addr, sizeof(ri->ri_addr));
+	TAILQ_INSERT_TAIL(&refused_idents, ri, ri_entry);
+	nrefused_idents++;
 }
 
 /* A stream client of <sv> with everything the gate needs. */
@@ -293,14 +399,14 @@ admit_gated(struct service *sv, int fd, struct arrival *a)
 	if (!admit_gate(sv, a)) {
 		if (!sc->sc_tls)
 			banner_send_fd(fd, &sc->sc_banner_fail);
-		(void)close(fd);
+		admit_refused(sv, fd, a);
 		return;
 	}
 	if (admit_spawns(sc) && spawn_full()) {
 		admit_fail(sc, a, "process_limit");
 		if (!sc->sc_tls)
 			banner_send_fd(fd, &sc->sc_banner_fail);
-		(void)close(fd);
+		admit_refused(sv, fd, a);
 		return;
 	}
 	if ((s = admit_session(sv, fd, a)) != NULL)

@@ -31,5 +31,10 @@ void	admit_handoff(struct service *sv);
 
 /* Drop clients waiting for a name look-up, free the resolver (stop). */
 void	admit_shutdown(void);
+/*
+ * At most <n> refused clients held for an ident query at once (log_on_failure
+ * USERID; xinetd's -logprocs); 0: none.  Default IDENT_REFUSED_MAX.
+ */
+void	admit_set_ident_max(int n);
 
 #endif

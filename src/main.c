@@ -18,6 +18,7 @@
 #include "build-config.h"
 
 #include "accesslog.h"
+#include "admit.h"
 #include "conf_diag.h"
 #include "config.h"
 #include "daemon.h"
@@ -40,6 +41,7 @@ struct options {
 	int		 o_stayalive;
 	int		 o_check;
 	int		 o_limit;
+	int		 o_logprocs;	/* -1: the default */
 	const char	*o_explain[3];	/* SERVICE ADDRESS [[DAY] HH:MM] */
 };
 
@@ -67,6 +69,8 @@ static const struct optdef optdefs[] = {
 	    "(default daemon)" },
 	{ "-filelog", NULL, 1, 0, "FILE  own messages to FILE" },
 	{ "-limit", NULL, 1, 0, "N  at most N spawned servers at once" },
+	{ "-logprocs", NULL, 1, 0, "N  at most N ident queries about refused "
+	    "clients at once (default 15)" },
 	{ "--explain", NULL, 2, 0, "SERVICE ADDRESS [[DAY] HH:MM]  print the "
 	    "gate's verdict for that client and the rule behind it" },
 	{ "-version", "--version", 0, 0, "      print the version and exit" },
@@ -74,7 +78,6 @@ static const struct optdef optdefs[] = {
 	{ "-inetd_compat", NULL, 0, 1, NULL },
 	{ "-inetd_ipv6", NULL, 0, 1, NULL },
 	{ "-reuse", NULL, 0, 1, NULL },
-	{ "-logprocs", NULL, 1, 1, NULL },
 	{ "-shutdownprocs", NULL, 1, 1, NULL },
 	{ "-cc", NULL, 1, 1, NULL },
 	{ "-loop", NULL, 1, 1, NULL },
@@ -95,7 +98,7 @@ usage(FILE *fp)
 		    optdefs[i].od_help);
 	}
 	fprintf(fp, "accepted and ignored (xinetd): -inetd_compat -inetd_ipv6 "
-	    "-reuse -logprocs N -shutdownprocs N -cc N -loop N\n");
+	    "-reuse -shutdownprocs N -cc N -loop N\n");
 }
 
 /* The definition of <arg>, or NULL. */
@@ -135,13 +138,29 @@ option_explain_time(struct options *o, int argc, char **argv, int i)
 	return 0;
 }
 
+/* The number <val> of option <name>, at least <min>; exits if it is not. */
+static int
+option_number(const char *name, const char *val, int min)
+{
+	char	*end;
+	long	 l;
+
+	errno = 0;
+	l = strtol(val, &end, 10);
+	if (errno != 0 || *end != '\0' || end == val || l < min ||
+	    l > INT_MAX) {
+		fprintf(stderr, "portgate: %s: expected a number of at least "
+		    "%d, found '%s'\n", name, min, val);
+		exit(2);
+	}
+	return (int)l;
+}
+
 /* Apply one option; exits on a bad value. */
 static void
 option_apply(struct options *o, const struct optdef *od, const char *val)
 {
 	const char	*n = od->od_name;
-	char		*end;
-	long		 l;
 
 	if (od->od_ignored)
 		fprintf(stderr, "portgate: %s is accepted for xinetd "
@@ -166,16 +185,11 @@ option_apply(struct options *o, const struct optdef *od, const char *val)
 			    "'%s'\n", val);
 			exit(2);
 		}
-	} else if (strcmp(n, "-limit") == 0) {
-		errno = 0;
-		l = strtol(val, &end, 10);
-		if (errno != 0 || *end != '\0' || l < 1 || l > INT_MAX) {
-			fprintf(stderr, "portgate: -limit: expected a number "
-			    "above 0, found '%s'\n", val);
-			exit(2);
-		}
-		o->o_limit = (int)l;
-	} else if (strcmp(n, "-version") == 0) {
+	} else if (strcmp(n, "-limit") == 0)
+		o->o_limit = option_number(n, val, 1);
+	else if (strcmp(n, "-logprocs") == 0)
+		o->o_logprocs = option_number(n, val, 0);
+	else if (strcmp(n, "-version") == 0) {
 		printf("portgate %s\n", PACKAGE_VERSION);
 		exit(0);
 	} else if (strcmp(n, "-h") == 0) {
@@ -194,6 +208,7 @@ options_parse(struct options *o, int argc, char **argv)
 	memset(o, 0, sizeof(*o));
 	o->o_config = PORTGATE_CONF;
 	o->o_facility = LOG_DAEMON;
+	o->o_logprocs = -1;
 	for (i = 1; i < argc; i++) {
 		if ((od = optdef_find(argv[i])) == NULL) {
 			fprintf(stderr, "portgate: unknown option '%s'\n",
@@ -257,6 +272,8 @@ run(const struct options *o, struct config *cf)
 		fatalx("cannot create the event loop");
 	if (spawn_init(o->o_limit) == -1)
 		fatal("spawn_init");
+	if (o->o_logprocs != -1)
+		admit_set_ident_max(o->o_logprocs);
 	service_init(base);
 	failed = service_reconcile(cf);
 	if (failed > 0 && !o->o_stayalive) {

@@ -28,6 +28,7 @@
 #include "builtin.h"
 #include "config.h"
 #include "connect.h"
+#include "ident.h"
 #include "quota.h"
 #include "log.h"
 #include "relay_bev.h"
@@ -64,6 +65,7 @@ struct session {
 	struct relay		*se_relay;	/* splice relay */
 	struct bev_relay	*se_bevrelay;	/* TLS relay */
 	struct udp_flow		*se_flow;
+	struct ident		*se_ident;	/* USERID query under way */
 	pid_t			 se_pid;	/* spawned server */
 	int			 se_running;	/* not reaped yet */
 	int			 se_status;	/* its waitpid() status */
@@ -460,8 +462,9 @@ session_tls_ready(void *arg, struct bufferevent *bev, const char *err)
 	session_backend(s);
 }
 
-void
-session_start(struct session *s)
+/* Start TLS, or the back end at once. */
+static void
+session_front(struct session *s)
 {
 	const struct service_conf	*sc = s->se_conf;
 
@@ -476,6 +479,71 @@ session_start(struct session *s)
 		return;
 	}
 	s->se_fd = -1;
+}
+
+/* The ident query of <s> ended: USERID, or NOID and no service. */
+static void
+session_ident_done(void *arg, const char *reply, const char *why)
+{
+	struct session		*s = arg;
+	struct access_rec	 rec;
+	int			 idonly = s->se_conf->sc_flags & SFLAG_IDONLY;
+
+	s->se_ident = NULL;
+	session_rec(s, &rec);
+	rec.ar_ident = reply != NULL ? reply : why;
+	if (reply != NULL || idonly)
+		accesslog_ident(s->se_conf->sc_log, reply != NULL ?
+		    ACCESS_USERID : ACCESS_NOID, &rec);
+	if (!idonly)
+		return;
+	if (reply == NULL)
+		session_close(s, "no ident reply", 1);
+	else
+		session_front(s);
+}
+
+/*
+ * Ask who the client of <s> is (log_on_success USERID): alongside the
+ * session, or before it with flags IDONLY.  Not for a PROXY address,
+ * whose connection is the load balancer's.  0, or -1 if IDONLY could not
+ * ask (the session is closed).
+ */
+static int
+session_ident(struct session *s)
+{
+	const struct service_conf	*sc = s->se_conf;
+	struct sockaddr_storage		 local;
+	socklen_t			 len = sizeof(local);
+
+	if (!(sc->sc_log_success & ALOG_USERID) || sc->sc_accept_proxy ||
+	    s->se_fd == -1)
+		return 0;
+	if (getsockname(s->se_fd, (struct sockaddr *)&local, &len) == 0) {
+		sockaddr_unmap(&local, &len);
+		s->se_ident = ident_start(service_base(),
+		    (struct sockaddr *)&local, (struct sockaddr *)&s->se_peer,
+		    IDENT_TIMEOUT, session_ident_done, s);
+	}
+	if (s->se_ident == NULL) {
+		log_warn("service %s: ident query for %s", sc->sc_id,
+		    s->se_addr);
+		if (sc->sc_flags & SFLAG_IDONLY) {
+			session_ident_done(s, NULL, "system error");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+session_start(struct session *s)
+{
+	if (session_ident(s) == -1)
+		return;
+	if (s->se_ident != NULL && (s->se_conf->sc_flags & SFLAG_IDONLY))
+		return;		/* the reply starts the session */
+	session_front(s);
 }
 
 void
@@ -547,6 +615,7 @@ session_free_backends(struct session *s)
 {
 	session_counts(s);
 	tls_accept_cancel(s->se_tls);
+	ident_cancel(s->se_ident);
 	connect_cancel(s->se_connector);
 	if (s->se_builtin != NULL)
 		builtin_stream_free(s->se_builtin);

@@ -2,7 +2,9 @@
  * TLS termination with OpenSSL 3 and libevent's OpenSSL bufferevents.  The
  * gate has decided before the handshake starts, so a refused client costs
  * no handshake.  Session tickets stay on (OpenSSL's default), which lets
- * returning clients resume without a full handshake.
+ * returning clients resume without a full handshake; one ticket per
+ * handshake (not two) and no server-side session cache, which a ticket
+ * makes useless and which costs memory and a flush every 255 sessions.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -196,6 +198,8 @@ tls_ctx_one(struct tls_ctx *tc, const struct service_conf *sc, int i,
 	    (const unsigned char *)sc->sc_id, (unsigned)strnlen(sc->sc_id,
 	    SSL_MAX_SID_CTX_LENGTH));
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	(void)SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	(void)SSL_CTX_set_num_tickets(ctx, 1);
 	if (tc->tc_alpn != NULL)
 		SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_cb, tc);
 	return ctx;

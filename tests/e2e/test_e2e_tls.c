@@ -1644,6 +1644,49 @@ test_mtls_resumed(void **state)
 }
 
 /*
+ * Session tickets, with no session cache in portgate: a TLS 1.2 client
+ * and a TLS 1.3 client each resume their session on the next connection
+ * (a TLS 1.2 client only through its ticket, RFC 5077).
+ */
+static void
+test_resumed_by_ticket(void **state)
+{
+	static const int	 vers[] = { TLS1_2_VERSION, TLS1_3_VERSION };
+	struct pg_ctx		*c = *state;
+	struct pg_conf		 cf;
+	struct tcli_opts	 o;
+	struct tcli		 t;
+	SSL_SESSION		*sess;
+	size_t			 v;
+	int			 i, p = pg_fresh_port();
+
+	conf_begin(&cf, c, "HOST");
+	conf_tls(&cf, "echo", p, ECHO_LINES);
+	pg_conf_start(c, &cf, CONF);
+	for (v = 0; v < sizeof(vers) / sizeof(vers[0]); v++) {
+		(void)memset(&o, 0, sizeof(o));
+		o.to_maxver = vers[v];
+		sess = NULL;
+		for (i = 0; i < 2; i++) {
+			tcli_must_open(&t, p, &o);
+			assert_int_equal(SSL_session_reused(t.tc_ssl), i);
+			tcli_echo(&t, "resume me");
+			assert_int_equal(tcli_shutdown(&t), 0);
+			if (i == 0) {
+				assert_non_null(sess = SSL_get1_session(
+				    t.tc_ssl));
+				assert_true(SSL_SESSION_has_ticket(sess));
+			} else
+				SSL_SESSION_free(sess);
+			o.to_session = sess;
+			tcli_close(&t);
+		}
+	}
+	log_has(c, ": START: echo from=127\\.0\\.0\\.2", 4);
+	pg_stop_ok(c);
+}
+
+/*
  * Regression (fixed): the
  * README promises that a client certificate's subject "reaches the log
  * and the server"; it reaches the server (SSL_CLIENT_S_DN) but no log:
@@ -2348,6 +2391,8 @@ main(void)
 		    pg_teardown),
 		cmocka_unit_test_setup_teardown(test_mtls_refused, pg_setup,
 		    pg_teardown),
+		cmocka_unit_test_setup_teardown(test_resumed_by_ticket,
+		    pg_setup, pg_teardown),
 		cmocka_unit_test_setup_teardown(test_mtls_resumed, pg_setup,
 		    pg_teardown),
 		cmocka_unit_test_setup_teardown(test_mtls_subject_logged,

@@ -415,6 +415,25 @@ test_traffic(void **state)
 	    "out=5000000000(bytes)");
 }
 
+/* USERID and NOID records, as xinetd writes them. */
+static void
+test_ident_records(void **state)
+{
+	struct access_rec	 r = full_rec();
+
+	(void)state;
+	r.ar_id = "ftp";
+	r.ar_ident = "UNIX : alice";
+	assert_format(ACCESS_USERID, 0, &r, "USERID: ftp UNIX : alice");
+	assert_format(ACCESS_USERID, ALOG_HOST | ALOG_PID | ALOG_TLS, &r,
+	    "USERID: ftp UNIX : alice");
+	r.ar_ident = "no server";
+	assert_format(ACCESS_NOID, 0, &r, "NOID: ftp 127.0.0.1 no server");
+	r.ar_addr = NULL;
+	r.ar_ident = NULL;
+	assert_format(ACCESS_NOID, 0, &r, "NOID: ftp <no address> UNKNOWN");
+}
+
 /* Over-long records are cut but report their full length. */
 static void
 test_format_truncation(void **state)
@@ -1339,6 +1358,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_start_pid_host),
+		cmocka_unit_test(test_ident_records),
 		cmocka_unit_test(test_start_bare),
 		cmocka_unit_test(test_start_no_address),
 		cmocka_unit_test(test_start_extensions),
