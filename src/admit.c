@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -157,6 +158,51 @@ admit_fail(const struct service_conf *sc, const struct arrival *a,
 	accesslog_fail(sc->sc_log, sc->sc_log_failure, &rec);
 }
 
+/*
+ * The refused datagram senders of a service lately logged, as xinetd: a
+ * repeat from the same address and port within FAIL_REPEAT_SECS is not
+ * logged again, so that a flood of refused datagrams does not flood the
+ * log.  A fixed table indexed by a hash: a collision only means one more
+ * record.
+ */
+#define FAIL_SEEN_SLOTS		256
+#define FAIL_REPEAT_SECS	60
+
+struct fail_seen {
+	struct {
+		struct sockaddr_storage	fs_peer;
+		time_t			fs_when;
+	} fs_slot[FAIL_SEEN_SLOTS];
+};
+
+/* Was a FAIL for datagram sender <a> at <sv> logged lately?  Notes it. */
+static int
+admit_fail_repeated(struct service *sv, const struct arrival *a)
+{
+	const unsigned char	*p = (const unsigned char *)&a->ar_peer;
+	size_t			 i, len = a->ar_peerlen;
+	uint32_t		 h = 2166136261u;	/* FNV-1a */
+	int			 seen;
+
+	if (sv->sv_failseen == NULL &&
+	    (sv->sv_failseen = calloc(1, sizeof(*sv->sv_failseen))) == NULL)
+		return 0;
+	if (len > sizeof(a->ar_peer))
+		len = sizeof(a->ar_peer);
+	for (i = 0; i < len; i++)
+		h = (h ^ p[i]) * 16777619u;
+	i = h % FAIL_SEEN_SLOTS;
+	seen = sv->sv_failseen->fs_slot[i].fs_when != 0 &&
+	    a->ar_now >= sv->sv_failseen->fs_slot[i].fs_when &&
+	    a->ar_now - sv->sv_failseen->fs_slot[i].fs_when < FAIL_REPEAT_SECS &&
+	    memcmp(&sv->sv_failseen->fs_slot[i].fs_peer, &a->ar_peer, len) == 0;
+	if (!seen) {
+		memcpy(&sv->sv_failseen->fs_slot[i].fs_peer, &a->ar_peer, len);
+		sv->sv_failseen->fs_slot[i].fs_when = a->ar_now;
+	}
+	return seen;
+}
+
 /* Run the gate for <a> at <sv>; on refusal log FAIL.  1 if admitted. */
 static int
 admit_gate(struct service *sv, struct arrival *a)
@@ -175,7 +221,8 @@ admit_gate(struct service *sv, struct arrival *a)
 	sv->sv_refused++;
 	log_debug("service %s refused %s: %s", sc->sc_id, a->ar_addr,
 	    v.v_rule);
-	admit_fail(sc, a, gate_reason_name(v.v_reason));
+	if (sc->sc_socktype != SOCK_DGRAM || !admit_fail_repeated(sv, a))
+		admit_fail(sc, a, gate_reason_name(v.v_reason));
 	return 0;
 }
 
@@ -506,7 +553,7 @@ admit_handoff(struct service *sv)
 
 void
 admit_dgram(struct service *sv, const void *data, size_t len,
-    struct sockaddr *from, socklen_t fromlen)
+    struct sockaddr *from, socklen_t fromlen, const struct dgram_dst *dst)
 {
 	const struct service_conf	*sc = sv->sv_conf;
 	struct arrival			 a;
@@ -528,14 +575,14 @@ admit_dgram(struct service *sv, const void *data, size_t len,
 		return;
 	if (sv->sv_flows != NULL) {
 		if ((s = admit_session(sv, -1, &a)) != NULL)
-			session_start_flow(s, from, fromlen, data, len);
+			session_start_flow(s, from, fromlen, dst, data, len);
 		return;
 	}
 	if (quota_spend(sv->sv_quota, sc, &a.ar_client.gc_key, a.ar_fnow) ==
 	    -1)
 		return;
-	if (builtin_dgram(service_fd(sv), sc->sc_builtin, from, fromlen, data,
-	    len) == -1 && errno == EACCES) {
+	if (builtin_dgram(service_fd(sv), sc->sc_builtin, from, fromlen, dst,
+	    data, len) == -1 && errno == EACCES) {
 		/* A reply to a service port could start a loop. */
 		admit_fail(sc, &a, "address");
 		return;

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+struct dgram_dst;
 struct service;
 
 /*
@@ -19,9 +20,13 @@ struct service;
  */
 void	admit_stream(struct service *sv, int fd, struct sockaddr *sa,
 	    socklen_t salen);
-/* A datagram for a built-in, sensor or UDP forwarding service. */
+/*
+ * A datagram for a built-in, sensor or UDP forwarding service, sent to
+ * <dst> (see dgram.h).
+ */
 void	admit_dgram(struct service *sv, const void *data, size_t len,
-	    struct sockaddr *from, socklen_t fromlen);
+	    struct sockaddr *from, socklen_t fromlen,
+	    const struct dgram_dst *dst);
 /*
  * A service that hands its socket to a server is readable: gate the
  * sender of the first datagram (no address for a stream), then a session

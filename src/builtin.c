@@ -21,6 +21,7 @@
 #include <event2/event.h>
 
 #include "builtin.h"
+#include "dgram.h"
 
 /* RFC 868: seconds from 1900-01-01 to 1970-01-01. */
 #define TIME_OFFSET		2208988800U
@@ -490,7 +491,8 @@ builtin_chargen_dgram(char buf[CHARGEN_DGRAM_MAX])
  */
 ssize_t
 builtin_dgram(int fd, enum builtin_kind kind, const struct sockaddr *from,
-    socklen_t fromlen, const void *data, size_t len)
+    socklen_t fromlen, const struct dgram_dst *dst, const void *data,
+    size_t len)
 {
 	char		 buf[CHARGEN_DGRAM_MAX];
 	const void	*reply = buf;
@@ -523,5 +525,5 @@ builtin_dgram(int fd, enum builtin_kind kind, const struct sockaddr *from,
 		}
 		break;
 	}
-	return sendto(fd, reply, n, MSG_DONTWAIT, from, fromlen);
+	return dgram_reply(fd, reply, n, from, fromlen, dst);
 }

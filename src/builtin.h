@@ -14,6 +14,7 @@
 #include <time.h>
 
 struct bufferevent;
+struct dgram_dst;
 
 enum builtin_kind {
 	BUILTIN_NONE = 0,
@@ -70,8 +71,8 @@ void	builtin_stream_counts(const struct builtin_session *, uint64_t *in,
 	    uint64_t *out);
 
 /*
- * Answer one datagram <data>/<len> that arrived on <fd> from <from> with
- * one sendto(MSG_DONTWAIT): echo returns it, daytime/time send their reply,
+ * Answer one datagram <data>/<len> that arrived on <fd> from <from> for
+ * <dst> (NULL: not known), from that address: echo returns it, daytime/time send their reply,
  * chargen 1 to 6 whole lines (at most 512 bytes, RFC 864), discard sends
  * nothing.  No reply goes to a source port below 1024 or to an unspecified,
  * broadcast or multicast address, so that a forged datagram cannot set two
@@ -81,7 +82,7 @@ void	builtin_stream_counts(const struct builtin_session *, uint64_t *in,
  */
 ssize_t	builtin_dgram(int fd, enum builtin_kind kind,
 	    const struct sockaddr *from, socklen_t fromlen,
-	    const void *data, size_t len);
+	    const struct dgram_dst *dst, const void *data, size_t len);
 
 /* Pure helpers, unit-tested. */
 /*

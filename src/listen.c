@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dgram.h"
 #include "listen.h"
 #include "sockaddr.h"
 
@@ -56,6 +57,26 @@ listen_family(const struct service_conf *sc)
 	return AF_INET6;
 }
 
+/* Is <sc> bound to a wildcard address (none given, 0.0.0.0 or ::)? */
+static int
+listen_wildcard(const struct service_conf *sc)
+{
+	const struct sockaddr_in	*sin;
+	const struct sockaddr_in6	*sin6;
+
+	switch (sc->sc_bindaddr.ss_family) {
+	case AF_INET:
+		sin = (const struct sockaddr_in *)(const void *)&sc->sc_bindaddr;
+		return sin->sin_addr.s_addr == htonl(INADDR_ANY);
+	case AF_INET6:
+		sin6 = (const struct sockaddr_in6 *)(const void *)
+		    &sc->sc_bindaddr;
+		return IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
+	default:
+		return 1;
+	}
+}
+
 /* Socket options from the configuration; -1 with <err> on failure. */
 static int
 listen_options(int fd, int family, const struct service_conf *sc,
@@ -71,6 +92,11 @@ listen_options(int fd, int family, const struct service_conf *sc,
 		    sizeof(v6only)) == -1)
 			goto fail;
 	}
+	/* Replies portgate sends go out from the address asked. */
+	if (sc->sc_socktype == SOCK_DGRAM && listen_wildcard(sc) &&
+	    (sc->sc_builtin != BUILTIN_NONE || sc->sc_nredirect > 0) &&
+	    dgram_want_dst(fd, family) == -1)
+		goto fail;
 	if (sc->sc_socktype == SOCK_STREAM) {
 		if ((sc->sc_flags & SFLAG_NODELAY) && setsockopt(fd,
 		    IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)

@@ -17,6 +17,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "dgram.h"
 #include "proxyproto.h"
 #include "rbtree.h"
 #include "relay_udp.h"
@@ -30,6 +31,7 @@ struct udp_flow {
 	struct sockaddr_storage		 uf_from;
 	socklen_t			 uf_fromlen;
 	struct sockaddr_storage		 uf_local;
+	struct dgram_dst		 uf_dst;	/* reply from here */
 	int				 uf_listenfd;
 	int				 uf_fd;		/* connected upstream */
 	struct event			*uf_ev;
@@ -157,8 +159,9 @@ relay_udp_reply_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		uf->uf_last = relay_udp_now();
-		if (sendto(uf->uf_listenfd, buf, (size_t)n, MSG_DONTWAIT,
-		    (struct sockaddr *)&uf->uf_from, uf->uf_fromlen) == n)
+		if (dgram_reply(uf->uf_listenfd, buf, (size_t)n,
+		    (struct sockaddr *)&uf->uf_from, uf->uf_fromlen,
+		    &uf->uf_dst) == n)
 			uf->uf_out += (uint64_t)n;
 	}
 }
@@ -187,8 +190,8 @@ relay_udp_idle_cb(evutil_socket_t fd, short what, void *arg)
 struct udp_flow *
 relay_udp_open(struct udp_flows *ft, struct event_base *base,
     const struct service_conf *sc, int listenfd, const struct sockaddr *from,
-    socklen_t fromlen, const struct sockaddr *local, udp_flow_done_cb done,
-    void *arg)
+    socklen_t fromlen, const struct sockaddr *local,
+    const struct dgram_dst *dst, udp_flow_done_cb done, void *arg)
 {
 	const struct redirect_target	*rt = &sc->sc_redirect[0];
 	struct timeval			 tv = { sc->sc_idle_timeout, 0 };
@@ -208,6 +211,7 @@ relay_udp_open(struct udp_flows *ft, struct event_base *base,
 	if (local != NULL)
 		memcpy(&uf->uf_local, local, local->sa_family == AF_INET6 ?
 		    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+	uf->uf_dst = *dst;
 	uf->uf_done = done;
 	uf->uf_arg = arg;
 	uf->uf_last = relay_udp_now();

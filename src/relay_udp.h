@@ -14,6 +14,7 @@
 
 #define RELAY_UDP_MAXFLOWS	65536	/* per service, whatever the limits */
 
+struct dgram_dst;
 struct event_base;
 struct service_conf;
 struct udp_flow;
@@ -32,15 +33,16 @@ int			 relay_udp_count(const struct udp_flows *);
 /* The flow of client <from>, or NULL. */
 struct udp_flow	*relay_udp_find(struct udp_flows *, const struct sockaddr *from);
 /*
- * Open a flow for client <from> of service <sc>, whose replies go out of
- * <listenfd>.  Returns NULL (with errno) when no socket can be had or the
- * table is full.
+ * Open a flow for client <from> of service <sc>, that sent to <local>
+ * (for the PROXY header), whose replies go out of <listenfd> from the
+ * address of <dst> (see dgram.h).  Returns NULL (with errno) when no
+ * socket can be had or the table is full.
  */
 struct udp_flow	*relay_udp_open(struct udp_flows *, struct event_base *base,
 		    const struct service_conf *sc, int listenfd,
 		    const struct sockaddr *from, socklen_t fromlen,
-		    const struct sockaddr *local, udp_flow_done_cb done,
-		    void *arg);
+		    const struct sockaddr *local, const struct dgram_dst *dst,
+		    udp_flow_done_cb done, void *arg);
 /* Forward one datagram from the client. */
 void		 relay_udp_send(struct udp_flow *, const void *data, size_t len);
 /* End a flow without calling done (the session goes first). */

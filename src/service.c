@@ -18,6 +18,7 @@
 
 #include "admit.h"
 #include "config.h"
+#include "dgram.h"
 #include "quota.h"
 #include "listen.h"
 #include "log.h"
@@ -96,6 +97,7 @@ service_dgram_cb(evutil_socket_t fd, short what, void *arg)
 	struct service		*sv = arg;
 	struct sockaddr_storage	 from;
 	socklen_t		 fromlen;
+	struct dgram_dst	 dst;
 	static unsigned char	 buf[DGRAM_MAX];
 	ssize_t			 n;
 	int			 i;
@@ -105,17 +107,17 @@ service_dgram_cb(evutil_socket_t fd, short what, void *arg)
 	for (i = 0; i < DGRAM_BATCH && !sv->sv_retired && !sv->sv_paused;
 	    i++) {
 		fromlen = sizeof(from);
-		n = recvfrom(fd, buf, sizeof(buf), 0,
-		    (struct sockaddr *)&from, &fromlen);
+		n = dgram_recv(fd, buf, sizeof(buf), (struct sockaddr *)&from,
+		    &fromlen, &dst);
 		if (n == -1) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR)
-				log_warn("service %s: recvfrom",
+				log_warn("service %s: recvmsg",
 				    sv->sv_conf->sc_id);
 			break;
 		}
 		admit_dgram(sv, buf, (size_t)n, (struct sockaddr *)&from,
-		    fromlen);
+		    fromlen, &dst);
 	}
 	service_unref(sv);
 }
@@ -353,6 +355,7 @@ service_unref(struct service *sv)
 	if (--sv->sv_refcnt > 0)
 		return;
 	quota_free(sv->sv_quota);
+	free(sv->sv_failseen);
 	config_unref(sv->sv_cf);
 	free(sv);
 }

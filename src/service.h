@@ -17,6 +17,7 @@ struct evconnlistener;
 struct quota;
 struct service_conf;
 struct udp_flows;
+struct fail_seen;
 
 struct service {
 	TAILQ_ENTRY(service)	 sv_entry;
@@ -34,6 +35,7 @@ struct service {
 	/* Counters, kept across reloads. */
 	struct quota		*sv_quota;	/* cps, instances, per source */
 	struct udp_flows	*sv_flows;	/* dgram redirect */
+	struct fail_seen	*sv_failseen;	/* dgram: FAIL logged lately */
 	uint64_t		 sv_accepted;
 	uint64_t		 sv_refused;
 	time_t			 sv_started;

@@ -28,6 +28,7 @@
 #include "builtin.h"
 #include "config.h"
 #include "connect.h"
+#include "dgram.h"
 #include "ident.h"
 #include "quota.h"
 #include "log.h"
@@ -572,18 +573,23 @@ session_flow_done(void *arg, const char *why, uint64_t in, uint64_t out)
 
 void
 session_start_flow(struct session *s, const struct sockaddr *from,
-    socklen_t fromlen, const void *data, size_t len)
+    socklen_t fromlen, const struct dgram_dst *dst, const void *data,
+    size_t len)
 {
 	struct service		*sv = s->se_service;
 	struct sockaddr_storage	 local;
 	socklen_t		 locallen = sizeof(local);
 
+	/* The address the client sent to (PROXY header), if known. */
 	if (getsockname(service_fd(sv), (struct sockaddr *)&local,
 	    &locallen) == -1)
 		memset(&local, 0, sizeof(local));
+	else if (dst->dd_family != 0)
+		(void)dgram_dst_sockaddr(dst, sockaddr_port((struct sockaddr *)
+		    &local), &local, &locallen);
 	sockaddr_unmap(&local, &locallen);
 	s->se_flow = relay_udp_open(sv->sv_flows, service_base(), s->se_conf,
-	    service_fd(sv), from, fromlen, (struct sockaddr *)&local,
+	    service_fd(sv), from, fromlen, (struct sockaddr *)&local, dst,
 	    session_flow_done, s);
 	if (s->se_flow == NULL) {
 		log_warn("service %s: flow for %s", s->se_conf->sc_id,

@@ -15,6 +15,7 @@
 
 #include "quota.h"
 
+struct dgram_dst;
 struct service;
 struct session;
 
@@ -39,11 +40,12 @@ void		 session_start(struct session *);
 /* Spawn the server of a hand-off session on its socket. */
 void		 session_start_handoff(struct session *);
 /*
- * Open the UDP flow of a new client <from> of a forwarding service and
- * send its first datagram.
+ * Open the UDP flow of a new client <from> of a forwarding service, whose
+ * datagram was sent to <dst>, and send that first datagram.
  */
 void		 session_start_flow(struct session *, const struct sockaddr *from,
-		    socklen_t fromlen, const void *data, size_t len);
+		    socklen_t fromlen, const struct dgram_dst *dst,
+		    const void *data, size_t len);
 /* Close every session without a running server (shutdown). */
 void		 session_close_all(void);
 /* Log every session (SIGUSR1). */

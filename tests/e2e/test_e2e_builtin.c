@@ -56,6 +56,7 @@ struct bt {
 	int		bt_time;
 	int		bt_chargen;
 	int		bt_dual;	/* echo without bind */
+	int		bt_any4;	/* dgram echo, IPv4 wildcard */
 };
 
 static const char *const sources[] = { "127.0.0.2", "127.0.0.3" };
@@ -97,9 +98,10 @@ group_setup(void **state)
 	bt->bt_time = pg_port();
 	bt->bt_chargen = pg_port();
 	bt->bt_dual = pg_port();
+	bt->bt_any4 = pg_port();
 	if (bt->bt_echo == -1 || bt->bt_discard == -1 ||
 	    bt->bt_daytime == -1 || bt->bt_time == -1 ||
-	    bt->bt_chargen == -1 || bt->bt_dual == -1)
+	    bt->bt_chargen == -1 || bt->bt_dual == -1 || bt->bt_any4 == -1)
 		return -1;
 	n = (size_t)snprintf(conf, sizeof(conf), "defaults\n{\n"
 	    "\tlog_type\t= FILE %s\n"
@@ -123,7 +125,11 @@ group_setup(void **state)
 	    "\twait\t\t= no\n\tport\t\t= %d\n}\n\n"
 	    "service echo\n{\n\tid\t\t= echo-dual-udp\n"
 	    "\ttype\t\t= INTERNAL UNLISTED\n\tsocket_type\t= dgram\n"
-	    "\twait\t\t= yes\n\tport\t\t= %d\n}\n", bt->bt_dual, bt->bt_dual);
+	    "\twait\t\t= yes\n\tport\t\t= %d\n}\n\n"
+	    "service echo\n{\n\tid\t\t= echo-wildcard-udp\n"
+	    "\ttype\t\t= INTERNAL UNLISTED\n\tsocket_type\t= dgram\n"
+	    "\twait\t\t= yes\n\tflags\t\t= IPv4\n\tport\t\t= %d\n}\n",
+	    bt->bt_dual, bt->bt_dual, bt->bt_any4);
 	if (n >= sizeof(conf) ||
 	    pg_file_write(&bt->bt_c, "builtin.conf", "%s", conf) == -1)
 		return -1;
@@ -575,6 +581,32 @@ test_dual_stack(void **state)
 }
 
 /*
+ * A dgram service on a wildcard socket (IPv4, and dual stack) answers
+ * from the address the client sent to: a client of 127.0.0.9 hears from
+ * 127.0.0.9, not from 127.0.0.1, which the kernel would pick.
+ */
+static void
+test_udp_reply_source(void **state)
+{
+	struct bt	*bt = *state;
+	const int	 ports[] = { bt->bt_any4, bt->bt_dual };
+	char		 buf[64], from[64];
+	size_t		 i;
+	int		 fd;
+
+	for (i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+		assert_true((fd = pg_udp_open("127.0.0.3", AF_INET)) >= 0);
+		assert_int_equal(pg_udp_send(fd, "127.0.0.9", ports[i], "src",
+		    3), 0);
+		assert_int_equal(pg_udp_recv(fd, buf, sizeof(buf), UDP_WAIT_MS,
+		    from, sizeof(from)), 3);
+		assert_memory_equal(buf, "src", 3);
+		assert_string_equal(from, "127.0.0.9");
+		(void)close(fd);
+	}
+}
+
+/*
  * Durations are never negative: start and end are read from the same
  * clock.  time(NULL) reads Linux's coarse clock, up to a tick behind
  * clock_gettime(), so mixing the two gave "duration=-1(sec)" for short
@@ -687,6 +719,7 @@ main(void)
 		cmocka_unit_test(test_udp_discard),
 		cmocka_unit_test(test_udp_reserved_port),
 		cmocka_unit_test(test_dual_stack),
+		cmocka_unit_test(test_udp_reply_source),
 		cmocka_unit_test(test_access_log_format),
 		cmocka_unit_test(test_duration_not_negative),
 	};

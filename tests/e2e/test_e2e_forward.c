@@ -1536,16 +1536,19 @@ test_proxy_v1_to_target(void **state)
 	traffic_wait(ft, "fwd", strlen(msg), hlen + strlen(msg));
 }
 
-/* Check a 28-byte PROXY v2 header for IPv4 <tr>ansport from 127.0.0.<s>. */
+/*
+ * Check a 28-byte PROXY v2 header for IPv4 <tr>ansport from 127.0.0.<s> to
+ * 127.0.0.<d>.
+ */
 static void
-check_v2(const unsigned char *h, int tr, int s, int sport, int dport)
+check_v2(const unsigned char *h, int tr, int s, int d, int sport, int dport)
 {
 	static const unsigned char sig[12] = {
 		0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49,
 		0x54, 0x0a
 	};
 	const unsigned char	src[4] = { 127, 0, 0, (unsigned char)s };
-	const unsigned char	dst[4] = { 127, 0, 0, 1 };
+	const unsigned char	dst[4] = { 127, 0, 0, (unsigned char)d };
 
 	assert_memory_equal(h, sig, sizeof(sig));
 	assert_int_equal(h[12], 0x21);		/* version 2, PROXY */
@@ -1577,7 +1580,7 @@ test_proxy_v2_to_target(void **state)
 	(void)close(fd);
 	be_wait_conn(be, 0, &bc);
 	assert_int_equal(bc.bc_reclen, 28 + strlen(msg));
-	check_v2((unsigned char *)bc.bc_rec, 0x11, 2, cport, p);
+	check_v2((unsigned char *)bc.bc_rec, 0x11, 2, 1, cport, p);
 	assert_memory_equal(bc.bc_rec + 28, msg, strlen(msg));
 	traffic_wait(ft, "fwd", strlen(msg), 28 + strlen(msg));
 }
@@ -1605,16 +1608,47 @@ test_proxy_v2_udp(void **state)
 		(void)udp_roundtrip(a, p, msgs[i], NULL);
 		be_wait_dgram(be, i + 1, &bd);
 		assert_int_equal(bd.bd_len, 28 + strlen(msgs[i]));
-		check_v2(bd.bd_data, 0x12, 2, pg_local_port(a), p);
+		check_v2(bd.bd_data, 0x12, 2, 1, pg_local_port(a), p);
 		assert_memory_equal(bd.bd_data + 28, msgs[i],
 		    strlen(msgs[i]));
 	}
 	(void)udp_roundtrip(b, p, "from three", NULL);
 	be_wait_dgram(be, 3, &bd);
 	assert_int_equal(bd.bd_len, 28 + strlen("from three"));
-	check_v2(bd.bd_data, 0x12, 3, pg_local_port(b), p);
+	check_v2(bd.bd_data, 0x12, 3, 1, pg_local_port(b), p);
 	(void)close(a);
 	(void)close(b);
+}
+
+/*
+ * A UDP redirect on a wildcard socket (no bind: dual stack) answers from
+ * the address the client sent to, 127.0.0.9, not one the kernel picks,
+ * and names that address in the PROXY v2 header.
+ */
+static void
+test_udp_wildcard_source(void **state)
+{
+	struct ft	*ft = *state;
+	struct backend	*be = be_new(ft, BE_UDP);
+	struct be_dgram	 bd;
+	struct pg_conf	 cf;
+	char		 reply[512], from[64];
+	int		 a, p = pg_fresh_port();
+
+	conf_begin(&cf, &ft->ft_c);
+	conf_fwd(&cf, "udp", SOCK_DGRAM, NULL, p,
+	    "\tredirect\t= 127.0.0.1 %d\n\tproxy_protocol\t= v2\n",
+	    be->be_port);
+	ft_start(ft, &cf);
+	assert_true((a = pg_udp_open("127.0.0.2", AF_INET)) >= 0);
+	assert_int_equal(pg_udp_send(a, "127.0.0.9", p, "where", 5), 0);
+	if (pg_udp_recv(a, reply, sizeof(reply), PG_TIMEOUT_MS, from,
+	    sizeof(from)) <= 0)
+		fail_msg("no reply");
+	assert_string_equal(from, "127.0.0.9");
+	be_wait_dgram(be, 1, &bd);
+	check_v2(bd.bd_data, 0x12, 2, 9, pg_local_port(a), p);
+	(void)close(a);
 }
 
 /* An accept_proxy service "ap" on 127.0.0.1 <p> to <be>, with <extra>. */
@@ -2221,6 +2255,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_proxy_v2_to_target,
 		    ft_setup, ft_teardown),
 		cmocka_unit_test_setup_teardown(test_proxy_v2_udp,
+		    ft_setup, ft_teardown),
+		cmocka_unit_test_setup_teardown(test_udp_wildcard_source,
 		    ft_setup, ft_teardown),
 		cmocka_unit_test_setup_teardown(test_accept_proxy_v1,
 		    ft_setup, ft_teardown),

@@ -733,7 +733,7 @@ udp_exchange(struct udp *u, enum builtin_kind kind, const char *req,
 	    &u->fromlen);
 	assert_int_equal(n, strlen(req));
 	*sent = builtin_dgram(u->srv, kind, (struct sockaddr *)&u->from,
-	    u->fromlen, in, (size_t)n);
+	    u->fromlen, NULL, in, (size_t)n);
 	pfd.fd = u->cli;
 	pfd.events = POLLIN;
 	if (poll(&pfd, 1, ms) != 1)
@@ -851,21 +851,21 @@ test_dgram_refused(void **state)
 	sin.sin_port = htons(7);
 	errno = 0;
 	assert_int_equal(builtin_dgram(u->srv, BUILTIN_ECHO,
-	    (struct sockaddr *)&sin, sizeof(sin), "x", 1), -1);
+	    (struct sockaddr *)&sin, sizeof(sin), NULL, "x", 1), -1);
 	assert_int_equal(errno, EACCES);
 	sin.sin_port = htons(19);
 	assert_int_equal(builtin_dgram(u->srv, BUILTIN_CHARGEN,
-	    (struct sockaddr *)&sin, sizeof(sin), "x", 1), -1);
+	    (struct sockaddr *)&sin, sizeof(sin), NULL, "x", 1), -1);
 	sin.sin_port = htons(0);
 	assert_int_equal(builtin_dgram(u->srv, BUILTIN_TIME,
-	    (struct sockaddr *)&sin, sizeof(sin), "x", 1), -1);
+	    (struct sockaddr *)&sin, sizeof(sin), NULL, "x", 1), -1);
 	sin.sin_port = htons(40000);
 	sin.sin_addr.s_addr = htonl(INADDR_BROADCAST);
 	assert_int_equal(builtin_dgram(u->srv, BUILTIN_DAYTIME,
-	    (struct sockaddr *)&sin, sizeof(sin), "x", 1), -1);
+	    (struct sockaddr *)&sin, sizeof(sin), NULL, "x", 1), -1);
 	sin.sin_addr.s_addr = inet_addr("224.0.0.1");
 	assert_int_equal(builtin_dgram(u->srv, BUILTIN_ECHO,
-	    (struct sockaddr *)&sin, sizeof(sin), "x", 1), -1);
+	    (struct sockaddr *)&sin, sizeof(sin), NULL, "x", 1), -1);
 	assert_int_equal(errno, EACCES);
 
 	memset(&sin6, 0, sizeof(sin6));
@@ -873,27 +873,28 @@ test_dgram_refused(void **state)
 	sin6.sin6_port = htons(9);
 	sin6.sin6_addr = in6addr_loopback;
 	assert_int_equal(builtin_dgram(u->srv, BUILTIN_ECHO,
-	    (struct sockaddr *)&sin6, sizeof(sin6), "x", 1), -1);
+	    (struct sockaddr *)&sin6, sizeof(sin6), NULL, "x", 1), -1);
 	sin6.sin6_port = htons(40000);
 	assert_int_equal(inet_pton(AF_INET6, "ff02::1", &sin6.sin6_addr), 1);
 	assert_int_equal(builtin_dgram(u->srv, BUILTIN_ECHO,
-	    (struct sockaddr *)&sin6, sizeof(sin6), "x", 1), -1);
+	    (struct sockaddr *)&sin6, sizeof(sin6), NULL, "x", 1), -1);
 	assert_int_equal(inet_pton(AF_INET6, "::ffff:255.255.255.255",
 	    &sin6.sin6_addr), 1);
 	assert_int_equal(builtin_dgram(u->srv, BUILTIN_ECHO,
-	    (struct sockaddr *)&sin6, sizeof(sin6), "x", 1), -1);
+	    (struct sockaddr *)&sin6, sizeof(sin6), NULL, "x", 1), -1);
 	assert_int_equal(errno, EACCES);
 
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	errno = 0;
 	assert_int_equal(builtin_dgram(u->srv, BUILTIN_NONE,
-	    (struct sockaddr *)&sin, sizeof(sin), "x", 1), -1);
+	    (struct sockaddr *)&sin, sizeof(sin), NULL, "x", 1), -1);
 	assert_int_equal(errno, EINVAL);
-	assert_int_equal(builtin_dgram(u->srv, BUILTIN_ECHO, NULL, 0, "x", 1),
+	assert_int_equal(builtin_dgram(u->srv, BUILTIN_ECHO, NULL, 0, NULL, "x",
+	    1),
 	    -1);
 	assert_int_equal(errno, EINVAL);
 	assert_int_equal(builtin_dgram(u->srv, BUILTIN_ECHO,
-	    (struct sockaddr *)&sin, sizeof(sin) - 1, "x", 1), -1);
+	    (struct sockaddr *)&sin, sizeof(sin) - 1, NULL, "x", 1), -1);
 }
 
 int
