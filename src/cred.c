@@ -1,6 +1,8 @@
 /*
  * Dropping privileges, modelled on OpenSSH's permanently_set_uid(): groups,
  * then gid, then uid, each checked, then proof that the old ids are gone.
+ * The group database is read in the parent (cred_groups()), so that the
+ * child only makes system calls.
  */
 #include <sys/types.h>
 
@@ -14,55 +16,82 @@
 #include "config.h"
 #include "cred.h"
 
-/* Fail with "<what>: strerror" in <err>. */
+/* Does the spawn of <sc> change identity at all? */
 static int
-cred_fail(char *err, size_t errlen, const char *what)
+cred_changes(const struct service_conf *sc)
 {
-	(void)snprintf(err, errlen, "%s: %s", what, strerror(errno));
-	return -1;
+	return geteuid() == 0 && (sc->sc_has_uid || sc->sc_has_gid);
+}
+
+/* The group the server runs with. */
+static gid_t
+cred_gid(const struct service_conf *sc)
+{
+	return sc->sc_has_gid ? sc->sc_gid : getegid();
 }
 
 int
-cred_drop(const struct service_conf *sc, char *err, size_t errlen)
+cred_groups(const struct service_conf *sc, struct cred_groups *cg,
+    char *err, size_t errlen)
 {
 	struct passwd	*pw;
-	uid_t		 ruid, euid, suid;
-	gid_t		 rgid, egid, sgid, gid;
+	int		 n = CRED_MAXGROUPS;
 
-	if (geteuid() != 0 || (!sc->sc_has_uid && !sc->sc_has_gid))
+	cg->cg_n = -1;
+	if (!cred_changes(sc))
 		return 0;
-	gid = sc->sc_has_gid ? sc->sc_gid : getegid();
-	if (sc->sc_groups && sc->sc_has_uid &&
-	    (pw = getpwuid(sc->sc_uid)) != NULL) {
-		/* The user's groups and its own primary one, as xinetd. */
-		if (initgroups(pw->pw_name, pw->pw_gid) == -1)
-			return cred_fail(err, errlen, "initgroups");
-	} else if (setgroups(1, &gid) == -1)
-		return cred_fail(err, errlen, "setgroups");
+	cg->cg_gid[0] = cred_gid(sc);
+	cg->cg_n = 1;
+	if (!sc->sc_groups || !sc->sc_has_uid)
+		return 0;
+	/* A uid with no name has no groups to look up. */
+	if ((pw = getpwuid(sc->sc_uid)) == NULL)
+		return 0;
+	/* The user's groups and its own primary one, as xinetd. */
+	if (getgrouplist(pw->pw_name, pw->pw_gid, cg->cg_gid, &n) == -1) {
+		(void)snprintf(err, errlen, "user %s is in more than %d groups",
+		    pw->pw_name, CRED_MAXGROUPS);
+		return -1;
+	}
+	cg->cg_n = n;
+	return 0;
+}
+
+int
+cred_drop(const struct service_conf *sc, const struct cred_groups *cg,
+    const char **what)
+{
+	uid_t	ruid, euid, suid;
+	gid_t	rgid, egid, sgid, gid = cred_gid(sc);
+
+	if (cg->cg_n < 0)
+		return 0;
+	*what = "setgroups";
+	if (setgroups((size_t)cg->cg_n, cg->cg_gid) == -1)
+		return -1;
+	*what = "setresgid";
 	if (setresgid(gid, gid, gid) == -1)
-		return cred_fail(err, errlen, "setresgid");
+		return -1;
+	*what = "setresuid";
 	if (sc->sc_has_uid && setresuid(sc->sc_uid, sc->sc_uid, sc->sc_uid) ==
 	    -1)
-		return cred_fail(err, errlen, "setresuid");
+		return -1;
+	*what = "getresuid";
 	if (getresgid(&rgid, &egid, &sgid) == -1 ||
 	    getresuid(&ruid, &euid, &suid) == -1)
-		return cred_fail(err, errlen, "getresuid");
-	if (rgid != gid || egid != gid || sgid != gid) {
-		(void)snprintf(err, errlen, "gid is not %u after setresgid",
-		    (unsigned)gid);
 		return -1;
-	}
+	errno = EPERM;
+	*what = "gid unchanged after setresgid";
+	if (rgid != gid || egid != gid || sgid != gid)
+		return -1;
 	if (!sc->sc_has_uid)
 		return 0;
-	if (ruid != sc->sc_uid || euid != sc->sc_uid || suid != sc->sc_uid) {
-		(void)snprintf(err, errlen, "uid is not %u after setresuid",
-		    (unsigned)sc->sc_uid);
+	*what = "uid unchanged after setresuid";
+	if (ruid != sc->sc_uid || euid != sc->sc_uid || suid != sc->sc_uid)
 		return -1;
-	}
 	/* Root must be gone for good. */
-	if (sc->sc_uid != 0 && (setuid(0) != -1 || seteuid(0) != -1)) {
-		(void)snprintf(err, errlen, "uid 0 could be regained");
+	*what = "uid 0 could be regained";
+	if (sc->sc_uid != 0 && (setuid(0) != -1 || seteuid(0) != -1))
 		return -1;
-	}
 	return 0;
 }

@@ -7,14 +7,33 @@
 
 #include <stddef.h>
 
+#include <sys/types.h>
+
 struct service_conf;
 
+#define CRED_MAXGROUPS	256
+
+/* The groups a server of a service gets, found before the spawn. */
+struct cred_groups {
+	gid_t	cg_gid[CRED_MAXGROUPS];
+	int	cg_n;		/* -1: the daemon is not root, change nothing */
+};
+
 /*
- * In a child about to exec: set the groups (initgroups for groups = yes,
- * else only the primary group), the gid, then the uid of <sc>, and check
- * that root cannot be regained.  Does nothing when the daemon is not root.
- * Returns 0, or -1 with a message in <err>.
+ * In the parent: the groups of <sc>: with groups = yes those of its user
+ * in the group database (as initgroups(3) finds them) with its primary
+ * group, else only the group.  Returns 0, or -1 with a message in <err>.
  */
-int	cred_drop(const struct service_conf *sc, char *err, size_t errlen);
+int	cred_groups(const struct service_conf *sc, struct cred_groups *cg,
+	    char *err, size_t errlen);
+/*
+ * In a child about to exec (system calls only, so that it may run in a
+ * vfork child): set the groups of <cg>, the gid, then the uid of <sc>,
+ * and check that root cannot be regained.  Does nothing when the daemon
+ * is not root.  Returns 0, or -1 with the failed step in *<what> (errno
+ * set).
+ */
+int	cred_drop(const struct service_conf *sc, const struct cred_groups *cg,
+	    const char **what);
 
 #endif
