@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <event2/listener.h>
 
 #include "admit.h"
 #include "config.h"
@@ -30,6 +29,11 @@
 #define FASTEXIT_MAX	5	/* hand-off servers dying at once in a row */
 #define FASTEXIT_PAUSE	10	/* then the service rests this long */
 #define DGRAM_BATCH	64	/* datagrams read per wake-up */
+/*
+ * Connections accepted per wake-up: the loop must get back to everything
+ * else (reaping, relays, other services) even while clients keep coming.
+ */
+#define ACCEPT_BATCH	32
 
 static TAILQ_HEAD(, service)	services = TAILQ_HEAD_INITIALIZER(services);
 static struct event_base	*service_evbase;
@@ -64,30 +68,42 @@ service_same(const struct service_conf *a, const struct service_conf *b)
 	    (b->sc_flags & (SFLAG_IPV4 | SFLAG_IPV6));
 }
 
-/* A stream client arrived. */
+/*
+ * Stream clients arrived: accept a bounded batch (the socket stays
+ * readable for the rest); on descriptor exhaustion pause for a second
+ * (relayd).
+ */
 static void
-service_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
+service_accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
-	(void)l;
-	admit_stream(arg, fd, sa, (socklen_t)salen);
-}
+	struct service		*sv = arg;
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	int			 fd, i;
 
-/* accept() failed: on descriptor exhaustion pause for a second (relayd). */
-static void
-service_accept_error_cb(struct evconnlistener *l, void *arg)
-{
-	struct service	*sv = arg;
-	int		 err = EVUTIL_SOCKET_ERROR();
-
-	(void)l;
-	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
-		log_warnx("service %s: accept: %s; pausing for 1 second",
-		    sv->sv_conf->sc_id, strerror(err));
-		service_pause(sv, 1);
-	} else
-		log_warnx("service %s: accept: %s", sv->sv_conf->sc_id,
-		    strerror(err));
+	(void)what;
+	service_ref(sv);
+	for (i = 0; i < ACCEPT_BATCH && !sv->sv_retired && !sv->sv_paused;
+	    i++) {
+		len = sizeof(ss);
+		fd = accept4(lfd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd != -1) {
+			admit_stream(sv, fd, (struct sockaddr *)&ss, len);
+			continue;
+		}
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM) {
+			log_warnx("service %s: accept: %s; pausing for 1 "
+			    "second", sv->sv_conf->sc_id, strerror(errno));
+			service_pause(sv, 1);
+		} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR && errno != ECONNABORTED)
+			log_warnx("service %s: accept: %s", sv->sv_conf->sc_id,
+			    strerror(errno));
+		break;
+	}
+	service_unref(sv);
 }
 
 /* Datagrams arrived: read a bounded batch and hand each on. */
@@ -205,21 +221,13 @@ service_listen(struct service *sv)
 	if ((sv->sv_quota = quota_new()) == NULL || sv->sv_timer == NULL ||
 	    sv->sv_cps_timer == NULL)
 		return -1;
-	if (sc->sc_socktype == SOCK_STREAM && !sc->sc_wait) {
-		sv->sv_listener = evconnlistener_new(service_evbase,
-		    service_accept_cb, sv, LEV_OPT_CLOSE_ON_FREE, 0, sv->sv_fd);
-		if (sv->sv_listener == NULL)
-			return -1;
-		evconnlistener_set_error_cb(sv->sv_listener,
-		    service_accept_error_cb);
-		sv->sv_fd = -1;	/* the listener owns it */
-		return 0;
-	}
-	if (sc->sc_nredirect > 0 &&
+	if (sc->sc_socktype == SOCK_DGRAM && sc->sc_nredirect > 0 &&
 	    (sv->sv_flows = relay_udp_table_new()) == NULL)
 		return -1;
 	sv->sv_ev = event_new(service_evbase, sv->sv_fd, EV_READ | EV_PERSIST,
-	    service_hands_off(sc) ? service_handoff_cb : service_dgram_cb, sv);
+	    service_hands_off(sc) ? service_handoff_cb :
+	    sc->sc_socktype == SOCK_STREAM ? service_accept_cb :
+	    service_dgram_cb, sv);
 	if (sv->sv_ev == NULL || event_add(sv->sv_ev, NULL) == -1)
 		return -1;
 	return 0;
@@ -255,7 +263,6 @@ service_new(struct config *cf, struct service_conf *sc)
 		return NULL;
 	}
 	log_info("service %s listening on %s", sc->sc_id, listen_describe(
-	    sv->sv_listener != NULL ? evconnlistener_get_fd(sv->sv_listener) :
 	    sv->sv_fd, sc, desc, sizeof(desc)));
 	return sv;
 }
@@ -265,9 +272,6 @@ static void
 service_retire(struct service *sv)
 {
 	sv->sv_retired = 1;
-	if (sv->sv_listener != NULL)
-		evconnlistener_free(sv->sv_listener);
-	sv->sv_listener = NULL;
 	if (sv->sv_ev != NULL)
 		event_free(sv->sv_ev);
 	sv->sv_ev = NULL;
@@ -368,8 +372,6 @@ service_pause(struct service *sv, int seconds)
 	if (sv->sv_retired)
 		return;
 	sv->sv_paused = 1;
-	if (sv->sv_listener != NULL)
-		(void)evconnlistener_disable(sv->sv_listener);
 	if (sv->sv_ev != NULL)
 		(void)event_del(sv->sv_ev);
 	if (seconds > 0)
@@ -383,8 +385,6 @@ service_resume(struct service *sv)
 		return;
 	sv->sv_paused = 0;
 	(void)evtimer_del(sv->sv_timer);
-	if (sv->sv_listener != NULL)
-		(void)evconnlistener_enable(sv->sv_listener);
 	if (sv->sv_ev != NULL)
 		(void)event_add(sv->sv_ev, NULL);
 }
@@ -394,15 +394,12 @@ service_dump(void)
 {
 	struct service	*sv;
 	char		 desc[128];
-	int		 fd;
 
 	TAILQ_FOREACH(sv, &services, sv_entry) {
-		fd = sv->sv_listener != NULL ?
-		    evconnlistener_get_fd(sv->sv_listener) : sv->sv_fd;
 		log_info("dump: service %s (%s:%d) on %s%s: %d running, "
 		    "%llu accepted, %llu refused", sv->sv_conf->sc_id,
 		    sv->sv_conf->sc_file, sv->sv_conf->sc_line,
-		    listen_describe(fd, sv->sv_conf, desc, sizeof(desc)),
+		    listen_describe(sv->sv_fd, sv->sv_conf, desc, sizeof(desc)),
 		    sv->sv_paused ? " (paused)" : "",
 		    quota_running(sv->sv_quota),
 		    (unsigned long long)sv->sv_accepted,

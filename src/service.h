@@ -13,7 +13,6 @@
 struct config;
 struct event;
 struct event_base;
-struct evconnlistener;
 struct quota;
 struct service_conf;
 struct udp_flows;
@@ -24,8 +23,7 @@ struct service {
 	struct service_conf	*sv_conf;	/* current settings */
 	struct config		*sv_cf;		/* holds sv_conf */
 	int			 sv_fd;
-	struct evconnlistener	*sv_listener;	/* stream, wait = no */
-	struct event		*sv_ev;		/* dgram or wait = yes */
+	struct event		*sv_ev;		/* its socket is readable */
 	struct event		*sv_timer;	/* re-enable after a pause */
 	int			 sv_refcnt;	/* the list + each session */
 	int			 sv_retired;	/* no longer configured */

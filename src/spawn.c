@@ -29,6 +29,7 @@
 #include "cred.h"
 #include "log.h"
 #include "rbtree.h"
+#include "sockaddr.h"
 #include "spawn.h"
 
 extern char	**environ;
@@ -84,15 +85,37 @@ spawn_running(void)
 
 /*
  * What the child needs, made in the parent before the fork, so that the
- * child only makes system calls (it could be a vfork child): argument
- * vector, environment and groups.
+ * child only makes system calls (it is a vfork child): argument vector,
+ * environment and groups.  One plan serves every spawn (the parent does
+ * nothing else until the child has exec'd); its arrays only grow.
  */
 struct spawn_plan {
 	char			**sp_argv;
+	size_t			  sp_argvcap;
 	char			**sp_envp;
-	char			 *sp_own[4];	/* strings made for envp */
+	size_t			  sp_envpcap;
+	char			  sp_host[16 + SOCKADDR_STRLEN];
+	char			  sp_port[32];
+	char			  sp_country[32];
 	struct cred_groups	  sp_groups;
 };
+
+static struct spawn_plan	spawn_plan;
+
+/* Make room for <n> pointers in *<v> of capacity *<cap>; 0 or -1. */
+static int
+spawn_grow(char ***v, size_t *cap, size_t n)
+{
+	char	**nv;
+
+	if (n <= *cap)
+		return 0;
+	if ((nv = reallocarray(*v, n, sizeof(char *))) == NULL)
+		return -1;
+	*v = nv;
+	*cap = n;
+	return 0;
+}
 
 /* Append the decimal <v> at <p>; the end. */
 static char *
@@ -187,31 +210,37 @@ static int
 spawn_env(const struct spawn_req *rq, struct spawn_plan *sp)
 {
 	const struct service_conf	*sc = rq->sq_conf;
-	int				 n = 0, max, i, k = 0;
+	size_t				 max;
+	int				 n = 0, i;
 
 	for (max = 0; environ[max] != NULL; max++)
 		;
-	max += sc->sc_env.wl_n + 8;
+	max += (size_t)sc->sc_env.wl_n + 4;
 	for (i = 0; rq->sq_extra_env != NULL && rq->sq_extra_env[i]; i++)
 		max++;
-	if ((sp->sp_envp = calloc((size_t)max + 1, sizeof(char *))) == NULL)
+	if (spawn_grow(&sp->sp_envp, &sp->sp_envpcap, max + 1) == -1)
 		return -1;
+	sp->sp_envp[0] = NULL;
 	for (i = 0; environ[i] != NULL; i++)
 		if (spawn_env_passed(sc, environ[i]))
 			spawn_env_put(sp->sp_envp, &n, environ[i]);
 	for (i = 0; i < sc->sc_env.wl_n; i++)
 		spawn_env_put(sp->sp_envp, &n, sc->sc_env.wl_words[i]);
-	if (rq->sq_addr != NULL && asprintf(&sp->sp_own[k++],
-	    "REMOTE_HOST=%s", rq->sq_addr) == -1)
-		return -1;
-	if (rq->sq_port > 0 && asprintf(&sp->sp_own[k++], "REMOTE_PORT=%d",
-	    rq->sq_port) == -1)
-		return -1;
-	if (rq->sq_country != NULL && asprintf(&sp->sp_own[k++],
-	    "REMOTE_COUNTRY=%s", rq->sq_country) == -1)
-		return -1;
-	for (i = 0; i < k; i++)
-		spawn_env_put(sp->sp_envp, &n, sp->sp_own[i]);
+	if (rq->sq_addr != NULL) {
+		(void)snprintf(sp->sp_host, sizeof(sp->sp_host),
+		    "REMOTE_HOST=%s", rq->sq_addr);
+		spawn_env_put(sp->sp_envp, &n, sp->sp_host);
+	}
+	if (rq->sq_port > 0) {
+		(void)snprintf(sp->sp_port, sizeof(sp->sp_port),
+		    "REMOTE_PORT=%d", rq->sq_port);
+		spawn_env_put(sp->sp_envp, &n, sp->sp_port);
+	}
+	if (rq->sq_country != NULL) {
+		(void)snprintf(sp->sp_country, sizeof(sp->sp_country),
+		    "REMOTE_COUNTRY=%s", rq->sq_country);
+		spawn_env_put(sp->sp_envp, &n, sp->sp_country);
+	}
 	for (i = 0; rq->sq_extra_env != NULL && rq->sq_extra_env[i]; i++)
 		spawn_env_put(sp->sp_envp, &n, rq->sq_extra_env[i]);
 	return 0;
@@ -224,8 +253,8 @@ spawn_argv(const struct service_conf *sc, struct spawn_plan *sp)
 	const char	*base;
 	int		 i, n = 0;
 
-	if ((sp->sp_argv = calloc((size_t)sc->sc_server_args.wl_n + 2,
-	    sizeof(char *))) == NULL)
+	if (spawn_grow(&sp->sp_argv, &sp->sp_argvcap,
+	    (size_t)sc->sc_server_args.wl_n + 2) == -1)
 		return -1;
 	if (!(sc->sc_flags & SFLAG_NAMEINARGS)) {
 		base = strrchr(sc->sc_server, '/');
@@ -238,36 +267,20 @@ spawn_argv(const struct service_conf *sc, struct spawn_plan *sp)
 	return 0;
 }
 
-static void
-spawn_plan_free(struct spawn_plan *sp)
-{
-	size_t	i;
-
-	free(sp->sp_argv);
-	free(sp->sp_envp);
-	for (i = 0; i < sizeof(sp->sp_own) / sizeof(sp->sp_own[0]); i++)
-		free(sp->sp_own[i]);
-	free(sp);
-}
-
 /* Everything the child of <rq> needs; NULL after logging. */
-static struct spawn_plan *
-spawn_plan_new(const struct spawn_req *rq)
+static const struct spawn_plan *
+spawn_plan_make(const struct spawn_req *rq)
 {
 	const struct service_conf	*sc = rq->sq_conf;
-	struct spawn_plan		*sp;
+	struct spawn_plan		*sp = &spawn_plan;
 	char				 err[256];
 
-	if ((sp = calloc(1, sizeof(*sp))) == NULL ||
-	    spawn_env(rq, sp) == -1 || spawn_argv(sc, sp) == -1) {
+	if (spawn_env(rq, sp) == -1 || spawn_argv(sc, sp) == -1) {
 		log_warn("service %s: spawn", sc->sc_id);
-		if (sp != NULL)
-			spawn_plan_free(sp);
 		return NULL;
 	}
 	if (cred_groups(sc, &sp->sp_groups, err, sizeof(err)) == -1) {
 		log_warnx("service %s: %s", sc->sc_id, err);
-		spawn_plan_free(sp);
 		return NULL;
 	}
 	return sp;
@@ -358,7 +371,7 @@ spawn_fork(const struct spawn_req *rq, const struct spawn_plan *sp)
 pid_t
 spawn_start(const struct spawn_req *rq)
 {
-	struct spawn_plan	*sp;
+	const struct spawn_plan	*sp;
 	struct child		*ch;
 	sigset_t		 all, old;
 	pid_t			 pid;
@@ -367,7 +380,7 @@ spawn_start(const struct spawn_req *rq)
 		log_warn("service %s: spawn", rq->sq_conf->sc_id);
 		return -1;
 	}
-	if ((sp = spawn_plan_new(rq)) == NULL) {
+	if ((sp = spawn_plan_make(rq)) == NULL) {
 		free(ch);
 		return -1;
 	}
@@ -380,7 +393,6 @@ spawn_start(const struct spawn_req *rq)
 	(void)sigprocmask(SIG_BLOCK, &all, &old);
 	pid = spawn_fork(rq, sp);
 	(void)sigprocmask(SIG_SETMASK, &old, NULL);
-	spawn_plan_free(sp);
 	if (pid == -1) {
 		log_warn("service %s: fork", rq->sq_conf->sc_id);
 		free(ch);
