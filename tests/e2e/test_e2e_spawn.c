@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -1231,6 +1232,75 @@ test_no_zombies(void **state)
 }
 
 /*
+ * A steady stream of clients, LOAD_CLIENTS always in flight, each
+ * reconnecting as soon as its server has answered: the daemon keeps
+ * reaping (a loop that only accepted would leave thousands of children
+ * unreaped and their sessions open: regression).  At most LOAD_MAX_CHILDREN
+ * children at any sample, every session logged at the end.
+ */
+#define LOAD_CLIENTS		16
+#define LOAD_CONNS		3000
+#define LOAD_MS			6000
+#define LOAD_MAX_CHILDREN	300
+static void
+test_reaping_keeps_up(void **state)
+{
+	struct pg_ctx	*c = *state;
+	struct pg_conf	 cf;
+	struct pollfd	 pfd[LOAD_CLIENTS];
+	long long	 deadline, next = 0;
+	char		 buf[64];
+	ssize_t		 n;
+	int		 i, done = 0, started = 0, kids, zombies, most = 0;
+	int		 p = pg_fresh_port();
+
+	conf_begin(&cf, c);
+	conf_service(&cf, "load", STREAM, p, "/bin/echo",
+	    "\tserver_args\t= hi\n" NO_CPS);
+	pg_conf_start(c, &cf, CONF);
+	for (i = 0; i < LOAD_CLIENTS; i++) {
+		pfd[i].fd = client("127.0.0.2", p);
+		pfd[i].events = POLLIN;
+		started++;
+	}
+	deadline = pg_now_ms() + LOAD_MS;
+	while (done < started && pg_left(deadline) > 0) {
+		if (pg_now_ms() >= next) {
+			kids = children_of(c->pc_pid, &zombies);
+			most = kids > most ? kids : most;
+			next = pg_now_ms() + 100;
+		}
+		if (poll(pfd, LOAD_CLIENTS, 100) == -1)
+			fail_msg("poll: %s", strerror(errno));
+		for (i = 0; i < LOAD_CLIENTS; i++) {
+			if (pfd[i].fd == -1 || pfd[i].revents == 0)
+				continue;
+			if ((n = recv(pfd[i].fd, buf, sizeof(buf), 0)) > 0)
+				continue;
+			if (n == -1)
+				fail_msg("recv: %s", strerror(errno));
+			(void)close(pfd[i].fd);
+			pfd[i].fd = -1;
+			done++;
+			if (started < LOAD_CONNS) {
+				pfd[i].fd = client("127.0.0.2", p);
+				started++;
+			}
+		}
+	}
+	for (i = 0; i < LOAD_CLIENTS; i++)
+		if (pfd[i].fd != -1)
+			(void)close(pfd[i].fd);
+	if (most > LOAD_MAX_CHILDREN)
+		fail_msg("%d children at once (%d sessions served)", most,
+		    done);
+	pg_log_wait_re(c, started, "EXIT: load status=0 pid=[1-9]");
+	assert_int_equal(children_of(c->pc_pid, &zombies), 0);
+	assert_alive(c);
+	pg_stop_ok(c);
+}
+
+/*
  * A server deleted after start: the child's exec error is logged with
  * its errno, EXIT says 127, the client sees EOF, and the daemon serves on
  * (the server back in place works again).
@@ -1481,6 +1551,7 @@ main(void)
 		SPAWN_TEST(test_instances),
 		SPAWN_TEST(test_process_limit),
 		SPAWN_TEST(test_no_zombies),
+		SPAWN_TEST(test_reaping_keeps_up),
 		SPAWN_TEST(test_missing_server),
 		SPAWN_TEST(test_sigterm_server),
 		SPAWN_TEST(test_sigterm_ignored),
