@@ -292,10 +292,12 @@ session_forward(struct session *s)
 	socklen_t		locallen = sizeof(local);
 	int			fd;
 
+	/* The address the client reached: only a PROXY header needs it. */
+	memset(&local, 0, sizeof(local));
 	fd = s->se_bev != NULL ? bufferevent_getfd(s->se_bev) : s->se_fd;
-	if (getsockname(fd, (struct sockaddr *)&local, &locallen) == -1)
-		memset(&local, 0, sizeof(local));
-	sockaddr_unmap(&local, &locallen);
+	if (s->se_conf->sc_proxy_protocol != PROXY_NONE &&
+	    getsockname(fd, (struct sockaddr *)&local, &locallen) == 0)
+		sockaddr_unmap(&local, &locallen);
 	if (session_banner_success(s) == -1) {
 		session_close(s, "out of memory", 1);
 		return;
