@@ -1,0 +1,187 @@
+/*
+ * The documentation moves with the code: every attribute of the
+ * attribute table has its entry in the ATTRIBUTES section of
+ * portgate.conf(5) (".It Cm name") and every attribute entry there is one
+ * the parser knows; every option that "portgate --help" names is in
+ * portgate(8) ("Fl name").  The man pages are read from the source tree
+ * (PORTGATE_DATA is its tests/data), the binary is PORTGATE_BIN.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "conf_attr.h"
+
+/* All that <fp> gives, NUL-terminated. */
+static char *
+slurp(FILE *fp)
+{
+	char	*buf = NULL;
+	size_t	 len = 0, cap = 0, n;
+
+	do {
+		if (cap - len < 4096) {
+			cap += 65536;
+			assert_non_null(buf = realloc(buf, cap));
+		}
+		n = fread(buf + len, 1, cap - len - 1, fp);
+		len += n;
+	} while (n > 0);
+	assert_int_equal(ferror(fp), 0);
+	buf[len] = '\0';
+	return buf;
+}
+
+/* The text of doc/<name> of the source tree. */
+static char *
+doc_read(const char *name)
+{
+	char		 path[4096], *buf;
+	const char	*data = getenv("PORTGATE_DATA");
+	FILE		*fp;
+
+	assert_non_null(data);
+	(void)snprintf(path, sizeof(path), "%s/../../doc/%s", data, name);
+	if ((fp = fopen(path, "r")) == NULL)
+		fail_msg("%s: %s", path, strerror(errno));
+	buf = slurp(fp);
+	(void)fclose(fp);
+	return buf;
+}
+
+/* Does <text> hold <macro><name> followed by a space or a line end? */
+static int
+doc_has(const char *text, const char *macro, const char *name)
+{
+	char		 want[128];
+	const char	*p;
+	size_t		 len;
+
+	len = (size_t)snprintf(want, sizeof(want), "%s%s", macro, name);
+	for (p = text; (p = strstr(p, want)) != NULL; p += len)
+		if (p[len] == ' ' || p[len] == '\n' || p[len] == '\0')
+			return 1;
+	return 0;
+}
+
+/* The ATTRIBUTES section of portgate.conf(5). */
+static char *
+attributes_section(void)
+{
+	char	*buf = doc_read("portgate.conf.5"), *start, *end;
+
+	assert_non_null(start = strstr(buf, "\n.Sh ATTRIBUTES\n"));
+	if ((end = strstr(start + 1, "\n.Sh ")) != NULL)
+		end[1] = '\0';
+	memmove(buf, start, strlen(start) + 1);
+	return buf;
+}
+
+/* Every attribute of the table is documented. */
+static void
+test_attributes_documented(void **state)
+{
+	char	*sec = attributes_section();
+	int	 i;
+
+	(void)state;
+	assert_true(attr_count > 50);
+	for (i = 0; i < attr_count; i++)
+		if (!doc_has(sec, "\n.It Cm ", attr_table[i].ad_name))
+			fail_msg("portgate.conf(5) has no entry for %s",
+			    attr_table[i].ad_name);
+	free(sec);
+}
+
+/*
+ * Every entry of the section named in lower case (attributes; values and
+ * log fields are in upper case) is an attribute the parser knows.
+ */
+static void
+test_entries_known(void **state)
+{
+	char		*sec = attributes_section(), name[128];
+	const char	*p;
+	size_t		 n;
+	int		 entries = 0;
+
+	(void)state;
+	for (p = sec; (p = strstr(p, "\n.It Cm ")) != NULL; ) {
+		p += strlen("\n.It Cm ");
+		n = strcspn(p, " \n");
+		if (n == 0 || n >= sizeof(name) || !islower((unsigned char)*p))
+			continue;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		if (attr_lookup(name) == -1)
+			fail_msg("portgate.conf(5) documents %s, which the "
+			    "parser does not know", name);
+		entries++;
+	}
+	assert_true(entries >= attr_count);
+	free(sec);
+}
+
+/*
+ * Every option that --help names, in use or accepted and ignored
+ * ("-cc N"), is in portgate(8).
+ */
+static void
+test_options_documented(void **state)
+{
+	const char	*bin = getenv("PORTGATE_BIN");
+	char		 cmd[4200], *man, *help, *line, *next, *tok, *save;
+	FILE		*fp;
+	int		 n = 0, opts;
+
+	(void)state;
+	assert_non_null(bin);
+	(void)snprintf(cmd, sizeof(cmd), "'%s' --help", bin);
+	assert_non_null(fp = popen(cmd, "r"));
+	help = slurp(fp);
+	assert_int_equal(pclose(fp), 0);
+	man = doc_read("portgate.8");
+	for (line = help; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		/* "  -f, --config FILE  text": the names up to the value */
+		opts = strncmp(line, "  -", 3) == 0;
+		if (!opts && (tok = strchr(line, ':')) != NULL &&
+		    strstr(line, "ignored") != NULL)
+			line = tok + 1;
+		else if (!opts)
+			continue;
+		for (tok = strtok_r(line, " ,", &save); tok != NULL;
+		    tok = strtok_r(NULL, " ,", &save)) {
+			if (tok[0] != '-' && opts)
+				break;
+			if (tok[0] != '-')
+				continue;
+			if (!doc_has(man, "Fl ", tok + 1))
+				fail_msg("portgate(8) does not document %s", tok);
+			n++;
+		}
+	}
+	assert_true(n >= 20);
+	free(help);
+	free(man);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_attributes_documented),
+		cmocka_unit_test(test_entries_known),
+		cmocka_unit_test(test_options_documented),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
