@@ -210,9 +210,10 @@ admit_gate(struct service *sv, struct arrival *a)
 	const struct service_conf	*sc = sv->sv_conf;
 	struct verdict			 v;
 	double				 load = -1;
+	int				 tripped;
 
-	if (quota_cps_arrival(sv->sv_quota, sc, a->ar_now))
-		service_cps_tripped(sv, sc->sc_cps_wait);
+	if ((tripped = quota_cps_arrival(sv->sv_quota, sc, a->ar_now)) != 0)
+		service_cps_tripped(sv, sc->sc_cps_wait, tripped == 2);
 	if (sc->sc_max_load > 0)
 		load = admit_loadavg(a->ar_now);
 	if (gate_check(sc, sv->sv_quota, &a->ar_client, a->ar_now,

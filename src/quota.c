@@ -127,6 +127,8 @@ int
 quota_cps_arrival(struct quota *li, const struct service_conf *sc,
     time_t now)
 {
+	int	blocked;
+
 	if (sc->sc_cps_rate <= 0)
 		return 0;
 	if (now != li->li_cps_second) {
@@ -136,8 +138,9 @@ quota_cps_arrival(struct quota *li, const struct service_conf *sc,
 	if (++li->li_cps_count <= sc->sc_cps_rate)
 		return 0;
 	li->li_cps_count = 0;
+	blocked = li->li_blocked_until > now;
 	li->li_blocked_until = now + sc->sc_cps_wait;
-	return 1;
+	return blocked ? 2 : 1;
 }
 
 int

@@ -35,7 +35,8 @@ void		 quota_free(struct quota *);
 /*
  * Count one arrival for cps at <now>.  Returns 1 when this arrival makes
  * more than sc_cps_rate in one second (the service is then blocked for
- * sc_cps_wait seconds), else 0.
+ * sc_cps_wait seconds), 2 when it does so while the service is blocked
+ * already (the block is extended), else 0.
  */
 int	quota_cps_arrival(struct quota *, const struct service_conf *sc,
 	    time_t now);

@@ -198,13 +198,18 @@ service_cps_timer_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-service_cps_tripped(struct service *sv, int seconds)
+service_cps_tripped(struct service *sv, int seconds, int extended)
 {
 	struct timeval	tv = { seconds, 0 };
 
-	log_warnx("Deactivating service %s due to excessive incoming "
-	    "connections.  Restarting in %d seconds.", sv->sv_conf->sc_id,
-	    seconds);
+	/* A flood extends the block every second: say so once. */
+	if (extended)
+		log_debug("service %s: cps block extended by %d seconds",
+		    sv->sv_conf->sc_id, seconds);
+	else
+		log_warnx("Deactivating service %s due to excessive incoming "
+		    "connections.  Restarting in %d seconds.",
+		    sv->sv_conf->sc_id, seconds);
 	if (sv->sv_cps_timer != NULL)
 		(void)evtimer_add(sv->sv_cps_timer, &tv);
 }

@@ -64,8 +64,11 @@ int	service_hands_off(const struct service_conf *sc);
 int	service_fd(const struct service *sv);
 /* The server holding the socket of <sv> exited after <seconds>. */
 void	service_handoff_done(struct service *sv, long seconds);
-/* cps blocked <sv> for <seconds>: log now and when it ends. */
-void	service_cps_tripped(struct service *sv, int seconds);
+/*
+ * cps blocked <sv> for <seconds> from now (<extended>: it was blocked
+ * already): log when it starts and when it ends.
+ */
+void	service_cps_tripped(struct service *sv, int seconds, int extended);
 /* Log the state of every service (SIGUSR1). */
 void	service_dump(void);
 struct event_base *service_base(void);
