@@ -293,9 +293,7 @@ bg rss-sampler python3 "$BENCH/rss_sampler.py" "$TMP/peak.txt" 0.2 1800 \
 SAMPLER=$BGPID
 
 # ---------------------------------------------------------------- measures
-declare -A V	# "target metric" -> space-separated values
 
-add() { V["$1 $2"]="${V["$1 $2"]:-} $3"; }
 
 iperf() {	# target streams
 	local port=$(( ${BASE[$1]} + 1 )) out srv
@@ -402,11 +400,7 @@ done
 ELAPSED=$(( $(date +%s) - START ))
 
 # ---------------------------------------------------------------- report
-median() { tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -g | awk '
-	{ v[NR] = $1 } END { if (NR == 0) exit
-	    if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2
-	    if (m >= 100) printf "%.0f\n", m; else printf "%.2f\n", m }'; }
-med() { median <<< "${V["$1 $2"]:-}"; }
+MEDIAN_DECIMALS=2
 # The best round: the highest rate, the lowest latency (the round least
 # disturbed by whatever else runs on the machine).
 best() {

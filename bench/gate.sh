@@ -100,8 +100,6 @@ grep -q ' ok=5 ' <<< "$chk3" && grep -q ' empty=5 ' <<< "$chk2" ||
     die "gate not as expected: .3 $chk3 / .2 $chk2"
 
 cpu_ticks() { awk '{ print $14 + $15 }' /proc/"$1"/stat; }
-declare -A V
-add() { V["$1 $2"]="${V["$1 $2"]:-} $3"; }
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<< " $2"; }
 
 # scenario NAME PORT FLOOD(none|rate|max)
@@ -149,11 +147,6 @@ done
 ELAPSED=$(( $(date +%s) - START ))
 PEAK=$(status_kb $PG VmHWM)
 
-median() { tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -g | awk '
-	{ v[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2];
-	    else printf "%g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-med() { median <<< "${V["$1 $2"]:-}"; }
-sum() { tr ' ' '\n' | awk '{ s += $1 } END { print s + 0 }'; }
 mib() { awk -v k="$1" 'BEGIN { if (k == "") print "n/a"; else printf "%.1f", k / 1024 }'; }
 
 BASE=$(med gated cps)

@@ -100,6 +100,26 @@ build_tools() {
 	done
 }
 
+# The measurements of a run: "target metric" -> the values of its rounds,
+# space-separated.  add TARGET METRIC VALUE; med TARGET METRIC prints their
+# median (see median), sum their sum.
+declare -A V
+add() { V["$1 $2"]="${V["$1 $2"]:-} $3"; }
+med() { median "${MEDIAN_DECIMALS:-}" <<< "${V["$1 $2"]:-}"; }
+sum() { tr ' ' '\n' | awk '{ s += $1 } END { print s + 0 }'; }
+
+# median [DECIMALS]: the median of the numbers on standard input (others
+# are skipped); nothing if there are none.  Printed with %g, or with
+# DECIMALS: no decimals from 100 up, DECIMALS decimals below.
+median() {
+	tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -g | awk -v d="${1:-}" '
+	{ v[NR] = $1 } END { if (NR == 0) exit
+	    m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+	    if (d == "") printf "%g\n", m
+	    else if (m >= 100) printf "%.0f\n", m
+	    else printf "%." d "f\n", m }'
+}
+
 # A field (kB) of /proc/PID/status, e.g. VmRSS, VmHWM.
 status_kb() {
 	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null

@@ -99,8 +99,6 @@ for p in $P_PG $P_XI $P_PG_LOG $P_XI_LOG $P_PERSIST $P_BUILTIN; do
 	"$BIN/conn_rate" -c 1 -n 1 -t 2 127.0.0.1 $p >/dev/null
 done
 
-declare -A V
-add() { V["$1 $2"]="${V["$1 $2"]:-} $3"; }
 TARGETS="portgate xinetd portgate_log xinetd_log persistent builtin"
 declare -A PORT=([portgate]=$P_PG [xinetd]=$P_XI [portgate_log]=$P_PG_LOG
     [xinetd_log]=$P_XI_LOG [persistent]=$P_PERSIST [builtin]=$P_BUILTIN)
@@ -121,11 +119,6 @@ done
 ELAPSED=$(( $(date +%s) - START ))
 PG_PEAK=$(status_kb $PG VmHWM); XI_PEAK=$(status_kb $XI VmHWM)
 
-median() { tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -g | awk '
-	{ v[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2];
-	    else printf "%g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-med() { median <<< "${V["$1 $2"]:-}"; }
-sum() { tr ' ' '\n' | awk '{ s += $1 } END { print s + 0 }'; }
 mib() { awk -v k="$1" 'BEGIN { if (k == "") print "n/a"; else printf "%.1f", k / 1024 }'; }
 
 declare -A VS=([portgate]=xinetd [xinetd]=xinetd [portgate_log]=xinetd_log

@@ -244,10 +244,8 @@ TARGETS=${OK_TARGETS# }
 sleep 0.5
 
 # ---------------------------------------------------------------- measures
-declare -A V	# "target metric" -> space-separated values
 declare -A INFO	# target -> protocol and cipher negotiated
 
-add() { V["$1 $2"]="${V["$1 $2"]:-} $3"; }
 
 # CPU ticks (user + system) of the process tree of the target.
 cpu_ticks() {
@@ -312,11 +310,7 @@ done
 ELAPSED=$(( $(date +%s) - START ))
 
 # ---------------------------------------------------------------- report
-median() { tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -g | awk '
-	{ v[NR] = $1 } END { if (NR == 0) exit
-	    if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2
-	    if (m >= 100) printf "%.0f\n", m; else printf "%.1f\n", m }'; }
-med() { median <<< "${V["$1 $2"]:-}"; }
+MEDIAN_DECIMALS=1
 best() {
 	local sort="-gr"
 	case $2 in cpu_*) sort="-g" ;; esac
