@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "timing.h"
+
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
@@ -46,23 +48,6 @@ static int			use_src;
 static long			ok, empty, fail, started, nsamp;
 static float			*samples;
 static int			ep;
-
-static double
-now_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int
-cmp(const void *a, const void *b)
-{
-	float	x = *(const float *)a, y = *(const float *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* Start a connection in slot <s>; 0, or -1 (counted as a failure). */
 static int
@@ -212,7 +197,7 @@ main(int argc, char **argv)
 	}
 	t = now_us();
 	if (nsamp > 0)
-		qsort(samples, (size_t)nsamp, sizeof(*samples), cmp);
+		qsort(samples, (size_t)nsamp, sizeof(*samples), cmp_float);
 	printf("cps=%.0f ok=%ld empty=%ld fail=%ld p50_ms=%.3f p99_ms=%.3f\n",
 	    (ok + empty) / ((t - start) / 1e6), ok, empty, fail,
 	    nsamp ? samples[nsamp / 2] : 0.0,

@@ -20,25 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "timing.h"
+
 #define WARMUP	1000
 #define LIMIT_S	60
-
-static double
-now_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int
-cmp(const void *a, const void *b)
-{
-	double	x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static int
 roundtrip(int fd, char *buf, size_t size)
@@ -63,7 +48,8 @@ main(int argc, char **argv)
 	struct timeval		tv = { 2, 0 };
 	int			fd, one = 1, n, i;
 	size_t			size;
-	double			*lat, t0, start, sum = 0;
+	double			 t0, start, sum = 0;
+	float			*lat;
 	char			*buf;
 
 	if (argc < 3) {
@@ -101,7 +87,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "rtt: round trip %d failed\n", i);
 			return 1;
 		}
-		lat[i] = now_us() - t0;
+		lat[i] = (float)(now_us() - t0);
 		sum += lat[i];
 		if (buf[0] != 'a' + i % 26) {
 			fprintf(stderr, "rtt: bad echo at %d\n", i);
@@ -113,7 +99,7 @@ main(int argc, char **argv)
 		}
 	}
 	close(fd);
-	qsort(lat, (size_t)n, sizeof(*lat), cmp);
+	qsort(lat, (size_t)n, sizeof(*lat), cmp_float);
 	printf("p50_us=%.1f p99_us=%.1f mean_us=%.1f n=%d\n", lat[n / 2],
 	    lat[(size_t)(n * 0.99)], sum / n, n);
 	return 0;

@@ -19,24 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "timing.h"
+
 #define MAXSAMPLES	(4 << 20)
-
-static double
-now_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int
-cmp(const void *a, const void *b)
-{
-	float	x = *(const float *)a, y = *(const float *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 int
 main(int argc, char **argv)
@@ -107,7 +92,7 @@ main(int argc, char **argv)
 	t = now_us();
 	close(fd);
 	if (ns > 0)
-		qsort(lat, (size_t)ns, sizeof(*lat), cmp);
+		qsort(lat, (size_t)ns, sizeof(*lat), cmp_float);
 	printf("rate=%.0f ok=%ld lost=%ld p50_us=%.1f p99_us=%.1f\n",
 	    ok / ((t - start) / 1e6), ok, lost, ns ? lat[ns / 2] : 0.0,
 	    ns ? lat[(size_t)(ns * 0.99)] : 0.0);
