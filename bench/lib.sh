@@ -63,13 +63,13 @@ stop() {
 	return 0
 }
 
-# wait_port PORT [tcp|udp] [PID]: wait (at most 10 s) until something
-# listens on 127.0.0.1:PORT; fail early if PID died.
-wait_port() {
-	local port=$1 proto=${2:-tcp} pid=${3:-} i opt=-Hltn
-	[ "$proto" = udp ] && opt=-Hlun
+# wait_until PID CMD...: run CMD every 0.1 s until it succeeds (0), 10 s
+# have passed or PID (if not empty) has died (1).
+wait_until() {
+	local pid=$1 i
+	shift
 	for i in $(seq 100); do
-		ss $opt "sport = :$port" 2>/dev/null | grep -q . && return 0
+		"$@" && return 0
 		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
 			return 1
 		fi
@@ -78,18 +78,18 @@ wait_port() {
 	return 1
 }
 
-# wait_file FILE [PID]: wait (at most 10 s) until FILE is non-empty.
-wait_file() {
-	local f=$1 pid=${2:-} i
-	for i in $(seq 100); do
-		[ -s "$f" ] && return 0
-		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
-			return 1
-		fi
-		sleep 0.1
-	done
-	return 1
+# listening OPT PORT: does ss OPT (-Hltn, -Hlun) show 127.0.0.1:PORT?
+listening() { ss "$1" "sport = :$2" 2>/dev/null | grep -q .; }
+
+# wait_port PORT [tcp|udp] [PID]: wait until something listens on PORT.
+wait_port() {
+	local opt=-Hltn
+	[ "${2:-tcp}" = udp ] && opt=-Hlun
+	wait_until "${3:-}" listening "$opt" "$1"
 }
+
+# wait_file FILE [PID]: wait until FILE is non-empty.
+wait_file() { wait_until "${2:-}" test -s "$1"; }
 
 # Compile the C tools of bench/ into $BIN.
 build_tools() {

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "addrlist.h"
+#include "unit_util.h"
 
 #define MAXWORDS	64
 
@@ -64,25 +65,6 @@ refuse(const char *word, char *err, size_t errlen)
 		fail_msg("error \"%s\" does not name \"%s\"", err, word);
 }
 
-/* Fill <ss> with the numeric address <addr> (IPv6 if it has a colon). */
-static const struct sockaddr *
-mkaddr(struct sockaddr_storage *ss, const char *addr)
-{
-	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (strchr(addr, ':') != NULL) {
-		sin6->sin6_family = AF_INET6;
-		assert_int_equal(inet_pton(AF_INET6, addr, &sin6->sin6_addr),
-		    1);
-	} else {
-		sin->sin_family = AF_INET;
-		assert_int_equal(inet_pton(AF_INET, addr, &sin->sin_addr), 1);
-	}
-	return ((struct sockaddr *)ss);
-}
-
 /*
  * Match <addr> (and <revname>) against <al> and check the result: <rule>
  * NULL means no match expected.
@@ -96,7 +78,7 @@ expect(const struct addrlist *al, const char *addr, const char *revname,
 	const struct sockaddr	*sa;
 	int			 rc;
 
-	sa = addr == NULL ? NULL : mkaddr(&ss, addr);
+	sa = addr == NULL ? NULL : unit_sockaddr(&ss, addr, 0);
 	memset(&m, 0x5a, sizeof(m));
 	rc = addrlist_match(al, sa, revname, &m);
 	if (rule == NULL) {
@@ -509,11 +491,11 @@ test_rule_text(void **state)
 	longname[150] = '\0';
 	snprintf(list, sizeof(list), "%s", longname);
 	al = build(list);
-	assert_int_equal(addrlist_match(al, mkaddr(&ss, "10.0.0.1"),
+	assert_int_equal(addrlist_match(al, unit_sockaddr(&ss, "10.0.0.1", 0),
 	    "x.example.com", &m), 0);
 	snprintf(list, sizeof(list), "x%s", longname);
-	assert_int_equal(addrlist_match(al, mkaddr(&ss, "10.0.0.1"), list,
-	    &m), 1);
+	assert_int_equal(addrlist_match(al, unit_sockaddr(&ss, "10.0.0.1", 0),
+	    list, &m), 1);
 	assert_int_equal(strlen(m.am_rule), sizeof(m.am_rule) - 1);
 	assert_memory_equal(m.am_rule, longname, sizeof(m.am_rule) - 1);
 	addrlist_free(al);

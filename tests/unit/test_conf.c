@@ -350,19 +350,9 @@ static int
 al_match(const struct addrlist *al, const char *addr)
 {
 	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
 	struct addrmatch	 m;
 
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1)
-		sin->sin_family = AF_INET;
-	else {
-		assert_int_equal(inet_pton(AF_INET6, addr,
-		    &sin6->sin6_addr), 1);
-		sin6->sin6_family = AF_INET6;
-	}
-	return addrlist_match(al, (struct sockaddr *)&ss, NULL, &m);
+	return addrlist_match(al, unit_sockaddr(&ss, addr, 0), NULL, &m);
 }
 
 /* Skip the test when /etc/services lacks the standard echo entries. */

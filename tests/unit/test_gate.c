@@ -9,8 +9,6 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -137,21 +135,8 @@ teardown(void **state)
 static struct gate_client *
 client(struct client *cl, const struct service_conf *sc, const char *addr)
 {
-	struct sockaddr_in	*sin;
-	struct sockaddr_in6	*sin6;
-
 	memset(cl, 0, sizeof(*cl));
-	sin = (struct sockaddr_in *)(void *)&cl->ss;
-	sin6 = (struct sockaddr_in6 *)(void *)&cl->ss;
-	if (strchr(addr, ':') != NULL) {
-		sin6->sin6_family = AF_INET6;
-		assert_int_equal(inet_pton(AF_INET6, addr, &sin6->sin6_addr),
-		    1);
-	} else {
-		sin->sin_family = AF_INET;
-		assert_int_equal(inet_pton(AF_INET, addr, &sin->sin_addr), 1);
-	}
-	cl->gc.gc_sa = (struct sockaddr *)&cl->ss;
+	cl->gc.gc_sa = unit_sockaddr(&cl->ss, addr, 0);
 	quota_key(sc, cl->gc.gc_sa, &cl->gc.gc_key);
 	quota_key(NULL, cl->gc.gc_sa, &cl->gc.gc_fullkey);
 	return &cl->gc;

@@ -11,8 +11,6 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -33,6 +31,7 @@
 #include <maxminddb.h>
 
 #include "geoip.h"
+#include "unit_util.h"
 #include "log.h"
 
 /* The second database: the same addresses in other countries. */
@@ -287,19 +286,10 @@ country(struct geoip *g, const char *addr)
 {
 	static char		 cc[3];
 	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
 
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1)
-		sin->sin_family = AF_INET;
-	else {
-		assert_int_equal(inet_pton(AF_INET6, addr, &sin6->sin6_addr),
-		    1);
-		sin6->sin6_family = AF_INET6;
-	}
 	memset(cc, 'x', sizeof(cc));
-	assert_ptr_equal(geoip_country(g, (struct sockaddr *)&ss, cc), cc);
+	assert_ptr_equal(geoip_country(g, unit_sockaddr(&ss, addr, 0), cc),
+	    cc);
 	assert_int_equal(cc[2], '\0');
 	return cc;
 }

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "proxyproto.h"
+#include "unit_util.h"
 
 /* A byte string that may hold NULs. */
 struct bytes {
@@ -37,27 +38,6 @@ struct bytes {
 #define V2TCP4		V2SIG "\x21\x11\x00\x0c" \
 			    "\xc0\x00\x02\x01" "\xc6\x33\x64\x07" \
 			    "\xdc\x04" "\x01\xbb"
-
-/* An IPv4 or IPv6 (if it has a colon) address and port into <ss>. */
-static const struct sockaddr *
-mkaddr(struct sockaddr_storage *ss, const char *addr, uint16_t port)
-{
-	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (strchr(addr, ':') != NULL) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		assert_int_equal(inet_pton(AF_INET6, addr, &sin6->sin6_addr),
-		    1);
-	} else {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		assert_int_equal(inet_pton(AF_INET, addr, &sin->sin_addr), 1);
-	}
-	return ((const struct sockaddr *)ss);
-}
 
 /* Fail unless <ss> of <sslen> is exactly <family> <addr> port <port>. */
 static void
@@ -159,8 +139,9 @@ test_roundtrip(void **state)
 	(void)state;
 	for (i = 0; i < NITEMS(rt); i++) {
 		n = proxyproto_encode(rt[i].version, rt[i].socktype,
-		    mkaddr(&s, rt[i].src, rt[i].sport),
-		    mkaddr(&d, rt[i].dst, rt[i].dport), buf, sizeof(buf));
+		    unit_sockaddr(&s, rt[i].src, rt[i].sport),
+		    unit_sockaddr(&d, rt[i].dst, rt[i].dport), buf,
+		    sizeof(buf));
 		assert_int_equal(n, rt[i].len);
 		b.b_data = (const char *)buf;
 		b.b_len = (size_t)n;
@@ -193,20 +174,24 @@ test_encode_exact(void **state)
 	ssize_t			n;
 
 	(void)state;
-	n = proxyproto_encode(1, SOCK_STREAM, mkaddr(&s, "192.0.2.1", 56324),
-	    mkaddr(&d, "198.51.100.7", 443), buf, sizeof(buf));
+	n = proxyproto_encode(1, SOCK_STREAM,
+	    unit_sockaddr(&s, "192.0.2.1", 56324),
+	    unit_sockaddr(&d, "198.51.100.7", 443), buf, sizeof(buf));
 	assert_int_equal(n, sizeof(v1) - 1);
 	assert_memory_equal(buf, v1, sizeof(v1) - 1);
-	n = proxyproto_encode(1, SOCK_STREAM, mkaddr(&s, "2001:db8::1", 0),
-	    mkaddr(&d, "::1", 65535), buf, sizeof(buf));
+	n = proxyproto_encode(1, SOCK_STREAM,
+	    unit_sockaddr(&s, "2001:db8::1", 0),
+	    unit_sockaddr(&d, "::1", 65535), buf, sizeof(buf));
 	assert_int_equal(n, sizeof(v16) - 1);
 	assert_memory_equal(buf, v16, sizeof(v16) - 1);
-	n = proxyproto_encode(2, SOCK_STREAM, mkaddr(&s, "192.0.2.1", 56324),
-	    mkaddr(&d, "198.51.100.7", 443), buf, sizeof(buf));
+	n = proxyproto_encode(2, SOCK_STREAM,
+	    unit_sockaddr(&s, "192.0.2.1", 56324),
+	    unit_sockaddr(&d, "198.51.100.7", 443), buf, sizeof(buf));
 	assert_int_equal(n, sizeof(v2) - 1);
 	assert_memory_equal(buf, v2, sizeof(v2) - 1);
-	n = proxyproto_encode(2, SOCK_DGRAM, mkaddr(&s, "2001:db8::1", 53),
-	    mkaddr(&d, "::1", 65535), buf, sizeof(buf));
+	n = proxyproto_encode(2, SOCK_DGRAM,
+	    unit_sockaddr(&s, "2001:db8::1", 53),
+	    unit_sockaddr(&d, "::1", 65535), buf, sizeof(buf));
 	assert_int_equal(n, sizeof(v2u6) - 1);
 	assert_memory_equal(buf, v2u6, sizeof(v2u6) - 1);
 }
@@ -229,13 +214,13 @@ test_encode_mapped(void **state)
 
 	(void)state;
 	n = proxyproto_encode(1, SOCK_STREAM,
-	    mkaddr(&s, "::ffff:10.0.0.1", 1234),
-	    mkaddr(&d, "::ffff:10.0.0.2", 80), buf, sizeof(buf));
+	    unit_sockaddr(&s, "::ffff:10.0.0.1", 1234),
+	    unit_sockaddr(&d, "::ffff:10.0.0.2", 80), buf, sizeof(buf));
 	assert_int_equal(n, sizeof(v1) - 1);
 	assert_memory_equal(buf, v1, sizeof(v1) - 1);
 	n = proxyproto_encode(2, SOCK_DGRAM,
-	    mkaddr(&s, "::ffff:10.0.0.1", 1234),
-	    mkaddr(&d, "10.0.0.2", 80), buf, sizeof(buf));
+	    unit_sockaddr(&s, "::ffff:10.0.0.1", 1234),
+	    unit_sockaddr(&d, "10.0.0.2", 80), buf, sizeof(buf));
 	assert_int_equal(n, sizeof(v2) - 1);
 	assert_memory_equal(buf, v2, sizeof(v2) - 1);
 	b.b_data = (const char *)buf;
@@ -243,8 +228,9 @@ test_encode_mapped(void **state)
 	dec_ok(b, (size_t)n, &h);
 	assert_int_equal(h.ph_socktype, SOCK_DGRAM);
 	check_addr(&h.ph_src, h.ph_srclen, AF_INET, "10.0.0.1", 1234);
-	n = proxyproto_encode(1, SOCK_STREAM, mkaddr(&s, "10.0.0.1", 1234),
-	    mkaddr(&d, "2001:db8::2", 80), buf, sizeof(buf));
+	n = proxyproto_encode(1, SOCK_STREAM,
+	    unit_sockaddr(&s, "10.0.0.1", 1234),
+	    unit_sockaddr(&d, "2001:db8::2", 80), buf, sizeof(buf));
 	assert_int_equal(n, sizeof(v1mix) - 1);
 	assert_memory_equal(buf, v1mix, sizeof(v1mix) - 1);
 }
@@ -262,8 +248,8 @@ test_encode_errors(void **state)
 	int			 v;
 
 	(void)state;
-	src = mkaddr(&s, "2001:db8::1", 65535);
-	dst = mkaddr(&d, "2001:db8::2", 65535);
+	src = unit_sockaddr(&s, "2001:db8::1", 65535);
+	dst = unit_sockaddr(&d, "2001:db8::2", 65535);
 	assert_int_equal(proxyproto_encode(0, SOCK_STREAM, src, dst, buf,
 	    sizeof(buf)), -1);
 	assert_int_equal(proxyproto_encode(3, SOCK_STREAM, src, dst, buf,
@@ -679,8 +665,9 @@ test_ports(void **state)
 	check_addr(&h.ph_src, h.ph_srclen, AF_INET, "1.2.3.4", 65535);
 	check_addr(&h.ph_dst, h.ph_dstlen, AF_INET, "5.6.7.8", 0);
 	for (v = 1; v <= 2; v++) {
-		n = proxyproto_encode(v, SOCK_STREAM, mkaddr(&s, "::1", 65535),
-		    mkaddr(&d, "::2", 0), buf, sizeof(buf));
+		n = proxyproto_encode(v, SOCK_STREAM,
+		    unit_sockaddr(&s, "::1", 65535),
+		    unit_sockaddr(&d, "::2", 0), buf, sizeof(buf));
 		assert_true(n > 0);
 		b.b_data = (const char *)buf;
 		b.b_len = (size_t)n;

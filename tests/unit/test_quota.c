@@ -9,8 +9,6 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -57,21 +55,9 @@ static struct srckey
 key(const struct service_conf *sc, const char *addr)
 {
 	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)(void *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)(void *)&ss;
 	struct srckey		 k;
 
-	memset(&ss, 0, sizeof(ss));
-	if (strchr(addr, ':') != NULL) {
-		sin6->sin6_family = AF_INET6;
-		if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) != 1)
-			fail_msg("bad address %s", addr);
-	} else {
-		sin->sin_family = AF_INET;
-		if (inet_pton(AF_INET, addr, &sin->sin_addr) != 1)
-			fail_msg("bad address %s", addr);
-	}
-	quota_key(sc, (struct sockaddr *)&ss, &k);
+	quota_key(sc, unit_sockaddr(&ss, addr, 0), &k);
 	return k;
 }
 

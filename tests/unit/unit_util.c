@@ -1,10 +1,19 @@
 /* Helpers shared by the unit test programs; see unit_util.h. */
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
 
 #include "unit_util.h"
 
@@ -41,4 +50,26 @@ unit_fx_new(void)
 	}
 	quota_deny_clear();
 	return fx;
+}
+
+struct sockaddr *
+unit_sockaddr(struct sockaddr_storage *ss, const char *addr, uint16_t port)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)(void *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)(void *)ss;
+	int			 ok;
+
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(addr, ':') != NULL) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		ok = inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1;
+	} else {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		ok = inet_pton(AF_INET, addr, &sin->sin_addr) == 1;
+	}
+	if (!ok)
+		fail_msg("bad address %s", addr);
+	return (struct sockaddr *)ss;
 }

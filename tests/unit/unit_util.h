@@ -6,6 +6,11 @@
 #ifndef PORTGATE_UNIT_UTIL_H
 #define PORTGATE_UNIT_UTIL_H
 
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <stdint.h>
+
 #include "config.h"
 #include "quota.h"
 
@@ -22,5 +27,11 @@ int	 unit_rm_tree(const char *path);
  * a new quota table and no source denied; NULL if out of memory.
  */
 struct unit_fx *unit_fx_new(void);
+/*
+ * Numeric <addr> (IPv6 if it has a colon) with <port> in <ss>, or fail
+ * the running test.
+ */
+struct sockaddr *unit_sockaddr(struct sockaddr_storage *ss,
+		    const char *addr, uint16_t port);
 
 #endif
