@@ -25,6 +25,7 @@
 #include "conf_parse.h"
 #include "config.h"
 #include "geoip.h"
+#include "spawn.h"
 #include "timewin.h"
 #include "tls.h"
 #include "xmalloc.h"
@@ -329,6 +330,7 @@ config_service_free(struct service_conf *sc)
 	free(sc->sc_group);
 	wordlist_clear(&sc->sc_env);
 	wordlist_clear(&sc->sc_passenv);
+	free(sc->sc_spawn_env);
 	for (i = 0; i < sc->sc_nredirect; i++) {
 		free(sc->sc_redirect[i].rt_host);
 		free(sc->sc_redirect[i].rt_port);
@@ -720,6 +722,8 @@ config_build_service(struct config *cf, const struct conf_entry *ce,
 	config_check_extensions(sc, vals, cd);
 	if (cd->cd_errors == before && sc->sc_tls)
 		config_build_tls(cf, sc, vals, cd);
+	if (sc->sc_server != NULL)
+		sc->sc_spawn_env = spawn_env_base(sc);
 	if (cd->cd_errors != before || bad > 0) {
 		config_service_free(sc);
 		return NULL;

@@ -117,6 +117,7 @@ struct service_conf {
 	struct wordlist		 sc_env;
 	struct wordlist		 sc_passenv;
 	int			 sc_has_passenv;
+	char			**sc_spawn_env;	/* spawn_env_base(), servers only */
 	rlim_t			 sc_rlimit[CRL_COUNT];
 	unsigned		 sc_rlimit_set;	/* bit per enum conf_rlimit */
 

@@ -31,6 +31,7 @@
 #include "rbtree.h"
 #include "sockaddr.h"
 #include "spawn.h"
+#include "xmalloc.h"
 
 extern char	**environ;
 
@@ -172,7 +173,7 @@ spawn_child_fail(const struct service_conf *sc, const char *what,
 	_exit(127);
 }
 
-/* <entry> ("NAME=value") replaces or joins <envp>. */
+/* <entry> ("NAME=value") replaces or joins <envp> of <*n> entries. */
 static void
 spawn_env_put(char **envp, int *n, char *entry)
 {
@@ -205,27 +206,43 @@ spawn_env_passed(const struct service_conf *sc, const char *entry)
 	return 0;
 }
 
-/* The environment of the server, in <sp>; 0 or -1. */
-static int
-spawn_env(const struct spawn_req *rq, struct spawn_plan *sp)
+char **
+spawn_env_base(const struct service_conf *sc)
 {
-	const struct service_conf	*sc = rq->sq_conf;
-	size_t				 max;
-	int				 n = 0, i;
+	char	**envp;
+	int	  max, n = 0, i;
 
 	for (max = 0; environ[max] != NULL; max++)
 		;
-	max += (size_t)sc->sc_env.wl_n + 4;
-	for (i = 0; rq->sq_extra_env != NULL && rq->sq_extra_env[i]; i++)
-		max++;
-	if (spawn_grow(&sp->sp_envp, &sp->sp_envpcap, max + 1) == -1)
-		return -1;
-	sp->sp_envp[0] = NULL;
+	envp = xcalloc((size_t)max + (size_t)sc->sc_env.wl_n + 1,
+	    sizeof(char *));
 	for (i = 0; environ[i] != NULL; i++)
 		if (spawn_env_passed(sc, environ[i]))
-			spawn_env_put(sp->sp_envp, &n, environ[i]);
+			spawn_env_put(envp, &n, environ[i]);
 	for (i = 0; i < sc->sc_env.wl_n; i++)
-		spawn_env_put(sp->sp_envp, &n, sc->sc_env.wl_words[i]);
+		spawn_env_put(envp, &n, sc->sc_env.wl_words[i]);
+	return envp;
+}
+
+/*
+ * The environment of the server, in <sp>: the service's base
+ * (spawn_env_base(), made at load), then REMOTE_* and the extra
+ * variables of <rq>; 0 or -1.
+ */
+static int
+spawn_env(const struct spawn_req *rq, struct spawn_plan *sp)
+{
+	char *const	*base = rq->sq_conf->sc_spawn_env;
+	int		 n, i, extra = 3;
+
+	for (n = 0; base[n] != NULL; n++)
+		;
+	for (i = 0; rq->sq_extra_env != NULL && rq->sq_extra_env[i]; i++)
+		extra++;
+	if (spawn_grow(&sp->sp_envp, &sp->sp_envpcap,
+	    (size_t)n + (size_t)extra + 1) == -1)
+		return -1;
+	memcpy(sp->sp_envp, base, ((size_t)n + 1) * sizeof(char *));
 	if (rq->sq_addr != NULL) {
 		(void)snprintf(sp->sp_host, sizeof(sp->sp_host),
 		    "REMOTE_HOST=%s", rq->sq_addr);

@@ -25,6 +25,12 @@ struct spawn_req {
 };
 
 /* Set up reaping and the -limit on running children (0: none). */
+/*
+ * The environment every server of <sc> starts from: the daemon's own
+ * (only the passenv variables if passenv is set), then env.  Made when the
+ * configuration is loaded; the strings are environ's and <sc>'s.
+ */
+char	**spawn_env_base(const struct service_conf *sc);
 int	spawn_init(int limit);
 /* Is the -limit reached?  1 or 0. */
 int	spawn_full(void);
