@@ -24,6 +24,8 @@
 
 #include <cmocka.h>
 
+#include "../test_skip.h"
+
 #include "harness.h"
 
 #define ACCESS_LOG	PG_ACCESS_LOG
@@ -509,7 +511,7 @@ test_udp_reserved_port(void **state)
 	int		 fd, syncfd;
 
 	if ((fd = udp_open_port("127.0.0.4", 1007)) == -1)
-		skip();		/* not root, or the port is taken */
+		TEST_SKIP();		/* not root, or the port is taken */
 	syncfd = pg_udp_open("127.0.0.2", AF_INET);
 	assert_true(syncfd >= 0);
 	assert_int_equal(pg_udp_send(fd, "127.0.0.1", bt->bt_echo, "loop?",
@@ -544,7 +546,7 @@ test_dual_stack(void **state)
 	int		 fd;
 
 	if (!pg_have_ipv6())
-		skip();
+		TEST_SKIP();
 	fd = pg_tcp_connect("::1", "::1", bt->bt_dual);
 	assert_true(fd >= 0);
 	assert_int_equal(pg_tcp_exchange(fd, "six", 3, buf, sizeof(buf)), 3);
@@ -725,5 +727,5 @@ main(void)
 	};
 
 	pg_init();
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return test_status(cmocka_run_group_tests(tests, group_setup, group_teardown));
 }

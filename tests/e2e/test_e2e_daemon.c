@@ -27,6 +27,8 @@
 
 #include <cmocka.h>
 
+#include "../test_skip.h"
+
 #include "build-config.h"
 
 #include "harness.h"
@@ -734,5 +736,5 @@ main(void)
 	};
 
 	pg_init();
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

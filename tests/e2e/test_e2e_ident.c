@@ -22,6 +22,8 @@
 
 #include <cmocka.h>
 
+#include "../test_skip.h"
+
 #include "harness.h"
 
 #define ACCESS_LOG	PG_ACCESS_LOG
@@ -221,5 +223,5 @@ main(void)
 	};
 
 	pg_init();
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

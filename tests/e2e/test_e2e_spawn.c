@@ -40,6 +40,8 @@
 
 #include <cmocka.h>
 
+#include "../test_skip.h"
+
 #include "harness.h"
 
 #ifndef SPAWN_HELPER
@@ -624,7 +626,7 @@ test_groups(void **state)
 	int		 pyes = pg_fresh_port(), pno = pg_fresh_port();
 
 	if (find_member(user, sizeof(user), &sup, &own) == -1)
-		skip();
+		TEST_SKIP();
 	conf_begin(&cf, c);
 	conf_service_as(&cf, "groups-yes", STREAM, pyes, user,
 	    id_script(c, path), "\tgroups\t\t= yes\n");
@@ -1438,7 +1440,7 @@ test_groups_yes_primary(void **state)
 
 	assert_non_null(pw = getpwnam("nobody"));
 	if ((gr = getgrnam("daemon")) == NULL || gr->gr_gid == pw->pw_gid)
-		skip();
+		TEST_SKIP();
 	conf_begin(&cf, c);
 	conf_service(&cf, "id-groups", STREAM, p, id_script(c, path),
 	    "\tgroup\t\t= daemon\n\tgroups\t\t= yes\n");
@@ -1565,5 +1567,5 @@ main(void)
 		return 77;
 	}
 	pg_init();
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

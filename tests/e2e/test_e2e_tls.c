@@ -37,6 +37,8 @@
 
 #include <cmocka.h>
 
+#include "../test_skip.h"
+
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -766,7 +768,7 @@ sclient_start(struct pg_ctx *c, struct sclient *sc, int port, ...)
 	int		 i, n = 0, p[2], fd;
 
 	if (!sclient_have())
-		skip();
+		TEST_SKIP();
 	(void)snprintf(hostport, sizeof(hostport), "127.0.0.1:%d", port);
 	argv[n++] = "openssl";
 	argv[n++] = "s_client";
@@ -2434,5 +2436,5 @@ main(void)
 	};
 
 	pg_init();
-	return cmocka_run_group_tests(tests, pki_setup, pki_teardown);
+	return test_status(cmocka_run_group_tests(tests, pki_setup, pki_teardown));
 }

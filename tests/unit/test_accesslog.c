@@ -23,6 +23,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "../test_skip.h"
+
 #include "accesslog.h"
 #include "log.h"
 
@@ -1220,7 +1222,7 @@ test_file_sink_write_error(void **state)
 	(void)state;
 	/* A failing write is reported once, not once per record. */
 	if (access("/dev/full", W_OK) == -1)
-		skip();
+		TEST_SKIP();
 	memset(&lt, 0, sizeof(lt));
 	lt.lt_kind = LOGTYPE_FILE;
 	lt.lt_path = W("/dev/full");
@@ -1399,5 +1401,5 @@ main(void)
 		cmocka_unit_test(test_syslog_sinks),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return test_status(cmocka_run_group_tests(tests, setup, teardown));
 }

@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "../test_skip.h"
+
 #include "addrlist.h"
 #include "unit_util.h"
 
@@ -589,5 +591,5 @@ main(void)
 		cmocka_unit_test(test_cross_check),
 	};
 
-	return (cmocka_run_group_tests(tests, NULL, NULL));
+	return test_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

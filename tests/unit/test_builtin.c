@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "../test_skip.h"
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -944,5 +946,5 @@ main(void)
 	if (setenv("TZ", "UTC", 1) == -1)
 		return 1;
 	tzset();
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -29,6 +29,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "../test_skip.h"
+
 #include "accesslog.h"
 #include "conf_diag.h"
 #include "config.h"
@@ -281,7 +283,7 @@ need_etc_services(void)
 		    getservbyname(names[i], "udp") == NULL) {
 			print_message("no %s in /etc/services: skipped\n",
 			    names[i]);
-			skip();
+			TEST_SKIP();
 		}
 	}
 }
@@ -689,5 +691,5 @@ main(void)
 #undef T
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return test_status(cmocka_run_group_tests(tests, group_setup, group_teardown));
 }

@@ -30,6 +30,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "../test_skip.h"
+
 #include "accesslog.h"
 #include "addrlist.h"
 #include "conf_attr.h"
@@ -366,7 +368,7 @@ need_etc_services(void)
 	    getservbyname("echo", "udp") == NULL ||
 	    getservbyname("discard", "tcp") == NULL) {
 		print_message("no echo/discard in /etc/services: skipped\n");
-		skip();
+		TEST_SKIP();
 	}
 }
 
@@ -1051,7 +1053,7 @@ test_includedir_names(void **state)
 }
 
 /*
- * Regression (src/conf_lex.c:176, conf_lex_includedir, fixed): a directory with no file
+ * Regression (conf_lex_includedir() in src/conf_lex.c, fixed): a directory with no file
  * to read leaves <names> NULL, and qsort(NULL, 0, ...) is undefined
  * behaviour: UBSan stops the --enable-sanitizers build with "null pointer
  * passed as argument 1, which is declared to never be null".
@@ -1086,7 +1088,7 @@ test_includedir_errors(void **state)
 }
 
 /*
- * Regression (src/conf_lex.c:180-205, conf_lex_includedir, fixed): every file of the
+ * Regression (conf_lex_includedir() in src/conf_lex.c, fixed): every file of the
  * directory is pushed on the include stack at once, so a directory of more
  * than 15 files fails with "includes nested more than 16 deep" and its
  * first files (in strcmp order) are dropped.  A stock /etc/xinetd.d easily
@@ -2114,7 +2116,7 @@ test_req_port(void **state)
 }
 
 /*
- * Regression (src/config.c:444-449, config_check_port, fixed): when the port setter has
+ * Regression (config_check_port() in src/config.c, fixed): when the port setter has
  * already rejected the value, sc_port is still -1 and a second, wrong
  * error "port -1 differs from /etc/services" follows.
  */
@@ -2836,7 +2838,7 @@ test_defaults_bad_value(void **state)
 }
 
 /*
- * Regression (src/config.c:753-760, config_load, fixed): the values of defaults are
+ * Regression (config_load() in src/config.c, fixed): the values of defaults are
  * checked only through the services that inherit them.  With no enabled
  * service a bad defaults value is accepted silently; with two services the
  * same error is reported twice.
@@ -2865,7 +2867,7 @@ test_defaults_bad_value_once(void **state)
 }
 
 /*
- * Regression (src/conf_attr.c:560-583, attr_parse_size, fixed): the K and M suffixes
+ * Regression (attr_parse_size() in src/conf_attr.c, fixed): the K and M suffixes
  * multiply without an overflow check, so 17592186044416M (2^64 bytes)
  * wraps to an address-space limit of 0.
  */
@@ -3034,5 +3036,5 @@ main(void)
 #undef T
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return test_status(cmocka_run_group_tests(tests, group_setup, group_teardown));
 }

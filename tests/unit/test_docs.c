@@ -17,6 +17,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "../test_skip.h"
+
 #include "conf_attr.h"
 
 /* All that <fp> gives, NUL-terminated. */
@@ -183,5 +185,5 @@ main(void)
 		cmocka_unit_test(test_options_documented),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "../test_skip.h"
+
 #include "addrlist.h"
 #include "config.h"
 #include "gate.h"
@@ -804,5 +806,5 @@ main(void)
 		cmocka_unit_test(test_reason_names),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -28,6 +28,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "../test_skip.h"
 #include <maxminddb.h>
 
 #include "geoip.h"
@@ -657,5 +659,5 @@ main(void)
 		cmocka_unit_test(test_refresh_missing),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return test_status(cmocka_run_group_tests(tests, group_setup, group_teardown));
 }

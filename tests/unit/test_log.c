@@ -23,6 +23,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "../test_skip.h"
+
 #include "log.h"
 
 static char	 tmpdir[] = "/tmp/test_log.XXXXXX";
@@ -259,7 +261,7 @@ test_write_error(void **state)
 	(void)state;
 	/* A failing write is ignored and does not change errno. */
 	if (access("/dev/full", W_OK) == -1)
-		skip();
+		TEST_SKIP();
 	assert_int_equal(log_init(0, LOG_DAEMON, "/dev/full"), 0);
 	errno = ENOENT;
 	log_warn("lost");
@@ -462,5 +464,5 @@ main(void)
 		cmocka_unit_test(test_stderr_format),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return test_status(cmocka_run_group_tests(tests, setup, teardown));
 }

@@ -22,6 +22,8 @@
 
 #include <cmocka.h>
 
+#include "../test_skip.h"
+
 #include "proxyproto.h"
 #include "unit_util.h"
 
@@ -750,5 +752,5 @@ main(void)
 		cmocka_unit_test(test_unknown_local),
 	};
 
-	return (cmocka_run_group_tests(tests, NULL, NULL));
+	return test_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

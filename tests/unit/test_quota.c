@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "../test_skip.h"
+
 #include "config.h"
 #include "quota.h"
 #include "unit_util.h"
@@ -608,5 +610,5 @@ main(void)
 		    teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

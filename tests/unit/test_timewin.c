@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "../test_skip.h"
+
 #include "timewin.h"
 
 #define MON2024		1704067200LL	/* Monday 2024-01-01T00:00:00Z */
@@ -419,5 +421,5 @@ main(void)
 		cmocka_unit_test(test_tz_valid),
 	};
 
-	return (cmocka_run_group_tests(tests, NULL, NULL));
+	return test_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "../test_skip.h"
+
 #include "tzfile.h"
 
 #define T1990	631152000LL		/* 1990-01-01T00:00:00Z */
@@ -399,5 +401,5 @@ main(void)
 		cmocka_unit_test(test_names),
 	};
 
-	return (cmocka_run_group_tests(tests, NULL, NULL));
+	return test_status(cmocka_run_group_tests(tests, NULL, NULL));
 }
