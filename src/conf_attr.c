@@ -128,7 +128,7 @@ static int
 attr_set_bool(const struct attr_def *ad, struct service_conf *sc,
     const struct attr_val *av, struct conf_diag *cd)
 {
-	if (config_parse_bool(av->av_words[0], FIELD(sc, ad->ad_off, int)) == -1)
+	if (conf_value_bool(av->av_words[0], FIELD(sc, ad->ad_off, int)) == -1)
 		return attr_bad(ad, av, 0, cd, "yes or no");
 	return 0;
 }
@@ -141,7 +141,7 @@ attr_set_int(const struct attr_def *ad, struct service_conf *sc,
 	long long	v;
 	char		expected[96];
 
-	if (config_parse_int(av->av_words[0], ad->ad_lo, ad->ad_hi, &v) == -1) {
+	if (conf_value_int(av->av_words[0], ad->ad_lo, ad->ad_hi, &v) == -1) {
 		(void)snprintf(expected, sizeof(expected),
 		    "an integer from %lld to %lld", ad->ad_lo, ad->ad_hi);
 		return attr_bad(ad, av, 0, cd, expected);
@@ -159,7 +159,7 @@ attr_set_limit(const struct attr_def *ad, struct service_conf *sc,
 
 	if (strcasecmp(av->av_words[0], "UNLIMITED") == 0)
 		v = LIMIT_UNLIMITED;
-	else if (config_parse_int(av->av_words[0], ad->ad_lo, ad->ad_hi, &v) ==
+	else if (conf_value_int(av->av_words[0], ad->ad_lo, ad->ad_hi, &v) ==
 	    -1)
 		return attr_bad(ad, av, 0, cd,
 		    "an integer from 0 to 2147483647 or UNLIMITED");
@@ -302,7 +302,7 @@ attr_set_user(const struct attr_def *ad, struct service_conf *sc,
 	(void)ad;
 	free(sc->sc_user);
 	sc->sc_user = xstrdup(av->av_words[0]);
-	if (config_parse_int(av->av_words[0], 0, UINT_MAX - 1, &v) == 0)
+	if (conf_value_int(av->av_words[0], 0, UINT_MAX - 1, &v) == 0)
 		pw = getpwuid((uid_t)v);
 	else if ((pw = getpwnam(av->av_words[0])) == NULL) {
 		conf_error(cd, av->av_file, av->av_line,
@@ -338,7 +338,7 @@ attr_set_group(const struct attr_def *ad, struct service_conf *sc,
 	(void)ad;
 	free(sc->sc_group);
 	sc->sc_group = xstrdup(av->av_words[0]);
-	if (config_parse_int(av->av_words[0], 0, UINT_MAX - 1, &v) == 0)
+	if (conf_value_int(av->av_words[0], 0, UINT_MAX - 1, &v) == 0)
 		sc->sc_gid = (gid_t)v;
 	else if ((gr = getgrnam(av->av_words[0])) != NULL)
 		sc->sc_gid = gr->gr_gid;
@@ -516,7 +516,7 @@ attr_port(const char *w, const char *proto)
 	struct servent	*se;
 	long long	 v;
 
-	if (config_parse_int(w, 0, 65535, &v) == 0)
+	if (conf_value_int(w, 0, 65535, &v) == 0)
 		return (int)v;
 	if ((se = getservbyname(w, proto)) != NULL)
 		return ntohs((uint16_t)se->s_port);
@@ -586,9 +586,9 @@ attr_set_cps(const struct attr_def *ad, struct service_conf *sc,
 {
 	long long	rate, wait;
 
-	if (config_parse_int(av->av_words[0], 0, INT_MAX, &rate) == -1)
+	if (conf_value_int(av->av_words[0], 0, INT_MAX, &rate) == -1)
 		return attr_bad(ad, av, 0, cd, "connections per second (>= 0)");
-	if (config_parse_int(av->av_words[1], 1, 86400, &wait) == -1)
+	if (conf_value_int(av->av_words[1], 1, 86400, &wait) == -1)
 		return attr_bad(ad, av, 1, cd, "seconds from 1 to 86400");
 	sc->sc_cps_rate = (int)rate;
 	sc->sc_cps_wait = (int)wait;
@@ -694,7 +694,7 @@ attr_set_deny_time(const struct attr_def *ad, struct service_conf *sc,
 		sc->sc_deny_time = DENY_FOREVER;
 	else if (strcasecmp(av->av_words[0], "NEVER") == 0)
 		sc->sc_deny_time = 0;
-	else if (config_parse_int(av->av_words[0], 0, ad->ad_hi, &v) == 0)
+	else if (conf_value_int(av->av_words[0], 0, ad->ad_hi, &v) == 0)
 		sc->sc_deny_time = (int)v;
 	else
 		return attr_bad(ad, av, 0, cd, "minutes, FOREVER or NEVER");
@@ -728,7 +728,7 @@ attr_set_rpc_number(const struct attr_def *ad, struct service_conf *sc,
 	long long	v;
 
 	(void)sc;
-	if (config_parse_int(av->av_words[0], 0, INT_MAX, &v) == -1)
+	if (conf_value_int(av->av_words[0], 0, INT_MAX, &v) == -1)
 		return attr_bad(ad, av, 0, cd, "a program number");
 	return 0;
 }

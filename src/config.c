@@ -45,69 +45,6 @@ config_set_root(int root)
 	config_root = root;
 }
 
-int
-config_parse_bool(const char *w, int *out)
-{
-	if (strcasecmp(w, "yes") == 0)
-		*out = 1;
-	else if (strcasecmp(w, "no") == 0)
-		*out = 0;
-	else
-		return -1;
-	return 0;
-}
-
-int
-config_parse_int(const char *w, long long min, long long max, long long *out)
-{
-	char		*end;
-	long long	 v;
-
-	if (w[0] == '\0')
-		return -1;
-	errno = 0;
-	v = strtoll(w, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-void
-wordlist_set(struct wordlist *wl, char **words, int n)
-{
-	int	i;
-
-	wordlist_clear(wl);
-	wl->wl_words = xcalloc(n + 1, sizeof(char *));
-	for (i = 0; i < n; i++)
-		wl->wl_words[i] = xstrdup(words[i]);
-	wl->wl_n = n;
-}
-
-void
-wordlist_clear(struct wordlist *wl)
-{
-	int	i;
-
-	for (i = 0; i < wl->wl_n; i++)
-		free(wl->wl_words[i]);
-	free(wl->wl_words);
-	wl->wl_words = NULL;
-	wl->wl_n = 0;
-}
-
-int
-wordlist_has(const struct wordlist *wl, const char *w)
-{
-	int	i;
-
-	for (i = 0; i < wl->wl_n; i++)
-		if (strcmp(wl->wl_words[i], w) == 0)
-			return 1;
-	return 0;
-}
-
 /* Empty one merged value. */
 static void
 av_clear(struct attr_val *av)
@@ -744,7 +681,7 @@ config_is_disabled(struct attr_val *vals, struct attr_val *defs,
 
 	if (vals_get(vals, "id")->av_set)
 		id = vals_get(vals, "id")->av_words[0];
-	if (av->av_set && config_parse_bool(av->av_words[0], &off) == -1)
+	if (av->av_set && conf_value_bool(av->av_words[0], &off) == -1)
 		conf_error(cd, av->av_file, av->av_line,
 		    "disable: bad value '%s': expected yes or no",
 		    av->av_words[0]);

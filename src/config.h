@@ -17,6 +17,7 @@
 #include "banner.h"
 #include "builtin.h"
 #include "conf_diag.h"
+#include "conf_value.h"
 
 /* type = ... */
 #define STYPE_RPC		0x01
@@ -52,12 +53,6 @@ enum conf_rlimit {
 	CRL_STACK,
 	CRL_FILES,
 	CRL_COUNT
-};
-
-/* A list of words as written (env, passenv, country codes, ...). */
-struct wordlist {
-	char	**wl_words;	/* NULL-terminated, or NULL when empty */
-	int	  wl_n;
 };
 
 /* One redirect target, resolved when the configuration is loaded. */
@@ -194,13 +189,5 @@ void		 config_ref(struct config *);
 void		 config_unref(struct config *);
 /* Is the process privileged enough that spawned servers need `user`? */
 void		 config_set_root(int);
-
-/* Helpers for conf_attr.c (shared parsing of values). */
-int		 config_parse_bool(const char *, int *);
-int		 config_parse_int(const char *, long long min, long long max,
-		    long long *);
-void		 wordlist_set(struct wordlist *, char **words, int n);
-void		 wordlist_clear(struct wordlist *);
-int		 wordlist_has(const struct wordlist *, const char *);
 
 #endif
