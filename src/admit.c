@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "accesslog.h"
+#include "addrlist.h"
 #include "admit.h"
 #include "banner.h"
 #include "config.h"
@@ -488,21 +489,65 @@ admit_proxy_cb(void *arg, int fd, const struct sockaddr *client,
 	service_unref(sv);
 }
 
+/*
+ * A connection to accept_proxy service <sv> from <a> refused before its
+ * header is read, for <reason>.
+ */
+static void
+admit_proxy_refuse(struct service *sv, int fd, const struct arrival *a,
+    const char *reason)
+{
+	sv->sv_refused++;
+	log_debug("service %s refused %s: %s", sv->sv_conf->sc_id, a->ar_addr,
+	    reason);
+	admit_fail(sv->sv_conf, a, reason);
+	(void)close(fd);
+}
+
+/*
+ * A client of accept_proxy service <sv>: the header is read only from a
+ * TCP peer on proxy_from, and only while the caps on headers awaited
+ * allow; anyone else is refused before a byte of it is read.
+ */
+static void
+admit_proxy(struct service *sv, int fd, struct sockaddr *sa, socklen_t salen)
+{
+	const struct service_conf	*sc = sv->sv_conf;
+	struct arrival			 a;
+	struct addrmatch		 m;
+
+	admit_arrival(&a, sc, sa, salen);
+	if (!addrlist_match(sc->sc_proxy_from, a.ar_client.gc_sa, NULL, &m)) {
+		admit_proxy_refuse(sv, fd, &a, "proxy_from");
+		return;
+	}
+	service_ref(sv);
+	switch (proxy_accept_start(service_base(), fd, sa, salen,
+	    admit_proxy_cb, sv)) {
+	case PROXY_ACCEPT_STARTED:
+		return;
+	case PROXY_ACCEPT_SOURCE_FULL:
+		admit_proxy_refuse(sv, fd, &a, "proxy_per_source");
+		break;
+	case PROXY_ACCEPT_FULL:
+		admit_proxy_refuse(sv, fd, &a, "proxy_limit");
+		break;
+	case PROXY_ACCEPT_ERROR:
+		log_warn("service %s: accept_proxy", sc->sc_id);
+		(void)close(fd);
+		break;
+	}
+	service_unref(sv);
+}
+
 void
 admit_stream(struct service *sv, int fd, struct sockaddr *sa,
     socklen_t salen)
 {
-	if (!sv->sv_conf->sc_accept_proxy) {
+	if (sv->sv_conf->sc_accept_proxy)
+		admit_proxy(sv, fd, sa, salen);
+	else
 		admit_client(sv, fd, sa, salen);
-		return;
-	}
-	service_ref(sv);
-	if (proxy_accept_start(service_base(), fd, sa, salen, admit_proxy_cb,
-	    sv) == -1) {
-		log_warn("service %s: accept_proxy", sv->sv_conf->sc_id);
-		service_unref(sv);
-		(void)close(fd);
-	}
 }
 
 void

@@ -376,7 +376,7 @@ attr_set_server(const struct attr_def *ad, struct service_conf *sc,
 	return 0;
 }
 
-/* only_from, no_access: compiled address lists. */
+/* only_from, no_access, proxy_from: compiled address lists. */
 static int
 attr_set_addrlist(const struct attr_def *ad, struct service_conf *sc,
     const struct attr_val *av, struct conf_diag *cd)
@@ -887,6 +887,8 @@ const struct attr_def attr_table[] = {
 	    "v1 | v2 | none" },
 	{ "accept_proxy", SD | X, 1, 1, attr_set_bool, OFF(sc_accept_proxy),
 	    0, 0, "yes | no" },
+	{ "proxy_from", SD | L | X, 0, -1, attr_set_addrlist, OFF(sc_proxy_from),
+	    0, 0, "ADDRESS ..." },
 	{ "tls", S | X, 1, 1, attr_set_bool, OFF(sc_tls), 0, 0, "yes | no" },
 	{ "tls_cert", SD | L | X, 1, -1, attr_set_file, OFF(sc_tls_cert), 0, 0,
 	    "PEM ..." },

@@ -24,6 +24,7 @@
 #include "conf_attr.h"
 #include "conf_parse.h"
 #include "config.h"
+#include "config_audit.h"
 #include "geoip.h"
 #include "spawn.h"
 #include "timewin.h"
@@ -275,6 +276,7 @@ config_service_free(struct service_conf *sc)
 	free(sc->sc_redirect);
 	addrlist_free(sc->sc_only_from);
 	addrlist_free(sc->sc_no_access);
+	addrlist_free(sc->sc_proxy_from);
 	timewin_free(sc->sc_access_times);
 	free(sc->sc_access_tz);
 	free(sc->sc_geoip_db);
@@ -657,6 +659,7 @@ config_build_service(struct config *cf, const struct conf_entry *ce,
 	config_check_bind(sc, vals, cd);
 	config_check_backend(sc, vals, cd);
 	config_check_extensions(sc, vals, cd);
+	config_audit(sc, vals, cd);
 	if (cd->cd_errors == before && sc->sc_tls)
 		config_build_tls(cf, sc, vals, cd);
 	if (sc->sc_server != NULL)

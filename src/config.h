@@ -123,6 +123,7 @@ struct service_conf {
 	int			 sc_idle_timeout;	/* seconds, 0: none */
 	enum proxy_proto	 sc_proxy_protocol;
 	int			 sc_accept_proxy;
+	struct addrlist		*sc_proxy_from;	/* fronts whose header is believed */
 
 	/* The gate. */
 	struct addrlist		*sc_only_from;	/* NULL: not set */

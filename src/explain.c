@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "addrlist.h"
 #include "config.h"
 #include "explain.h"
 #include "gate.h"
@@ -96,6 +97,27 @@ explain_revname(const struct sockaddr *sa, socklen_t len, char *name,
 	return ok ? name : NULL;
 }
 
+/*
+ * With accept_proxy the address above is the one a header claims; say
+ * whether <addr> (at <sa>) would be believed as the front sending it.
+ */
+static void
+explain_proxy_from(const struct service_conf *sc, const struct sockaddr *sa,
+    const char *addr)
+{
+	struct addrmatch	m;
+
+	if (!sc->sc_accept_proxy || sc->sc_proxy_from == NULL)
+		return;
+	if (addrlist_match(sc->sc_proxy_from, sa, NULL, &m))
+		printf("accept_proxy: a connection from %s itself is a "
+		    "trusted front: proxy_from %s\n", addr, m.am_rule);
+	else
+		printf("accept_proxy: a connection from %s itself is "
+		    "refused before its PROXY header: not on proxy_from\n",
+		    addr);
+}
+
 int
 explain_run(const struct config *cf, const char *name, const char *addr,
     const char *when)
@@ -152,5 +174,6 @@ explain_run(const struct config *cf, const char *name, const char *addr,
 	    c.gc_country != NULL ? " country " : "",
 	    c.gc_country != NULL ? c.gc_country : "", stamp,
 	    v.v_ok ? "admitted" : "refused", v.v_rule);
+	explain_proxy_from(sc, c.gc_sa, addr);
 	return v.v_ok ? 0 : 1;
 }

@@ -1658,7 +1658,10 @@ test_udp_wildcard_source(void **state)
 	(void)close(a);
 }
 
-/* An accept_proxy service "ap" on 127.0.0.1 <p> to <be>, with <extra>. */
+/*
+ * An accept_proxy service "ap" on 127.0.0.1 <p> to <be>, with <extra>;
+ * its front is 127.0.0.2, where the tests connect from.
+ */
 static void
 ft_accept_proxy(struct ft *ft, int p, struct backend *be, const char *extra)
 {
@@ -1666,7 +1669,8 @@ ft_accept_proxy(struct ft *ft, int p, struct backend *be, const char *extra)
 
 	conf_begin(&cf, &ft->ft_c);
 	conf_fwd(&cf, "ap", SOCK_STREAM, "127.0.0.1", p,
-	    "\tredirect\t= 127.0.0.1 %d\n\taccept_proxy\t= yes\n%s",
+	    "\tredirect\t= 127.0.0.1 %d\n\taccept_proxy\t= yes\n"
+	    "\tproxy_from\t= 127.0.0.2\n%s",
 	    be->be_port, extra != NULL ? extra : "");
 	ft_start(ft, &cf);
 }

@@ -423,16 +423,26 @@ test_corpus_machine_errors_only(void **state)
 	assert_true(checked >= 31);
 }
 
-/* sample.conf: five RPC services skipped, each with a warning. */
+/*
+ * sample.conf: five RPC services skipped, each with a warning, and four
+ * servers run as nobody with the daemon's whole environment (no passenv).
+ */
 static void
 test_sample_conf(void **state)
 {
 	static const struct {
 		const char	*name;
 		int		 line;
+		const char	*server;
 	} rpc[] = {
-		{ "rstatd", 276 }, { "rquotad", 288 }, { "rusersd", 299 },
-		{ "sprayd", 310 }, { "walld", 321 }
+		{ "rstatd", 276, NULL }, { "rquotad", 288, NULL },
+		{ "rusersd", 299, NULL }, { "sprayd", 310, NULL },
+		{ "walld", 321, NULL }
+	}, env[] = {
+		{ "comsat", 54, "/usr/etc/in.comsat" },
+		{ "finger", 155, "/usr/etc/in.fingerd" },
+		{ "systat", 163, "/usr/bin/ps" },
+		{ "netstat", 174, "/usr/ucb/netstat" }
 	};
 	const char	*path = join(datadir, "examples/sample.conf");
 	char		 msg[PATH_MAX + 128];
@@ -440,11 +450,19 @@ test_sample_conf(void **state)
 
 	(void)state;
 	load(path);
-	assert_int_equal(cd.cd_warnings, 5);
+	assert_int_equal(cd.cd_warnings, 9);
 	for (i = 0; i < 5; i++) {
 		(void)snprintf(msg, sizeof(msg), "%s:%d: warning: service %s: "
 		    "RPC services are not supported; it is not started", path,
 		    rpc[i].line, rpc[i].name);
+		assert_diag(msg);
+	}
+	for (i = 0; i < 4; i++) {
+		(void)snprintf(msg, sizeof(msg), "%s:%d: warning: service %s: "
+		    "no passenv: server %s runs as user nobody with "
+		    "portgate's whole environment; list the variables it needs "
+		    "with passenv (empty: none)", path, env[i].line,
+		    env[i].name, env[i].server);
 		assert_diag(msg);
 	}
 	for (i = 0; i < cd.cd_nmsgs; i++)

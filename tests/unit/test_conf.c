@@ -1535,7 +1535,11 @@ static const struct attr_case attr_cases[] = {
 	    "v2 or none" }, BODY_REDIRECT },
 	{ "accept_proxy", "SD", 0, "yes", NULL, "on",
 	    { "@/t.conf:3: error: accept_proxy: bad value 'on': expected yes "
-	    "or no" }, NULL },
+	    "or no" }, ECHO_BODY "\tproxy_from = 127.0.0.1\n" },
+	{ "proxy_from", "SD", 1, "127.0.0.1 10.0.0.0/8 ::1", NULL,
+	    "127.0.0.1 10.0.0.0/33",
+	    { "@/t.conf:3: error: proxy_from: {...}10.0.0.0/33{...}" },
+	    ECHO_BODY "\taccept_proxy = yes\n" },
 	{ "tls", "S", 0, "no", NULL, "true",
 	    { "@/t.conf:3: error: tls: bad value 'true': expected yes or no" },
 	    NULL },
@@ -1787,6 +1791,7 @@ test_attr_values_stored(void **state)
 	    "\tconnect_timeout = 5\n"
 	    "\tidle_timeout = 60\n"
 	    "\taccept_proxy = yes\n"
+	    "\tproxy_from = 192.0.2.1 10.0.0.0/8\n"
 	    "\tenv = A=1 B=x=y\n"
 	    "\tpassenv = PATH\n"
 	    "\tlog_type = FILE /var/log/portgate-test.log 10K\n"
@@ -2583,6 +2588,9 @@ test_extension_checks(void **state)
 	    "}\n");
 	DIAGS("@/t.conf:1: error: service echo: accept_proxy needs socket_type "
 	    "= stream",
+	    "@/t.conf:1: error: service echo: accept_proxy = yes needs "
+	    "proxy_from, the addresses of the fronts whose PROXY header is "
+	    "believed",
 	    "@/t.conf:8: error: service discard: country rules need geoip_db",
 	    "@/t.conf:15: error: service daytime: country rules need geoip_db");
 	assert_null(cf);
@@ -2617,6 +2625,7 @@ test_extension_checks(void **state)
 	    "\tonly_from_country = FR DE\n"
 	    "\tno_access_country += CN\n"
 	    "\taccept_proxy = yes\n"
+	    "\tproxy_from = 127.0.0.1\n"
 	    "}\n");
 	sc = need_svc("echo");
 	assert_string_equal(sc->sc_geoip_db, tpath("geo.mmdb"));
@@ -2625,6 +2634,172 @@ test_extension_checks(void **state)
 	assert_int_equal(sc->sc_only_from_country.wl_n, 2);
 	assert_int_equal(sc->sc_no_access_country.wl_n, 2);
 	assert_int_equal(sc->sc_accept_proxy, 1);
+}
+
+/*
+ * accept_proxy believes the header only from proxy_from: without it the
+ * configuration is refused, never trusted to everyone; the list takes
+ * addresses and networks, matched on the real peer as only_from is.
+ */
+static void
+test_proxy_from(void **state)
+{
+	struct service_conf	*sc;
+	struct sockaddr_storage	 ss;
+	struct addrmatch	 m;
+
+	(void)state;
+	load("service echo\n{\n" ECHO_BODY "\taccept_proxy = yes\n}\n");
+	DIAGS("@/t.conf:1: error: service echo: accept_proxy = yes needs "
+	    "proxy_from, the addresses of the fronts whose PROXY header is "
+	    "believed");
+	assert_null(cf);
+
+	/* accept_proxy from defaults needs it as much. */
+	load("defaults\n{\n\taccept_proxy = yes\n}\n" INTERNAL_SVC("echo"));
+	DIAGS("@/t.conf:5: error: service echo: accept_proxy = yes needs "
+	    "proxy_from, the addresses of the fronts whose PROXY header is "
+	    "believed");
+	assert_null(cf);
+
+	/* A bad word is reported once, by the list, not as a missing list. */
+	load("service echo\n{\n" ECHO_BODY "\taccept_proxy = yes\n"
+	    "\tproxy_from = 10.0.0.0/8 300.1.1.1\n}\n");
+	assert_int_equal(cd.cd_errors, 1);
+	assert_diag("@/t.conf:7: error: proxy_from: {...}300.1.1.1{...}");
+	assert_null(cf);
+
+	/* A .domain cannot be checked before the header is read. */
+	load("service echo\n{\n" ECHO_BODY "\taccept_proxy = yes\n"
+	    "\tproxy_from = 10.0.0.1 .example.com\n}\n");
+	DIAGS("@/t.conf:7: error: service echo: proxy_from takes addresses "
+	    "and networks, not .domain names: the peer is checked before any "
+	    "look-up");
+	assert_null(cf);
+
+	/* Empty: valid, nobody is believed; everyone: valid, but said. */
+	load("service echo\n{\n" ECHO_BODY "\taccept_proxy = yes\n"
+	    "\tproxy_from =\n}\n");
+	DIAGS("@/t.conf:7: warning: service echo: proxy_from is empty: every "
+	    "connection is refused");
+	assert_non_null(cf);
+	load("service echo\n{\n" ECHO_BODY "\taccept_proxy = yes\n"
+	    "\tproxy_from = 10.0.0.1 0.0.0.0/0\n}\n");
+	DIAGS("@/t.conf:7: warning: service echo: proxy_from 0.0.0.0/0 "
+	    "believes the PROXY header of any client");
+	load("service echo\n{\n" ECHO_BODY "\taccept_proxy = yes\n"
+	    "\tproxy_from = ::/0\n}\n");
+	DIAGS("@/t.conf:7: warning: service echo: proxy_from ::/0 believes "
+	    "the PROXY header of any client");
+
+	/* Without accept_proxy: said where written, not where inherited. */
+	load("service echo\n{\n" ECHO_BODY "\tproxy_from = 10.0.0.1\n}\n");
+	DIAGS("@/t.conf:6: warning: service echo: proxy_from means nothing "
+	    "without accept_proxy = yes");
+	load_ok("defaults\n{\n\tproxy_from = 10.0.0.1\n}\n"
+	    INTERNAL_SVC("echo")
+	    "service discard\n{\n" ECHO_BODY "\taccept_proxy = yes\n"
+	    "\tproxy_from += 192.0.2.0/24 2001:db8::1\n}\n");
+	/* The defaults list reaches echo too (no warning: inherited). */
+	assert_non_null(need_svc("echo")->sc_proxy_from);
+	sc = need_svc("discard");
+	assert_non_null(sc->sc_proxy_from);
+	assert_int_equal(addrlist_count(sc->sc_proxy_from), 3);
+	assert_int_equal(addrlist_match(sc->sc_proxy_from,
+	    unit_sockaddr(&ss, "192.0.2.77", 0), NULL, &m), 1);
+	assert_string_equal(m.am_rule, "192.0.2.0/24");
+	assert_int_equal(addrlist_match(sc->sc_proxy_from,
+	    unit_sockaddr(&ss, "10.0.0.2", 0), NULL, &m), 0);
+	assert_int_equal(addrlist_match(sc->sc_proxy_from,
+	    unit_sockaddr(&ss, "2001:db8::1", 0), NULL, &m), 1);
+}
+
+/*
+ * Without passenv a server gets portgate's whole environment (as with
+ * xinetd): kept, but a server running as another user than root is
+ * warned about.
+ */
+static void
+test_passenv_warning(void **state)
+{
+	static const char	*body =
+	    "\tsocket_type = stream\n"
+	    "\twait = no\n"
+	    "\tserver = @/srv\n";
+	char			 text[1024];
+
+	(void)state;
+	(void)snprintf(text, sizeof(text), "service echo\n{\n%s"
+	    "\tuser = nobody\n}\n", body);
+	load(text);
+	DIAGS("@/t.conf:1: warning: service echo: no passenv: server @/srv "
+	    "runs as user nobody with portgate's whole environment; list the "
+	    "variables it needs with passenv (empty: none)");
+	assert_non_null(cf);
+	/* passenv in the service, empty, or in defaults: nothing to say. */
+	(void)snprintf(text, sizeof(text), "service echo\n{\n%s"
+	    "\tuser = nobody\n\tpassenv = PATH LANG\n}\n", body);
+	load_ok(text);
+	(void)snprintf(text, sizeof(text), "service echo\n{\n%s"
+	    "\tuser = nobody\n\tpassenv =\n}\n", body);
+	load_ok(text);
+	(void)snprintf(text, sizeof(text), "defaults\n{\n\tpassenv = PATH\n}\n"
+	    "service echo\n{\n%s\tuser = nobody\n}\n", body);
+	load_ok(text);
+	/* root, a forward, a built-in: no server of another user. */
+	(void)snprintf(text, sizeof(text), "service echo\n{\n%s"
+	    "\tuser = root\n}\n", body);
+	load_ok(text);
+	load_ok("service echo\n{\n" BODY_REDIRECT "\tuser = nobody\n}\n");
+	load_ok("service echo\n{\n" ECHO_BODY "\tuser = nobody\n}\n");
+}
+
+/*
+ * A wait = yes stream server accepts its own clients: address and
+ * country rules never apply there, and -t says so at their lines.
+ */
+static void
+test_wait_stream_rules_warning(void **state)
+{
+	(void)state;
+	load("service echo\n"
+	    "{\n"
+	    "\tsocket_type = stream\n"
+	    "\twait = yes\n"
+	    "\tuser = root\n"
+	    "\tserver = @/srv\n"
+	    "\tonly_from = 127.0.0.1\n"			/* 7 */
+	    "\tno_access = 127.0.0.2\n"			/* 8 */
+	    "}\n");
+	DIAGS("@/t.conf:7: warning: service echo: only_from never applies to "
+	    "a wait = yes stream service (its server accepts the clients, the "
+	    "gate never sees their addresses)",
+	    "@/t.conf:8: warning: service echo: no_access never applies to a "
+	    "wait = yes stream service (its server accepts the clients, the "
+	    "gate never sees their addresses)");
+	assert_non_null(cf);
+	/* From defaults: said at the defaults line. */
+	load("defaults\n{\n\tno_access = 10.0.0.0/8\n}\n"
+	    "service echo\n"
+	    "{\n"
+	    "\tsocket_type = stream\n"
+	    "\twait = yes\n"
+	    "\tuser = root\n"
+	    "\tserver = @/srv\n"
+	    "}\n");
+	DIAGS("@/t.conf:3: warning: service echo: no_access never applies to a "
+	    "wait = yes stream service (its server accepts the clients, the "
+	    "gate never sees their addresses)");
+	/* wait = no stream, and wait = yes dgram (a sender address): fine. */
+	load_ok("service echo\n{\n" ECHO_BODY "\tonly_from = 127.0.0.1\n}\n");
+	load_ok("service echo\n"
+	    "{\n"
+	    "\tsocket_type = dgram\n"
+	    "\twait = yes\n"
+	    "\tuser = root\n"
+	    "\tserver = @/srv\n"
+	    "\tonly_from = 127.0.0.1\n"
+	    "}\n");
 }
 
 /* A bad word of a list is reported at the line that wrote it. */
@@ -3021,6 +3196,9 @@ main(void)
 		T(test_tls_checks),
 		T(test_tls_shared_context),
 		T(test_extension_checks),
+		T(test_proxy_from),
+		T(test_passenv_warning),
+		T(test_wait_stream_rules_warning),
 		T(test_word_lines),
 		T(test_bind),
 		T(test_bind_interface_alias),
