@@ -29,6 +29,7 @@
 #include "config.h"
 #include "connect.h"
 #include "dgram.h"
+#include "fdbudget.h"
 #include "ident.h"
 #include "quota.h"
 #include "log.h"
@@ -54,6 +55,7 @@ struct session {
 	char			 se_addr[SOCKADDR_STRLEN];
 	char			 se_country[3];
 	struct srckey		 se_key;	/* the limit slot it holds */
+	int			 se_fds;	/* descriptors charged to it */
 	time_t			 se_start;
 	int			 se_handoff;	/* the server has the listener */
 	int			 se_started;	/* START logged: EXIT will be */
@@ -90,6 +92,30 @@ session_now(void)
 	return ts.tv_sec;
 }
 
+int
+session_fds(const struct service_conf *sc)
+{
+	int	n = 1;		/* the client */
+
+	if (sc->sc_nredirect > 0)
+		n++;		/* the back-end socket */
+	else if (sc->sc_tls && sc->sc_builtin == BUILTIN_NONE)
+		n++;		/* our end of the server's socketpair */
+	if ((sc->sc_log_success & ALOG_USERID) && !sc->sc_accept_proxy)
+		n++;		/* the ident query */
+	return n;
+}
+
+/* <s> closed <n> of the descriptors it was charged for. */
+static void
+session_fds_release(struct session *s, int n)
+{
+	if (n > s->se_fds)
+		n = s->se_fds;
+	s->se_fds -= n;
+	fdbudget_release(n);
+}
+
 struct session *
 session_new(struct service *sv, int fd, const struct session_origin *o)
 {
@@ -111,6 +137,11 @@ session_new(struct service *sv, int fd, const struct session_origin *o)
 		return NULL;
 	}
 	s->se_fd = fd;
+	/* A flow charges its own socket: it can be evicted. */
+	if (fd != -1) {
+		s->se_fds = session_fds(sv->sv_conf);
+		fdbudget_charge(s->se_fds);
+	}
 	s->se_service = sv;
 	service_ref(sv);
 	s->se_cf = sv->sv_cf;
@@ -399,6 +430,7 @@ session_server(struct session *s)
 		if (session_spawn(s, s->se_fd) == 0) {
 			(void)close(s->se_fd);
 			s->se_fd = -1;
+			session_fds_release(s, 1);
 		}
 		return;
 	}
@@ -558,6 +590,7 @@ session_start_handoff(struct session *s)
 	if (session_spawn(s, s->se_fd) == 0) {
 		(void)close(s->se_fd);
 		s->se_fd = -1;
+		session_fds_release(s, 1);
 	}
 }
 
@@ -594,8 +627,10 @@ session_start_flow(struct session *s, const struct sockaddr *from,
 	    service_fd(sv), from, fromlen, (struct sockaddr *)&local, dst,
 	    session_flow_done, s);
 	if (s->se_flow == NULL) {
-		log_warn("service %s: flow for %s", s->se_conf->sc_id,
-		    s->se_addr);
+		/* A flood would make a line per datagram: summed instead. */
+		log_debug("service %s: flow for %s: %s", s->se_conf->sc_id,
+		    s->se_addr, strerror(errno));
+		fdbudget_note(FDB_REFUSED);
 		session_close(s, "no flow", 1);
 		return;
 	}
@@ -672,6 +707,7 @@ session_close(struct session *s, const char *reason, int error)
 	if (s->se_handoff)
 		service_handoff_done(sv, rec.ar_duration);
 	quota_release(sv->sv_quota, &s->se_key);
+	session_fds_release(s, s->se_fds);
 	TAILQ_REMOVE(&sessions, s, se_entry);
 	nsessions--;
 	config_unref(s->se_cf);
