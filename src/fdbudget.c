@@ -26,12 +26,15 @@
 #define FDB_RESERVE_MAX	256	/* nor more: enough for every transient */
 #define FDB_UNLIMITED	(1L << 20)	/* RLIM_INFINITY counts as this */
 #define FDB_SCAN_MAX	65536	/* descriptors probed without /proc */
+#define FDB_RECOUNT_SECS 1	/* short of descriptors: count again after */
 
 static long	fdb_limit = FDB_UNLIMITED;
 static int	fdb_reserve = FDB_RESERVE_MIN;
 static int	fdb_own;		/* the daemon's, not charged */
 static int	fdb_used;		/* charged to clients */
 static int	fdb_stale;		/* fdb_own must be counted again */
+static time_t	fdb_counted;		/* when it was, monotonic seconds */
+static int	fdb_given;		/* fdb_own was given, not counted */
 
 static struct event	*fdb_wake_ev;
 static struct event	*fdb_log_ev;
@@ -72,6 +75,17 @@ fdbudget_count_open(void)
 	return n;
 }
 
+/* Seconds of the monotonic clock. */
+static time_t
+fdbudget_now(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return time(NULL);
+	return ts.tv_sec;
+}
+
 /* Count the daemon's own descriptors if they changed. */
 static void
 fdbudget_fresh(void)
@@ -81,6 +95,7 @@ fdbudget_fresh(void)
 	if (!fdb_stale)
 		return;
 	fdb_stale = 0;
+	fdb_counted = fdbudget_now();
 	/*
 	 * A client charged for a descriptor it has not opened yet makes
 	 * this low; one between accept and admission makes it high.
@@ -107,12 +122,14 @@ fdbudget_size(long limit, int own)
 	fdb_reserve = (int)r;
 	fdb_own = own;
 	fdb_stale = 0;
+	fdb_given = 1;
 }
 
 void
 fdbudget_recount(void)
 {
 	fdb_stale = 1;
+	fdb_given = 0;
 }
 
 /* Waiters that fit are called from the loop. */
@@ -219,7 +236,19 @@ fdbudget_can(int n, enum fdbudget_class cl)
 {
 	if (cl == FDB_SESSION && fdb_used == 0)
 		return 1;
-	return n <= fdbudget_free(cl);
+	if (n <= fdbudget_free(cl))
+		return 1;
+	/*
+	 * Short: make sure of it.  What is held for clients outside the
+	 * counts (a PROXY header or a name awaited) comes and goes; a count
+	 * now and then, only while short, follows it both ways.
+	 */
+	if (!fdb_given && fdb_limit < FDB_UNLIMITED &&
+	    fdbudget_now() - fdb_counted >= FDB_RECOUNT_SECS) {
+		fdbudget_recount();
+		return n <= fdbudget_free(cl);
+	}
+	return 0;
 }
 
 int

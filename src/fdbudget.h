@@ -54,14 +54,15 @@ int	fdbudget_init(struct event_base *base);
 void	fdbudget_shutdown(void);
 /*
  * Size the budget for a limit of <limit> descriptors of which <own> are
- * the daemon's (the reserve follows from <limit>); fdbudget_init() and
- * the tests call it.
+ * the daemon's (the reserve follows from <limit>), taken as given until
+ * fdbudget_recount(); fdbudget_init() and the tests call it.
  */
 void	fdbudget_size(long limit, int own);
 /*
  * The daemon's own descriptors changed (listeners after a reload, or
  * EMFILE showed the count was wrong): count them again before the next
- * decision.
+ * decision.  They are also counted again, at most once a second, while
+ * the budget says no.
  */
 void	fdbudget_recount(void);
 

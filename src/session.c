@@ -56,6 +56,7 @@ struct session {
 	char			 se_country[3];
 	struct srckey		 se_key;	/* the limit slot it holds */
 	int			 se_fds;	/* descriptors charged to it */
+	int			 se_identfd;	/* one of them is the ident query's */
 	time_t			 se_start;
 	int			 se_handoff;	/* the server has the listener */
 	int			 se_started;	/* START logged: EXIT will be */
@@ -92,6 +93,13 @@ session_now(void)
 	return ts.tv_sec;
 }
 
+/* Does a session of <sc> ask the client's ident server?  1 or 0. */
+static int
+session_fds_ident(const struct service_conf *sc)
+{
+	return (sc->sc_log_success & ALOG_USERID) && !sc->sc_accept_proxy;
+}
+
 int
 session_fds(const struct service_conf *sc)
 {
@@ -101,17 +109,22 @@ session_fds(const struct service_conf *sc)
 		n++;		/* the back-end socket */
 	else if (sc->sc_tls && sc->sc_builtin == BUILTIN_NONE)
 		n++;		/* our end of the server's socketpair */
-	if ((sc->sc_log_success & ALOG_USERID) && !sc->sc_accept_proxy)
-		n++;		/* the ident query */
-	return n;
+	return n + session_fds_ident(sc);
 }
 
-/* <s> closed <n> of the descriptors it was charged for. */
+/*
+ * <s> closed <n> of the descriptors it was charged for, besides the ident
+ * query's; with <ident>, that one too.
+ */
 static void
-session_fds_release(struct session *s, int n)
+session_fds_release(struct session *s, int n, int ident)
 {
-	if (n > s->se_fds)
-		n = s->se_fds;
+	if (ident && s->se_identfd) {
+		s->se_identfd = 0;
+		n++;
+	}
+	if (n > s->se_fds - s->se_identfd)
+		n = s->se_fds - s->se_identfd;
 	s->se_fds -= n;
 	fdbudget_release(n);
 }
@@ -140,6 +153,7 @@ session_new(struct service *sv, int fd, const struct session_origin *o)
 	/* A flow charges its own socket: it can be evicted. */
 	if (fd != -1) {
 		s->se_fds = session_fds(sv->sv_conf);
+		s->se_identfd = session_fds_ident(sv->sv_conf);
 		fdbudget_charge(s->se_fds);
 	}
 	s->se_service = sv;
@@ -258,6 +272,7 @@ session_relay_done(void *arg, enum relay_end end, const char *why,
 	s->se_relay = NULL;
 	s->se_bevrelay = NULL;
 	s->se_bev = NULL;	/* the relays free what they own */
+	session_fds_release(s, s->se_fds, 0);
 	s->se_in = in;
 	s->se_out = out;
 	log_debug("service %s: relay for %s ended: %s", s->se_conf->sc_id,
@@ -430,7 +445,7 @@ session_server(struct session *s)
 		if (session_spawn(s, s->se_fd) == 0) {
 			(void)close(s->se_fd);
 			s->se_fd = -1;
-			session_fds_release(s, 1);
+			session_fds_release(s, 1, 0);
 		}
 		return;
 	}
@@ -525,6 +540,7 @@ session_ident_done(void *arg, const char *reply, const char *why)
 	int			 idonly = s->se_conf->sc_flags & SFLAG_IDONLY;
 
 	s->se_ident = NULL;
+	session_fds_release(s, 0, 1);
 	session_rec(s, &rec);
 	rec.ar_ident = reply != NULL ? reply : why;
 	if (reply != NULL || idonly)
@@ -561,6 +577,7 @@ session_ident(struct session *s)
 		    IDENT_TIMEOUT, session_ident_done, s);
 	}
 	if (s->se_ident == NULL) {
+		session_fds_release(s, 0, 1);
 		log_warn("service %s: ident query for %s", sc->sc_id,
 		    s->se_addr);
 		if (sc->sc_flags & SFLAG_IDONLY) {
@@ -590,7 +607,7 @@ session_start_handoff(struct session *s)
 	if (session_spawn(s, s->se_fd) == 0) {
 		(void)close(s->se_fd);
 		s->se_fd = -1;
-		session_fds_release(s, 1);
+		session_fds_release(s, s->se_fds, 1);
 	}
 }
 
@@ -707,7 +724,7 @@ session_close(struct session *s, const char *reason, int error)
 	if (s->se_handoff)
 		service_handoff_done(sv, rec.ar_duration);
 	quota_release(sv->sv_quota, &s->se_key);
-	session_fds_release(s, s->se_fds);
+	session_fds_release(s, s->se_fds, 1);
 	TAILQ_REMOVE(&sessions, s, se_entry);
 	nsessions--;
 	config_unref(s->se_cf);
