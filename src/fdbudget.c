@@ -142,9 +142,7 @@ fdbudget_wake_cb(evutil_socket_t fd, short what, void *arg)
 	fdbudget_wake();
 }
 
-/* The interval of the summary line ended. */
-static void
-fdbudget_log_cb(evutil_socket_t fd, short what, void *arg);
+static void	fdbudget_log_cb(evutil_socket_t, short, void *);
 
 int
 fdbudget_init(struct event_base *base)
@@ -371,6 +369,7 @@ fdbudget_flush(time_t now)
 	fdb_logged = now;
 }
 
+/* The interval of the summary line ended: log it if anything happened. */
 static void
 fdbudget_log_cb(evutil_socket_t fd, short what, void *arg)
 {
