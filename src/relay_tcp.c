@@ -27,6 +27,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "fdbudget.h"
 #include "relay_tcp.h"
 #include "sockaddr.h"
 
@@ -86,6 +87,7 @@ relay_dir_clear(struct relay_dir *rd)
 	if (rd->rd_pipe[0] != -1) {
 		(void)close(rd->rd_pipe[0]);
 		(void)close(rd->rd_pipe[1]);
+		fdbudget_release(2);
 	}
 	free(rd->rd_buf);
 }
@@ -146,14 +148,21 @@ relay_watch(struct event *ev, int *on, int want)
 		(void)event_del(ev);
 }
 
-/* Somewhere to hold bytes: a pipe, else a buffer; 0 or -1. */
+/*
+ * Somewhere to hold bytes: a pipe, else a buffer; 0 or -1.  A pipe costs
+ * two descriptors, taken only while the budget has them to spare: a new
+ * client's session needs them more than splice does.
+ */
 static int
 relay_dir_store(struct relay_dir *rd)
 {
 	if (rd->rd_pipe[0] != -1 || rd->rd_buf != NULL)
 		return 0;
-	if (pipe2(rd->rd_pipe, O_NONBLOCK | O_CLOEXEC) == 0)
-		return 0;
+	if (fdbudget_take(2, FDB_SPARE) == 0) {
+		if (pipe2(rd->rd_pipe, O_NONBLOCK | O_CLOEXEC) == 0)
+			return 0;
+		fdbudget_release(2);
+	}
 	rd->rd_pipe[0] = rd->rd_pipe[1] = -1;
 	return (rd->rd_buf = malloc(RELAY_BUFSZ)) != NULL ? 0 : -1;
 }
@@ -239,6 +248,7 @@ relay_dir_unsplice(struct relay_dir *rd)
 	(void)close(rd->rd_pipe[0]);
 	(void)close(rd->rd_pipe[1]);
 	rd->rd_pipe[0] = rd->rd_pipe[1] = -1;
+	fdbudget_release(2);
 	return 0;
 }
 

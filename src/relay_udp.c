@@ -3,6 +3,13 @@
  * address and port; each has a connected socket to the target, so the
  * kernel routes replies to the flow, and an idle timer checked lazily (the
  * timer is re-armed only when it fires, not on every datagram).
+ *
+ * A client chooses its source port, and a spoofer any number of them: each
+ * new one costs a descriptor.  Flows take theirs from the descriptor
+ * budget as spares (a quarter of the budget stays for TCP accepts), and
+ * when none is left the flow idle longest, of any service, makes room
+ * (least recently used first: every datagram either way moves its flow to
+ * the end of the lists).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -18,14 +25,18 @@
 
 #include "config.h"
 #include "dgram.h"
+#include "fdbudget.h"
 #include "proxyproto.h"
 #include "rbtree.h"
 #include "relay_udp.h"
 
 #define UDP_MAXDGRAM	65536
+#define UDP_EVICT_MAX	2	/* flows ended to make room for one */
 
 struct udp_flow {
 	RB_ENTRY(udp_flow)		 uf_node;
+	TAILQ_ENTRY(udp_flow)		 uf_lru;	/* every flow */
+	TAILQ_ENTRY(udp_flow)		 uf_tlru;	/* its table's */
 	struct udp_flows		*uf_table;
 	const struct service_conf	*uf_conf;
 	struct sockaddr_storage		 uf_from;
@@ -44,11 +55,16 @@ struct udp_flow {
 };
 
 RB_HEAD(flow_tree, udp_flow);
+TAILQ_HEAD(flow_lru, udp_flow);
 
 struct udp_flows {
 	struct flow_tree	ft_tree;
+	struct flow_lru		ft_lru;		/* least recently used first */
 	int			ft_n;
 };
+
+/* The flows of every service, least recently used first. */
+static struct flow_lru	flow_lru = TAILQ_HEAD_INITIALIZER(flow_lru);
 
 /* Monotonic time in milliseconds, for idle expiry. */
 static int64_t
@@ -94,7 +110,23 @@ relay_udp_table_new(void)
 	if ((ft = calloc(1, sizeof(*ft))) == NULL)
 		return NULL;
 	RB_INIT(&ft->ft_tree);
+	TAILQ_INIT(&ft->ft_lru);
 	return ft;
+}
+
+/* Traffic on <uf>: it becomes the most recently used. */
+static void
+relay_udp_touch(struct udp_flow *uf)
+{
+	uf->uf_last = relay_udp_now();
+	if (TAILQ_NEXT(uf, uf_lru) != NULL) {
+		TAILQ_REMOVE(&flow_lru, uf, uf_lru);
+		TAILQ_INSERT_TAIL(&flow_lru, uf, uf_lru);
+	}
+	if (TAILQ_NEXT(uf, uf_tlru) != NULL) {
+		TAILQ_REMOVE(&uf->uf_table->ft_lru, uf, uf_tlru);
+		TAILQ_INSERT_TAIL(&uf->uf_table->ft_lru, uf, uf_tlru);
+	}
 }
 
 /* End <uf>: done callback, then free. */
@@ -158,7 +190,8 @@ relay_udp_reply_cb(evutil_socket_t fd, short what, void *arg)
 			relay_udp_end(uf, strerror(errno));
 			return;
 		}
-		uf->uf_last = relay_udp_now();
+		if (i == 0)
+			relay_udp_touch(uf);
 		if (dgram_reply(uf->uf_listenfd, buf, (size_t)n,
 		    (struct sockaddr *)&uf->uf_from, uf->uf_fromlen,
 		    &uf->uf_dst) == n)
@@ -187,6 +220,17 @@ relay_udp_idle_cb(evutil_socket_t fd, short what, void *arg)
 	(void)evtimer_add(uf->uf_idle, &tv);
 }
 
+/* End <uf> to make room for a new flow; 0, or -1 if there is none. */
+static int
+relay_udp_evict(struct udp_flow *uf)
+{
+	if (uf == NULL)
+		return -1;
+	fdbudget_note(FDB_EVICTED);
+	relay_udp_end(uf, "evicted");
+	return 0;
+}
+
 struct udp_flow *
 relay_udp_open(struct udp_flows *ft, struct event_base *base,
     const struct service_conf *sc, int listenfd, const struct sockaddr *from,
@@ -196,13 +240,27 @@ relay_udp_open(struct udp_flows *ft, struct event_base *base,
 	const struct redirect_target	*rt = &sc->sc_redirect[0];
 	struct timeval			 tv = { sc->sc_idle_timeout, 0 };
 	struct udp_flow			*uf;
+	int				 n;
 
-	if (ft->ft_n >= RELAY_UDP_MAXFLOWS) {
+	if (ft->ft_n >= RELAY_UDP_MAXFLOWS &&
+	    relay_udp_evict(TAILQ_FIRST(&ft->ft_lru)) == -1) {
 		errno = ENOSPC;
 		return NULL;
 	}
-	if ((uf = calloc(1, sizeof(*uf))) == NULL)
+	/*
+	 * Two at most: the flows shrink, one by one, while TCP sessions
+	 * need more of the budget, but no burst empties the table at once.
+	 */
+	for (n = 0; fdbudget_take(1, FDB_SPARE) == -1; n++)
+		if (n == UDP_EVICT_MAX ||
+		    relay_udp_evict(TAILQ_FIRST(&flow_lru)) == -1) {
+			errno = EMFILE;
+			return NULL;
+		}
+	if ((uf = calloc(1, sizeof(*uf))) == NULL) {
+		fdbudget_release(1);
 		return NULL;
+	}
 	uf->uf_table = ft;
 	uf->uf_conf = sc;
 	uf->uf_listenfd = listenfd;
@@ -217,6 +275,8 @@ relay_udp_open(struct udp_flows *ft, struct event_base *base,
 	uf->uf_last = relay_udp_now();
 	uf->uf_fd = socket(rt->rt_addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
+	if (uf->uf_fd == -1 && (errno == EMFILE || errno == ENFILE))
+		fdbudget_recount();	/* something uncounted holds them */
 	if (uf->uf_fd == -1 || connect(uf->uf_fd,
 	    (const struct sockaddr *)&rt->rt_addr, rt->rt_addrlen) == -1)
 		goto fail;
@@ -228,6 +288,8 @@ relay_udp_open(struct udp_flows *ft, struct event_base *base,
 	    evtimer_add(uf->uf_idle, &tv) == -1)
 		goto fail;
 	RB_INSERT(flow_tree, &ft->ft_tree, uf);
+	TAILQ_INSERT_TAIL(&flow_lru, uf, uf_lru);
+	TAILQ_INSERT_TAIL(&ft->ft_lru, uf, uf_tlru);
 	ft->ft_n++;
 	return uf;
 fail:
@@ -238,6 +300,7 @@ fail:
 	if (uf->uf_fd != -1)
 		(void)close(uf->uf_fd);
 	free(uf);
+	fdbudget_release(1);
 	return NULL;
 }
 
@@ -247,7 +310,7 @@ relay_udp_send(struct udp_flow *uf, const void *data, size_t len)
 	static unsigned char	 buf[PROXY_V2_MAXLEN + UDP_MAXDGRAM];
 	ssize_t			 hlen = 0;
 
-	uf->uf_last = relay_udp_now();
+	relay_udp_touch(uf);
 	if (uf->uf_conf->sc_proxy_protocol == PROXY_V2) {
 		hlen = proxyproto_encode(2, SOCK_DGRAM,
 		    (struct sockaddr *)&uf->uf_from,
@@ -266,11 +329,14 @@ void
 relay_udp_close(struct udp_flow *uf)
 {
 	RB_REMOVE(flow_tree, &uf->uf_table->ft_tree, uf);
+	TAILQ_REMOVE(&flow_lru, uf, uf_lru);
+	TAILQ_REMOVE(&uf->uf_table->ft_lru, uf, uf_tlru);
 	uf->uf_table->ft_n--;
 	event_free(uf->uf_ev);
 	event_free(uf->uf_idle);
 	(void)close(uf->uf_fd);
 	free(uf);
+	fdbudget_release(1);
 }
 
 void

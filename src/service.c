@@ -18,11 +18,13 @@
 #include "admit.h"
 #include "config.h"
 #include "dgram.h"
+#include "fdbudget.h"
 #include "quota.h"
 #include "listen.h"
 #include "log.h"
 #include "relay_udp.h"
 #include "service.h"
+#include "session.h"
 #include "sockaddr.h"
 
 #define DGRAM_MAX	65536	/* largest datagram read */
@@ -44,6 +46,8 @@ void
 service_init(struct event_base *base)
 {
 	service_evbase = base;
+	if (fdbudget_init(base) == -1)
+		fatal("cannot watch the descriptor budget");
 }
 
 struct event_base *
@@ -68,10 +72,31 @@ service_same(const struct service_conf *a, const struct service_conf *b)
 	    (b->sc_flags & (SFLAG_IPV4 | SFLAG_IPV6));
 }
 
+/* Descriptors were released: accept again. */
+static void
+service_fds_freed(void *arg)
+{
+	service_resume(arg);
+}
+
+/*
+ * Stop accepting on <sv> until descriptors for <need> more clients'
+ * sessions are released, or after <seconds> at the latest (when the
+ * kernel, not the budget, said no).
+ */
+static void
+service_wait_fds(struct service *sv, int need, int seconds)
+{
+	service_pause(sv, seconds);
+	fdbudget_wait(&sv->sv_fdwait, need, service_fds_freed, sv);
+}
+
 /*
  * Stream clients arrived: accept a bounded batch (the socket stays
- * readable for the rest); on descriptor exhaustion pause for a second
- * (relayd).
+ * readable for the rest), each only while the descriptors of its session
+ * are there (a forward needs its back-end socket too); otherwise pause
+ * until sessions give some back (relayd pauses on EMFILE; here the budget
+ * sees it coming, and a release resumes at once).
  */
 static void
 service_accept_cb(evutil_socket_t lfd, short what, void *arg)
@@ -79,12 +104,18 @@ service_accept_cb(evutil_socket_t lfd, short what, void *arg)
 	struct service		*sv = arg;
 	struct sockaddr_storage	 ss;
 	socklen_t		 len;
-	int			 fd, i;
+	int			 fd, i, need;
 
 	(void)what;
 	service_ref(sv);
+	need = session_fds(sv->sv_conf);
 	for (i = 0; i < ACCEPT_BATCH && !sv->sv_retired && !sv->sv_paused;
 	    i++) {
+		if (!fdbudget_can(need, FDB_SESSION)) {
+			fdbudget_note(FDB_DEFERRED);
+			service_wait_fds(sv, need, 1);
+			break;
+		}
 		len = sizeof(ss);
 		fd = accept4(lfd, (struct sockaddr *)&ss, &len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -92,8 +123,12 @@ service_accept_cb(evutil_socket_t lfd, short what, void *arg)
 			admit_stream(sv, fd, (struct sockaddr *)&ss, len);
 			continue;
 		}
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-		    errno == ENOMEM) {
+		if (errno == EMFILE || errno == ENFILE) {
+			/* Something uncounted holds descriptors. */
+			fdbudget_note(FDB_EXHAUSTED);
+			fdbudget_recount();
+			service_wait_fds(sv, need, 1);
+		} else if (errno == ENOBUFS || errno == ENOMEM) {
 			log_warnx("service %s: accept: %s; pausing for 1 "
 			    "second", sv->sv_conf->sc_id, strerror(errno));
 			service_pause(sv, 1);
@@ -277,6 +312,7 @@ static void
 service_retire(struct service *sv)
 {
 	sv->sv_retired = 1;
+	fdbudget_unwait(&sv->sv_fdwait);
 	if (sv->sv_ev != NULL)
 		event_free(sv->sv_ev);
 	sv->sv_ev = NULL;
@@ -338,6 +374,7 @@ service_reconcile(struct config *cf)
 		added++;
 	}
 	free(keep);
+	fdbudget_recount();	/* listeners came and went */
 	log_info("services: %d new, %d kept, %d removed, %d failed", added,
 	    kept, removed, failed);
 	return failed;
@@ -350,6 +387,7 @@ service_shutdown(void)
 
 	while ((sv = TAILQ_FIRST(&services)) != NULL)
 		service_retire(sv);
+	fdbudget_shutdown();
 }
 
 void
@@ -363,6 +401,7 @@ service_unref(struct service *sv)
 {
 	if (--sv->sv_refcnt > 0)
 		return;
+	fdbudget_unwait(&sv->sv_fdwait);
 	quota_free(sv->sv_quota);
 	free(sv->sv_failseen);
 	config_unref(sv->sv_cf);
@@ -389,6 +428,7 @@ service_resume(struct service *sv)
 	if (sv->sv_retired || !sv->sv_paused)
 		return;
 	sv->sv_paused = 0;
+	fdbudget_unwait(&sv->sv_fdwait);
 	(void)evtimer_del(sv->sv_timer);
 	if (sv->sv_ev != NULL)
 		(void)event_add(sv->sv_ev, NULL);

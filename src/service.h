@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "fdbudget.h"
+
 struct config;
 struct event;
 struct event_base;
@@ -29,6 +31,7 @@ struct service {
 	int			 sv_retired;	/* no longer configured */
 	int			 sv_paused;
 	int			 sv_fastexits;	/* hand-off servers that died at once */
+	struct fdbudget_waiter	 sv_fdwait;	/* paused for descriptors */
 	struct event		*sv_cps_timer;	/* logs the end of a cps block */
 	/* Counters, kept across reloads. */
 	struct quota		*sv_quota;	/* cps, instances, per source */
@@ -52,7 +55,10 @@ int	service_reconcile(struct config *cf);
 void	service_shutdown(void);
 void	service_ref(struct service *);
 void	service_unref(struct service *);
-/* Pause (or resume) accepting on <sv> (EMFILE, cps, wait = yes). */
+/*
+ * Pause (or resume) accepting on <sv> (descriptors, wait = yes); <seconds>
+ * 0 pauses until service_resume().
+ */
 void	service_pause(struct service *, int seconds);
 void	service_resume(struct service *);
 /*

@@ -29,6 +29,7 @@
 #include "config.h"
 #include "connect.h"
 #include "dgram.h"
+#include "fdbudget.h"
 #include "ident.h"
 #include "quota.h"
 #include "log.h"
@@ -54,6 +55,8 @@ struct session {
 	char			 se_addr[SOCKADDR_STRLEN];
 	char			 se_country[3];
 	struct srckey		 se_key;	/* the limit slot it holds */
+	int			 se_fds;	/* descriptors charged to it */
+	int			 se_identfd;	/* one of them is the ident query's */
 	time_t			 se_start;
 	int			 se_handoff;	/* the server has the listener */
 	int			 se_started;	/* START logged: EXIT will be */
@@ -90,6 +93,42 @@ session_now(void)
 	return ts.tv_sec;
 }
 
+/* Does a session of <sc> ask the client's ident server?  1 or 0. */
+static int
+session_fds_ident(const struct service_conf *sc)
+{
+	return (sc->sc_log_success & ALOG_USERID) && !sc->sc_accept_proxy;
+}
+
+int
+session_fds(const struct service_conf *sc)
+{
+	int	n = 1;		/* the client */
+
+	if (sc->sc_nredirect > 0)
+		n++;		/* the back-end socket */
+	else if (sc->sc_tls && sc->sc_builtin == BUILTIN_NONE)
+		n++;		/* our end of the server's socketpair */
+	return n + session_fds_ident(sc);
+}
+
+/*
+ * <s> closed <n> of the descriptors it was charged for, besides the ident
+ * query's; with <ident>, that one too.
+ */
+static void
+session_fds_release(struct session *s, int n, int ident)
+{
+	if (ident && s->se_identfd) {
+		s->se_identfd = 0;
+		n++;
+	}
+	if (n > s->se_fds - s->se_identfd)
+		n = s->se_fds - s->se_identfd;
+	s->se_fds -= n;
+	fdbudget_release(n);
+}
+
 struct session *
 session_new(struct service *sv, int fd, const struct session_origin *o)
 {
@@ -111,6 +150,12 @@ session_new(struct service *sv, int fd, const struct session_origin *o)
 		return NULL;
 	}
 	s->se_fd = fd;
+	/* A flow charges its own socket: it can be evicted. */
+	if (fd != -1) {
+		s->se_fds = session_fds(sv->sv_conf);
+		s->se_identfd = session_fds_ident(sv->sv_conf);
+		fdbudget_charge(s->se_fds);
+	}
 	s->se_service = sv;
 	service_ref(sv);
 	s->se_cf = sv->sv_cf;
@@ -227,6 +272,7 @@ session_relay_done(void *arg, enum relay_end end, const char *why,
 	s->se_relay = NULL;
 	s->se_bevrelay = NULL;
 	s->se_bev = NULL;	/* the relays free what they own */
+	session_fds_release(s, s->se_fds, 0);
 	s->se_in = in;
 	s->se_out = out;
 	log_debug("service %s: relay for %s ended: %s", s->se_conf->sc_id,
@@ -399,6 +445,7 @@ session_server(struct session *s)
 		if (session_spawn(s, s->se_fd) == 0) {
 			(void)close(s->se_fd);
 			s->se_fd = -1;
+			session_fds_release(s, 1, 0);
 		}
 		return;
 	}
@@ -493,6 +540,7 @@ session_ident_done(void *arg, const char *reply, const char *why)
 	int			 idonly = s->se_conf->sc_flags & SFLAG_IDONLY;
 
 	s->se_ident = NULL;
+	session_fds_release(s, 0, 1);
 	session_rec(s, &rec);
 	rec.ar_ident = reply != NULL ? reply : why;
 	if (reply != NULL || idonly)
@@ -529,6 +577,7 @@ session_ident(struct session *s)
 		    IDENT_TIMEOUT, session_ident_done, s);
 	}
 	if (s->se_ident == NULL) {
+		session_fds_release(s, 0, 1);
 		log_warn("service %s: ident query for %s", sc->sc_id,
 		    s->se_addr);
 		if (sc->sc_flags & SFLAG_IDONLY) {
@@ -558,6 +607,7 @@ session_start_handoff(struct session *s)
 	if (session_spawn(s, s->se_fd) == 0) {
 		(void)close(s->se_fd);
 		s->se_fd = -1;
+		session_fds_release(s, s->se_fds, 1);
 	}
 }
 
@@ -594,8 +644,10 @@ session_start_flow(struct session *s, const struct sockaddr *from,
 	    service_fd(sv), from, fromlen, (struct sockaddr *)&local, dst,
 	    session_flow_done, s);
 	if (s->se_flow == NULL) {
-		log_warn("service %s: flow for %s", s->se_conf->sc_id,
-		    s->se_addr);
+		/* A flood would make a line per datagram: summed instead. */
+		log_debug("service %s: flow for %s: %s", s->se_conf->sc_id,
+		    s->se_addr, strerror(errno));
+		fdbudget_note(FDB_REFUSED);
 		session_close(s, "no flow", 1);
 		return;
 	}
@@ -672,6 +724,7 @@ session_close(struct session *s, const char *reason, int error)
 	if (s->se_handoff)
 		service_handoff_done(sv, rec.ar_duration);
 	quota_release(sv->sv_quota, &s->se_key);
+	session_fds_release(s, s->se_fds, 1);
 	TAILQ_REMOVE(&sessions, s, se_entry);
 	nsessions--;
 	config_unref(s->se_cf);

@@ -17,6 +17,7 @@
 
 struct dgram_dst;
 struct service;
+struct service_conf;
 struct session;
 
 /* Who an admitted client is, as the gate saw it. */
@@ -30,8 +31,16 @@ struct session_origin {
 };
 
 /*
+ * Descriptors a stream session of <sc> holds at most at once, beside
+ * splice pipes (which it does without when none are free): the client,
+ * the back-end socket of a forward or the socketpair end of a server
+ * behind TLS, and an ident query.
+ */
+int		 session_fds(const struct service_conf *sc);
+/*
  * Take a limit slot and make a session of <sv> for <fd> (-1 for a UDP
- * flow).  Returns NULL after logging (and closing <fd>) on failure.
+ * flow), charged with session_fds() descriptors (a flow charges its own).
+ * Returns NULL after logging (and closing <fd>) on failure.
  */
 struct session	*session_new(struct service *sv, int fd,
 		    const struct session_origin *o);

@@ -5,6 +5,7 @@
  */
 #include <sys/types.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -509,11 +510,15 @@ pg_port(void)
 
 /*
  * Fork and exec the binary with <argv>; the child's standard output and
- * error go to <out> and <err> (appended), its input comes from /dev/null.
+ * error go to <out> and <err> (appended), its input comes from /dev/null,
+ * and its RLIMIT_NOFILE is <nofile> (soft and hard, as "ulimit -n") unless
+ * that is 0.
  */
 static pid_t
-pg_spawn(const char *const argv[], const char *out, const char *err)
+pg_spawn(const char *const argv[], const char *out, const char *err,
+    long nofile)
 {
+	struct rlimit	 rl;
 	char		*args[PG_MAXARGS];
 	sigset_t	 none;
 	pid_t		 pid;
@@ -534,6 +539,9 @@ pg_spawn(const char *const argv[], const char *out, const char *err)
 		_exit(126);
 	if ((fd = open(err, O_WRONLY | O_CREAT | O_APPEND, 0644)) == -1 ||
 	    dup2(fd, STDERR_FILENO) == -1)
+		_exit(126);
+	rl.rlim_cur = rl.rlim_max = (rlim_t)nofile;
+	if (nofile > 0 && setrlimit(RLIMIT_NOFILE, &rl) == -1)
 		_exit(126);
 	/* execv() wants writable strings: give it copies. */
 	for (i = 0; i < PG_MAXARGS - 1 && argv[i] != NULL; i++)
@@ -615,7 +623,7 @@ pg_vlaunch(struct pg_ctx *c, const char *conf, enum pg_mode mode,
 		return -1;
 	c->pc_status = -1;
 	pid = pg_spawn(argv, pg_path(c, "portgate.out", outpath),
-	    pg_path(c, PG_ERRLOG, errpath));
+	    pg_path(c, PG_ERRLOG, errpath), c->pc_nofile);
 	if (pid == -1)
 		return -1;
 	c->pc_pid = pid;
@@ -775,7 +783,7 @@ pg_run(struct pg_ctx *c, struct pg_result *r, ...)
 	(void)pg_path(c, name, out);
 	(void)snprintf(name, sizeof(name), "run%d.err", c->pc_nruns);
 	(void)pg_path(c, name, err);
-	if ((pid = pg_spawn(argv, out, err)) == -1)
+	if ((pid = pg_spawn(argv, out, err, c->pc_nofile)) == -1)
 		return -1;
 	deadline = pg_now_ms() + PG_TIMEOUT_MS;
 	for (i = 0; i < PG_TIMEOUT_MS; i++) {

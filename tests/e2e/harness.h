@@ -42,6 +42,7 @@ struct pg_ctx {
 	pid_t	pc_pid;		/* running daemon, 0 if none */
 	int	pc_status;	/* wait status once reaped, -1 before */
 	int	pc_nruns;	/* pg_run() calls, to name their files */
+	long	pc_nofile;	/* RLIMIT_NOFILE of what it starts; 0: ours */
 };
 
 /* What pg_run() captured. */
