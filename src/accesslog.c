@@ -350,24 +350,105 @@ logtype_clear(struct logtype *lt)
 	memset(lt, 0, sizeof(*lt));
 }
 
-/* Open the file of a FILE sink and learn its size. */
+/*
+ * Whether the log file <path> that <st> describes may take our records: a
+ * regular file that no other user may write or own (THREATS.md rule 6).
+ * 0, or -1 with the reason in <err>.  A file its group may write is
+ * logged, not refused.
+ */
 static int
-accesslog_file_open(const char *path, uint64_t *size)
+accesslog_file_trusted(const struct stat *st, const char *path, char *err,
+    size_t errlen)
 {
-	struct stat	 st;
-	int		 fd, saved;
-
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd == -1)
-		return -1;
-	if (fstat(fd, &st) == -1) {
-		saved = errno;
-		(void)close(fd);
-		errno = saved;
+	if (!S_ISREG(st->st_mode)) {
+		accesslog_seterr(err, errlen, "log file %s is not a regular "
+		    "file", path);
 		return -1;
 	}
+	if (st->st_mode & S_IWOTH) {
+		accesslog_seterr(err, errlen, "log file %s is writable by "
+		    "anyone: refusing it (chmod o-w)", path);
+		return -1;
+	}
+	if (st->st_uid != 0 && st->st_uid != geteuid()) {
+		accesslog_seterr(err, errlen, "log file %s is owned by another "
+		    "user (uid %lu): refusing it", path,
+		    (unsigned long)st->st_uid);
+		return -1;
+	}
+	if (st->st_mode & S_IWGRP)
+		log_warnx("log file %s is writable by its group (chmod g-w)",
+		    path);
+	return 0;
+}
+
+/*
+ * Open the file of a FILE sink and learn its size; the descriptor, or -1
+ * with the reason in <err>.  The last component is opened with O_NOFOLLOW
+ * in its directory: in a directory others may write (a 1777 log
+ * directory), a symbolic link planted there must not make the daemon
+ * append to the file it points to.  O_NONBLOCK keeps a FIFO from blocking
+ * the open; it is then refused as not a regular file.
+ */
+static int
+accesslog_file_open(const char *path, uint64_t *size, char *err,
+    size_t errlen)
+{
+	struct stat	 st;
+	const char	*base;
+	char		*dir = NULL;
+	int		 dfd = -1, fd = -1;
+
+	if ((base = strrchr(path, '/')) == NULL || base[1] == '\0') {
+		accesslog_seterr(err, errlen, "log file %s is not an absolute "
+		    "path to a file", path);
+		return -1;
+	}
+	if ((dir = strndup(path, base == path ? 1 : (size_t)(base - path))) ==
+	    NULL) {
+		accesslog_seterr(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	base++;
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		accesslog_seterr(err, errlen, "cannot open log file %s: %s",
+		    path, strerror(errno));
+		goto fail;
+	}
+	fd = openat(dfd, base, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW | O_NONBLOCK, 0644);
+	if (fd == -1) {
+		if (errno == ELOOP)
+			accesslog_seterr(err, errlen, "log file %s is a "
+			    "symbolic link: refusing it (log files are opened "
+			    "without following links)", path);
+		else if (errno == EISDIR || errno == ENXIO)
+			accesslog_seterr(err, errlen, "log file %s is not a "
+			    "regular file", path);
+		else
+			accesslog_seterr(err, errlen, "cannot open log file "
+			    "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (fstat(fd, &st) == -1) {
+		accesslog_seterr(err, errlen, "cannot stat log file %s: %s",
+		    path, strerror(errno));
+		goto fail;
+	}
+	if (accesslog_file_trusted(&st, path, err, errlen) == -1)
+		goto fail;
 	*size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
+	(void)close(dfd);
+	free(dir);
 	return fd;
+
+fail:
+	if (fd != -1)
+		(void)close(fd);
+	if (dfd != -1)
+		(void)close(dfd);
+	free(dir);
+	return -1;
 }
 
 /* Take new limits for FILE sink <al> and re-arm their warnings. */
@@ -444,12 +525,10 @@ accesslog_open(const struct logtype *lt, char *err, size_t errlen)
 			accesslog_seterr(err, errlen, "%s", strerror(errno));
 			goto fail;
 		}
-		al->al_fd = accesslog_file_open(al->al_path, &al->al_size);
-		if (al->al_fd == -1) {
-			accesslog_seterr(err, errlen, "cannot open log file "
-			    "%s: %s", al->al_path, strerror(errno));
+		al->al_fd = accesslog_file_open(al->al_path, &al->al_size,
+		    err, errlen);
+		if (al->al_fd == -1)
 			goto fail;
-		}
 		accesslog_set_limits(al, lt->lt_soft, lt->lt_hard);
 	}
 	al->al_next = accesslog_sinks;
@@ -497,19 +576,25 @@ accesslog_set_foreground(int foreground)
 	accesslog_foreground = foreground;
 }
 
-/* Reopen every FILE sink, keeping the old descriptor on failure. */
+/*
+ * Reopen every FILE sink with the checks of the first open, keeping the
+ * old descriptor on failure.
+ */
 void
 accesslog_reopen_all(void)
 {
 	struct accesslog	*al;
 	uint64_t		 size;
+	char			 err[PATH_MAX + 128];
 	int			 fd;
 
 	for (al = accesslog_sinks; al != NULL; al = al->al_next) {
 		if (al->al_kind != LOGTYPE_FILE)
 			continue;
-		if ((fd = accesslog_file_open(al->al_path, &size)) == -1) {
-			log_warn("cannot reopen log file %s", al->al_path);
+		if ((fd = accesslog_file_open(al->al_path, &size, err,
+		    sizeof(err))) == -1) {
+			log_warnx("cannot reopen log file %s, writing on to "
+			    "the file already open: %s", al->al_path, err);
 			continue;
 		}
 		(void)close(al->al_fd);

@@ -4,6 +4,13 @@
  * and the rest is split into words on blanks with no quoting.  A '#' later
  * in a line is an ordinary character, as in xinetd.  include and includedir
  * push files on a stack so that their lines come in place.
+ *
+ * A configuration names programs that run as other users, so every file
+ * and include directory must be one that only root (or, for a check run
+ * by another user, that user) may change: conf_lex_trusted() is the one
+ * rule, applied to the main file, included files, include directories and
+ * the symbolic links found in them (THREATS.md rule 6, relayd's
+ * check_file_secrecy).
  */
 #include <sys/stat.h>
 
@@ -22,13 +29,21 @@
 #define LEX_MAXDEPTH	16
 #define LEX_MAXLINE	65536
 
+/* A file of an includedir, to be read in its turn. */
+struct lex_entry {
+	char		*le_path;	/* "<dir>/<name>", for messages */
+	const char	*le_name;	/* in le_path, opened in the dir */
+	int		 le_follow;	/* a symbolic link that was checked */
+};
+
 /* A file being read, or an includedir whose files are read in turn. */
 struct lex_file {
 	FILE		*lf_fp;		/* NULL for an includedir */
 	const char	*lf_name;
 	char		*lf_real;	/* realpath, to catch include loops */
 	int		 lf_line;
-	char		**lf_pending;	/* includedir: files still to read */
+	int		 lf_dirfd;	/* includedir: the directory, or -1 */
+	struct lex_entry *lf_pending;	/* includedir: files still to read */
 	int		 lf_npending;
 	int		 lf_next;
 	const char	*lf_from;	/* where the includedir was */
@@ -94,36 +109,101 @@ conf_lex_onstack(struct conf_lex *lx, const char *real)
 }
 
 /*
- * A configuration names programs run as other users: refuse a file that
- * others may write (relayd's check_file_secrecy).
+ * May the file, directory or symbolic link <path> that <st> describes be
+ * part of the configuration?  It must be of type <type> (S_IFREG, S_IFDIR
+ * or S_IFLNK), not writable by others, and owned by root, or when not
+ * running as root by root or the user running portgate.  A file or
+ * directory its group may write is accepted with a warning.  Returns 0,
+ * or -1 after recording an error at <from>:<line>.
  */
 static int
-conf_lex_secrecy(struct conf_lex *lx, FILE *fp, const char *path,
-    const char *from, int line)
+conf_lex_trusted(struct conf_lex *lx, const struct stat *st, mode_t type,
+    const char *path, const char *from, int line)
 {
-	struct stat	st;
+	uid_t	euid = geteuid();
 
-	if (fstat(fileno(fp), &st) == -1) {
-		conf_error(lx->lx_diag, from, line, "cannot stat %s: %s", path,
-		    strerror(errno));
+	if ((st->st_mode & S_IFMT) != type) {
+		conf_error(lx->lx_diag, from, line, "%s is not a %s", path,
+		    type == S_IFDIR ? "directory" : "regular file");
 		return -1;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		conf_error(lx->lx_diag, from, line, "%s is not a regular file",
-		    path);
+	if (st->st_uid != 0 && (euid == 0 || st->st_uid != euid)) {
+		if (euid == 0)
+			conf_error(lx->lx_diag, from, line, "%s%s is not owned "
+			    "by root: refusing it when running as root",
+			    type == S_IFLNK ? "symbolic link " : "", path);
+		else
+			conf_error(lx->lx_diag, from, line, "%s%s is owned by "
+			    "uid %lu, neither root nor you: refusing it",
+			    type == S_IFLNK ? "symbolic link " : "", path,
+			    (unsigned long)st->st_uid);
 		return -1;
 	}
-	if (st.st_mode & S_IWOTH) {
+	/* A link's own mode means nothing; its target is checked on open. */
+	if (type == S_IFLNK)
+		return 0;
+	if (st->st_mode & S_IWOTH) {
 		conf_error(lx->lx_diag, from, line, "%s is writable by anyone: "
 		    "refusing it (chmod o-w)", path);
 		return -1;
 	}
-	if (geteuid() == 0 && st.st_uid != 0) {
-		conf_error(lx->lx_diag, from, line, "%s is not owned by root: "
-		    "refusing it when running as root", path);
-		return -1;
-	}
+	if (st->st_mode & S_IWGRP)
+		conf_warn(lx->lx_diag, from, line, "%s is writable by its "
+		    "group (chmod g-w)", path);
 	return 0;
+}
+
+/*
+ * Whether the directory holding <path> may be written by someone else than
+ * its trusted owner: then a symbolic link found there may have been
+ * planted, and <path> is opened with O_NOFOLLOW.  A directory that cannot
+ * be looked at counts as shared.
+ */
+static int
+conf_lex_dir_shared(const char *path)
+{
+	struct stat	 st;
+	const char	*slash;
+	char		*dir;
+	int		 rc;
+	uid_t		 euid = geteuid();
+
+	if ((slash = strrchr(path, '/')) == NULL)
+		dir = xstrdup(".");
+	else
+		dir = xstrndup(path, slash == path ? 1 : slash - path);
+	rc = stat(dir, &st);
+	free(dir);
+	if (rc == -1)
+		return 1;
+	return (st.st_mode & (S_IWGRP | S_IWOTH)) != 0 ||
+	    (st.st_uid != 0 && (euid == 0 || st.st_uid != euid));
+}
+
+/*
+ * Open <name> in <dirfd> (<path> in messages) with <flags> added to
+ * O_RDONLY.  O_NONBLOCK: a FIFO must not block the open (it is refused
+ * next).  Returns the descriptor, or -1 after recording an error.
+ */
+static int
+conf_lex_openat(struct conf_lex *lx, int dirfd, const char *name,
+    const char *path, int flags, const char *what, const char *from,
+    int line)
+{
+	int	fd;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | flags);
+	if (fd != -1)
+		return fd;
+	if (errno == ELOOP && (flags & O_NOFOLLOW))
+		conf_error(lx->lx_diag, from, line, "%s%s is a symbolic link "
+		    "in a directory others may write: refusing it", what,
+		    path);
+	else
+		conf_error(lx->lx_diag, from, line, "cannot read %s%s%s: %s",
+		    what, path, errno == ENOENT ? " on this machine" : "",
+		    strerror(errno));
+	return -1;
 }
 
 /* Make room for one more frame; -1 (reported) when too deep. */
@@ -141,31 +221,39 @@ conf_lex_frame(struct conf_lex *lx, const char *path, const char *from,
 	}
 	lf = &lx->lx_stack[lx->lx_depth++];
 	memset(lf, 0, sizeof(*lf));
+	lf->lf_dirfd = -1;
 	lf->lf_name = conf_lex_intern(lx, path);
 	return lf;
 }
 
-/* Push an already resolved path. */
+/*
+ * Read the file open on <fd> (<path>) next, if it may be trusted and is
+ * not already being read.  Takes <fd> in any case.  Returns 0, or -1
+ * after recording an error at <from>:<line>.
+ */
 static int
-conf_lex_push(struct conf_lex *lx, const char *path, const char *from,
-    int line)
+conf_lex_push_fd(struct conf_lex *lx, int fd, const char *path,
+    const char *from, int line)
 {
 	struct lex_file	*lf;
+	struct stat	 st;
 	FILE		*fp;
-	char		*real;
-	int		 fd;
+	char		*real = NULL;
 
-	/* O_NONBLOCK: a FIFO must not block the open (it is refused next). */
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1 ||
-	    (fp = fdopen(fd, "r")) == NULL) {
-		conf_error(lx->lx_diag, from, line, "cannot read %s%s: %s", path,
-		    errno == ENOENT ? " on this machine" : "", strerror(errno));
-		if (fd != -1)
-			(void)close(fd);
+	if (fstat(fd, &st) == -1) {
+		conf_error(lx->lx_diag, from, line, "cannot stat %s: %s", path,
+		    strerror(errno));
+		(void)close(fd);
 		return -1;
 	}
-	if (conf_lex_secrecy(lx, fp, path, from, line) == -1) {
-		(void)fclose(fp);
+	if (conf_lex_trusted(lx, &st, S_IFREG, path, from, line) == -1) {
+		(void)close(fd);
+		return -1;
+	}
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		conf_error(lx->lx_diag, from, line, "cannot read %s: %s", path,
+		    strerror(errno));
+		(void)close(fd);
 		return -1;
 	}
 	if ((real = realpath(path, NULL)) == NULL)
@@ -184,6 +272,36 @@ fail:
 	free(real);
 	(void)fclose(fp);
 	return -1;
+}
+
+/* Push an already resolved path named by the configuration. */
+static int
+conf_lex_push(struct conf_lex *lx, const char *path, const char *from,
+    int line)
+{
+	int	fd;
+
+	fd = conf_lex_openat(lx, AT_FDCWD, path, path,
+	    conf_lex_dir_shared(path) ? O_NOFOLLOW : 0, "", from, line);
+	if (fd == -1)
+		return -1;
+	return conf_lex_push_fd(lx, fd, path, from, line);
+}
+
+/* Push the next file of the includedir frame <lf>. */
+static int
+conf_lex_push_entry(struct conf_lex *lx, struct lex_file *lf)
+{
+	struct lex_entry	*le = &lf->lf_pending[lf->lf_next++];
+	int			 fd;
+
+	/* O_NOFOLLOW: an entry must still be what the listing found. */
+	fd = conf_lex_openat(lx, lf->lf_dirfd, le->le_name, le->le_path,
+	    le->le_follow ? 0 : O_NOFOLLOW, "", lf->lf_from, lf->lf_fromline);
+	if (fd == -1)
+		return -1;
+	return conf_lex_push_fd(lx, fd, le->le_path, lf->lf_from,
+	    lf->lf_fromline);
 }
 
 int
@@ -209,57 +327,130 @@ conf_lex_dirent_wanted(const char *name)
 }
 
 static int
-conf_lex_strcmp(const void *a, const void *b)
+conf_lex_entcmp(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const struct lex_entry	*x = a, *y = b;
+
+	return strcmp(x->le_path, y->le_path);
+}
+
+/* Free <n> entries of <ents> and the array. */
+static void
+conf_lex_entries_free(struct lex_entry *ents, int n)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		free(ents[i].le_path);
+	free(ents);
+}
+
+/*
+ * Look at the entry <name> of the includedir open on <dfd> (<dir>): 1 to
+ * read it (with <*follow> set for a symbolic link, which is followed only
+ * when the link is trusted, its target being checked when it is opened),
+ * 0 to skip it as xinetd does (not a regular file), -1 after recording an
+ * error.
+ */
+static int
+conf_lex_dirent_check(struct conf_lex *lx, int dfd, const char *dir,
+    const char *name, int *follow, const char *from, int line)
+{
+	struct stat	 st;
+	char		*path;
+	int		 rc = 0;
+
+	*follow = 0;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return 0;
+	if (S_ISLNK(st.st_mode)) {
+		xasprintf(&path, "%s/%s", dir, name);
+		rc = conf_lex_trusted(lx, &st, S_IFLNK, path, from, line);
+		free(path);
+		if (rc == -1)
+			return -1;
+		if (fstatat(dfd, name, &st, 0) == -1)
+			return 0;
+		*follow = 1;
+	}
+	return S_ISREG(st.st_mode) ? 1 : 0;
 }
 
 int
 conf_lex_includedir(struct conf_lex *lx, const char *dir, const char *from,
     int line)
 {
-	DIR		 *d;
+	DIR		 *d = NULL;
 	struct dirent	 *de;
 	struct stat	  st;
 	struct lex_file	 *lf;
-	char		 *full, *path, **names = NULL;
-	int		  n = 0, i;
+	struct lex_entry *ents = NULL;
+	char		 *full;
+	int		  n = 0, dfd, dfd2 = -1, follow, rc, bad = 0;
 
 	full = conf_lex_resolve(dir, from);
-	if ((d = opendir(full)) == NULL) {
-		conf_error(lx->lx_diag, from, line, "cannot read includedir %s "
-		    "on this machine: %s", full, strerror(errno));
-		free(full);
-		return -1;
+	dfd = conf_lex_openat(lx, AT_FDCWD, full, full, O_DIRECTORY |
+	    (conf_lex_dir_shared(full) ? O_NOFOLLOW : 0), "includedir ",
+	    from, line);
+	if (dfd == -1)
+		goto fail;
+	if (fstat(dfd, &st) == -1) {
+		conf_error(lx->lx_diag, from, line, "cannot stat includedir "
+		    "%s: %s", full, strerror(errno));
+		goto fail;
 	}
+	if (conf_lex_trusted(lx, &st, S_IFDIR, full, from, line) == -1)
+		goto fail;
+	/* fdopendir() takes <dfd>; the entries are opened in a copy. */
+	if ((dfd2 = fcntl(dfd, F_DUPFD_CLOEXEC, 0)) == -1 ||
+	    (d = fdopendir(dfd)) == NULL) {
+		conf_error(lx->lx_diag, from, line, "cannot read includedir "
+		    "%s: %s", full, strerror(errno));
+		goto fail;
+	}
+	dfd = -1;
 	while ((de = readdir(d)) != NULL) {
 		if (!conf_lex_dirent_wanted(de->d_name))
 			continue;
-		xasprintf(&path, "%s/%s", full, de->d_name);
-		if (stat(path, &st) == -1 || !S_ISREG(st.st_mode)) {
-			free(path);
+		rc = conf_lex_dirent_check(lx, dirfd(d), full, de->d_name,
+		    &follow, from, line);
+		if (rc == -1)
+			bad = 1;
+		if (rc != 1)
 			continue;
-		}
-		names = xreallocarray(names, n + 1, sizeof(char *));
-		names[n++] = path;
+		ents = xreallocarray(ents, n + 1, sizeof(*ents));
+		xasprintf(&ents[n].le_path, "%s/%s", full, de->d_name);
+		ents[n].le_name = ents[n].le_path + strlen(full) + 1;
+		ents[n].le_follow = follow;
+		n++;
 	}
-	closedir(d);
+	(void)closedir(d);
+	d = NULL;
+	if (bad)
+		goto fail;
 	if (n > 0)
-		qsort(names, n, sizeof(char *), conf_lex_strcmp);
+		qsort(ents, n, sizeof(*ents), conf_lex_entcmp);
 	/* The files are opened one at a time, as the frame is read. */
-	if ((lf = conf_lex_frame(lx, full, from, line)) == NULL) {
-		for (i = 0; i < n; i++)
-			free(names[i]);
-		free(names);
-		free(full);
-		return -1;
-	}
+	if ((lf = conf_lex_frame(lx, full, from, line)) == NULL)
+		goto fail;
 	free(full);
-	lf->lf_pending = names;
+	lf->lf_dirfd = dfd2;
+	lf->lf_pending = ents;
 	lf->lf_npending = n;
 	lf->lf_from = from;
 	lf->lf_fromline = line;
 	return 0;
+
+fail:
+	if (d != NULL)
+		(void)closedir(d);
+	if (dfd != -1)
+		(void)close(dfd);
+	if (dfd2 != -1)
+		(void)close(dfd2);
+	conf_lex_entries_free(ents, n);
+	free(full);
+	return -1;
 }
 
 /* Close the top frame. */
@@ -267,13 +458,12 @@ static void
 conf_lex_pop(struct conf_lex *lx)
 {
 	struct lex_file	*lf = &lx->lx_stack[--lx->lx_depth];
-	int		 i;
 
 	if (lf->lf_fp != NULL)
 		(void)fclose(lf->lf_fp);
-	for (i = 0; i < lf->lf_npending; i++)
-		free(lf->lf_pending[i]);
-	free(lf->lf_pending);
+	if (lf->lf_dirfd != -1)
+		(void)close(lf->lf_dirfd);
+	conf_lex_entries_free(lf->lf_pending, lf->lf_npending);
 	free(lf->lf_real);
 }
 
@@ -334,9 +524,7 @@ conf_lex_next(struct conf_lex *lx, struct conf_line *cl)
 		if (lf->lf_fp == NULL) {
 			/* An includedir: its next file, or done. */
 			if (lf->lf_next < lf->lf_npending)
-				(void)conf_lex_push(lx,
-				    lf->lf_pending[lf->lf_next++], lf->lf_from,
-				    lf->lf_fromline);
+				(void)conf_lex_push_entry(lx, lf);
 			else
 				conf_lex_pop(lx);
 			continue;

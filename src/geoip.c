@@ -6,19 +6,27 @@
  * the old one, so a look-up sees either database, never a half-open one;
  * a file that fails to open leaves the old database in service.
  *
- * Files are mapped with MMDB_MODE_MMAP: they must be replaced by rename(2)
- * (as geoipupdate does), not rewritten in place under the mapping.
+ * libmaxminddb maps the file it opens (MMDB_MODE_MMAP is its only mode),
+ * and a look-up in a mapped file that was truncated or rewritten in place
+ * dies of SIGBUS or reads garbage.  So the daemon never maps the admin's
+ * file: it reads it into a private, sealed memory file (memfd_create(2))
+ * and opens that through /proc/self/fd.  Whatever then happens to the
+ * file on disk, the loaded copy does not change.
  */
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <maxminddb.h>
 
@@ -26,6 +34,11 @@
 #include "log.h"
 
 #define GEOIP_ERRMAX	1024	/* a message from geoip_load() */
+/* Largest database copied (GeoIP2 City is about 70 MB, Enterprise 1 GB). */
+#define GEOIP_MAXSIZE	((off_t)4 << 30)
+#define GEOIP_COPYBUF	65536
+#define GEOIP_SEALS	(F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | \
+	    F_SEAL_SEAL)
 
 /* Identity of a database file, to notice that it has been replaced. */
 struct geoip_stamp {
@@ -72,8 +85,59 @@ geoip_stamp_equal(const struct geoip_stamp *a, const struct geoip_stamp *b)
 }
 
 /*
+ * Copy the file open on <fd> into a new memory file, sealed so that
+ * nothing can change its size or content any more.  The file is read with
+ * read(2), which sees a concurrent truncation as an early end of file
+ * (MMDB_open() then refuses the copy) instead of a SIGBUS.  Returns the
+ * memory file, or -1 with errno set (EFBIG past GEOIP_MAXSIZE).
+ */
+static int
+geoip_copy(int fd)
+{
+	char	 buf[GEOIP_COPYBUF];
+	off_t	 total = 0;
+	ssize_t	 n, w, off;
+	int	 mfd, saved;
+
+	if ((mfd = memfd_create("portgate-geoip", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) == -1)
+		return -1;
+	for (;;) {
+		if ((n = read(fd, buf, sizeof(buf))) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		if ((total += n) > GEOIP_MAXSIZE) {
+			errno = EFBIG;
+			goto fail;
+		}
+		for (off = 0; off < n; off += w) {
+			if ((w = write(mfd, buf + off, n - off)) == -1) {
+				if (errno == EINTR) {
+					w = 0;
+					continue;
+				}
+				goto fail;
+			}
+		}
+	}
+	if (fcntl(mfd, F_ADD_SEALS, GEOIP_SEALS) == -1)
+		goto fail;
+	return mfd;
+
+fail:
+	saved = errno;
+	(void)close(mfd);
+	errno = saved;
+	return -1;
+}
+
+/*
  * Open the database at <path> into a new MMDB_s and record its file in
- * <gs>.  The file is looked at before it is opened: if it is replaced in
+ * <gs>.  The file is looked at before it is copied: if it is replaced in
  * between, <gs> is older than the database and the next check reopens it
  * once more, which is harmless (the other order could miss the change).
  * Returns the database, or NULL with a message in <err>.
@@ -83,36 +147,52 @@ geoip_load(const char *path, struct geoip_stamp *gs, char *err,
     size_t errlen)
 {
 	struct stat	 sb;
-	MMDB_s		*db;
-	int		 rc;
+	MMDB_s		*db = NULL;
+	char		 copy[64];
+	int		 fd, mfd = -1, rc;
 
-	if (stat(path, &sb) == -1) {
+	/* O_NONBLOCK: a FIFO must not block the open (it is refused next). */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &sb) == -1) {
 		snprintf(err, errlen, "%s: %s: %s", path,
 		    MMDB_strerror(MMDB_FILE_OPEN_ERROR), strerror(errno));
-		return NULL;
+		goto done;
 	}
 	geoip_stamp_set(gs, &sb);
 	if (!S_ISREG(sb.st_mode) || sb.st_size == 0) {
 		snprintf(err, errlen, "%s: not a valid MaxMind DB: %s", path,
 		    S_ISREG(sb.st_mode) ? "empty file" : "not a regular file");
-		return NULL;
+		goto done;
+	}
+	if ((mfd = geoip_copy(fd)) == -1) {
+		snprintf(err, errlen, "%s: cannot make a private copy: %s",
+		    path, strerror(errno));
+		goto done;
 	}
 	if ((db = calloc(1, sizeof(*db))) == NULL) {
 		snprintf(err, errlen, "%s: %s", path,
 		    MMDB_strerror(MMDB_OUT_OF_MEMORY_ERROR));
-		return NULL;
+		goto done;
 	}
-	if ((rc = MMDB_open(path, MMDB_MODE_MMAP, db)) != MMDB_SUCCESS) {
+	(void)snprintf(copy, sizeof(copy), "/proc/self/fd/%d", mfd);
+	if ((rc = MMDB_open(copy, MMDB_MODE_MMAP, db)) != MMDB_SUCCESS) {
 		/* MMDB_open() keeps errno across its own clean-up. */
 		if (rc == MMDB_FILE_OPEN_ERROR || rc == MMDB_IO_ERROR)
-			snprintf(err, errlen, "%s: %s: %s", path,
-			    MMDB_strerror(rc), strerror(errno));
+			snprintf(err, errlen, "%s: %s: its private copy %s: "
+			    "%s (is /proc mounted?)", path, MMDB_strerror(rc),
+			    copy, strerror(errno));
 		else
 			snprintf(err, errlen, "%s: not a valid MaxMind DB: %s",
 			    path, MMDB_strerror(rc));
 		free(db);
-		return NULL;
+		db = NULL;
 	}
+done:
+	/* The mapping MMDB_open() made keeps the copy alive. */
+	if (mfd != -1)
+		(void)close(mfd);
+	if (fd != -1)
+		(void)close(fd);
 	return db;
 }
 

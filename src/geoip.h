@@ -1,7 +1,8 @@
 /*
  * Country look-ups in a MaxMind DB (GeoIP2/GeoLite2 Country or City, or any
  * database with country.iso_code), isolating libmaxminddb.  Databases are
- * shared by path and reopened when their file changes.
+ * shared by path, looked up in a private in-memory copy (the file may be
+ * rewritten in place) and loaded again when their file changes.
  */
 #ifndef PORTGATE_GEOIP_H
 #define PORTGATE_GEOIP_H
@@ -33,8 +34,9 @@ const char	*geoip_country(struct geoip *, const struct sockaddr *sa,
 		    char cc[3]);
 
 /*
- * Reopen every open database whose file's modification time changed
- * (checked at most once a second: pass the current time), or every one
+ * Load again every open database whose file changed (inode, size or
+ * modification time; checked at most once a second: pass the current
+ * time), or every one
  * when <force> (SIGHUP).  A database that cannot be reopened keeps the old
  * one and is reported through log_warnx(), once until its file changes
  * again; a reopen is reported through log_info().  Look-ups never see a

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -1658,6 +1659,97 @@ test_flood(void **state)
 	    FLOOD_COUNT, served);
 }
 
+/*
+ * Write <len> bytes of <buf> over <path> in place (same inode, from offset
+ * 0, no truncation), as cp(1) over an existing file or a careless script
+ * does.
+ */
+static void
+overwrite_in_place(const char *path, const void *buf, size_t len)
+{
+	int	fd;
+
+	assert_int_not_equal(fd = open(path, O_WRONLY | O_CLOEXEC), -1);
+	assert_int_equal(pwrite(fd, buf, len, 0), (ssize_t)len);
+	assert_int_equal(close(fd), 0);
+}
+
+/* Send SIGHUP; wait until the reload is done and <needle> logged once more. */
+static void
+reload_logs(struct pg_ctx *c, const char *needle)
+{
+	int	n = pg_file_count(c, PG_ERRLOG, needle);
+
+	assert_int_equal(pg_reload(c, PG_ERRLOG, "reload done"), 0);
+	if (pg_file_wait(c, PG_ERRLOG, needle, n + 1) == -1)
+		fail_msg("no new \"%s\" after SIGHUP", needle);
+}
+
+/*
+ * The GeoIP database is a private copy (THREATS.md rule 6): truncating the
+ * file under the daemon, or overwriting it in place with garbage, leaves
+ * the daemon alive and deciding with the database it loaded (a mapped file
+ * died of SIGBUS at the next look-up); a reload with the broken file logs
+ * it and keeps the copy; a good file written in place is taken on reload.
+ */
+static void
+test_country_db_rewritten(void **state)
+{
+	struct pg_ctx	*c = *state;
+	struct pg_conf	 cf;
+	struct stat	 sb;
+	char		 db[PG_PATH_MAX], extra[PG_PATH_MAX + 256];
+	char		 reloaded[PG_PATH_MAX + 32], *good, *junk;
+	size_t		 len, i;
+	int		 fd, n, p = pg_fresh_port();
+
+	make_mmdb(c, db);
+	assert_int_equal(stat(db, &sb), 0);
+	len = (size_t)sb.st_size;
+	assert_true(len > 0);
+	assert_non_null(good = malloc(len));
+	assert_non_null(junk = malloc(len));
+	assert_int_not_equal(fd = open(db, O_RDONLY | O_CLOEXEC), -1);
+	assert_int_equal(read(fd, good, len), (ssize_t)len);
+	assert_int_equal(close(fd), 0);
+	for (i = 0; i < len; i++)
+		junk[i] = (char)(i * 13 + 5);
+	(void)snprintf(reloaded, sizeof(reloaded), "geoip_db %s reloaded", db);
+
+	(void)snprintf(extra, sizeof(extra), "\tgeoip_db\t= %s\n", db);
+	conf_begin(&cf, c, extra);
+	conf_stream(&cf, "c-copy", p, "\tonly_from_country\t= FR\n");
+	pg_conf_start(c, &cf, CONF);
+	expect_ok("127.0.0.2", p, "FR");
+	expect_no("127.0.0.3", p, "DE");
+
+	/* Truncated under the daemon. */
+	assert_int_equal(truncate(db, 0), 0);
+	expect_ok("127.0.0.2", p, "FR, from the loaded copy");
+	expect_no("127.0.0.3", p, "DE, from the loaded copy");
+	reload_logs(c, "empty file; keeping the database already loaded");
+	expect_ok("127.0.0.2", p, "FR after a reload with an empty file");
+	expect_no("127.0.0.4", p, "US after a reload with an empty file");
+
+	/* The good database written back in place: reloaded. */
+	overwrite_in_place(db, good, len);
+	reload_logs(c, reloaded);
+	expect_ok("127.0.0.2", p, "FR from the database written back");
+	expect_no("127.0.0.3", p, "DE from the database written back");
+
+	/* Garbage of the same size over it, in place. */
+	n = pg_file_count(c, PG_ERRLOG, reloaded);
+	overwrite_in_place(db, junk, len);
+	expect_ok("127.0.0.2", p, "FR, after garbage in place");
+	expect_no("127.0.0.3", p, "DE, after garbage in place");
+	reload_logs(c, "not a valid MaxMind DB: ");
+	assert_int_equal(pg_file_count(c, PG_ERRLOG, reloaded), n);
+	expect_ok("127.0.0.2", p, "FR after a reload with garbage");
+	expect_no("127.0.0.3", p, "DE after a reload with garbage");
+	free(good);
+	free(junk);
+}
+
 int
 main(void)
 {
@@ -1699,6 +1791,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_flood, pg_setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_country_db_rewritten,
+		    pg_setup, teardown),
 	};
 
 	pg_init();

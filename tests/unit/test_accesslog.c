@@ -4,12 +4,14 @@
  * scratch directory.
  */
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1210,29 +1212,47 @@ test_file_sink_reopen_fails(void **state)
 	assert_int_equal(split_lines(buf, lines, 4), 1);
 }
 
-/* A failing write is reported once, not once per record. */
+/*
+ * A failing write is reported once, not once per record.  Log files must
+ * be regular files (no /dev/full): the write fails with EFBIG past an
+ * RLIMIT_FSIZE below the sink's size but above the diagnostics file's.
+ */
 static void
 test_file_sink_write_error(void **state)
 {
-	struct logtype		 lt;
 	struct accesslog	*al;
 	struct access_rec	 r = full_rec();
-	char			 err[256];
+	struct rlimit		 old, lim;
+	struct sigaction	 sa, oldsa;
+	char			 path[PATH_MAX], msg[PATH_MAX + 64];
+	int			 fd;
 
 	(void)state;
-	/* A failing write is reported once, not once per record. */
-	if (access("/dev/full", W_OK) == -1)
-		TEST_SKIP();
-	memset(&lt, 0, sizeof(lt));
-	lt.lt_kind = LOGTYPE_FILE;
-	lt.lt_path = W("/dev/full");
-	al = accesslog_open(&lt, err, sizeof(err));
-	assert_non_null(al);
+	tmppath(path, sizeof(path), "big.log");
+	assert_int_not_equal(fd = open(path, O_WRONLY | O_CREAT | O_TRUNC,
+	    0644), -1);
+	assert_int_equal(ftruncate(fd, 4 << 20), 0);
+	assert_int_equal(close(fd), 0);
+	assert_true(file_size(diagpath) < (1 << 20));
+	al = open_file_sink("big.log", 0, 0, path, sizeof(path));
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	assert_int_equal(sigaction(SIGXFSZ, &sa, &oldsa), 0);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 2 << 20;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
 	accesslog_start(al, ALOG_PID, &r);
 	accesslog_start(al, ALOG_PID, &r);
 	accesslog_fail(al, ALOG_HOST, &r);
-	assert_int_equal(diag_count("cannot write to log file /dev/full: "),
-	    1);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_int_equal(sigaction(SIGXFSZ, &oldsa, NULL), 0);
+
+	(void)snprintf(msg, sizeof(msg), "cannot write to log file %s: ",
+	    path);
+	assert_int_equal(diag_count(msg), 1);
+	assert_int_equal(file_size(path), 4 << 20);
 	accesslog_unref(al);
 }
 

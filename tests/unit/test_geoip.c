@@ -640,6 +640,96 @@ test_refresh_missing(void **state)
 	geoip_unref(g);
 }
 
+/* Rewrite <dst> in place (same inode) with the content of <src>. */
+static void
+rewrite_in_place(const char *src, const char *dst)
+{
+	struct timespec	 ts[2];
+	char		 buf[8192];
+	FILE		*in, *out;
+	size_t		 n;
+
+	assert_non_null(in = fopen(src, "rb"));
+	assert_non_null(out = fopen(dst, "r+b"));
+	assert_int_equal(ftruncate(fileno(out), 0), 0);
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		assert_int_equal(fwrite(buf, 1, n, out), n);
+	assert_int_equal(ferror(in), 0);
+	assert_int_equal(fclose(in), 0);
+	assert_int_equal(fclose(out), 0);
+	ts[0].tv_sec = ts[1].tv_sec = mtime_next++;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	assert_int_equal(utimensat(AT_FDCWD, dst, ts, 0), 0);
+}
+
+/* Whether a line of /proc/self/maps names <path>: the file is mapped. */
+static int
+mapped(const char *path)
+{
+	char	 line[PATH_MAX + 256];
+	FILE	*f;
+	int	 found = 0;
+
+	assert_non_null(f = fopen("/proc/self/maps", "r"));
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, path) != NULL)
+			found = 1;
+	assert_int_equal(fclose(f), 0);
+	return found;
+}
+
+/*
+ * The loaded database is a private copy: the file itself is never mapped,
+ * and truncating it or rewriting it in place under the daemon (cp over
+ * it) leaves look-ups answering from the copy (a mapped file would die of
+ * SIGBUS here).  The broken file is reported and the old copy kept, on a
+ * check and on SIGHUP; a good file written in place is then taken.
+ */
+static void
+test_rewrite_in_place(void **state)
+{
+	struct geoip	*g;
+	char		 path[PATH_MAX], garbage[PATH_MAX], buf[4096];
+	size_t		 i;
+	time_t		 t = tick();
+
+	(void)state;
+	g = open_copy("inplace.mmdb", path, sizeof(path));
+	assert_false(mapped(path));
+	geoip_refresh(t, 0);
+
+	assert_int_equal(truncate(path, 0), 0);
+	assert_string_equal(country(g, "127.0.0.2"), "FR");
+	assert_string_equal(country(g, "2001:db8:1::1"), "JP");
+	geoip_refresh(t + 1, 0);
+	assert_int_equal(log_count(path, "keeping"), 1);
+	assert_int_equal(log_count(path, "empty file"), 1);
+	assert_string_equal(country(g, "127.0.0.3"), "DE");
+
+	/* Garbage of the size of a database, written in place. */
+	tmppath(garbage, sizeof(garbage), "garbage.bin");
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (char)(i * 7 + 3);
+	assert_int_equal(write_file(garbage, buf, sizeof(buf)), 0);
+	rewrite_in_place(garbage, path);
+	assert_string_equal(country(g, "127.0.0.2"), "FR");
+	geoip_refresh(t + 2, 0);
+	assert_int_equal(log_count(path, "keeping"), 2);
+	geoip_refresh(t + 2, 1);
+	assert_int_equal(log_count(path, "keeping"), 3);
+	assert_string_equal(country(g, "127.0.0.2"), "FR");
+	assert_string_equal(country(g, "127.0.0.4"), "US");
+
+	rewrite_in_place(alt_db, path);
+	geoip_refresh(t + 3, 0);
+	assert_int_equal(log_count(path, "reloaded"), 1);
+	assert_false(mapped(path));
+	assert_string_equal(country(g, "127.0.0.2"), "IT");
+	assert_int_equal(truncate(path, 10), 0);
+	assert_string_equal(country(g, "127.0.0.3"), "ES");
+	geoip_unref(g);
+}
+
 int
 main(void)
 {
@@ -657,6 +747,7 @@ main(void)
 		cmocka_unit_test(test_refresh_forced),
 		cmocka_unit_test(test_refresh_corrupt),
 		cmocka_unit_test(test_refresh_missing),
+		cmocka_unit_test(test_rewrite_in_place),
 	};
 
 	return test_status(cmocka_run_group_tests(tests, group_setup, group_teardown));
