@@ -1,6 +1,6 @@
 /*
  * Spawning local servers.  The parent makes the argument vector, the
- * environment and the group list, then vfork()s: the child borrows the
+ * environment (spawn_env.c) and the group list, then vfork()s: the child borrows the
  * parent's memory until its exec, so no page is copied and no
  * copy-on-write fault follows (fork() cost about 20 % of the spawn rate),
  * and it may only make system calls.  The child resets its signals,
@@ -29,11 +29,9 @@
 #include "cred.h"
 #include "log.h"
 #include "rbtree.h"
-#include "sockaddr.h"
 #include "spawn.h"
+#include "spawn_env.h"
 #include "xmalloc.h"
-
-extern char	**environ;
 
 struct child {
 	RB_ENTRY(child)	 ch_node;
@@ -93,11 +91,7 @@ spawn_running(void)
 struct spawn_plan {
 	char			**sp_argv;
 	size_t			  sp_argvcap;
-	char			**sp_envp;
-	size_t			  sp_envpcap;
-	char			  sp_host[16 + SOCKADDR_STRLEN];
-	char			  sp_port[32];
-	char			  sp_country[32];
+	struct spawn_env	  sp_env;
 	struct cred_groups	  sp_groups;
 };
 
@@ -173,96 +167,6 @@ spawn_child_fail(const struct service_conf *sc, const char *what,
 	_exit(127);
 }
 
-/* <entry> ("NAME=value") replaces or joins <envp> of <*n> entries. */
-static void
-spawn_env_put(char **envp, int *n, char *entry)
-{
-	size_t	len = strcspn(entry, "=") + 1;
-	int	i;
-
-	for (i = 0; i < *n; i++) {
-		if (strncmp(envp[i], entry, len) == 0) {
-			envp[i] = entry;
-			return;
-		}
-	}
-	envp[(*n)++] = entry;
-	envp[*n] = NULL;
-}
-
-/* Is variable <entry> ("NAME=value") one that passenv lets through? */
-static int
-spawn_env_passed(const struct service_conf *sc, const char *entry)
-{
-	size_t	len = strcspn(entry, "=");
-	int	j;
-
-	if (!sc->sc_has_passenv)
-		return 1;
-	for (j = 0; j < sc->sc_passenv.wl_n; j++)
-		if (strlen(sc->sc_passenv.wl_words[j]) == len &&
-		    strncmp(entry, sc->sc_passenv.wl_words[j], len) == 0)
-			return 1;
-	return 0;
-}
-
-char **
-spawn_env_base(const struct service_conf *sc)
-{
-	char	**envp;
-	int	  max, n = 0, i;
-
-	for (max = 0; environ[max] != NULL; max++)
-		;
-	envp = xcalloc((size_t)max + (size_t)sc->sc_env.wl_n + 1,
-	    sizeof(char *));
-	for (i = 0; environ[i] != NULL; i++)
-		if (spawn_env_passed(sc, environ[i]))
-			spawn_env_put(envp, &n, environ[i]);
-	for (i = 0; i < sc->sc_env.wl_n; i++)
-		spawn_env_put(envp, &n, sc->sc_env.wl_words[i]);
-	return envp;
-}
-
-/*
- * The environment of the server, in <sp>: the service's base
- * (spawn_env_base(), made at load), then REMOTE_* and the extra
- * variables of <rq>; 0 or -1.
- */
-static int
-spawn_env(const struct spawn_req *rq, struct spawn_plan *sp)
-{
-	char *const	*base = rq->sq_conf->sc_spawn_env;
-	int		 n, i, extra = 3;
-
-	for (n = 0; base[n] != NULL; n++)
-		;
-	for (i = 0; rq->sq_extra_env != NULL && rq->sq_extra_env[i]; i++)
-		extra++;
-	if (spawn_grow(&sp->sp_envp, &sp->sp_envpcap,
-	    (size_t)n + (size_t)extra + 1) == -1)
-		return -1;
-	memcpy(sp->sp_envp, base, ((size_t)n + 1) * sizeof(char *));
-	if (rq->sq_addr != NULL) {
-		(void)snprintf(sp->sp_host, sizeof(sp->sp_host),
-		    "REMOTE_HOST=%s", rq->sq_addr);
-		spawn_env_put(sp->sp_envp, &n, sp->sp_host);
-	}
-	if (rq->sq_port > 0) {
-		(void)snprintf(sp->sp_port, sizeof(sp->sp_port),
-		    "REMOTE_PORT=%d", rq->sq_port);
-		spawn_env_put(sp->sp_envp, &n, sp->sp_port);
-	}
-	if (rq->sq_country != NULL) {
-		(void)snprintf(sp->sp_country, sizeof(sp->sp_country),
-		    "REMOTE_COUNTRY=%s", rq->sq_country);
-		spawn_env_put(sp->sp_envp, &n, sp->sp_country);
-	}
-	for (i = 0; rq->sq_extra_env != NULL && rq->sq_extra_env[i]; i++)
-		spawn_env_put(sp->sp_envp, &n, rq->sq_extra_env[i]);
-	return 0;
-}
-
 /* The argument vector (argv[0] as xinetd sets it), in <sp>; 0 or -1. */
 static int
 spawn_argv(const struct service_conf *sc, struct spawn_plan *sp)
@@ -292,7 +196,9 @@ spawn_plan_make(const struct spawn_req *rq)
 	struct spawn_plan		*sp = &spawn_plan;
 	char				 err[256];
 
-	if (spawn_env(rq, sp) == -1 || spawn_argv(sc, sp) == -1) {
+	if (spawn_env_make(&sp->sp_env, sc->sc_spawn_env, rq->sq_addr,
+	    rq->sq_port, rq->sq_country, rq->sq_extra_env) == -1 ||
+	    spawn_argv(sc, sp) == -1) {
 		log_warn("service %s: spawn", sc->sc_id);
 		return NULL;
 	}
@@ -367,7 +273,7 @@ spawn_child(const struct spawn_req *rq, const struct spawn_plan *sp)
 		(void)umask((mode_t)sc->sc_umask);
 	if (cred_drop(sc, &sp->sp_groups, &what) == -1)
 		spawn_child_fail(sc, what, NULL, errno);
-	execve(sc->sc_server, sp->sp_argv, sp->sp_envp);
+	execve(sc->sc_server, sp->sp_argv, sp->sp_env.se_envp);
 	spawn_child_fail(sc, "exec", sc->sc_server, errno);
 }
 

@@ -8,6 +8,8 @@
 
 #include <sys/types.h>
 
+#include "spawn_env.h"	/* spawn_env_base(), for the configuration loader */
+
 struct service_conf;
 
 /* Called once when the child is reaped, with its waitpid() status. */
@@ -25,12 +27,6 @@ struct spawn_req {
 };
 
 /* Set up reaping and the -limit on running children (0: none). */
-/*
- * The environment every server of <sc> starts from: the daemon's own
- * (only the passenv variables if passenv is set), then env.  Made when the
- * configuration is loaded; the strings are environ's and <sc>'s.
- */
-char	**spawn_env_base(const struct service_conf *sc);
 int	spawn_init(int limit);
 /* Is the -limit reached?  1 or 0. */
 int	spawn_full(void);

@@ -27,6 +27,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "../test_skip.h"
+
 #include "accesslog.h"
 #include "conf_diag.h"
 #include "config.h"
@@ -130,11 +132,11 @@ need_nobody(void)
 	if (geteuid() != 0) {
 		print_message("not root: cannot make files owned by another "
 		    "user, skipped\n");
-		skip();
+		TEST_SKIP();
 	}
 	if ((pw = getpwnam("nobody")) == NULL || pw->pw_uid == 0) {
 		print_message("no user nobody: skipped\n");
-		skip();
+		TEST_SKIP();
 	}
 	return pw->pw_uid;
 }
@@ -613,5 +615,5 @@ main(void)
 		T(test_log_reopen_symlink),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return test_status(cmocka_run_group_tests(tests, group_setup, group_teardown));
 }
