@@ -759,7 +759,7 @@ static void
 al_match_domain(const struct addrlist *al, const char *name, int *best,
     int *bestspec)
 {
-	const struct al_domain	*d, *hit = NULL;
+	const struct al_domain	*d;
 	size_t			 len, i, j, k;
 	uint32_t		 h = AL_FNV_OFFSET;
 
@@ -780,14 +780,18 @@ al_match_domain(const struct addrlist *al, const char *name, int *best,
 				if (al_lower((unsigned char)name[i + k]) !=
 				    (unsigned char)d->ad_suffix[k])
 					break;
+			/*
+			 * Every matching suffix is offered, not only the
+			 * longest: specificity is capped, so a longer suffix
+			 * can tie with a shorter one written before it.
+			 */
 			if (k == d->ad_len) {
-				hit = d;
+				al_better(d->ad_rule, d->ad_spec, best,
+				    bestspec);
 				break;
 			}
 		}
 	}
-	if (hit != NULL)
-		al_better(hit->ad_rule, hit->ad_spec, best, bestspec);
 }
 
 /* Match a client against a list; see addrlist.h. */

@@ -103,24 +103,33 @@ tw_dayword(const char *w)
 }
 
 /*
+ * Parse one or two decimal digits at <s> into *<v>.  The length is checked
+ * before any digit is added up, so a long run of digits cannot overflow.
+ * Returns the end, or NULL.
+ */
+static const char *
+tw_num2(const char *s, int *v)
+{
+	int	 n;
+
+	for (n = 0; s[n] >= '0' && s[n] <= '9'; n++)
+		continue;
+	if (n < 1 || n > 2)
+		return (NULL);
+	*v = n == 1 ? s[0] - '0' : (s[0] - '0') * 10 + (s[1] - '0');
+	return (s + n);
+}
+
+/*
  * Parse "H:MM" (one or two digits each) at <s> into hours and minutes.
  * Returns the end, or NULL.
  */
 static const char *
 tw_hm(const char *s, int *h, int *m)
 {
-	int	 n;
-
-	for (*h = 0, n = 0; s[n] >= '0' && s[n] <= '9'; n++)
-		*h = *h * 10 + (s[n] - '0');
-	if (n < 1 || n > 2 || s[n] != ':')
+	if ((s = tw_num2(s, h)) == NULL || *s != ':')
 		return (NULL);
-	s += n + 1;
-	for (*m = 0, n = 0; s[n] >= '0' && s[n] <= '9'; n++)
-		*m = *m * 10 + (s[n] - '0');
-	if (n < 1 || n > 2)
-		return (NULL);
-	return (s + n);
+	return (tw_num2(s + 1, m));
 }
 
 /* Parse window word <w> into <ww> (not its text).  Returns 0 or -1. */

@@ -7,7 +7,7 @@
  * An input may include other files by relative name: they are looked up in
  * the scratch directory, which holds only the input itself.  Run it in a
  * network namespace of its own (unshare -n) so that the host names it
- * makes up never reach a resolver.  tests/fuzz/build.sh builds and runs it.
+ * makes up never reach a resolver; tests/fuzz/run.sh does.
  */
 #include <sys/types.h>
 

@@ -5,8 +5,10 @@
  * ask for more, and re-encoding what it decoded in either version must
  * decode to the same addresses.
  *
- *	clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
- *	    -o fuzz_proxyproto tests/fuzz/fuzz_proxyproto.c src/proxyproto.c
+ * The same input, read as a header to send (byte 0: version, socket type,
+ * address families, LOCAL; then two 16-byte addresses and two ports), must
+ * survive decode(encode(x)) == x, the encoding taking exactly the bytes it
+ * says, and refuse a buffer one byte short.
  */
 
 #include <sys/types.h>
@@ -109,6 +111,70 @@ reencode(const struct proxy_hdr *h, int version)
 	same_hdr(h, &again);
 }
 
+/* <a> (16 bytes, the first 4 for IPv4) and <port> as an <af> sockaddr. */
+static void
+sockaddr_of(struct sockaddr_storage *ss, int af, const uint8_t *a,
+    const uint8_t *port)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)(void *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)(void *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (af == AF_INET) {
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, a, 4);
+		memcpy(&sin->sin_port, port, 2);
+	} else {
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, a, 16);
+		memcpy(&sin6->sin6_port, port, 2);
+	}
+}
+
+/* decode(encode(x)) == x for the header <d> describes. */
+static void
+roundtrip(const uint8_t *d, size_t size)
+{
+	struct sockaddr_storage	 src, dst;
+	struct proxy_hdr	 want, got;
+	uint8_t			 buf[PROXY_MAXLEN];
+	char			 err[128];
+	ssize_t			 n;
+	int			 version, socktype;
+
+	if (size < 37)
+		return;
+	version = d[0] & 1 ? 2 : 1;
+	socktype = d[0] & 2 ? SOCK_DGRAM : SOCK_STREAM;
+	memset(&want, 0, sizeof(want));
+	want.ph_version = version;
+	want.ph_local = (d[0] & 0x30) == 0x30;
+	want.ph_socktype = socktype;
+	sockaddr_of(&want.ph_src, d[0] & 4 ? AF_INET6 : AF_INET, d + 1, d + 33);
+	sockaddr_of(&want.ph_dst, d[0] & 8 ? AF_INET6 : AF_INET, d + 17, d + 35);
+	src = want.ph_src;
+	dst = want.ph_dst;
+	n = proxyproto_encode(version, socktype, want.ph_local ? NULL :
+	    (struct sockaddr *)&src, want.ph_local ? NULL :
+	    (struct sockaddr *)&dst, buf, sizeof(buf));
+	if (version == 1 && socktype != SOCK_STREAM) {
+		if (n != -1)
+			abort();
+		return;
+	}
+	if (n <= 0 || n > (ssize_t)(version == 1 ? PROXY_V1_MAXLEN :
+	    PROXY_V2_MAXLEN))
+		abort();
+	if (proxyproto_decode(buf, (size_t)n, &got, err, sizeof(err)) != n ||
+	    got.ph_version != version)
+		abort();
+	same_hdr(&want, &got);
+	if (proxyproto_encode(version, socktype, want.ph_local ? NULL :
+	    (struct sockaddr *)&src, want.ph_local ? NULL :
+	    (struct sockaddr *)&dst, buf, (size_t)n - 1) != -1)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -139,6 +205,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		reencode(&h, 1);
 		reencode(&h, 2);
 	}
+	roundtrip(copy, size);
 	free(copy);
 	return (0);
 }

@@ -407,6 +407,26 @@ test_domain(void **state)
 	expect(al, "10.0.0.1", "x.a.b.c.d.e.f.g.h.example.com",
 	    ".a.b.c.d.e.f.g.h.example.com", 127);
 	addrlist_free(al);
+
+	/*
+	 * Two suffixes at the cap tie: the one written first is named,
+	 * whichever is longer, and a longer one below the cap still wins.
+	 */
+	al = build(".c.d.e.f.g.example.com .a.b.c.d.e.f.g.example.com");
+	expect(al, "10.0.0.1", "x.a.b.c.d.e.f.g.example.com",
+	    ".c.d.e.f.g.example.com", 127);
+	expect(al, "10.0.0.1", "x.b.c.d.e.f.g.example.com",
+	    ".c.d.e.f.g.example.com", 127);
+	addrlist_free(al);
+	al = build(".a.b.c.d.e.f.g.example.com .c.d.e.f.g.example.com");
+	expect(al, "10.0.0.1", "x.a.b.c.d.e.f.g.example.com",
+	    ".a.b.c.d.e.f.g.example.com", 127);
+	expect(al, "10.0.0.1", "x.b.c.d.e.f.g.example.com",
+	    ".c.d.e.f.g.example.com", 127);
+	addrlist_free(al);
+	al = build(".example.com .f.g.example.com .g.example.com");
+	expect(al, "10.0.0.1", "x.f.g.example.com", ".f.g.example.com", 124);
+	addrlist_free(al);
 }
 
 /* The most specific rule wins, whatever the order. */

@@ -377,6 +377,27 @@ test_bad_forms(void **state)
 	assert_non_null(strstr(err, "H:MM-H:MM"));
 }
 
+/*
+ * Runs of digits far longer than two are refused as a bad form, and
+ * without summing them first: under --enable-sanitizers a sum into an int
+ * (the old tw_hm) stops this test at "signed integer overflow".
+ */
+static void
+test_long_digits(void **state)
+{
+	static const char *bad[] = {
+		"99999999999:00-10:00", "10:00-99999999999:00",
+		"10:99999999999-11:00", "10:00-11:99999999999",
+		"000000000000000000000000000000000000000001:00-02:00",
+		"4294967296:4294967296-4294967296:4294967296",
+	};
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		refuse(bad[i], bad[i], "H:MM-H:MM");
+}
+
 /* Zones: validity, and a bad one is an error of timewin_parse. */
 static void
 test_tz_valid(void **state)
@@ -418,6 +439,7 @@ main(void)
 		cmocka_unit_test(test_timezones),
 		cmocka_unit_test(test_localtime),
 		cmocka_unit_test(test_bad_forms),
+		cmocka_unit_test(test_long_digits),
 		cmocka_unit_test(test_tz_valid),
 	};
 
