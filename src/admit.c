@@ -19,6 +19,7 @@
 #include "admit.h"
 #include "banner.h"
 #include "config.h"
+#include "dgram.h"
 #include "failrate.h"
 #include "gate.h"
 #include "geoip.h"
@@ -532,6 +533,18 @@ admit_handoff(struct service *sv)
 	session_start_handoff(s);
 }
 
+/*
+ * Would a reply to <from> reach a UDP service of this daemon: a served
+ * port on an address of this host (a wildcard socket takes every one)?
+ * One forged datagram would set the two answering each other for ever.
+ */
+static int
+admit_dgram_loop(const struct sockaddr *from, const struct dgram_dst *dst)
+{
+	return service_dgram_port(sockaddr_port(from)) &&
+	    dgram_source_local(from, dst);
+}
+
 void
 admit_dgram(struct service *sv, const void *data, size_t len,
     struct sockaddr *from, socklen_t fromlen, const struct dgram_dst *dst)
@@ -550,6 +563,12 @@ admit_dgram(struct service *sv, const void *data, size_t len,
 	admit_arrival(&a, sc, from, fromlen);
 	if (sc->sc_flags & SFLAG_SENSOR) {
 		admit_sensor(sv, &a);
+		return;
+	}
+	if (admit_dgram_loop(from, dst)) {
+		sv->sv_refused++;
+		if (!admit_fail_repeated(sv, &a))
+			admit_fail(sc, &a, "address");
 		return;
 	}
 	if (!admit_gate(sv, &a))
