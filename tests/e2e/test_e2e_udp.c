@@ -256,6 +256,7 @@ loop_attack(struct pg_ctx *c, int sport, int dport, const char *id,
 	echo_sync(fd, echo_port, "after");
 	(void)close(raw);
 	(void)close(fd);
+	pg_stop_ok(c);
 }
 
 /* Echo to itself: source and destination are its own socket. */
@@ -310,6 +311,7 @@ test_echo_client(void **state)
 	assert_string_equal(from, "127.0.0.1");
 	pg_log_wait(c, 1, "START: echo-udp from=127.0.0.2\n");
 	(void)close(fd);
+	pg_stop_ok(c);
 }
 
 /*
@@ -350,6 +352,7 @@ test_burst_rate(void **state)
 	    replies);
 	(void)close(fd);
 	(void)close(other);
+	pg_stop_ok(c);
 }
 
 /*
@@ -442,6 +445,7 @@ test_flood_ports(void **state)
 	assert_int_equal(pg_log_count(c, "FAIL: "), FLOOD_ADDRS);
 	summary_wait(c, FLOOD_ADDRS * FLOOD_PORTS - FLOOD_ADDRS);
 	(void)close(sync);
+	pg_stop_ok(c);
 }
 
 /*
@@ -473,6 +477,7 @@ test_flood_addresses(void **state)
 	assert_true(fails <= FAILRATE_BURST + FAILRATE_RATE * ms / 1000 + 1);
 	summary_wait(c, FLOOD_MANY - fails);
 	(void)close(sync);
+	pg_stop_ok(c);
 }
 
 int
