@@ -20,6 +20,8 @@
 #include "admit.h"
 #include "banner.h"
 #include "config.h"
+#include "dgram.h"
+#include "failrate.h"
 #include "gate.h"
 #include "geoip.h"
 #include "ident.h"
@@ -160,48 +162,21 @@ admit_fail(const struct service_conf *sc, const struct arrival *a,
 }
 
 /*
- * The refused datagram senders of a service lately logged, as xinetd: a
- * repeat from the same address and port within FAIL_REPEAT_SECS is not
- * logged again, so that a flood of refused datagrams does not flood the
- * log.  A fixed table indexed by a hash: a collision only means one more
- * record.
+ * Is the FAIL record of datagram sender <a> of <sv> to be left out?  Its
+ * address may be forged and change with every datagram: failrate.c
+ * writes one record per address a minute, a bounded number a second, and
+ * a summary of the rest.  Stream clients are always recorded.
  */
-#define FAIL_SEEN_SLOTS		256
-#define FAIL_REPEAT_SECS	60
-
-struct fail_seen {
-	struct {
-		struct sockaddr_storage	fs_peer;
-		time_t			fs_when;
-	} fs_slot[FAIL_SEEN_SLOTS];
-};
-
-/* Was a FAIL for datagram sender <a> at <sv> logged lately?  Notes it. */
 static int
 admit_fail_repeated(struct service *sv, const struct arrival *a)
 {
-	const unsigned char	*p = (const unsigned char *)&a->ar_peer;
-	size_t			 i, len = a->ar_peerlen;
-	uint32_t		 h = 2166136261u;	/* FNV-1a */
-	int			 seen;
-
-	if (sv->sv_failseen == NULL &&
-	    (sv->sv_failseen = calloc(1, sizeof(*sv->sv_failseen))) == NULL)
+	if (sv->sv_conf->sc_socktype != SOCK_DGRAM)
 		return 0;
-	if (len > sizeof(a->ar_peer))
-		len = sizeof(a->ar_peer);
-	for (i = 0; i < len; i++)
-		h = (h ^ p[i]) * 16777619u;
-	i = h % FAIL_SEEN_SLOTS;
-	seen = sv->sv_failseen->fs_slot[i].fs_when != 0 &&
-	    a->ar_now >= sv->sv_failseen->fs_slot[i].fs_when &&
-	    a->ar_now - sv->sv_failseen->fs_slot[i].fs_when < FAIL_REPEAT_SECS &&
-	    memcmp(&sv->sv_failseen->fs_slot[i].fs_peer, &a->ar_peer, len) == 0;
-	if (!seen) {
-		memcpy(&sv->sv_failseen->fs_slot[i].fs_peer, &a->ar_peer, len);
-		sv->sv_failseen->fs_slot[i].fs_when = a->ar_now;
-	}
-	return seen;
+	if (failrate_take(&sv->sv_failseen, &a->ar_client.gc_fullkey,
+	    a->ar_now, a->ar_fnow) == FAILRATE_LOG)
+		return 0;
+	failrate_arm(service_base());
+	return 1;
 }
 
 /* Run the gate for <a> at <sv>; on refusal log FAIL.  1 if admitted. */
@@ -223,7 +198,7 @@ admit_gate(struct service *sv, struct arrival *a)
 	sv->sv_refused++;
 	log_debug("service %s refused %s: %s", sc->sc_id, a->ar_addr,
 	    v.v_rule);
-	if (sc->sc_socktype != SOCK_DGRAM || !admit_fail_repeated(sv, a))
+	if (!admit_fail_repeated(sv, a))
 		admit_fail(sc, a, gate_reason_name(v.v_reason));
 	return 0;
 }
@@ -234,9 +209,13 @@ admit_sensor(struct service *sv, struct arrival *a)
 {
 	const struct service_conf	*sc = sv->sv_conf;
 
-	if (sc->sc_deny_time != 0) {
+	if (sc->sc_deny_time != 0)
 		quota_deny(&a->ar_client.gc_fullkey, sc->sc_deny_time,
 		    a->ar_now);
+	/* A flood of forged datagrams gets no line each. */
+	if (admit_fail_repeated(sv, a))
+		return;
+	if (sc->sc_deny_time != 0) {
 		if (sc->sc_deny_time < 0)
 			log_warnx("service %s: adding %s to the global deny "
 			    "list for ever", sc->sc_id, a->ar_addr);
@@ -355,6 +334,7 @@ admit_shutdown(void)
 	while (!TAILQ_EMPTY(&refused_idents))
 		admit_refused_ident_free(TAILQ_FIRST(&refused_idents));
 	revname_shutdown();
+	failrate_shutdown();
 }
 
 void
@@ -572,7 +552,8 @@ admit_handoff(struct service *sv)
 	}
 	admitted = admit_gate(sv, &a);
 	if (admitted && spawn_full()) {
-		admit_fail(sc, &a, "process_limit");
+		if (!admit_fail_repeated(sv, &a))
+			admit_fail(sc, &a, "process_limit");
 		admitted = 0;
 	}
 	if (!admitted) {
@@ -597,6 +578,18 @@ admit_handoff(struct service *sv)
 	session_start_handoff(s);
 }
 
+/*
+ * Would a reply to <from> reach a UDP service of this daemon: a served
+ * port on an address of this host (a wildcard socket takes every one)?
+ * One forged datagram would set the two answering each other for ever.
+ */
+static int
+admit_dgram_loop(const struct sockaddr *from, const struct dgram_dst *dst)
+{
+	return service_dgram_port(sockaddr_port(from)) &&
+	    dgram_source_local(from, dst);
+}
+
 void
 admit_dgram(struct service *sv, const void *data, size_t len,
     struct sockaddr *from, socklen_t fromlen, const struct dgram_dst *dst)
@@ -617,6 +610,12 @@ admit_dgram(struct service *sv, const void *data, size_t len,
 		admit_sensor(sv, &a);
 		return;
 	}
+	if (admit_dgram_loop(from, dst)) {
+		sv->sv_refused++;
+		if (!admit_fail_repeated(sv, &a))
+			admit_fail(sc, &a, "address");
+		return;
+	}
 	if (!admit_gate(sv, &a))
 		return;
 	if (sv->sv_flows != NULL) {
@@ -630,7 +629,9 @@ admit_dgram(struct service *sv, const void *data, size_t len,
 	if (builtin_dgram(service_fd(sv), sc->sc_builtin, from, fromlen, dst,
 	    data, len) == -1 && errno == EACCES) {
 		/* A reply to a service port could start a loop. */
-		admit_fail(sc, &a, "address");
+		sv->sv_refused++;
+		if (!admit_fail_repeated(sv, &a))
+			admit_fail(sc, &a, "address");
 		return;
 	}
 	sv->sv_accepted++;

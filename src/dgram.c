@@ -3,14 +3,17 @@
  * on receive, the same on the reply (RFC 3542 for IPv6), as DNS servers
  * on wildcard sockets do.  A destination that cannot be a source
  * (multicast, broadcast) is forgotten, and the kernel picks as before.
+ * Also whether a sender is this host, for the loop check of admit.c.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <ifaddrs.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "dgram.h"
 
@@ -176,5 +179,111 @@ dgram_dst_sockaddr(const struct dgram_dst *dst, int port,
 	sin->sin_port = nport;
 	memcpy(&sin->sin_addr, a, 4);
 	*len = sizeof(*sin);
+	return 0;
+}
+
+/*
+ * The address of <sa> in <a> (4 bytes for IPv4, IPv4-mapped IPv6
+ * unmapped); returns its length, 0 for another family.
+ */
+static size_t
+dgram_addr(const struct sockaddr *sa, unsigned char a[16])
+{
+	const struct sockaddr_in	*sin;
+	const struct sockaddr_in6	*sin6;
+
+	switch (sa->sa_family) {
+	case AF_INET:
+		sin = (const struct sockaddr_in *)(const void *)sa;
+		memcpy(a, &sin->sin_addr, 4);
+		return 4;
+	case AF_INET6:
+		sin6 = (const struct sockaddr_in6 *)(const void *)sa;
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+			memcpy(a, &sin6->sin6_addr.s6_addr[12], 4);
+			return 4;
+		}
+		memcpy(a, &sin6->sin6_addr, 16);
+		return 16;
+	default:
+		return 0;
+	}
+}
+
+/* The addresses of this host's interfaces, as dgram_addr() gives them. */
+static struct {
+	struct timespec	 dl_when;	/* CLOCK_MONOTONIC of the reading */
+	int		 dl_read;
+	size_t		 dl_n;
+	struct {
+		size_t		len;
+		unsigned char	addr[16];
+	}		 dl_addr[DGRAM_LOCAL_MAX];
+} dgram_local;
+
+/*
+ * Read the interface addresses again if the last reading is older than
+ * DGRAM_LOCAL_SECS.  getifaddrs() asks the kernel (netlink) and does not
+ * wait on the network; the callers reach here only for a source port that
+ * is a UDP service of ours, and at most once in DGRAM_LOCAL_SECS.
+ */
+static void
+dgram_local_refresh(void)
+{
+	struct ifaddrs	*ifa, *i;
+	struct timespec	 now;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
+		return;
+	if (dgram_local.dl_read &&
+	    now.tv_sec - dgram_local.dl_when.tv_sec < DGRAM_LOCAL_SECS)
+		return;
+	/* Failing, keep what was read and try again in a while. */
+	dgram_local.dl_when = now;
+	dgram_local.dl_read = 1;
+	if (getifaddrs(&ifa) == -1)
+		return;
+	dgram_local.dl_n = 0;
+	for (i = ifa; i != NULL && dgram_local.dl_n < DGRAM_LOCAL_MAX;
+	    i = i->ifa_next) {
+		if (i->ifa_addr == NULL)
+			continue;
+		dgram_local.dl_addr[dgram_local.dl_n].len = dgram_addr(
+		    i->ifa_addr, dgram_local.dl_addr[dgram_local.dl_n].addr);
+		if (dgram_local.dl_addr[dgram_local.dl_n].len != 0)
+			dgram_local.dl_n++;
+	}
+	freeifaddrs(ifa);
+}
+
+int
+dgram_source_local(const struct sockaddr *from, const struct dgram_dst *dst)
+{
+	unsigned char	a[16], d[16];
+	size_t		len, dlen, i;
+
+	if ((len = dgram_addr(from, a)) == 0)
+		return 0;
+	if (len == 4 && a[0] == 127)
+		return 1;
+	if (len == 16 && IN6_IS_ADDR_LOOPBACK((struct in6_addr *)(void *)a))
+		return 1;
+	if (dst != NULL && dst->dd_family != 0) {
+		dlen = 16;
+		memcpy(d, dst->dd_addr, 16);
+		if (dst->dd_family == AF_INET)
+			dlen = 4;
+		else if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)(void *)d)) {
+			memmove(d, d + 12, 4);
+			dlen = 4;
+		}
+		if (dlen == len && memcmp(a, d, len) == 0)
+			return 1;
+	}
+	dgram_local_refresh();
+	for (i = 0; i < dgram_local.dl_n; i++)
+		if (dgram_local.dl_addr[i].len == len &&
+		    memcmp(dgram_local.dl_addr[i].addr, a, len) == 0)
+			return 1;
 	return 0;
 }

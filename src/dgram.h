@@ -42,5 +42,16 @@ ssize_t	dgram_reply(int fd, const void *buf, size_t len,
  */
 int	dgram_dst_sockaddr(const struct dgram_dst *dst, int port,
 	    struct sockaddr_storage *ss, socklen_t *len);
+/*
+ * Is <from> an address of this host: loopback (127.0.0.0/8, ::1, and
+ * their IPv4-mapped forms), the destination <dst> (NULL: not known) the
+ * datagram was sent to, or an address of an interface (getifaddrs(),
+ * read again at most every DGRAM_LOCAL_SECS, at most DGRAM_LOCAL_MAX
+ * addresses)?  1 or 0.
+ */
+#define DGRAM_LOCAL_SECS	10
+#define DGRAM_LOCAL_MAX		256
+int	dgram_source_local(const struct sockaddr *from,
+	    const struct dgram_dst *dst);
 
 #endif

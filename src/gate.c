@@ -95,6 +95,7 @@ gate_limits(const struct service_conf *sc, const struct quota *li,
     const struct gate_client *c, time_t now, double fnow, double load,
     struct verdict *v)
 {
+	double	rate, burst;
 	int	n;
 
 	if ((n = quota_cps_blocked(li, now)) > 0)
@@ -114,10 +115,12 @@ gate_limits(const struct service_conf *sc, const struct quota *li,
 	    (n = quota_source_count(li, &c->gc_key)) >= sc->sc_per_source)
 		return gate_refuse(v, GATE_PER_SOURCE, "per_source %d: %d "
 		    "running from this source", sc->sc_per_source, n);
-	if (!quota_rate_ok(li, sc, &c->gc_key, fnow))
+	if (!quota_rate_ok(li, sc, &c->gc_key, fnow)) {
+		/* A dgram built-in has a rate even when none is set. */
+		quota_rate(sc, &rate, &burst);
 		return gate_refuse(v, GATE_RATE, "per_source_cps %g %g: no "
-		    "token left for this source", sc->sc_per_source_cps_rate,
-		    sc->sc_per_source_cps_burst);
+		    "token left for this source", rate, burst);
+	}
 	return 1;
 }
 

@@ -97,6 +97,23 @@ quota_key(const struct service_conf *sc, const struct sockaddr *sa,
 	}
 }
 
+void
+quota_rate(const struct service_conf *sc, double *rate, double *burst)
+{
+	*rate = sc->sc_per_source_cps_rate;
+	*burst = sc->sc_per_source_cps_burst;
+	if (*rate > 0)
+		return;
+	/* Every reply goes to a source the sender may have forged. */
+	if (sc->sc_socktype == SOCK_DGRAM && sc->sc_nredirect == 0 &&
+	    sc->sc_builtin != BUILTIN_NONE && sc->sc_builtin != BUILTIN_DISCARD &&
+	    !(sc->sc_flags & SFLAG_SENSOR)) {
+		*rate = QUOTA_DGRAM_RATE;
+		*burst = QUOTA_DGRAM_BURST;
+	} else
+		*rate = *burst = 0;
+}
+
 struct quota *
 quota_new(void)
 {
@@ -180,11 +197,11 @@ static double
 quota_tokens(const struct service_conf *sc, const struct source *so,
     double now)
 {
-	double	t;
+	double	rate, burst, t;
 
-	t = so->so_tokens + (now - so->so_refill) * sc->sc_per_source_cps_rate;
-	return t > sc->sc_per_source_cps_burst ? sc->sc_per_source_cps_burst :
-	    t;
+	quota_rate(sc, &rate, &burst);
+	t = so->so_tokens + (now - so->so_refill) * rate;
+	return t > burst ? burst : t;
 }
 
 int
@@ -192,8 +209,10 @@ quota_rate_ok(const struct quota *li, const struct service_conf *sc,
     const struct srckey *key, double now)
 {
 	struct source	*so;
+	double		 rate, burst;
 
-	if (sc->sc_per_source_cps_rate <= 0)
+	quota_rate(sc, &rate, &burst);
+	if (rate <= 0)
 		return 1;
 	if ((so = quota_find(li, key)) == NULL)
 		return 1;
@@ -206,6 +225,7 @@ quota_get(struct quota *li, const struct service_conf *sc,
     const struct srckey *key, double now)
 {
 	struct source	*so;
+	double		 rate, burst;
 
 	if ((so = quota_find(li, key)) != NULL)
 		return so;
@@ -219,7 +239,8 @@ quota_get(struct quota *li, const struct service_conf *sc,
 		return NULL;
 	memset(so, 0, sizeof(*so));
 	so->so_key = *key;
-	so->so_tokens = sc->sc_per_source_cps_burst;
+	quota_rate(sc, &rate, &burst);
+	so->so_tokens = burst;
 	so->so_refill = now;
 	RB_INSERT(source_tree, &li->li_sources, so);
 	TAILQ_INSERT_TAIL(&li->li_idle, so, so_lru);
@@ -232,7 +253,10 @@ static void
 quota_use_token(const struct service_conf *sc, struct source *so,
     double now)
 {
-	if (sc->sc_per_source_cps_rate <= 0)
+	double	rate, burst;
+
+	quota_rate(sc, &rate, &burst);
+	if (rate <= 0)
 		return;
 	so->so_tokens = quota_tokens(sc, so, now) - 1.0;
 	so->so_refill = now;
@@ -242,8 +266,10 @@ quota_use_token(const struct service_conf *sc, struct source *so,
 static int
 quota_tracks_sources(const struct service_conf *sc)
 {
-	return sc->sc_per_source != LIMIT_UNLIMITED ||
-	    sc->sc_per_source_cps_rate > 0;
+	double	rate, burst;
+
+	quota_rate(sc, &rate, &burst);
+	return sc->sc_per_source != LIMIT_UNLIMITED || rate > 0;
 }
 
 int

@@ -14,6 +14,13 @@
 
 #define QUOTA_MAX_SOURCES	16384	/* per service */
 #define QUOTA_MAX_DENIED	10240	/* sensor deny list (xinetd's size) */
+/*
+ * per_source_cps of a dgram built-in that answers (echo, daytime, time,
+ * chargen) and has none set: a forged source gets at most this many
+ * replies sent to it.
+ */
+#define QUOTA_DGRAM_RATE	10	/* replies a second */
+#define QUOTA_DGRAM_BURST	20
 
 struct service_conf;
 struct quota;
@@ -28,6 +35,14 @@ struct srckey {
 
 void	quota_key(const struct service_conf *sc, const struct sockaddr *sa,
 	    struct srckey *key);
+
+/*
+ * The per-source token bucket of <sc> into <rate> (tokens a second, 0:
+ * none) and <burst>: its per_source_cps, or QUOTA_DGRAM_RATE and
+ * QUOTA_DGRAM_BURST for a dgram built-in that answers and has none.
+ */
+void	quota_rate(const struct service_conf *sc, double *rate,
+	    double *burst);
 
 struct quota	*quota_new(void);
 void		 quota_free(struct quota *);

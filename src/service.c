@@ -462,3 +462,24 @@ service_count(void)
 		n++;
 	return n;
 }
+
+/*
+ * Is <port> the port of a UDP service of this daemon?  A reply sent to it
+ * on one of this host's addresses would reach that service, so that two
+ * services could answer each other for ever (admit.c refuses such
+ * senders).  Services are few: a walk of the list costs less than keeping
+ * a second index in step with reloads.
+ */
+int
+service_dgram_port(int port)
+{
+	struct service	*sv;
+
+	if (port <= 0)
+		return 0;
+	TAILQ_FOREACH(sv, &services, sv_entry)
+		if (sv->sv_conf->sc_socktype == SOCK_DGRAM &&
+		    sv->sv_conf->sc_port == port)
+			return 1;
+	return 0;
+}

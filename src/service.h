@@ -80,5 +80,7 @@ void	service_dump(void);
 struct event_base *service_base(void);
 /* Number of services listening. */
 int	service_count(void);
+/* Is <port> that of a running UDP service (of any kind)?  1 or 0. */
+int	service_dgram_port(int port);
 
 #endif

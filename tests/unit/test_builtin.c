@@ -1,8 +1,9 @@
 /*
  * Unit tests for builtin.c: the pure helpers; the stream services on one
  * end of a socketpair, driven through a real event_base while the test
- * plays the client on the other end; the datagram replies on loopback UDP.
- * Every loop is bounded by a deadline so that a bug fails instead of hangs.
+ * plays the client on the other end; the datagram replies on loopback UDP;
+ * which senders dgram.c takes for this host (the loop check).  Every loop
+ * is bounded by a deadline so that a bug fails instead of hangs.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -12,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -31,6 +33,7 @@
 #include <event2/event.h>
 
 #include "builtin.h"
+#include "dgram.h"
 
 #define LINE		74		/* chargen line with CR LF */
 #define DEADLINE	20.0		/* seconds for any one wait */
@@ -899,6 +902,87 @@ test_dgram_refused(void **state)
 	    (struct sockaddr *)&sin, sizeof(sin) - 1, NULL, "x", 1), -1);
 }
 
+/* A socket address for numeric <addr> (IPv6 if it has a colon). */
+static socklen_t
+sa_of(struct sockaddr_storage *ss, const char *addr)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)(void *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)(void *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(addr, ':') != NULL) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(40000);
+		assert_int_equal(inet_pton(AF_INET6, addr, &sin6->sin6_addr),
+		    1);
+		return sizeof(*sin6);
+	}
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(40000);
+	assert_int_equal(inet_pton(AF_INET, addr, &sin->sin_addr), 1);
+	return sizeof(*sin);
+}
+
+/* Is numeric <addr> local, for a datagram sent to <dst>? */
+static int
+local(const char *addr, const struct dgram_dst *dst)
+{
+	struct sockaddr_storage	ss;
+
+	(void)sa_of(&ss, addr);
+	return dgram_source_local((struct sockaddr *)&ss, dst);
+}
+
+/*
+ * Which senders are this host, for the loop check: loopback in every
+ * form, the datagram's own destination, and the interfaces' addresses.
+ */
+static void
+test_dgram_source_local(void **state)
+{
+	struct dgram_dst	 dst;
+	struct ifaddrs		*ifa, *i;
+	struct sockaddr_in	 sin;
+	char			 addr[INET_ADDRSTRLEN];
+
+	(void)state;
+	assert_int_equal(local("127.0.0.1", NULL), 1);
+	assert_int_equal(local("127.3.2.1", NULL), 1);
+	assert_int_equal(local("::1", NULL), 1);
+	assert_int_equal(local("::ffff:127.0.0.9", NULL), 1);
+	/* TEST-NET addresses, on no interface here. */
+	assert_int_equal(local("192.0.2.7", NULL), 0);
+	assert_int_equal(local("2001:db8::7", NULL), 0);
+
+	memset(&dst, 0, sizeof(dst));
+	assert_int_equal(local("192.0.2.7", &dst), 0);
+	dst.dd_family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, "192.0.2.7", dst.dd_addr), 1);
+	assert_int_equal(local("192.0.2.7", &dst), 1);
+	assert_int_equal(local("::ffff:192.0.2.7", &dst), 1);
+	assert_int_equal(local("192.0.2.8", &dst), 0);
+	/* An IPv4 datagram on a dual-stack socket. */
+	dst.dd_family = AF_INET6;
+	assert_int_equal(inet_pton(AF_INET6, "::ffff:192.0.2.7", dst.dd_addr),
+	    1);
+	assert_int_equal(local("192.0.2.7", &dst), 1);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::7", dst.dd_addr), 1);
+	assert_int_equal(local("2001:db8::7", &dst), 1);
+	assert_int_equal(local("2001:db8::8", &dst), 0);
+
+	/* Every IPv4 address of an interface. */
+	assert_int_equal(getifaddrs(&ifa), 0);
+	for (i = ifa; i != NULL; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET)
+			continue;
+		memcpy(&sin, i->ifa_addr, sizeof(sin));
+		assert_non_null(inet_ntop(AF_INET, &sin.sin_addr, addr,
+		    sizeof(addr)));
+		assert_int_equal(local(addr, NULL), 1);
+	}
+	freeifaddrs(ifa);
+}
+
 int
 main(void)
 {
@@ -939,6 +1023,7 @@ main(void)
 		    udp_setup, udp_teardown),
 		cmocka_unit_test_setup_teardown(test_dgram_refused,
 		    udp_setup, udp_teardown),
+		cmocka_unit_test(test_dgram_source_local),
 	};
 
 	/* The client side writes to closed sockets on purpose. */

@@ -2,9 +2,10 @@
  * Unit tests of quota.c: the cps window and its block, running and
  * per-source counts taken and given back once, source keys (IPv4 /32,
  * IPv6 per_source_prefix6, IPv4-mapped as IPv4), token buckets (refill,
- * burst, datagrams), the bounded source table (least recently idle source
- * evicted, busy ones never, a full table of busy sources refusing) and the
- * global deny list (minutes, forever, expiry, extension, capacity).
+ * burst, datagrams, the default of dgram built-ins), the bounded source
+ * table (least recently idle source evicted, busy ones never, a full
+ * table of busy sources refusing) and the global deny list (minutes,
+ * forever, expiry, extension, capacity).
  */
 
 #include <sys/types.h>
@@ -394,6 +395,55 @@ test_spend(void **state)
 }
 
 /*
+ * A dgram built-in that answers has QUOTA_DGRAM_RATE / QUOTA_DGRAM_BURST
+ * without per_source_cps; discard, stream built-ins, forwarding and a
+ * per_source_cps of its own do not.
+ */
+static void
+test_dgram_default_rate(void **state)
+{
+	struct unit_fx	*fx = *state;
+	struct srckey	 a = key(&fx->sc, "127.0.0.2");
+	struct srckey	 b = key(&fx->sc, "127.0.0.3");
+	double		 rate, burst, t = (double)T0;
+	int		 i;
+
+	fx->sc.sc_socktype = SOCK_DGRAM;
+	fx->sc.sc_builtin = BUILTIN_ECHO;
+	quota_rate(&fx->sc, &rate, &burst);
+	assert_true(rate == QUOTA_DGRAM_RATE && burst == QUOTA_DGRAM_BURST);
+	for (i = 0; i < QUOTA_DGRAM_BURST; i++) {
+		assert_int_equal(quota_rate_ok(fx->li, &fx->sc, &a, t), 1);
+		assert_int_equal(quota_spend(fx->li, &fx->sc, &a, t), 0);
+	}
+	assert_int_equal(quota_rate_ok(fx->li, &fx->sc, &a, t), 0);
+	/* Another source has its own bucket. */
+	assert_int_equal(quota_rate_ok(fx->li, &fx->sc, &b, t), 1);
+	/* One token every 1 / QUOTA_DGRAM_RATE seconds (t is not exact). */
+	assert_int_equal(quota_rate_ok(fx->li, &fx->sc, &a,
+	    t + 0.5 / QUOTA_DGRAM_RATE), 0);
+	assert_int_equal(quota_rate_ok(fx->li, &fx->sc, &a,
+	    t + 1.01 / QUOTA_DGRAM_RATE), 1);
+
+	fx->sc.sc_per_source_cps_rate = 1000;
+	fx->sc.sc_per_source_cps_burst = 1000;
+	quota_rate(&fx->sc, &rate, &burst);
+	assert_true(rate == 1000 && burst == 1000);
+	fx->sc.sc_per_source_cps_rate = fx->sc.sc_per_source_cps_burst = 0;
+	fx->sc.sc_builtin = BUILTIN_DISCARD;
+	quota_rate(&fx->sc, &rate, &burst);
+	assert_true(rate == 0);
+	fx->sc.sc_builtin = BUILTIN_CHARGEN;
+	fx->sc.sc_socktype = SOCK_STREAM;
+	quota_rate(&fx->sc, &rate, &burst);
+	assert_true(rate == 0);
+	fx->sc.sc_socktype = SOCK_DGRAM;
+	fx->sc.sc_nredirect = 1;
+	quota_rate(&fx->sc, &rate, &burst);
+	assert_true(rate == 0);
+}
+
+/*
  * Add <n> sources, numbers <from> onwards, each taken and released: idle,
  * oldest first, each having spent one token.
  */
@@ -598,6 +648,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_token_bucket_slow, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_spend, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dgram_default_rate, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_lru_eviction, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_all_busy, setup,
