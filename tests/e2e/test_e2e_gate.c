@@ -1153,9 +1153,11 @@ cps_probe(const char *src, int p, int pace, time_t *t0, time_t *t1)
 static void
 cps_until_served(int p, time_t first, time_t last)
 {
-	long long	deadline = pg_now_ms() + PG_TIMEOUT_MS + CPS_WAIT * 1000;
+	long long	deadline;
 	time_t		t0, t1;
 	int		polls;
+
+	deadline = pg_now_ms() + PG_TIMEOUT_MS + CPS_WAIT * 1000;
 
 	for (polls = 1;; polls++) {
 		if (cps_probe("127.0.0.3", p, 1, &t0, &t1)) {
