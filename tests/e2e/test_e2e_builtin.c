@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <ctype.h>
 #include <regex.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -34,6 +35,10 @@
 #define LINE_LEN	74		/* 72 characters, CR, LF */
 #define TIME_OFFSET	2208988800U	/* RFC 868: 1900 to 1970 */
 #define CLOCK_SLACK	5		/* seconds of clock skew allowed */
+/* Seconds a daytime reply may stray outside the request's own span. */
+#define DAYTIME_SLACK	2
+/* A zone with an offset that is no whole hour, known without tzdata. */
+#define DAYTIME_TZ	"PGT-5:30"
 #define UDP_WAIT_MS	PG_TIMEOUT_MS
 
 /* xinetd's -filelog / log_type FILE time stamp, "YY/M/D@HH:MM:SS: ". */
@@ -176,28 +181,46 @@ matches(const char *s, const char *re)
 	return m;
 }
 
-/* <reply> is a daytime line for about now. */
+/*
+ * The daytime line for <t> in the local time of this process, which the
+ * daemon shares (same TZ): "05 MAR 2024 07:08:09 UTC\r\n" as xinetd, in
+ * <buf> of <len> bytes.
+ */
 static void
-check_daytime(const char *reply)
+daytime_line(time_t t, char *buf, size_t len)
 {
-	static const char	 months[] =
-	    "JANFEBMARAPRMAYJUNJULAUGSEPOCTNOVDEC";
-	struct tm		 tm;
-	char			 mon[4];
-	const char		*m;
-	time_t			 t, now = time(NULL);
+	struct tm	tm;
+	size_t		i;
+
+	assert_non_null(localtime_r(&t, &tm));
+	assert_true(strftime(buf, len, "%d %b %Y %H:%M:%S %Z\r\n", &tm) >
+	    6);
+	for (i = 3; i < 6; i++)
+		buf[i] = (char)toupper((unsigned char)buf[i]);
+}
+
+/*
+ * <reply> is a daytime line, zone included, for a second between
+ * <before> and <after> (the client's clock around its request), give or
+ * take DAYTIME_SLACK.
+ */
+static void
+check_daytime(const char *reply, time_t before, time_t after)
+{
+	char	want[128], first[128];
+	time_t	t;
 
 	assert_true(matches(reply, DAYTIME_RE));
-	memset(&tm, 0, sizeof(tm));
-	assert_int_equal(sscanf(reply, "%d %3s %d %d:%d:%d", &tm.tm_mday, mon,
-	    &tm.tm_year, &tm.tm_hour, &tm.tm_min, &tm.tm_sec), 6);
-	assert_non_null(m = strstr(months, mon));
-	tm.tm_mon = (int)(m - months) / 3;
-	tm.tm_year -= 1900;
-	tm.tm_isdst = -1;
-	t = mktime(&tm);
-	assert_true(t != (time_t)-1);
-	assert_true(t >= now - CLOCK_SLACK && t <= now + CLOCK_SLACK);
+	daytime_line(before - DAYTIME_SLACK, first, sizeof(first));
+	for (t = before - DAYTIME_SLACK; t <= after + DAYTIME_SLACK; t++) {
+		daytime_line(t, want, sizeof(want));
+		if (strcmp(reply, want) == 0)
+			return;
+	}
+	fail_msg("daytime reply '%.*s' is not the time of the request: "
+	    "'%.*s' to '%.*s'", (int)strcspn(reply, "\r"), reply,
+	    (int)strcspn(first, "\r"), first, (int)strcspn(want, "\r"),
+	    want);
 }
 
 /* <b> is an RFC 868 time for about now. */
@@ -321,7 +344,10 @@ test_discard_tcp(void **state)
 	free(out);
 }
 
-/* TCP daytime: one line, upper-case month, then EOF. */
+/*
+ * TCP daytime: one line, upper-case month, the daemon's local time of the
+ * request with its zone, then EOF.
+ */
 static void
 test_daytime_tcp(void **state)
 {
@@ -329,19 +355,98 @@ test_daytime_tcp(void **state)
 	char		 buf[128];
 	ssize_t		 n;
 	size_t		 i;
+	time_t		 before;
 	int		 fd;
 
 	for (i = 0; i < NSOURCES; i++) {
+		before = time(NULL);
 		fd = pg_tcp_connect(sources[i], "127.0.0.1", bt->bt_daytime);
 		assert_true(fd >= 0);
 		n = pg_recv_eof(fd, buf, sizeof(buf) - 1);
 		(void)close(fd);
 		assert_true(n > 0);
 		buf[n] = '\0';
-		check_daytime(buf);
+		check_daytime(buf, before, time(NULL));
 		pg_log_wait_re(&bt->bt_c, 1,
 		    TS_RE "START: daytime-tcp pid=0 from=%s$", sources[i]);
 	}
+}
+
+/* TZ before test_daytime_zone changed it, restored by its teardown. */
+static char	*daytime_tz;
+
+/* A daemon of its own for test_daytime_zone, started under DAYTIME_TZ. */
+static int
+daytime_zone_setup(void **state)
+{
+	const char	*tz = getenv("TZ");
+
+	if (tz != NULL && (daytime_tz = strdup(tz)) == NULL)
+		return -1;
+	if (setenv("TZ", DAYTIME_TZ, 1) == -1)
+		return -1;
+	tzset();
+	return pg_setup(state);
+}
+
+static int
+daytime_zone_teardown(void **state)
+{
+	struct pg_ctx	*c = *state;
+	int		 rv = 0;
+
+	if (c->pc_pid > 0 && pg_exit_code(pg_stop(c)) != 0)
+		rv = -1;
+	if (daytime_tz != NULL ? setenv("TZ", daytime_tz, 1) :
+	    unsetenv("TZ"))
+		rv = -1;
+	free(daytime_tz);
+	daytime_tz = NULL;
+	tzset();
+	if (pg_teardown(state) == -1)
+		rv = -1;
+	return rv;
+}
+
+/*
+ * Daytime is the local time of the daemon's TZ, with that zone's name: in
+ * a zone 5:30 east of UTC (which no UTC clock matches), TCP and UDP.
+ */
+static void
+test_daytime_zone(void **state)
+{
+	struct pg_ctx	*c = *state;
+	struct pg_conf	 cf;
+	char		 buf[128], pair[1024];
+	time_t		 before;
+	ssize_t		 n;
+	int		 fd, p = pg_fresh_port();
+
+	assert_true(conf_pair(pair, sizeof(pair), "daytime", p, "127.0.0.1",
+	    NULL) < (int)sizeof(pair));
+	pg_conf_begin(&cf, c, ACCESS_LOG, "HOST", NULL);
+	pg_conf_add(&cf, "%s", pair);
+	pg_conf_start(c, &cf, "zone.conf");
+
+	before = time(NULL);
+	fd = pg_tcp_connect("127.0.0.2", "127.0.0.1", p);
+	assert_true(fd >= 0);
+	n = pg_recv_eof(fd, buf, sizeof(buf) - 1);
+	(void)close(fd);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	check_daytime(buf, before, time(NULL));
+	assert_non_null(strstr(buf, " PGT\r\n"));
+
+	assert_true((fd = pg_udp_open("127.0.0.2", AF_INET)) >= 0);
+	before = time(NULL);
+	assert_int_equal(pg_udp_send(fd, "127.0.0.1", p, "x", 1), 0);
+	n = pg_udp_recv(fd, buf, sizeof(buf) - 1, UDP_WAIT_MS, NULL, 0);
+	(void)close(fd);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	check_daytime(buf, before, time(NULL));
+	assert_non_null(strstr(buf, " PGT\r\n"));
 }
 
 /* TCP time: 4 bytes, now + 2208988800, then EOF. */
@@ -411,6 +516,7 @@ test_udp_answers(void **state)
 	char		 q[64], buf[2048];
 	ssize_t		 n;
 	size_t		 i, j;
+	time_t		 before;
 	int		 fd;
 
 	for (i = 0; i < NSOURCES; i++) {
@@ -421,9 +527,10 @@ test_udp_answers(void **state)
 		assert_int_equal(n, strlen(q));
 		assert_memory_equal(buf, q, strlen(q));
 
+		before = time(NULL);
 		n = udp_ask(fd, bt->bt_daytime, "x", 1, buf, sizeof(buf) - 1);
 		buf[n] = '\0';
-		check_daytime(buf);
+		check_daytime(buf, before, time(NULL));
 
 		n = udp_ask(fd, bt->bt_time, "x", 1, buf, sizeof(buf));
 		assert_int_equal(n, 4);
@@ -715,6 +822,8 @@ main(void)
 		cmocka_unit_test(test_echo_tcp),
 		cmocka_unit_test(test_discard_tcp),
 		cmocka_unit_test(test_daytime_tcp),
+		cmocka_unit_test_setup_teardown(test_daytime_zone,
+		    daytime_zone_setup, daytime_zone_teardown),
 		cmocka_unit_test(test_time_tcp),
 		cmocka_unit_test(test_chargen_tcp),
 		cmocka_unit_test(test_udp_answers),

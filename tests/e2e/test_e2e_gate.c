@@ -51,6 +51,13 @@
 #define FLOOD_COUNT	2000
 /* Deadline of the whole flood, on a slow machine. */
 #define FLOOD_MS	120000
+/*
+ * test_cps: the block in seconds, the experiment's tries, and the pace of
+ * its probes (fewer than three a second, the cps rate it sets).
+ */
+#define CPS_WAIT	3
+#define CPS_TRIES	5
+#define CPS_PACE_MS	600
 /* How long a client waits for the answer a refused datagram never gets. */
 #define UDP_QUIET_MS	300
 
@@ -1108,73 +1115,146 @@ next_second(void)
 	return ts.tv_sec;
 }
 
-/* Sleep <ms> milliseconds. */
+/* Sleep <ms> milliseconds: paces clients, waits for nothing. */
 static void
 nap_ms(int ms)
 {
 	(void)poll(NULL, 0, ms);
 }
 
+/* The second of the realtime clock now. */
+static time_t
+now_sec(void)
+{
+	struct timespec	ts;
+
+	assert_int_equal(clock_gettime(CLOCK_REALTIME, &ts), 0);
+	return ts.tv_sec;
+}
+
 /*
- * cps = 2 2: a third connection within one second is refused and the
- * service refuses everyone for the wait, then serves again.
+ * One probe from <src> of the cps service on <p>: 1 if admitted.  With
+ * <pace>, it starts CPS_PACE_MS after the end of the previous one, so
+ * that the daemon accepts fewer than three a second and never renews the
+ * block.  The realtime seconds around it go to <t0> and <t1>: the daemon
+ * decided within them.
+ */
+static int
+cps_probe(const char *src, int p, int pace, time_t *t0, time_t *t1)
+{
+	int	ok;
+
+	if (pace)
+		nap_ms(CPS_PACE_MS);
+	*t0 = now_sec();
+	ok = probe(src, p);
+	*t1 = now_sec();
+	return ok;
+}
+
+/*
+ * Probe from 127.0.0.3 until the cps service on <p> admits again, and
+ * check every verdict against a block that began in a second of the
+ * daemon's clock from <first> to <last>, lasting until second + CPS_WAIT:
+ * admitted only once it may have ended, refused only while it may last.
+ */
+static void
+cps_until_served(int p, time_t first, time_t last)
+{
+	long long	deadline;
+	time_t		t0, t1;
+	int		polls;
+
+	deadline = pg_now_ms() + PG_TIMEOUT_MS + CPS_WAIT * 1000;
+
+	for (polls = 1;; polls++) {
+		if (cps_probe("127.0.0.3", p, 1, &t0, &t1)) {
+			if (t1 < first + CPS_WAIT)
+				fail_msg("admitted in second %lld, before the "
+				    "block of second %lld or later ended",
+				    (long long)t1, (long long)first);
+			return;
+		}
+		if (t0 >= last + CPS_WAIT)
+			fail_msg("refused in second %lld, after the block of "
+			    "second %lld at the latest ended", (long long)t0,
+			    (long long)last);
+		if (pg_now_ms() > deadline)
+			fail_msg("still refused %d polls after cps tripped",
+			    polls);
+	}
+}
+
+/*
+ * cps = 2 CPS_WAIT: a third connection within one second of the daemon's
+ * clock trips the limit; the service then refuses everyone, from any
+ * source, until second CPS_WAIT after that one begins, and serves again.
+ * Each verdict is judged by the realtime clock read around it, never by
+ * how fast the test runs on a loaded machine: when the probe meant to
+ * land inside the block lands after it, the experiment is run again.
  */
 static void
 test_cps(void **state)
 {
 	struct pg_ctx	*c = *state;
 	struct pg_conf	 cf;
-	struct timespec	 ts;
-	long long	 tripped, deadline;
-	time_t		 sec;
-	int		 p = pg_fresh_port(), fd[3], v[3], i, tries, polls = 0;
+	char		 extra[128];
+	time_t		 sec, last, t0, t1;
+	int		 p = pg_fresh_port(), fd[3], v[3], i, tries;
 
+	(void)snprintf(extra, sizeof(extra), "\tcps\t\t= 2 %d\n", CPS_WAIT);
 	conf_begin(&cf, c, NULL);
-	conf_stream(&cf, "cps", p, "\tcps\t\t= 2 2\n");
+	conf_stream(&cf, "cps", p, extra);
 	pg_conf_start(c, &cf, CONF);
 
 	for (tries = 0;; tries++) {
+		if (tries == CPS_TRIES)
+			fail_msg("the block was never seen in %d tries",
+			    CPS_TRIES);
+		/*
+		 * Three connections at once, in a fresh second: they reach
+		 * the daemon's accept queue together.
+		 */
 		sec = next_second();
-		for (i = 0; i < 3; i++) {
+		for (i = 0; i < 3; i++)
 			fd[i] = dial("127.0.0.2", p);
+		for (i = 0; i < 3; i++)
 			v[i] = verdict_of(fd[i], "127.0.0.2", p);
-		}
-		assert_int_equal(clock_gettime(CLOCK_REALTIME, &ts), 0);
+		last = now_sec();
 		for (i = 0; i < 3; i++)
 			(void)close(fd[i]);
-		if (ts.tv_sec == sec)
+		if (v[0] + v[1] + v[2] == 3) {
+			/* Across a second boundary: no trip, try again. */
+			if (last == sec)
+				fail_msg("three connections in second %lld "
+				    "were all admitted", (long long)sec);
+			continue;
+		}
+		assert_int_equal(v[0], 1);
+		assert_int_equal(v[1], 1);
+		assert_int_equal(v[2], 0);
+
+		/*
+		 * Everyone is refused during the block, from any source.
+		 * The trip reset the count: no pace needed.
+		 */
+		if (!cps_probe("127.0.0.3", p, 0, &t0, &t1))
 			break;
-		/* Across a second boundary: try again once all is quiet. */
-		if (tries == 2)
-			fail_msg("three connections never fit in one second");
-		nap_ms(3000);
+		/* Admitted: only right if the block may have ended. */
+		if (t1 < sec + CPS_WAIT)
+			fail_msg("admitted in second %lld, during the block "
+			    "of second %lld or later", (long long)t1,
+			    (long long)sec);
+		print_message("cps: the probe came after the block; again\n");
 	}
-	tripped = pg_now_ms();
-	assert_int_equal(v[0], 1);
-	assert_int_equal(v[1], 1);
-	assert_int_equal(v[2], 0);
 	fail_logged(c, "cps", "connections per second", "127.0.0.2");
-	assert_int_equal(pg_file_wait(c, PG_ERRLOG, "Deactivating service cps "
-	    "due to excessive incoming connections.  Restarting in 2 "
-	    "seconds.", 1), 0);
-
-	/* Everyone is refused during the wait, from any source. */
-	expect_no("127.0.0.3", p, "cps wait");
 	fail_logged(c, "cps", "connections per second", "127.0.0.3");
+	(void)snprintf(extra, sizeof(extra), "Deactivating service cps due to "
+	    "excessive incoming connections.  Restarting in %d seconds.",
+	    CPS_WAIT);
+	assert_int_equal(pg_file_wait(c, PG_ERRLOG, extra, 1), 0);
 
-	/* Fewer than three a second, so that the wait is not renewed. */
-	deadline = pg_now_ms() + PG_TIMEOUT_MS;
-	for (;;) {
-		nap_ms(600);
-		polls++;
-		if (probe("127.0.0.3", p))
-			break;
-		if (pg_now_ms() > deadline)
-			fail_msg("still refused %d polls after cps tripped",
-			    polls);
-	}
-	/* The block lasts until the end of the second after the trip. */
-	assert_true(pg_now_ms() - tripped >= 900);
+	cps_until_served(p, sec, last);
 	assert_int_equal(pg_file_wait(c, PG_ERRLOG, "Activating service cps",
 	    1), 0);
 	expect_ok("127.0.0.2", p, "served again");

@@ -11,12 +11,16 @@
  *	udp	read a datagram on 0, answer "pid PID: DATA", exit 0
  *	fds	"pid P pgid G sid S ppid PP", then "fd N TARGET" for each
  *		open descriptor
+ *	sockopt	"nodelay N keepalive N": TCP_NODELAY and SO_KEEPALIVE of
+ *		the socket on descriptor 0 (test_e2e_options.c)
  *
  * Any failure exits 1 with nothing more said: the test sees what is
  * missing.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <dirent.h>
 #include <stdio.h>
@@ -121,6 +125,25 @@ helper_fds(void)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* Report two options of the client's socket on descriptor 0. */
+static int
+helper_sockopt(void)
+{
+	socklen_t	len;
+	int		nodelay = -1, keepalive = -1;
+
+	len = sizeof(nodelay);
+	if (getsockopt(0, IPPROTO_TCP, TCP_NODELAY, &nodelay, &len) == -1)
+		return 1;
+	len = sizeof(keepalive);
+	if (getsockopt(0, SOL_SOCKET, SO_KEEPALIVE, &keepalive, &len) == -1)
+		return 1;
+	if (printf("nodelay %d keepalive %d\n", nodelay != 0,
+	    keepalive != 0) < 0)
+		return 1;
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -134,5 +157,7 @@ main(int argc, char **argv)
 		return helper_udp();
 	if (strcmp(mode, "fds") == 0)
 		return helper_fds();
+	if (strcmp(mode, "sockopt") == 0)
+		return helper_sockopt();
 	return 1;
 }
