@@ -30,11 +30,10 @@ sed -e "s|@sbindir@|$tmp/sbin|g" -e "s|@sysconfdir@|$tmp/etc|g" \
 chmod +x "$tmp/init"
 INIT=$tmp/init
 
-# run ARGS...: the script's exit code in $rc, its output in $out, $err.
+# run ARGS...: the script's exit code in $rc, its standard error in $err.
 run() {
 	"$INIT" "$@" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
-	out=$(cat "$tmp/out")
 	err=$(cat "$tmp/err")
 }
 
