@@ -1,8 +1,10 @@
 /*
  * The daemon's life.  Detaching keeps the parent until the child has bound
  * its sockets, so that "portgate" exits non-zero when it cannot start
- * (xinetd's parent exits 0 before reading its configuration).  Signals are
- * libevent events, handled in the loop like any other.
+ * (xinetd's parent exits 0 before reading its configuration), and the
+ * parent prints the child's errors until then, so that the admin who typed
+ * the command reads why, not only syslog.  Signals are libevent events,
+ * handled in the loop like any other.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -41,13 +43,71 @@ static struct event	*daemon_grace;	/* stop: wait for servers */
 static int		 daemon_stopping;
 
 #define DAEMON_GRACE	3	/* seconds servers get to exit on stop */
+#define DAEMON_REPORT_MAX 4096	/* longest start-up line the parent buffers */
+
+/* Write all of <buf> to standard error; there is nowhere to report a failure. */
+static void
+daemon_say(const char *buf, size_t len)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		if ((n = write(STDERR_FILENO, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/*
+ * The parent's side of the start-up pipe: copy the child's error lines to
+ * standard error until the status line ("!N") or EOF (the child died:
+ * fatal() or a signal), then exit with that status.
+ */
+static void __attribute__((noreturn))
+daemon_wait_child(int fd)
+{
+	char	 buf[DAEMON_REPORT_MAX], *nl, *line;
+	size_t	 used = 0;
+	ssize_t	 n;
+	int	 status = 1;
+
+	for (;;) {
+		n = read(fd, buf + used, sizeof(buf) - used);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+		line = buf;
+		while ((nl = memchr(line, '\n', used - (size_t)(line - buf)))
+		    != NULL) {
+			if (line[0] == '!') {
+				status = atoi(line + 1);
+				_exit(status);
+			}
+			daemon_say(line, (size_t)(nl - line) + 1);
+			line = nl + 1;
+		}
+		used -= (size_t)(line - buf);
+		memmove(buf, line, used);
+		/* A line longer than the buffer: pass on what came. */
+		if (used == sizeof(buf)) {
+			daemon_say(buf, used);
+			used = 0;
+		}
+	}
+	_exit(status);
+}
 
 int
 daemon_detach(void)
 {
-	int	p[2], status = 1;
+	int	p[2];
 	pid_t	pid;
-	ssize_t	n;
 
 	if (pipe2(p, O_CLOEXEC) == -1)
 		return -1;
@@ -59,24 +119,25 @@ daemon_detach(void)
 	case 0:
 		(void)close(p[0]);
 		daemon_readyfd = p[1];
+		/* Until daemon_ready(), errors are also the parent's to say. */
+		log_tee(p[1]);
 		if (setsid() == -1)
 			return -1;
 		return 0;
 	}
 	(void)close(p[1]);
-	do
-		n = read(p[0], &status, sizeof(status));
-	while (n == -1 && errno == EINTR);
-	_exit(n == sizeof(status) ? status : 1);
+	daemon_wait_child(p[0]);
 }
 
 void
 daemon_ready(int status)
 {
-	int	fd;
+	char	buf[32];
+	int	fd, len;
 
 	if (daemon_readyfd == -1)
 		return;
+	log_tee(-1);
 	if ((fd = open(_PATH_DEVNULL, O_RDWR)) != -1) {
 		(void)dup2(fd, STDIN_FILENO);
 		(void)dup2(fd, STDOUT_FILENO);
@@ -84,7 +145,8 @@ daemon_ready(int status)
 		if (fd > STDERR_FILENO)
 			(void)close(fd);
 	}
-	if (write(daemon_readyfd, &status, sizeof(status)) != sizeof(status))
+	len = snprintf(buf, sizeof(buf), "!%d\n", status);
+	if (write(daemon_readyfd, buf, (size_t)len) != len)
 		log_warn("cannot report start-up to the parent");
 	(void)close(daemon_readyfd);
 	daemon_readyfd = -1;

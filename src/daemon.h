@@ -9,9 +9,11 @@ struct config;
 struct event_base;
 
 /*
- * Fork into the background.  Returns in the child; the parent waits for
- * daemon_ready() and exits with the status given there (so that an init
- * system sees a failure to start).  Returns -1 if fork fails.
+ * Fork into the background.  Returns in the child; the parent copies the
+ * child's error messages to its standard error until daemon_ready(), and
+ * exits with the status given there, or 1 if the child died first (so
+ * that an init system, and the admin, see a failure to start and why).
+ * Returns -1 if fork fails.
  */
 int	daemon_detach(void);
 /* Tell the waiting parent (if any) how start-up went; detach stdio. */

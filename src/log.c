@@ -1,12 +1,18 @@
 /*
  * Diagnostics: the daemon's own messages, written to the -filelog file in
  * xinetd's format, to standard error in the foreground, or to syslog.
+ * On standard error each line says its level: in words on a terminal, as
+ * an sd-daemon(3) "<N>" prefix when standard error is the journal.
  * Every message is formatted into one bounded buffer and written with a
  * single write(2) or syslog(3) call; a failing write is ignored, since
  * there is nowhere left to report it.
  */
+#include <sys/types.h>
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +37,8 @@ static enum log_dest	 log_dest = LOG_DEST_STDERR;
 static int		 log_verbose;
 static int		 log_fd = -1;
 static char		*log_path;
+static int		 log_journal;	/* standard error is the journal */
+static int		 log_tee_fd = -1;	/* errors also go there */
 
 static void	log_vwrite(int, int, const char *, va_list)
 		    __attribute__((format(printf, 3, 0)));
@@ -40,6 +48,32 @@ static int
 log_open_file(const char *path)
 {
 	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+}
+
+/*
+ * Whether standard error is a journal stream: systemd sets JOURNAL_STREAM
+ * to its "device:inode" (systemd.exec(5)).  Comparing them, rather than
+ * trusting INVOCATION_ID alone, keeps the words when a unit sends
+ * standard error to a file or a shell script redirects it.
+ */
+static int
+log_stderr_is_journal(void)
+{
+	struct stat	 st;
+	const char	*js;
+	char		*end;
+	uintmax_t	 dev, ino;
+
+	if ((js = getenv("JOURNAL_STREAM")) == NULL ||
+	    *js < '0' || *js > '9')
+		return 0;
+	dev = strtoumax(js, &end, 10);
+	if (*end != ':' || end[1] < '0' || end[1] > '9')
+		return 0;
+	ino = strtoumax(end + 1, &end, 10);
+	if (*end != '\0' || fstat(STDERR_FILENO, &st) == -1)
+		return 0;
+	return (uintmax_t)st.st_dev == dev && (uintmax_t)st.st_ino == ino;
 }
 
 /* Choose the destination of diagnostics; see log.h. */
@@ -64,6 +98,7 @@ log_init(int foreground, int facility, const char *filelog)
 	free(log_path);
 	log_fd = fd;
 	log_path = path;
+	log_journal = log_stderr_is_journal();
 	if (filelog != NULL)
 		log_dest = LOG_DEST_FILE;
 	else if (foreground)
@@ -103,6 +138,13 @@ log_reopen(void)
 	}
 	(void)close(log_fd);
 	log_fd = fd;
+}
+
+/* Also write errors and warnings to <fd> (-1: stop); see log.h. */
+void
+log_tee(int fd)
+{
+	log_tee_fd = fd;
 }
 
 /* Format <t> as "YY/M/D@HH:MM:SS"; returns the length stored in <buf>. */
@@ -153,6 +195,37 @@ log_level_name(int pri)
 	}
 }
 
+/* The sd-daemon(3) prefix of <pri> when standard error is the journal. */
+const char *
+log_journal_prefix(int pri)
+{
+	static const char *const	 prefix[] = {
+		"<0>", "<1>", "<2>", "<3>", "<4>", "<5>", "<6>", "<7>"
+	};
+
+	if (!log_journal)
+		return "";
+	return prefix[LOG_PRI(pri)];
+}
+
+/* The words that give <pri> on a terminal. */
+static const char *
+log_level_words(int pri)
+{
+	switch (LOG_PRI(pri)) {
+	case LOG_EMERG:
+	case LOG_ALERT:
+	case LOG_CRIT:
+		return "fatal: ";
+	case LOG_ERR:
+		return "error: ";
+	case LOG_WARNING:
+		return "warning: ";
+	default:
+		return "";
+	}
+}
+
 /* Replace control characters so that one message stays one line. */
 static void
 log_sanitize(char *s)
@@ -170,6 +243,33 @@ log_write_fd(int fd, const char *line, size_t len)
 		continue;
 }
 
+/*
+ * Write <msg> to <fd> as a standard error line: "portgate: error: ..." on
+ * a terminal, "<3>..." into the journal.
+ */
+static void
+log_emit_stderr(int fd, int pri, const char *msg)
+{
+	char	 line[LOG_LINEMAX];
+	int	 n;
+
+	/* The journal names the process itself. */
+	if (log_journal)
+		n = snprintf(line, sizeof(line) - 1, "%s%s%s",
+		    log_journal_prefix(pri), LOG_PRI(pri) <= LOG_CRIT ?
+		    "fatal: " : "", msg);
+	else
+		n = snprintf(line, sizeof(line) - 1, "portgate: %s%s",
+		    log_level_words(pri), msg);
+	if (n < 0)
+		return;
+	/* Keep the newline of a truncated line. */
+	if ((size_t)n >= sizeof(line) - 1)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	log_write_fd(fd, line, (size_t)n);
+}
+
 /* Send <msg> at priority <pri> to the current destination. */
 static void
 log_emit(int pri, const char *msg)
@@ -177,28 +277,28 @@ log_emit(int pri, const char *msg)
 	char	 line[LOG_LINEMAX], ts[32];
 	int	 n;
 
+	if (log_tee_fd != -1 && LOG_PRI(pri) <= LOG_WARNING)
+		log_emit_stderr(log_tee_fd, pri, msg);
 	switch (log_dest) {
 	case LOG_DEST_SYSLOG:
 		syslog(pri, "%s", msg);
 		return;
 	case LOG_DEST_FILE:
-		(void)log_timestamp(ts, sizeof(ts), time(NULL));
-		n = snprintf(line, sizeof(line) - 1, "%s portgate[%ld]: %s: %s",
-		    ts, (long)getpid(), log_level_name(pri), msg);
 		break;
 	default:
-		n = snprintf(line, sizeof(line) - 1, "portgate: %s%s",
-		    pri == LOG_CRIT ? "fatal: " : "", msg);
-		break;
+		log_emit_stderr(STDERR_FILENO, pri, msg);
+		return;
 	}
+	(void)log_timestamp(ts, sizeof(ts), time(NULL));
+	n = snprintf(line, sizeof(line) - 1, "%s portgate[%ld]: %s: %s",
+	    ts, (long)getpid(), log_level_name(pri), msg);
 	if (n < 0)
 		return;
 	/* Keep the newline of a truncated line. */
 	if ((size_t)n >= sizeof(line) - 1)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
-	log_write_fd(log_dest == LOG_DEST_FILE ? log_fd : STDERR_FILENO,
-	    line, (size_t)n);
+	log_write_fd(log_fd, line, (size_t)n);
 }
 
 /*

@@ -21,6 +21,17 @@
 int	log_init(int foreground, int facility, const char *filelog);
 /* Show log_debug() messages when <verbose> is non-zero. */
 void	log_setverbose(int verbose);
+/*
+ * "<3>" and the like for syslog priority <pri> when standard error is the
+ * journal (JOURNAL_STREAM names it; see sd-daemon(3)), "" otherwise: for
+ * lines others print on standard error.
+ */
+const char *log_journal_prefix(int pri);
+/*
+ * Also write errors and warnings, as standard error lines, to <fd> (the
+ * pipe to the parent that waits for a detached start); -1 stops it.
+ */
+void	log_tee(int fd);
 /* Reopen the -filelog file (after rotation); no-op for other sinks. */
 void	log_reopen(void);
 

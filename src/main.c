@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <openssl/crypto.h>
+#include <openssl/opensslv.h>
+#include <maxminddb.h>
 
 #include "build-config.h"
 
@@ -26,10 +29,6 @@
 #include "log.h"
 #include "service.h"
 #include "spawn.h"
-
-#ifndef PORTGATE_CONF
-#define PORTGATE_CONF	"/etc/portgate.conf"
-#endif
 
 struct options {
 	const char	*o_config;
@@ -73,7 +72,9 @@ static const struct optdef optdefs[] = {
 	    "clients at once (default 15)" },
 	{ "--explain", NULL, 2, 0, "SERVICE ADDRESS [[DAY] HH:MM]  print the "
 	    "gate's verdict for that client and the rule behind it" },
-	{ "-version", "--version", 0, 0, "      print the version and exit" },
+	{ "-version", "--version", 0, 0, "      print the version, the "
+	    "libraries, the build options and the default paths, and exit" },
+	{ "-V", NULL, 0, 0, "      the same as -version" },
 	{ "-h", "--help", 0, 0, "      this help" },
 	{ "-inetd_compat", NULL, 0, 1, NULL },
 	{ "-inetd_ipv6", NULL, 0, 1, NULL },
@@ -82,6 +83,36 @@ static const struct optdef optdefs[] = {
 	{ "-cc", NULL, 1, 1, NULL },
 	{ "-loop", NULL, 1, 1, NULL },
 };
+
+/*
+ * What -V says: the version, the libraries it runs with and was built
+ * against, the optional parts, how it was configured and where it looks
+ * by default; the first line alone is xinetd's -version.
+ */
+static void
+version_print(void)
+{
+	printf("portgate %s\n", PACKAGE_VERSION);
+	printf("libevent %s (built with %s)\n", event_get_version(),
+	    LIBEVENT_VERSION);
+	printf("OpenSSL %s (built with %s)\n",
+	    OpenSSL_version(OPENSSL_VERSION_STRING), OPENSSL_VERSION_STR);
+	printf("libmaxminddb %s (built with %s)\n", MMDB_lib_version(),
+	    PORTGATE_MAXMINDDB_BUILT);
+	/* Not part of portgate yet: say so rather than leave it out. */
+	printf("libwrap: not built in (hosts.allow and hosts.deny are not "
+	    "read)\n");
+	printf("libseccomp: not built in\n");
+	printf("configured with: %s\n", PORTGATE_CONFIGURE_ARGS[0] != '\0' ?
+	    PORTGATE_CONFIGURE_ARGS : "(no options)");
+	printf("configuration file: %s\n", PORTGATE_CONF);
+	printf("included directory (sample configuration): %s\n",
+	    PORTGATE_CONFDIR);
+	printf("pid file (contrib files; portgate writes one only with "
+	    "-pidfile): %s\n", PORTGATE_PIDFILE);
+	printf("log files (contrib logrotate): %s/portgate*.log\n",
+	    PORTGATE_LOGDIR);
+}
 
 static void
 usage(FILE *fp)
@@ -189,8 +220,8 @@ option_apply(struct options *o, const struct optdef *od, const char *val)
 		o->o_limit = option_number(n, val, 1);
 	else if (strcmp(n, "-logprocs") == 0)
 		o->o_logprocs = option_number(n, val, 0);
-	else if (strcmp(n, "-version") == 0) {
-		printf("portgate %s\n", PACKAGE_VERSION);
+	else if (strcmp(n, "-version") == 0 || strcmp(n, "-V") == 0) {
+		version_print();
 		exit(0);
 	} else if (strcmp(n, "-h") == 0) {
 		usage(stdout);
@@ -248,10 +279,12 @@ load(const struct options *o, int flags)
 	conf_diag_init(&cd);
 	cf = config_load(o->o_config, flags, &cd);
 	for (i = 0; i < cd.cd_nmsgs; i++)
-		fprintf(stderr, "%s\n", cd.cd_msgs[i].dm_text);
+		fprintf(stderr, "%s%s\n", log_journal_prefix(
+		    cd.cd_msgs[i].dm_level == DIAG_ERROR ? LOG_ERR :
+		    LOG_WARNING), cd.cd_msgs[i].dm_text);
 	if (cf == NULL)
-		fprintf(stderr, "portgate: %s: %d error%s, %d warning%s\n",
-		    o->o_config, cd.cd_errors, cd.cd_errors == 1 ? "" : "s",
+		fprintf(stderr, "%sportgate: %s: %d error%s, %d warning%s\n",
+		    log_journal_prefix(LOG_ERR), o->o_config, cd.cd_errors, cd.cd_errors == 1 ? "" : "s",
 		    cd.cd_warnings, cd.cd_warnings == 1 ? "" : "s");
 	conf_diag_clear(&cd);
 	return cf;

@@ -3,7 +3,8 @@
  * -version, unknown options), the pid file, stopping on SIGTERM and SIGINT
  * with a session open, SIGHUP reloads (good and broken), the SIGUSR1 dump,
  * ports that cannot be bound (with and without -stayalive, in the
- * foreground and detached) and -filelog.
+ * foreground and detached, where the command says why on its standard
+ * error) and -filelog.
  */
 #include <sys/types.h>
 #include <sys/inotify.h>
@@ -26,6 +27,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include <event2/event.h>
+#include <openssl/opensslv.h>
 
 #include "../test_skip.h"
 
@@ -249,18 +253,41 @@ test_help(void **state)
 	pg_result_clear(&r);
 }
 
-/* -version and --version print the version. */
+/*
+ * -version, --version and -V print the version (the first line, as
+ * xinetd's -version), the libraries at run time and at build time, what
+ * is not built in, the configure options and the default paths.
+ */
 static void
 test_version(void **state)
 {
-	static const char *const opts[] = { "-version", "--version" };
+	static const char *const opts[] = { "-version", "--version", "-V" };
 	struct pg_ctx		*c = *state;
 	struct pg_result	 r;
-	size_t			 i;
+	char			 line[512];
+	size_t			 i, j;
+	const char		*want[6];
 
+	(void)snprintf(line, sizeof(line), "libevent %s (built with %s)\n",
+	    event_get_version(), LIBEVENT_VERSION);
+	want[0] = line;
+	want[1] = "\nOpenSSL " OPENSSL_VERSION_STR " (built with "
+	    OPENSSL_VERSION_STR ")\n";
+	want[2] = "\nlibwrap: not built in";
+	want[3] = "\nlibseccomp: not built in\n";
+	want[4] = "\nconfiguration file: " PORTGATE_CONF "\n";
+	want[5] = "\nconfigured with: ";
 	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
 		assert_int_equal(pg_run(c, &r, opts[i], NULL), 0);
-		assert_string_equal(r.pr_out, "portgate " PACKAGE_VERSION "\n");
+		assert_true(strncmp(r.pr_out, "portgate " PACKAGE_VERSION "\n",
+		    strlen("portgate " PACKAGE_VERSION "\n")) == 0);
+		for (j = 0; j < sizeof(want) / sizeof(want[0]); j++)
+			if (strstr(r.pr_out, want[j]) == NULL)
+				fail_msg("%s lacks \"%s\":\n%s", opts[i],
+				    want[j], r.pr_out);
+		assert_int_equal(pg_count_lines(r.pr_out, "^libmaxminddb "
+		    "[0-9.]+ \\(built with [0-9.]+\\)$"), 1);
+		assert_string_equal(r.pr_err, "");
 		pg_result_clear(&r);
 	}
 }
@@ -528,6 +555,7 @@ test_detached(void **state)
 	pg_conf_write(&cf, c, CONF);
 	assert_int_equal(pg_run(c, &r, "-f", pg_path(c, CONF, conf),
 	    "-pidfile", pg_path(c, PG_PIDFILE, pid), NULL), 0);
+	assert_string_equal(r.pr_err, "");
 	pg_result_clear(&r);
 	/* Adopted first, so that teardown stops it whatever fails next. */
 	assert_int_equal(pg_adopt(c, PG_PIDFILE), 0);
@@ -539,7 +567,10 @@ test_detached(void **state)
 	assert_null(pg_file_read(c, PG_PIDFILE));
 }
 
-/* Detached, a port that cannot be bound makes the command return 1. */
+/*
+ * Detached, a port that cannot be bound makes the command return 1 and
+ * say why on its standard error, as well as in the -filelog file.
+ */
 static void
 test_detached_bind_failure(void **state)
 {
@@ -558,11 +589,55 @@ test_detached_bind_failure(void **state)
 	assert_int_equal(pg_run(c, &r, "-f", pg_path(c, CONF, conf),
 	    "-pidfile", pg_path(c, PG_PIDFILE, pid),
 	    "-filelog", pg_path(c, FILELOG, log), NULL), 1);
-	pg_result_clear(&r);
 	(void)snprintf(want, sizeof(want), "127.0.0.1:%d", pbusy);
+	assert_non_null(strstr(r.pr_err, want));
+	pg_result_clear(&r);
 	assert_int_equal(pg_file_wait(c, FILELOG, want, 1), 0);
 	assert_null(pg_file_read(c, PG_PIDFILE));
 	(void)close(blocker);
+}
+
+/*
+ * Detached with its messages going to syslog, a start that fails still
+ * says why on the standard error of the command: the port taken (an error
+ * the daemon reports), then a pid file it cannot write (fatal()).
+ */
+static void
+test_detached_reason_on_stderr(void **state)
+{
+	struct pg_ctx		*c = *state;
+	struct pg_result	 r;
+	struct pg_conf		 cf;
+	char			 conf[PG_PATH_MAX], pid[PG_PATH_MAX], re[160];
+	int			 blocker, pbusy = pg_fresh_port();
+
+	blocker = occupy(pbusy);
+	conf_begin(&cf, c, "HOST");
+	conf_service(&cf, "echo", NULL, pbusy, NULL);
+	pg_conf_write(&cf, c, CONF);
+	assert_int_equal(pg_run(c, &r, "-f", pg_path(c, CONF, conf),
+	    "-pidfile", pg_path(c, PG_PIDFILE, pid), NULL), 1);
+	(void)snprintf(re, sizeof(re), "^portgate: error: .*127\\.0\\.0\\."
+	    "1:%d.*Address already in use$", pbusy);
+	if (pg_count_lines(r.pr_err, re) != 1 ||
+	    pg_count_lines(r.pr_err, "^portgate: error: 1 service could not "
+	    "start; exiting") != 1)
+		fail_msg("standard error does not say why:\n%s", r.pr_err);
+	assert_string_equal(r.pr_out, "");
+	pg_result_clear(&r);
+	assert_null(pg_file_read(c, PG_PIDFILE));
+	(void)close(blocker);
+
+	/* The port is free now; the pid file cannot be written. */
+	assert_int_equal(pg_run(c, &r, "-f", conf, "-pidfile",
+	    pg_path(c, "no/such/dir/portgate.pid", pid), NULL), 1);
+	if (pg_count_lines(r.pr_err, "^portgate: fatal: cannot write pid "
+	    "file .*/no/such/dir/portgate.pid: No such file or directory$")
+	    != 1)
+		fail_msg("standard error does not say why:\n%s", r.pr_err);
+	pg_result_clear(&r);
+	/* The child died, and freed the port. */
+	refused(pbusy);
 }
 
 /* -filelog: diagnostics in xinetd's format, "... portgate[PID]: INFO: ". */
@@ -726,6 +801,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_detached, pg_setup,
 		    pg_teardown),
 		cmocka_unit_test_setup_teardown(test_detached_bind_failure,
+		    pg_setup, pg_teardown),
+		cmocka_unit_test_setup_teardown(test_detached_reason_on_stderr,
 		    pg_setup, pg_teardown),
 		cmocka_unit_test_setup_teardown(test_filelog, pg_setup,
 		    pg_teardown),

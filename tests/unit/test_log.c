@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -375,42 +376,138 @@ test_fatal(void **state)
 	    "3 errors"));
 }
 
-/* In the foreground messages go to standard error as "portgate: text". */
+/*
+ * Run the stderr messages of the tests below with standard error on file
+ * <name>, JOURNAL_STREAM set to that file's "dev:ino" when <journal> is 1,
+ * to another file's when it is 2, unset when 0; the output into <buf>.
+ */
 static void
-test_stderr_format(void **state)
+stderr_messages(const char *name, int journal, char *buf, size_t len)
 {
-	char	 path[PATH_MAX], buf[4096];
-	int	 fd, saved, status;
+	struct stat	 st;
+	char		 path[PATH_MAX], js[64];
+	int		 fd, saved, status;
 
-	(void)state;
-	tmppath(path, sizeof(path), "stderr.out");
+	tmppath(path, sizeof(path), name);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	assert_int_not_equal(fd, -1);
 	saved = dup(STDERR_FILENO);
 	assert_int_not_equal(saved, -1);
 	assert_int_not_equal(dup2(fd, STDERR_FILENO), -1);
+	assert_int_equal(fstat(journal == 2 ? saved : fd, &st), 0);
+	(void)snprintf(js, sizeof(js), "%ju:%ju", (uintmax_t)st.st_dev,
+	    (uintmax_t)st.st_ino);
+	if (journal)
+		assert_int_equal(setenv("JOURNAL_STREAM", js, 1), 0);
+	else
+		assert_int_equal(unsetenv("JOURNAL_STREAM"), 0);
 
 	assert_int_equal(log_init(1, LOG_DAEMON, NULL), 0);
-	log_setverbose(0);
+	log_setverbose(1);
 	log_info("listening on %s", "[::]:7");
-	log_debug("hidden");
+	log_debug("shown %d", 1);
 	errno = EADDRINUSE;
 	log_warn("bind");
 	log_warnx("service %s disabled", "echo");
 	status = run_child(NULL, 1, child_fatalx);
+	log_setverbose(0);
 
+	assert_int_equal(unsetenv("JOURNAL_STREAM"), 0);
 	assert_int_not_equal(dup2(saved, STDERR_FILENO), -1);
 	assert_int_equal(close(saved), 0);
 	assert_int_equal(close(fd), 0);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 1);
+	(void)slurp(path, buf, len);
+}
 
-	(void)slurp(path, buf, sizeof(buf));
-	assert_string_equal(buf,
+/*
+ * In the foreground messages go to standard error as "portgate: text",
+ * errors as "portgate: error: text"; also when JOURNAL_STREAM names
+ * another file than standard error (a unit's output sent elsewhere).
+ */
+static void
+test_stderr_format(void **state)
+{
+	static const char	 want[] =
 	    "portgate: listening on [::]:7\n"
-	    "portgate: bind: Address already in use\n"
-	    "portgate: service echo disabled\n"
-	    "portgate: fatal: bad configuration, 3 errors\n");
+	    "portgate: shown 1\n"
+	    "portgate: error: bind: Address already in use\n"
+	    "portgate: error: service echo disabled\n"
+	    "portgate: fatal: bad configuration, 3 errors\n";
+	char			 buf[4096];
+
+	(void)state;
+	stderr_messages("stderr.out", 0, buf, sizeof(buf));
+	assert_string_equal(buf, want);
+	stderr_messages("stderr2.out", 2, buf, sizeof(buf));
+	assert_string_equal(buf, want);
+	assert_string_equal(log_journal_prefix(LOG_ERR), "");
+}
+
+/*
+ * When JOURNAL_STREAM names standard error, each line starts with its
+ * sd-daemon(3) level, without the name the journal adds itself.
+ */
+static void
+test_journal_format(void **state)
+{
+	char	 buf[4096];
+
+	(void)state;
+	stderr_messages("journal.out", 1, buf, sizeof(buf));
+	assert_string_equal(buf,
+	    "<6>listening on [::]:7\n"
+	    "<7>shown 1\n"
+	    "<3>bind: Address already in use\n"
+	    "<3>service echo disabled\n"
+	    "<2>fatal: bad configuration, 3 errors\n");
+	assert_string_equal(log_journal_prefix(LOG_WARNING), "<4>");
+	assert_string_equal(log_journal_prefix(LOG_DAEMON | LOG_NOTICE),
+	    "<5>");
+	/* Back to words once log_init() sees no journal. */
+	assert_int_equal(log_init(1, LOG_DAEMON, NULL), 0);
+	assert_string_equal(log_journal_prefix(LOG_ERR), "");
+}
+
+/* A JOURNAL_STREAM that is not exactly "dev:ino" of stderr is no journal. */
+static void
+test_journal_malformed(void **state)
+{
+	/* Around and between the numbers: a prefix, the separator, a tail. */
+	static const struct {
+		const char	*pre, *sep, *post;
+		int		 dev, ino;
+	} t[] = {
+		{ "", ":", "", 1, 1 },		/* well formed: the journal */
+		{ "", ":", "x", 1, 1 },
+		{ "", ":", ":1", 1, 1 },
+		{ "", ":", "0", 1, 1 },
+		{ " ", ":", "", 1, 1 },
+		{ "", ":", "", 1, 0 },
+		{ "", ":", "", 0, 1 },
+		{ "", ".", "", 1, 1 },
+	};
+	struct stat	 st;
+	char		 js[64], dev[32], ino[32];
+	size_t		 i;
+
+	(void)state;
+	assert_int_equal(fstat(STDERR_FILENO, &st), 0);
+	(void)snprintf(dev, sizeof(dev), "%ju", (uintmax_t)st.st_dev);
+	(void)snprintf(ino, sizeof(ino), "%ju", (uintmax_t)st.st_ino);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		(void)snprintf(js, sizeof(js), "%s%s%s%s%s", t[i].pre,
+		    t[i].dev ? dev : "", t[i].sep, t[i].ino ? ino : "",
+		    t[i].post);
+		assert_int_equal(setenv("JOURNAL_STREAM", js, 1), 0);
+		assert_int_equal(log_init(1, LOG_DAEMON, NULL), 0);
+		/* The first, well formed, proves the others are refused. */
+		assert_string_equal(log_journal_prefix(LOG_ERR),
+		    i == 0 ? "<3>" : "");
+	}
+	assert_int_equal(unsetenv("JOURNAL_STREAM"), 0);
+	assert_int_equal(log_init(1, LOG_DAEMON, NULL), 0);
 }
 
 /* Make the scratch directory. */
@@ -462,6 +559,8 @@ main(void)
 		cmocka_unit_test(test_filelog_mode),
 		cmocka_unit_test(test_fatal),
 		cmocka_unit_test(test_stderr_format),
+		cmocka_unit_test(test_journal_format),
+		cmocka_unit_test(test_journal_malformed),
 	};
 
 	return test_status(cmocka_run_group_tests(tests, setup, teardown));
