@@ -27,7 +27,7 @@
 #include "ident.h"
 #include "quota.h"
 #include "log.h"
-#include "proxy_accept.h"
+#include "proxyproto_accept.h"
 #include "relay_udp.h"
 #include "revname.h"
 #include "service.h"
@@ -502,17 +502,17 @@ admit_proxy(struct service *sv, int fd, struct sockaddr *sa, socklen_t salen)
 		return;
 	}
 	service_ref(sv);
-	switch (proxy_accept_start(service_base(), fd, sa, salen,
+	switch (proxyproto_accept_start(service_base(), fd, sa, salen,
 	    admit_proxy_cb, sv)) {
-	case PROXY_ACCEPT_STARTED:
+	case PROXYPROTO_ACCEPT_STARTED:
 		return;
-	case PROXY_ACCEPT_SOURCE_FULL:
+	case PROXYPROTO_ACCEPT_SOURCE_FULL:
 		admit_proxy_refuse(sv, fd, &a, "proxy_per_source");
 		break;
-	case PROXY_ACCEPT_FULL:
+	case PROXYPROTO_ACCEPT_FULL:
 		admit_proxy_refuse(sv, fd, &a, "proxy_limit");
 		break;
-	case PROXY_ACCEPT_ERROR:
+	case PROXYPROTO_ACCEPT_ERROR:
 		log_warn("service %s: accept_proxy", sc->sc_id);
 		(void)close(fd);
 		break;

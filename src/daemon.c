@@ -26,7 +26,7 @@
 #include "daemon.h"
 #include "geoip.h"
 #include "log.h"
-#include "proxy_accept.h"
+#include "proxyproto_accept.h"
 #include "service.h"
 #include "session.h"
 #include "spawn.h"
@@ -188,7 +188,7 @@ daemon_stop(int sig)
 	daemon_stopping = 1;
 	log_info("stopping on signal %d", sig);
 	service_shutdown();
-	proxy_accept_abort_all();
+	proxyproto_accept_abort_all();
 	admit_shutdown();
 	session_close_all();
 	spawn_signal_all(SIGTERM);
@@ -256,7 +256,7 @@ daemon_cleanup(void)
 	size_t	i;
 
 	service_shutdown();
-	proxy_accept_abort_all();
+	proxyproto_accept_abort_all();
 	admit_shutdown();
 	session_close_all();
 	if (daemon_grace != NULL)

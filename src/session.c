@@ -27,13 +27,13 @@
 #include "banner.h"
 #include "builtin.h"
 #include "config.h"
-#include "connect.h"
 #include "dgram.h"
 #include "fdbudget.h"
 #include "ident.h"
 #include "quota.h"
 #include "log.h"
 #include "relay_bev.h"
+#include "relay_connect.h"
 #include "relay_tcp.h"
 #include "relay_udp.h"
 #include "service.h"
@@ -65,7 +65,7 @@ struct session {
 	struct bufferevent	*se_bev;	/* client side, TLS or built-in */
 	char			 se_tlsinfo[TLS_INFO_LEN];
 	struct builtin_session	*se_builtin;
-	struct connector	*se_connector;
+	struct relay_connector	*se_connector;
 	struct relay		*se_relay;	/* splice relay */
 	struct bev_relay	*se_bevrelay;	/* TLS relay */
 	struct udp_flow		*se_flow;
@@ -349,7 +349,7 @@ session_forward(struct session *s)
 		return;
 	}
 	session_log_start(s);
-	s->se_connector = connect_start(service_base(), s->se_conf,
+	s->se_connector = relay_connect_start(service_base(), s->se_conf,
 	    (struct sockaddr *)&s->se_peer, (struct sockaddr *)&local,
 	    session_connected, s);
 	if (s->se_connector == NULL)
@@ -676,7 +676,7 @@ session_free_backends(struct session *s)
 	session_counts(s);
 	tls_accept_cancel(s->se_tls);
 	ident_cancel(s->se_ident);
-	connect_cancel(s->se_connector);
+	relay_connect_cancel(s->se_connector);
 	if (s->se_builtin != NULL)
 		builtin_stream_free(s->se_builtin);
 	relay_tcp_free(s->se_relay);
