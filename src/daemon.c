@@ -146,7 +146,11 @@ daemon_reload(void)
 		return;
 	}
 	conf_diag_clear(&cd);
-	failed = service_reconcile(cf);
+	if ((failed = service_reconcile(cf)) == -1) {
+		log_warnx("reload failed: the running configuration is kept");
+		config_unref(cf);
+		return;
+	}
 	config_unref(daemon_cf);
 	daemon_cf = cf;
 	if (failed > 0)
@@ -224,6 +228,26 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 		session_dump();
 		break;
 	}
+}
+
+/*
+ * Who calls whom: the services hand their clients to the admission, which
+ * makes sessions; each gets the loop here rather than reaching for it.
+ */
+void
+daemon_wire(struct event_base *base)
+{
+	static const struct service_hooks	hooks = {
+		.sh_stream = admit_stream,
+		.sh_dgram = admit_dgram,
+		.sh_handoff = admit_handoff,
+		.sh_fds = session_fds,
+		.sh_admit_free = admit_service_free,
+	};
+
+	session_init(base);
+	admit_init(base);
+	service_init(base, &hooks);
 }
 
 int
