@@ -18,16 +18,16 @@
 #include "accesslog.h"
 #include "addrlist.h"
 #include "admit.h"
+#include "admit_ident.h"
 #include "banner.h"
 #include "config.h"
 #include "dgram.h"
 #include "failrate.h"
 #include "gate.h"
 #include "geoip.h"
-#include "ident.h"
 #include "quota.h"
 #include "log.h"
-#include "proxy_accept.h"
+#include "proxyproto_accept.h"
 #include "relay_udp.h"
 #include "revname.h"
 #include "service.h"
@@ -56,32 +56,17 @@ struct name_wait {
 	struct revname_req	*nw_req;
 };
 
-/*
- * A refused client held open while its ident server is asked who it is
- * (log_on_failure USERID): the answer is only valid while the connection
- * lives.  At most IDENT_REFUSED_MAX at a time, as xinetd's -logprocs.
- */
-struct refused_ident {
-	TAILQ_ENTRY(refused_ident) ri_entry;
-	struct service		*ri_service;	/* a reference */
-	struct config		*ri_cf;		/* holds ri_conf */
-	const struct service_conf *ri_conf;
-	int			 ri_fd;
-	char			 ri_addr[SOCKADDR_STRLEN];
-	struct ident		*ri_ident;
-};
-
-#define IDENT_REFUSED_MAX	15
-
 static TAILQ_HEAD(, name_wait)	name_waits = TAILQ_HEAD_INITIALIZER(name_waits);
-static TAILQ_HEAD(, refused_ident) refused_idents =
-    TAILQ_HEAD_INITIALIZER(refused_idents);
-static int			nrefused_idents;
-static int			refused_ident_max = IDENT_REFUSED_MAX;
+static struct event_base	*admit_evbase;
 
 static void	admit_gated(struct service *, int, struct arrival *);
-static void	admit_refused_ident_free(struct refused_ident *);
 static void	admit_wait_name(struct service *, int, const struct arrival *);
+
+void
+admit_init(struct event_base *base)
+{
+	admit_evbase = base;
+}
 
 /* A copied arrival must point into itself, not into the original. */
 static void
@@ -170,12 +155,18 @@ admit_fail(const struct service_conf *sc, const struct arrival *a,
 static int
 admit_fail_repeated(struct service *sv, const struct arrival *a)
 {
-	if (sv->sv_conf->sc_socktype != SOCK_DGRAM)
+	struct fail_seen	*seen = service_admit(sv);
+	enum failrate_verdict	 v;
+
+	if (service_conf(sv)->sc_socktype != SOCK_DGRAM)
 		return 0;
-	if (failrate_take(&sv->sv_failseen, &a->ar_client.gc_fullkey,
-	    a->ar_now, a->ar_fnow) == FAILRATE_LOG)
+	/* The table is made on first use: most services never need one. */
+	v = failrate_take(&seen, &a->ar_client.gc_fullkey, a->ar_now,
+	    a->ar_fnow);
+	service_set_admit(sv, seen);
+	if (v == FAILRATE_LOG)
 		return 0;
-	failrate_arm(service_base());
+	failrate_arm(admit_evbase);
 	return 1;
 }
 
@@ -183,19 +174,20 @@ admit_fail_repeated(struct service *sv, const struct arrival *a)
 static int
 admit_gate(struct service *sv, struct arrival *a)
 {
-	const struct service_conf	*sc = sv->sv_conf;
+	const struct service_conf	*sc = service_conf(sv);
 	struct verdict			 v;
 	double				 load = -1;
 	int				 tripped;
 
-	if ((tripped = quota_cps_arrival(sv->sv_quota, sc, a->ar_now)) != 0)
+	if ((tripped = quota_cps_arrival(service_quota(sv), sc,
+	    a->ar_now)) != 0)
 		service_cps_tripped(sv, sc->sc_cps_wait, tripped == 2);
 	if (sc->sc_max_load > 0)
 		load = admit_loadavg(a->ar_now);
-	if (gate_check(sc, sv->sv_quota, &a->ar_client, a->ar_now,
+	if (gate_check(sc, service_quota(sv), &a->ar_client, a->ar_now,
 	    a->ar_fnow, load, &v))
 		return 1;
-	sv->sv_refused++;
+	service_count_refused(sv);
 	log_debug("service %s refused %s: %s", sc->sc_id, a->ar_addr,
 	    v.v_rule);
 	if (!admit_fail_repeated(sv, a))
@@ -207,7 +199,7 @@ admit_gate(struct service *sv, struct arrival *a)
 static void
 admit_sensor(struct service *sv, struct arrival *a)
 {
-	const struct service_conf	*sc = sv->sv_conf;
+	const struct service_conf	*sc = service_conf(sv);
 
 	if (sc->sc_deny_time != 0)
 		quota_deny(&a->ar_client.gc_fullkey, sc->sc_deny_time,
@@ -227,11 +219,26 @@ admit_sensor(struct service *sv, struct arrival *a)
 	admit_fail(sc, a, "address");
 }
 
-/* The session of an admitted arrival, or NULL (<fd> closed). */
+/* A session of service <arg> ended: let the service go. */
+static void
+admit_session_done(void *arg, long seconds, int handoff)
+{
+	struct service	*sv = arg;
+
+	if (handoff)
+		service_handoff_done(sv, seconds);
+	service_unref(sv);
+}
+
+/*
+ * The session of an admitted arrival, holding a reference on <sv> until
+ * it ends; or NULL (<fd> closed).
+ */
 static struct session *
 admit_session(struct service *sv, int fd, const struct arrival *a)
 {
-	struct session_origin	o;
+	struct session_origin	 o;
+	struct session		*s;
 
 	o.so_peer = (const struct sockaddr *)&a->ar_peer;
 	o.so_addr = a->ar_addr;
@@ -239,7 +246,16 @@ admit_session(struct service *sv, int fd, const struct arrival *a)
 	o.so_key = &a->ar_client.gc_key;
 	o.so_now = a->ar_now;
 	o.so_fnow = a->ar_fnow;
-	return session_new(sv, fd, &o);
+	o.so_cf = service_config(sv);
+	o.so_conf = service_conf(sv);
+	o.so_quota = service_quota(sv);
+	o.so_done = admit_session_done;
+	o.so_done_arg = sv;
+	if ((s = session_new(fd, &o)) == NULL)
+		return NULL;
+	service_ref(sv);
+	service_count_accepted(sv);
+	return s;
 }
 
 /* Does <sc> spawn a server per client? */
@@ -255,7 +271,7 @@ static void
 admit_client(struct service *sv, int fd, const struct sockaddr *sa,
     socklen_t salen)
 {
-	const struct service_conf	*sc = sv->sv_conf;
+	const struct service_conf	*sc = service_conf(sv);
 	struct arrival			 a;
 
 	admit_arrival(&a, sc, sa, salen);
@@ -299,14 +315,14 @@ admit_wait_name(struct service *sv, int fd, const struct arrival *a)
 	struct name_wait	*nw;
 
 	if ((nw = calloc(1, sizeof(*nw))) == NULL) {
-		log_warn("service %s: name look-up", sv->sv_conf->sc_id);
+		log_warn("service %s: name look-up", service_conf(sv)->sc_id);
 		(void)close(fd);
 		return;
 	}
 	nw->nw_service = sv;
 	nw->nw_fd = fd;
 	nw->nw_arrival = *a;
-	nw->nw_req = revname_lookup(service_base(), a->ar_client.gc_sa,
+	nw->nw_req = revname_lookup(admit_evbase, a->ar_client.gc_sa,
 	    admit_name_cb, nw);
 	if (nw->nw_req == NULL) {
 		/* No resolver: .domain rules cannot match this client. */
@@ -331,98 +347,30 @@ admit_shutdown(void)
 		service_unref(nw->nw_service);
 		free(nw);
 	}
-	while (!TAILQ_EMPTY(&refused_idents))
-		admit_refused_ident_free(TAILQ_FIRST(&refused_idents));
+	admit_ident_shutdown();
 	revname_shutdown();
 	failrate_shutdown();
 }
 
 void
-admit_set_ident_max(int n)
+admit_service_free(void *data)
 {
-	refused_ident_max = n;
+	free(data);	/* the FAIL-seen table of failrate.c */
 }
 
-/* Free a refused client's ident query and close it. */
-static void
-admit_refused_ident_free(struct refused_ident *ri)
-{
-	TAILQ_REMOVE(&refused_idents, ri, ri_entry);
-	nrefused_idents--;
-	ident_cancel(ri->ri_ident);
-	(void)close(ri->ri_fd);
-	config_unref(ri->ri_cf);
-	service_unref(ri->ri_service);
-	free(ri);
-}
-
-/* The ident server of a refused client answered, or not. */
-static void
-admit_refused_ident_done(void *arg, const char *reply, const char *why)
-{
-	struct refused_ident	*ri = arg;
-	struct access_rec	 rec;
-
-	(void)why;
-	ri->ri_ident = NULL;
-	if (reply != NULL) {
-		memset(&rec, 0, sizeof(rec));
-		rec.ar_id = ri->ri_conf->sc_id;
-		rec.ar_addr = ri->ri_addr;
-		rec.ar_ident = reply;
-		accesslog_ident(ri->ri_conf->sc_log, ACCESS_USERID, &rec);
-	}
-	admit_refused_ident_free(ri);
-}
-
-/*
- * Close refused client <fd> of <sv>, after asking its ident server when
- * log_on_failure has USERID (and it is not a PROXY address).
- */
+/* Close refused client <fd> of <sv>, maybe after an ident query. */
 static void
 admit_refused(struct service *sv, int fd, const struct arrival *a)
 {
-	const struct service_conf	*sc = sv->sv_conf;
-	struct refused_ident		*ri;
-	struct sockaddr_storage		 local;
-	socklen_t			 len = sizeof(local);
-
-	if (!(sc->sc_log_failure & ALOG_USERID) || sc->sc_accept_proxy ||
-	    nrefused_idents >= refused_ident_max ||
-	    getsockname(fd, (struct sockaddr *)&local, &len) == -1 ||
-	    (ri = calloc(1, sizeof(*ri))) == NULL) {
-		(void)close(fd);
-		return;
-	}
-	sockaddr_unmap(&local, &len);
-	ri->ri_ident = ident_start(service_base(), (struct sockaddr *)&local,
-	    (const struct sockaddr *)&a->ar_peer, IDENT_TIMEOUT,
-	    admit_refused_ident_done, ri);
-	if (ri->ri_ident == NULL) {
-		log_warn("service %s: ident query for %s", sc->sc_id,
-		    a->ar_addr);
-		free(ri);
-		(void)close(fd);
-		return;
-	}
-	/* The client sees the refusal now; the connection lives on. */
-	(void)shutdown(fd, SHUT_WR);
-	ri->ri_fd = fd;
-	ri->ri_service = sv;
-	service_ref(sv);
-	ri->ri_cf = sv->sv_cf;
-	config_ref(ri->ri_cf);
-	ri->ri_conf = sc;
-	(void)strlcpy(ri->ri_addr, a->ar_addr, sizeof(ri->ri_addr));
-	TAILQ_INSERT_TAIL(&refused_idents, ri, ri_entry);
-	nrefused_idents++;
+	admit_ident_refused(admit_evbase, service_config(sv), service_conf(sv),
+	    fd, (const struct sockaddr *)&a->ar_peer, a->ar_addr);
 }
 
 /* A stream client of <sv> with everything the gate needs. */
 static void
 admit_gated(struct service *sv, int fd, struct arrival *a)
 {
-	const struct service_conf	*sc = sv->sv_conf;
+	const struct service_conf	*sc = service_conf(sv);
 	struct session			*s;
 
 	if (!admit_gate(sv, a)) {
@@ -459,11 +407,11 @@ admit_proxy_cb(void *arg, int fd, const struct sockaddr *client,
 			memset(&peer, 0, sizeof(peer));
 			peerlen = sizeof(peer);
 		}
-		admit_arrival(&a, sv->sv_conf, (struct sockaddr *)&peer,
+		admit_arrival(&a, service_conf(sv), (struct sockaddr *)&peer,
 		    peerlen);
-		log_warnx("service %s: %s from %s", sv->sv_conf->sc_id, err,
-		    a.ar_addr);
-		admit_fail(sv->sv_conf, &a, "proxy");
+		log_warnx("service %s: %s from %s", service_conf(sv)->sc_id,
+		    err, a.ar_addr);
+		admit_fail(service_conf(sv), &a, "proxy");
 		(void)close(fd);
 	}
 	service_unref(sv);
@@ -477,10 +425,10 @@ static void
 admit_proxy_refuse(struct service *sv, int fd, const struct arrival *a,
     const char *reason)
 {
-	sv->sv_refused++;
-	log_debug("service %s refused %s: %s", sv->sv_conf->sc_id, a->ar_addr,
-	    reason);
-	admit_fail(sv->sv_conf, a, reason);
+	service_count_refused(sv);
+	log_debug("service %s refused %s: %s", service_conf(sv)->sc_id,
+	    a->ar_addr, reason);
+	admit_fail(service_conf(sv), a, reason);
 	(void)close(fd);
 }
 
@@ -492,7 +440,7 @@ admit_proxy_refuse(struct service *sv, int fd, const struct arrival *a,
 static void
 admit_proxy(struct service *sv, int fd, struct sockaddr *sa, socklen_t salen)
 {
-	const struct service_conf	*sc = sv->sv_conf;
+	const struct service_conf	*sc = service_conf(sv);
 	struct arrival			 a;
 	struct addrmatch		 m;
 
@@ -502,17 +450,17 @@ admit_proxy(struct service *sv, int fd, struct sockaddr *sa, socklen_t salen)
 		return;
 	}
 	service_ref(sv);
-	switch (proxy_accept_start(service_base(), fd, sa, salen,
+	switch (proxyproto_accept_start(admit_evbase, fd, sa, salen,
 	    admit_proxy_cb, sv)) {
-	case PROXY_ACCEPT_STARTED:
+	case PROXYPROTO_ACCEPT_STARTED:
 		return;
-	case PROXY_ACCEPT_SOURCE_FULL:
+	case PROXYPROTO_ACCEPT_SOURCE_FULL:
 		admit_proxy_refuse(sv, fd, &a, "proxy_per_source");
 		break;
-	case PROXY_ACCEPT_FULL:
+	case PROXYPROTO_ACCEPT_FULL:
 		admit_proxy_refuse(sv, fd, &a, "proxy_limit");
 		break;
-	case PROXY_ACCEPT_ERROR:
+	case PROXYPROTO_ACCEPT_ERROR:
 		log_warn("service %s: accept_proxy", sc->sc_id);
 		(void)close(fd);
 		break;
@@ -524,7 +472,7 @@ void
 admit_stream(struct service *sv, int fd, struct sockaddr *sa,
     socklen_t salen)
 {
-	if (sv->sv_conf->sc_accept_proxy)
+	if (service_conf(sv)->sc_accept_proxy)
 		admit_proxy(sv, fd, sa, salen);
 	else
 		admit_client(sv, fd, sa, salen);
@@ -533,7 +481,7 @@ admit_stream(struct service *sv, int fd, struct sockaddr *sa,
 void
 admit_handoff(struct service *sv)
 {
-	const struct service_conf	*sc = sv->sv_conf;
+	const struct service_conf	*sc = service_conf(sv);
 	struct sockaddr_storage		 from;
 	socklen_t			 fromlen = sizeof(from);
 	struct arrival			 a;
@@ -594,14 +542,14 @@ void
 admit_dgram(struct service *sv, const void *data, size_t len,
     struct sockaddr *from, socklen_t fromlen, const struct dgram_dst *dst)
 {
-	const struct service_conf	*sc = sv->sv_conf;
+	const struct service_conf	*sc = service_conf(sv);
 	struct arrival			 a;
 	struct access_rec		 rec;
 	struct udp_flow			*flow;
 	struct session			*s;
 
-	if (sv->sv_flows != NULL &&
-	    (flow = relay_udp_find(sv->sv_flows, from)) != NULL) {
+	if (service_flows(sv) != NULL &&
+	    (flow = relay_udp_find(service_flows(sv), from)) != NULL) {
 		relay_udp_send(flow, data, len);
 		return;
 	}
@@ -611,30 +559,31 @@ admit_dgram(struct service *sv, const void *data, size_t len,
 		return;
 	}
 	if (admit_dgram_loop(from, dst)) {
-		sv->sv_refused++;
+		service_count_refused(sv);
 		if (!admit_fail_repeated(sv, &a))
 			admit_fail(sc, &a, "address");
 		return;
 	}
 	if (!admit_gate(sv, &a))
 		return;
-	if (sv->sv_flows != NULL) {
+	if (service_flows(sv) != NULL) {
 		if ((s = admit_session(sv, -1, &a)) != NULL)
-			session_start_flow(s, from, fromlen, dst, data, len);
+			session_start_flow(s, service_flows(sv),
+			    service_fd(sv), from, fromlen, dst, data, len);
 		return;
 	}
-	if (quota_spend(sv->sv_quota, sc, &a.ar_client.gc_key, a.ar_fnow) ==
-	    -1)
+	if (quota_spend(service_quota(sv), sc, &a.ar_client.gc_key,
+	    a.ar_fnow) == -1)
 		return;
 	if (builtin_dgram(service_fd(sv), sc->sc_builtin, from, fromlen, dst,
 	    data, len) == -1 && errno == EACCES) {
 		/* A reply to a service port could start a loop. */
-		sv->sv_refused++;
+		service_count_refused(sv);
 		if (!admit_fail_repeated(sv, &a))
 			admit_fail(sc, &a, "address");
 		return;
 	}
-	sv->sv_accepted++;
+	service_count_accepted(sv);
 	memset(&rec, 0, sizeof(rec));
 	rec.ar_id = sc->sc_id;
 	rec.ar_addr = a.ar_addr;

@@ -12,7 +12,11 @@
 #include <stddef.h>
 
 struct dgram_dst;
+struct event_base;
 struct service;
+
+/* Run queries, timers and PROXY header reads on <base>. */
+void	admit_init(struct event_base *base);
 
 /*
  * A stream client accepted on <sv>: its PROXY header first if the service
@@ -34,6 +38,11 @@ void	admit_dgram(struct service *sv, const void *data, size_t len,
  */
 void	admit_handoff(struct service *sv);
 
+/*
+ * Free what the admission hung on a service (its FAIL-seen table), when
+ * the service goes: the sh_admit_free hook of service.h.
+ */
+void	admit_service_free(void *data);
 /* Drop clients waiting for a name look-up, free the resolver (stop). */
 void	admit_shutdown(void);
 /*

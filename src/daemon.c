@@ -28,7 +28,7 @@
 #include "daemon.h"
 #include "geoip.h"
 #include "log.h"
-#include "proxy_accept.h"
+#include "proxyproto_accept.h"
 #include "service.h"
 #include "session.h"
 #include "spawn.h"
@@ -208,7 +208,11 @@ daemon_reload(void)
 		return;
 	}
 	conf_diag_clear(&cd);
-	failed = service_reconcile(cf);
+	if ((failed = service_reconcile(cf)) == -1) {
+		log_warnx("reload failed: the running configuration is kept");
+		config_unref(cf);
+		return;
+	}
 	config_unref(daemon_cf);
 	daemon_cf = cf;
 	if (failed > 0)
@@ -250,7 +254,7 @@ daemon_stop(int sig)
 	daemon_stopping = 1;
 	log_info("stopping on signal %d", sig);
 	service_shutdown();
-	proxy_accept_abort_all();
+	proxyproto_accept_abort_all();
 	admit_shutdown();
 	session_close_all();
 	spawn_signal_all(SIGTERM);
@@ -288,6 +292,26 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
+/*
+ * Who calls whom: the services hand their clients to the admission, which
+ * makes sessions; each gets the loop here rather than reaching for it.
+ */
+void
+daemon_wire(struct event_base *base)
+{
+	static const struct service_hooks	hooks = {
+		.sh_stream = admit_stream,
+		.sh_dgram = admit_dgram,
+		.sh_handoff = admit_handoff,
+		.sh_fds = session_fds,
+		.sh_admit_free = admit_service_free,
+	};
+
+	session_init(base);
+	admit_init(base);
+	service_init(base, &hooks);
+}
+
 int
 daemon_signals(struct event_base *base, const char *path, struct config *cf)
 {
@@ -318,7 +342,7 @@ daemon_cleanup(void)
 	size_t	i;
 
 	service_shutdown();
-	proxy_accept_abort_all();
+	proxyproto_accept_abort_all();
 	admit_shutdown();
 	session_close_all();
 	if (daemon_grace != NULL)

@@ -22,6 +22,12 @@ void	daemon_ready(int status);
 int	daemon_pidfile_write(const char *path);
 void	daemon_pidfile_remove(void);
 /*
+ * Wire the modules together on <base>: the services call the admission
+ * through hooks, the admission makes sessions (start-up; fatal() on
+ * failure).
+ */
+void	daemon_wire(struct event_base *base);
+/*
  * Install the signal events on <base>; <cf> is the running configuration
  * (the daemon takes the reference), read from <path> on reload.
  */

@@ -307,8 +307,9 @@ run(const struct options *o, struct config *cf)
 		fatal("spawn_init");
 	if (o->o_logprocs != -1)
 		admit_set_ident_max(o->o_logprocs);
-	service_init(base);
-	failed = service_reconcile(cf);
+	daemon_wire(base);
+	if ((failed = service_reconcile(cf)) == -1)
+		fatalx("cannot start the services");
 	if (failed > 0 && !o->o_stayalive) {
 		log_warnx("%d service%s could not start; exiting (use "
 		    "-stayalive to run anyway)", failed, failed == 1 ? "" : "s");

@@ -6,16 +6,18 @@
  * one starts listening.
  */
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
-#include "admit.h"
 #include "config.h"
 #include "dgram.h"
 #include "fdbudget.h"
@@ -24,8 +26,6 @@
 #include "log.h"
 #include "relay_udp.h"
 #include "service.h"
-#include "session.h"
-#include "sockaddr.h"
 
 #define DGRAM_MAX	65536	/* largest datagram read */
 #define FASTEXIT_MAX	5	/* hand-off servers dying at once in a row */
@@ -37,23 +37,89 @@
  */
 #define ACCEPT_BATCH	32
 
+struct service {
+	TAILQ_ENTRY(service)	 sv_entry;
+	struct service_conf	*sv_conf;	/* current settings */
+	struct config		*sv_cf;		/* holds sv_conf */
+	int			 sv_fd;
+	struct event		*sv_ev;		/* its socket is readable */
+	struct event		*sv_timer;	/* re-enable after a pause */
+	int			 sv_refcnt;	/* the list + each session */
+	int			 sv_retired;	/* no longer configured */
+	int			 sv_paused;
+	int			 sv_fastexits;	/* servers that died at once */
+	struct fdbudget_waiter	 sv_fdwait;	/* paused for descriptors */
+	struct event		*sv_cps_timer;	/* logs the end of cps blocks */
+	/* Counters, kept across reloads. */
+	struct quota		*sv_quota;	/* cps, instances, per source */
+	struct udp_flows	*sv_flows;	/* dgram redirect */
+	void			*sv_admit;	/* the admission's data */
+	uint64_t		 sv_accepted;
+	uint64_t		 sv_refused;
+	time_t			 sv_started;
+};
+
 static TAILQ_HEAD(, service)	services = TAILQ_HEAD_INITIALIZER(services);
 static struct event_base	*service_evbase;
+static const struct service_hooks *service_hooks;
 
 static void	service_retire(struct service *);
 
 void
-service_init(struct event_base *base)
+service_init(struct event_base *base, const struct service_hooks *hooks)
 {
 	service_evbase = base;
+	service_hooks = hooks;
 	if (fdbudget_init(base) == -1)
 		fatal("cannot watch the descriptor budget");
 }
 
-struct event_base *
-service_base(void)
+const struct service_conf *
+service_conf(const struct service *sv)
 {
-	return service_evbase;
+	return sv->sv_conf;
+}
+
+struct config *
+service_config(const struct service *sv)
+{
+	return sv->sv_cf;
+}
+
+struct quota *
+service_quota(const struct service *sv)
+{
+	return sv->sv_quota;
+}
+
+struct udp_flows *
+service_flows(const struct service *sv)
+{
+	return sv->sv_flows;
+}
+
+void
+service_count_accepted(struct service *sv)
+{
+	sv->sv_accepted++;
+}
+
+void
+service_count_refused(struct service *sv)
+{
+	sv->sv_refused++;
+}
+
+void *
+service_admit(const struct service *sv)
+{
+	return sv->sv_admit;
+}
+
+void
+service_set_admit(struct service *sv, void *data)
+{
+	sv->sv_admit = data;
 }
 
 /* Same identity: the socket can be kept across a reload. */
@@ -108,7 +174,7 @@ service_accept_cb(evutil_socket_t lfd, short what, void *arg)
 
 	(void)what;
 	service_ref(sv);
-	need = session_fds(sv->sv_conf);
+	need = service_hooks->sh_fds(sv->sv_conf);
 	for (i = 0; i < ACCEPT_BATCH && !sv->sv_retired && !sv->sv_paused;
 	    i++) {
 		if (!fdbudget_can(need, FDB_SESSION)) {
@@ -120,7 +186,8 @@ service_accept_cb(evutil_socket_t lfd, short what, void *arg)
 		fd = accept4(lfd, (struct sockaddr *)&ss, &len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd != -1) {
-			admit_stream(sv, fd, (struct sockaddr *)&ss, len);
+			service_hooks->sh_stream(sv, fd, (struct sockaddr *)&ss,
+			    len);
 			continue;
 		}
 		if (errno == EMFILE || errno == ENFILE) {
@@ -167,8 +234,8 @@ service_dgram_cb(evutil_socket_t fd, short what, void *arg)
 				    sv->sv_conf->sc_id);
 			break;
 		}
-		admit_dgram(sv, buf, (size_t)n, (struct sockaddr *)&from,
-		    fromlen, &dst);
+		service_hooks->sh_dgram(sv, buf, (size_t)n,
+		    (struct sockaddr *)&from, fromlen, &dst);
 	}
 	service_unref(sv);
 }
@@ -179,7 +246,7 @@ service_handoff_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	admit_handoff(arg);
+	service_hooks->sh_handoff(arg);
 }
 
 int
@@ -340,8 +407,11 @@ service_reconcile(struct config *cf)
 	char		*keep;
 	int		 i, failed = 0, kept = 0, added = 0, removed = 0;
 
-	if ((keep = calloc(cf->cf_nservices + 1, 1)) == NULL)
-		fatal("calloc");
+	/* A reload must not end the daemon: without memory, change nothing. */
+	if ((keep = calloc(cf->cf_nservices + 1, 1)) == NULL) {
+		log_warn("services");
+		return -1;
+	}
 	/* Mark: services that stay take their new settings. */
 	TAILQ_FOREACH_SAFE(sv, &services, sv_entry, next) {
 		for (i = 0; i < cf->cf_nservices; i++)
@@ -403,7 +473,8 @@ service_unref(struct service *sv)
 		return;
 	fdbudget_unwait(&sv->sv_fdwait);
 	quota_free(sv->sv_quota);
-	free(sv->sv_failseen);
+	if (sv->sv_admit != NULL)
+		service_hooks->sh_admit_free(sv->sv_admit);
 	config_unref(sv->sv_cf);
 	free(sv);
 }

@@ -1,60 +1,76 @@
 /*
  * Running services: the listening side of each configured service, kept
  * across reloads when its identity stays, with the counters that go with it.
+ * What a service does with a client is not its business: the daemon wires
+ * the admission's entry points in as hooks (service_init()).
  */
 #ifndef PORTGATE_SERVICE_H
 #define PORTGATE_SERVICE_H
 
-#include <sys/queue.h>
+#include <sys/types.h>
+#include <sys/socket.h>
 
-#include <stdint.h>
-#include <time.h>
-
-#include "fdbudget.h"
+#include <stddef.h>
 
 struct config;
-struct event;
+struct dgram_dst;
 struct event_base;
 struct quota;
+struct service;		/* opaque: one running service */
 struct service_conf;
 struct udp_flows;
-struct fail_seen;
 
-struct service {
-	TAILQ_ENTRY(service)	 sv_entry;
-	struct service_conf	*sv_conf;	/* current settings */
-	struct config		*sv_cf;		/* holds sv_conf */
-	int			 sv_fd;
-	struct event		*sv_ev;		/* its socket is readable */
-	struct event		*sv_timer;	/* re-enable after a pause */
-	int			 sv_refcnt;	/* the list + each session */
-	int			 sv_retired;	/* no longer configured */
-	int			 sv_paused;
-	int			 sv_fastexits;	/* hand-off servers that died at once */
-	struct fdbudget_waiter	 sv_fdwait;	/* paused for descriptors */
-	struct event		*sv_cps_timer;	/* logs the end of a cps block */
-	/* Counters, kept across reloads. */
-	struct quota		*sv_quota;	/* cps, instances, per source */
-	struct udp_flows	*sv_flows;	/* dgram redirect */
-	struct fail_seen	*sv_failseen;	/* dgram: FAIL logged lately */
-	uint64_t		 sv_accepted;
-	uint64_t		 sv_refused;
-	time_t			 sv_started;
+/* What the services call for their clients (admit.c, session.c). */
+struct service_hooks {
+	/* A stream client <fd> from <sa> was accepted on <sv>. */
+	void	(*sh_stream)(struct service *sv, int fd, struct sockaddr *sa,
+		    socklen_t salen);
+	/* A datagram for <sv> from <from>, sent to <dst> (dgram.h). */
+	void	(*sh_dgram)(struct service *sv, const void *data, size_t len,
+		    struct sockaddr *from, socklen_t fromlen,
+		    const struct dgram_dst *dst);
+	/* <sv> hands its socket to a server, and the socket is readable. */
+	void	(*sh_handoff)(struct service *sv);
+	/* Descriptors that one stream client of <sc> holds at most. */
+	int	(*sh_fds)(const struct service_conf *sc);
+	/* Free what the admission hung on a service (service_set_admit()). */
+	void	(*sh_admit_free)(void *data);
 };
 
-/* Use <base> for every listener. */
-void	service_init(struct event_base *base);
+/*
+ * Use <base> for every listener and <hooks> (kept, not copied) for the
+ * clients.  Start-up only: fatal() on failure.
+ */
+void	service_init(struct event_base *base,
+	    const struct service_hooks *hooks);
 /*
  * Make the running services those of <cf>: services with the same identity
  * keep their sockets and counters and take the new settings, removed ones
  * stop listening (their sessions finish), new ones start.  Returns the
- * number of services that could not start (each logged).
+ * number of services that could not start (each logged), or -1 with
+ * nothing changed when there was no memory to compare (logged).
  */
 int	service_reconcile(struct config *cf);
 /* Stop listening everywhere (shutdown). */
 void	service_shutdown(void);
 void	service_ref(struct service *);
 void	service_unref(struct service *);
+/* The settings of <sv>, and the configuration that holds them. */
+const struct service_conf *service_conf(const struct service *sv);
+struct config	*service_config(const struct service *sv);
+/* The limits of <sv>: cps, instances, per source. */
+struct quota	*service_quota(const struct service *sv);
+/* The UDP flows of a dgram forwarding service <sv>; NULL for others. */
+struct udp_flows *service_flows(const struct service *sv);
+/* Count a client of <sv> admitted, or refused (shown by service_dump()). */
+void	service_count_accepted(struct service *sv);
+void	service_count_refused(struct service *sv);
+/*
+ * What the admission keeps for <sv>: NULL until set; freed with the
+ * service by the sh_admit_free hook.
+ */
+void	*service_admit(const struct service *sv);
+void	service_set_admit(struct service *sv, void *data);
 /*
  * Pause (or resume) accepting on <sv> (descriptors, wait = yes); <seconds>
  * 0 pauses until service_resume().
@@ -66,7 +82,7 @@ void	service_resume(struct service *);
  * service that spawns a server)?
  */
 int	service_hands_off(const struct service_conf *sc);
-/* The socket of <sv> (for a hand-off). */
+/* The socket of <sv> (for a hand-off, and the replies of UDP flows). */
 int	service_fd(const struct service *sv);
 /* The server holding the socket of <sv> exited after <seconds>. */
 void	service_handoff_done(struct service *sv, long seconds);
@@ -77,7 +93,6 @@ void	service_handoff_done(struct service *sv, long seconds);
 void	service_cps_tripped(struct service *sv, int seconds, int extended);
 /* Log the state of every service (SIGUSR1). */
 void	service_dump(void);
-struct event_base *service_base(void);
 /* Number of services listening. */
 int	service_count(void);
 /* Is <port> that of a running UDP service (of any kind)?  1 or 0. */

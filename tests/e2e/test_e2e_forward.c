@@ -2035,7 +2035,7 @@ test_idle_subsecond(void **state)
 }
 
 /*
- * Regression (proxy_wait_cb() in src/proxy_accept.c, fixed): while a PROXY header is
+ * Regression (proxy_wait_cb() in src/proxyproto_accept.c, fixed): while a PROXY header is
  * incomplete the bytes are only peeked, so the socket stays readable and
  * the level-triggered event fires again at once: portgate spins at 100 %
  * CPU until the rest of the header or the 5 s deadline, for every such

@@ -162,7 +162,7 @@ no_sanitizer_report(const struct pg_ctx *c)
 }
 
 /*
- * Regression (src/proxy_accept.c proxy_wait_done, fixed): for a header
+ * Regression (src/proxyproto_accept.c proxy_wait_done, fixed): for a header
  * without addresses the callback got a pointer into the freed waiter,
  * and the gate read the front's address from freed memory (ASan:
  * heap-use-after-free; with poisoned memory a refused front was

@@ -1,8 +1,8 @@
 /*
- * libFuzzer target for the PROXY header reader (src/proxy_accept.c), the
+ * libFuzzer target for the PROXY header reader (src/proxyproto_accept.c), the
  * state machine around the decoder: the input is written in chunks into
  * one end of a socketpair whose other end is handed to
- * proxy_accept_start(), and the event loop runs between chunks; after the
+ * proxyproto_accept_start(), and the event loop runs between chunks; after the
  * last chunk the writer shuts down.  The first input byte gives the
  * number of chunks (1 to 4, its two low bits), the next ones the lengths
  * of all chunks but the last; the rest is the stream.
@@ -30,7 +30,7 @@
 
 #include <event2/event.h>
 
-#include "proxy_accept.h"
+#include "proxyproto_accept.h"
 #include "proxyproto.h"
 
 #define MAX_CHUNKS	4
@@ -157,8 +157,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	put(sv[0], stream, chunk[0]);
 	off = chunk[0];
-	if (proxy_accept_start(base, sv[1], (struct sockaddr *)&peer,
-	    sizeof(peer), fuzz_cb, &s) != PROXY_ACCEPT_STARTED)
+	if (proxyproto_accept_start(base, sv[1], (struct sockaddr *)&peer,
+	    sizeof(peer), fuzz_cb, &s) != PROXYPROTO_ACCEPT_STARTED)
 		abort();
 	for (i = 1, loops = 0; s.calls == 0 && loops < MAX_LOOPS; loops++) {
 		if (i < nchunks) {
@@ -170,7 +170,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		(void)event_base_loop(base, EVLOOP_NONBLOCK);
 	}
-	if (s.calls != 1 || s.fd != sv[1] || proxy_accept_pending() != 0)
+	if (s.calls != 1 || s.fd != sv[1] || proxyproto_accept_pending() != 0)
 		abort();
 
 	/* Decoded whole, the stream says whether and where a header ends. */
@@ -183,7 +183,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_client(&s, &hdr, &peer);
 		check_rest(sv[1], stream + hlen, off - (size_t)hlen);
 	}
-	proxy_accept_abort_all();
+	proxyproto_accept_abort_all();
 	event_base_free(base);
 	(void)close(sv[0]);
 	(void)close(sv[1]);

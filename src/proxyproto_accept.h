@@ -4,23 +4,23 @@
  * address the header gives.  Headers still awaited are capped per source
  * and in all, so that silent connections cannot hold every descriptor.
  */
-#ifndef PORTGATE_PROXY_ACCEPT_H
-#define PORTGATE_PROXY_ACCEPT_H
+#ifndef PORTGATE_PROXYPROTO_ACCEPT_H
+#define PORTGATE_PROXYPROTO_ACCEPT_H
 
 #include <sys/types.h>
 #include <sys/socket.h>
 
-#define PROXY_ACCEPT_TIMEOUT	5	/* seconds to send the header */
+#define PROXYPROTO_ACCEPT_TIMEOUT	5	/* seconds to send the header */
 #define PROXY_PENDING_SOURCE	8	/* headers awaited from one address */
 #define PROXY_PENDING_MAX	1024	/* in all, at most (RLIMIT_NOFILE/4) */
 #define PROXY_PENDING_LOG_SECS	60	/* one summary line per interval */
 
-/* What proxy_accept_start() did with a connection. */
-enum proxy_accept_rc {
-	PROXY_ACCEPT_ERROR = -1,	/* allocation or event failure */
-	PROXY_ACCEPT_STARTED = 0,	/* the callback is (or was) called */
-	PROXY_ACCEPT_SOURCE_FULL,	/* this source has too many pending */
-	PROXY_ACCEPT_FULL		/* too many pending in all */
+/* What proxyproto_accept_start() did with a connection. */
+enum proxyproto_accept_rc {
+	PROXYPROTO_ACCEPT_ERROR = -1,	/* allocation or event failure */
+	PROXYPROTO_ACCEPT_STARTED = 0,	/* the callback is (or was) called */
+	PROXYPROTO_ACCEPT_SOURCE_FULL,	/* this source has too many pending */
+	PROXYPROTO_ACCEPT_FULL		/* too many pending in all */
 };
 
 struct event_base;
@@ -31,7 +31,7 @@ struct event_base;
  * header was missing or malformed, and the caller closes <fd>.  <client>
  * and <err> are valid during the call only.
  */
-typedef void	(*proxy_accept_cb)(void *arg, int fd,
+typedef void	(*proxyproto_accept_cb)(void *arg, int fd,
 		    const struct sockaddr *client, socklen_t len,
 		    const char *err);
 
@@ -39,19 +39,20 @@ typedef void	(*proxy_accept_cb)(void *arg, int fd,
  * Read the header of <fd> (peer <peer>).  The bytes after the header stay
  * in the socket.  A header already there is read at once and <cb> is
  * called before this returns; otherwise the connection waits, if the caps
- * allow.  Returns PROXY_ACCEPT_STARTED, or another value with <cb> never
- * called and <fd> left to the caller (PROXY_ACCEPT_ERROR sets errno).
+ * allow.  Returns PROXYPROTO_ACCEPT_STARTED, or another value with <cb>
+ * never called and <fd> left to the caller (PROXYPROTO_ACCEPT_ERROR sets
+ * errno).
  */
-enum proxy_accept_rc proxy_accept_start(struct event_base *base, int fd,
-	    const struct sockaddr *peer, socklen_t peerlen, proxy_accept_cb cb,
-	    void *arg);
+enum proxyproto_accept_rc proxyproto_accept_start(struct event_base *base,
+	    int fd, const struct sockaddr *peer, socklen_t peerlen,
+	    proxyproto_accept_cb cb, void *arg);
 /* The caps in force: per source and in all. */
-void	proxy_accept_caps(int *per_source, int *total);
+void	proxyproto_accept_caps(int *per_source, int *total);
 /* Set the cap in all (tests; 0: from RLIMIT_NOFILE again). */
-void	proxy_accept_set_max(int total);
+void	proxyproto_accept_set_max(int total);
 /* Headers awaited now. */
-int	proxy_accept_pending(void);
+int	proxyproto_accept_pending(void);
 /* Drop every header still awaited, closing its socket (shutdown). */
-void	proxy_accept_abort_all(void);
+void	proxyproto_accept_abort_all(void);
 
 #endif

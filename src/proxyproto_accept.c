@@ -21,7 +21,7 @@
 #include <event2/event.h>
 
 #include "log.h"
-#include "proxy_accept.h"
+#include "proxyproto_accept.h"
 #include "proxyproto.h"
 #include "quota.h"
 #include "rbtree.h"
@@ -45,7 +45,7 @@ struct proxy_wait {
 	time_t			 pw_deadline;
 	uint8_t			 pw_buf[PROXY_MAXLEN];	/* header so far */
 	size_t			 pw_len;
-	proxy_accept_cb		 pw_cb;
+	proxyproto_accept_cb		 pw_cb;
 	void			*pw_arg;
 };
 
@@ -88,20 +88,20 @@ proxy_pending_max(void)
 }
 
 void
-proxy_accept_caps(int *per_source, int *total)
+proxyproto_accept_caps(int *per_source, int *total)
 {
 	*per_source = PROXY_PENDING_SOURCE;
 	*total = proxy_pending_max();
 }
 
 void
-proxy_accept_set_max(int total)
+proxyproto_accept_set_max(int total)
 {
 	pending_max = total;
 }
 
 int
-proxy_accept_pending(void)
+proxyproto_accept_pending(void)
 {
 	return npending;
 }
@@ -131,7 +131,7 @@ static void
 proxy_wait_done(struct proxy_wait *pw, const struct sockaddr_storage *client,
     socklen_t len, const char *err)
 {
-	proxy_accept_cb		 cb = pw->pw_cb;
+	proxyproto_accept_cb		 cb = pw->pw_cb;
 	void			*arg = pw->pw_arg;
 	int			 fd = pw->pw_fd;
 	struct sockaddr_storage	 ss;
@@ -247,7 +247,7 @@ proxy_refusals_cb(evutil_socket_t fd, short what, void *arg)
 	(void)arg;
 	if (refusals.pr_source == 0 && refusals.pr_total == 0)
 		return;		/* quiet now: the next refusal logs at once */
-	proxy_accept_caps(&per_source, &total);
+	proxyproto_accept_caps(&per_source, &total);
 	log_warnx("accept_proxy: %lu connection%s refused in %d s with too "
 	    "many PROXY headers awaited: %lu over the cap of %d per source, "
 	    "%lu over the cap of %d in all",
@@ -265,7 +265,7 @@ proxy_refusals_cb(evutil_socket_t fd, short what, void *arg)
  */
 static void
 proxy_refused(struct event_base *base, const struct sockaddr *peer,
-    enum proxy_accept_rc why)
+    enum proxyproto_accept_rc why)
 {
 	struct timeval	tv = { PROXY_PENDING_LOG_SECS, 0 };
 	char		addr[SOCKADDR_STRLEN];
@@ -276,14 +276,14 @@ proxy_refused(struct event_base *base, const struct sockaddr *peer,
 	    NULL)) == NULL)
 		return;
 	if (evtimer_pending(refusals.pr_timer, NULL)) {
-		if (why == PROXY_ACCEPT_SOURCE_FULL)
+		if (why == PROXYPROTO_ACCEPT_SOURCE_FULL)
 			refusals.pr_source++;
 		else
 			refusals.pr_total++;
 		return;
 	}
-	proxy_accept_caps(&per_source, &total);
-	if (why == PROXY_ACCEPT_SOURCE_FULL)
+	proxyproto_accept_caps(&per_source, &total);
+	if (why == PROXYPROTO_ACCEPT_SOURCE_FULL)
 		log_warnx("accept_proxy: %s has %d PROXY headers awaited, the "
 		    "cap per source: refusing its connections (one summary "
 		    "line per %d s)", sockaddr_ntop(peer, addr, sizeof(addr)),
@@ -296,7 +296,7 @@ proxy_refused(struct event_base *base, const struct sockaddr *peer,
 }
 
 /* Count <pw> as awaited from its source; -1 when the caps say no. */
-static enum proxy_accept_rc
+static enum proxyproto_accept_rc
 proxy_wait_queue(struct proxy_wait *pw)
 {
 	struct proxy_source	 find, *ps;
@@ -304,12 +304,12 @@ proxy_wait_queue(struct proxy_wait *pw)
 	quota_key(NULL, (struct sockaddr *)&pw->pw_peer, &find.ps_key);
 	ps = RB_FIND(proxy_sources, &sources, &find);
 	if (ps != NULL && ps->ps_n >= PROXY_PENDING_SOURCE)
-		return PROXY_ACCEPT_SOURCE_FULL;
+		return PROXYPROTO_ACCEPT_SOURCE_FULL;
 	if (npending >= proxy_pending_max())
-		return PROXY_ACCEPT_FULL;
+		return PROXYPROTO_ACCEPT_FULL;
 	if (ps == NULL) {
 		if ((ps = calloc(1, sizeof(*ps))) == NULL)
-			return PROXY_ACCEPT_ERROR;
+			return PROXYPROTO_ACCEPT_ERROR;
 		ps->ps_key = find.ps_key;
 		RB_INSERT(proxy_sources, &sources, ps);
 	}
@@ -318,23 +318,24 @@ proxy_wait_queue(struct proxy_wait *pw)
 	pw->pw_queued = 1;
 	npending++;
 	TAILQ_INSERT_TAIL(&waits, pw, pw_entry);
-	return PROXY_ACCEPT_STARTED;
+	return PROXYPROTO_ACCEPT_STARTED;
 }
 
-enum proxy_accept_rc
-proxy_accept_start(struct event_base *base, int fd, const struct sockaddr *peer,
-    socklen_t peerlen, proxy_accept_cb cb, void *arg)
+enum proxyproto_accept_rc
+proxyproto_accept_start(struct event_base *base, int fd,
+    const struct sockaddr *peer, socklen_t peerlen, proxyproto_accept_cb cb,
+    void *arg)
 {
 	struct proxy_wait	*pw;
 	struct sockaddr_storage	 client;
 	socklen_t		 len = 0;
-	struct timeval		 tv = { PROXY_ACCEPT_TIMEOUT, 0 };
+	struct timeval		 tv = { PROXYPROTO_ACCEPT_TIMEOUT, 0 };
 	char			 err[192];
-	enum proxy_accept_rc	 rc;
+	enum proxyproto_accept_rc	 rc;
 	int			 r;
 
 	if ((pw = calloc(1, sizeof(*pw))) == NULL)
-		return PROXY_ACCEPT_ERROR;
+		return PROXYPROTO_ACCEPT_ERROR;
 	pw->pw_fd = fd;
 	if (peerlen > sizeof(pw->pw_peer))
 		peerlen = sizeof(pw->pw_peer);
@@ -342,21 +343,21 @@ proxy_accept_start(struct event_base *base, int fd, const struct sockaddr *peer,
 	pw->pw_peerlen = peerlen;
 	pw->pw_cb = cb;
 	pw->pw_arg = arg;
-	pw->pw_deadline = time(NULL) + PROXY_ACCEPT_TIMEOUT;
+	pw->pw_deadline = time(NULL) + PROXYPROTO_ACCEPT_TIMEOUT;
 	/* A front sends the header at once: most need no waiting. */
 	if ((r = proxy_wait_read(pw, &client, &len, err, sizeof(err))) != 0) {
 		proxy_wait_done(pw, r == 1 ? &client : NULL, len,
 		    r == 1 ? NULL : err);
-		return PROXY_ACCEPT_STARTED;
+		return PROXYPROTO_ACCEPT_STARTED;
 	}
 	pw->pw_ev = event_new(base, fd, EV_READ, proxy_wait_cb, pw);
 	if (pw->pw_ev == NULL || event_add(pw->pw_ev, &tv) == -1) {
 		proxy_wait_free(pw);
-		return PROXY_ACCEPT_ERROR;
+		return PROXYPROTO_ACCEPT_ERROR;
 	}
-	if ((rc = proxy_wait_queue(pw)) != PROXY_ACCEPT_STARTED) {
+	if ((rc = proxy_wait_queue(pw)) != PROXYPROTO_ACCEPT_STARTED) {
 		proxy_wait_free(pw);
-		if (rc != PROXY_ACCEPT_ERROR)
+		if (rc != PROXYPROTO_ACCEPT_ERROR)
 			proxy_refused(base, peer, rc);
 		else
 			errno = ENOMEM;
@@ -365,7 +366,7 @@ proxy_accept_start(struct event_base *base, int fd, const struct sockaddr *peer,
 }
 
 void
-proxy_accept_abort_all(void)
+proxyproto_accept_abort_all(void)
 {
 	struct proxy_wait	*pw;
 

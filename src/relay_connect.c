@@ -16,10 +16,10 @@
 #include <event2/event.h>
 
 #include "config.h"
-#include "connect.h"
 #include "proxyproto.h"
+#include "relay_connect.h"
 
-struct connector {
+struct relay_connector {
 	struct event_base		*cn_base;
 	const struct service_conf	*cn_conf;
 	struct sockaddr_storage		 cn_from;
@@ -27,15 +27,15 @@ struct connector {
 	int				 cn_target;	/* being tried */
 	int				 cn_fd;
 	struct event			*cn_ev;
-	connect_cb			 cn_cb;
+	relay_connect_cb			 cn_cb;
 	void				*cn_arg;
 	char				 cn_why[160];
 };
 
-static void	connect_next(struct connector *);
+static void	relay_connect_next(struct relay_connector *);
 
 void
-connect_cancel(struct connector *cn)
+relay_connect_cancel(struct relay_connector *cn)
 {
 	if (cn == NULL)
 		return;
@@ -48,21 +48,21 @@ connect_cancel(struct connector *cn)
 
 /* Report <fd> (or failure) and free the connector. */
 static void
-connect_done(struct connector *cn, int fd)
+relay_connect_done(struct relay_connector *cn, int fd)
 {
-	connect_cb	 cb = cn->cn_cb;
+	relay_connect_cb	 cb = cn->cn_cb;
 	void		*arg = cn->cn_arg;
 	char		 why[sizeof(cn->cn_why)];
 
 	(void)strlcpy(why, cn->cn_why, sizeof(why));
 	cn->cn_fd = -1;
-	connect_cancel(cn);
+	relay_connect_cancel(cn);
 	cb(arg, fd, why);
 }
 
 /* Socket options and the PROXY header on a connected socket; 0 or -1. */
 static int
-connect_ready(struct connector *cn)
+relay_connect_ready(struct relay_connector *cn)
 {
 	const struct service_conf	*sc = cn->cn_conf;
 	uint8_t				 hdr[PROXY_V2_MAXLEN];
@@ -90,9 +90,9 @@ connect_ready(struct connector *cn)
 
 /* The connect of the current target completed or timed out. */
 static void
-connect_cb_io(evutil_socket_t fd, short what, void *arg)
+relay_connect_io_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct connector		*cn = arg;
+	struct relay_connector		*cn = arg;
 	const struct redirect_target	*rt;
 	socklen_t			 len = sizeof(int);
 	int				 err = 0;
@@ -104,8 +104,8 @@ connect_cb_io(evutil_socket_t fd, short what, void *arg)
 	event_free(cn->cn_ev);
 	cn->cn_ev = NULL;
 	if (err == 0) {
-		if (connect_ready(cn) == 0) {
-			connect_done(cn, cn->cn_fd);
+		if (relay_connect_ready(cn) == 0) {
+			relay_connect_done(cn, cn->cn_fd);
 			return;
 		}
 	} else {
@@ -116,12 +116,12 @@ connect_cb_io(evutil_socket_t fd, short what, void *arg)
 	(void)close(cn->cn_fd);
 	cn->cn_fd = -1;
 	cn->cn_target++;
-	connect_next(cn);
+	relay_connect_next(cn);
 }
 
 /* Try the targets from cn_target on; report failure when none is left. */
 static void
-connect_next(struct connector *cn)
+relay_connect_next(struct relay_connector *cn)
 {
 	const struct service_conf	*sc = cn->cn_conf;
 	const struct redirect_target	*rt;
@@ -139,7 +139,7 @@ connect_next(struct connector *cn)
 		if (connect(cn->cn_fd, (const struct sockaddr *)&rt->rt_addr,
 		    rt->rt_addrlen) == 0 || errno == EINPROGRESS) {
 			cn->cn_ev = event_new(cn->cn_base, cn->cn_fd, EV_WRITE,
-			    connect_cb_io, cn);
+			    relay_connect_io_cb, cn);
 			if (cn->cn_ev != NULL &&
 			    event_add(cn->cn_ev, &tv) == 0)
 				return;
@@ -152,28 +152,28 @@ connect_next(struct connector *cn)
 		(void)close(cn->cn_fd);
 		cn->cn_fd = -1;
 	}
-	connect_done(cn, -1);
+	relay_connect_done(cn, -1);
 }
 
 /* The first connect, from the loop. */
 static void
-connect_start_cb(evutil_socket_t fd, short what, void *arg)
+relay_connect_start_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct connector	*cn = arg;
+	struct relay_connector	*cn = arg;
 
 	(void)fd;
 	(void)what;
 	event_free(cn->cn_ev);
 	cn->cn_ev = NULL;
-	connect_next(cn);
+	relay_connect_next(cn);
 }
 
-struct connector *
-connect_start(struct event_base *base, const struct service_conf *sc,
+struct relay_connector *
+relay_connect_start(struct event_base *base, const struct service_conf *sc,
     const struct sockaddr *client, const struct sockaddr *local,
-    connect_cb cb, void *arg)
+    relay_connect_cb cb, void *arg)
 {
-	struct connector	*cn;
+	struct relay_connector	*cn;
 
 	if ((cn = calloc(1, sizeof(*cn))) == NULL)
 		return NULL;
@@ -188,7 +188,8 @@ connect_start(struct event_base *base, const struct service_conf *sc,
 	    local->sa_family == AF_INET6))
 		memcpy(&cn->cn_to, local, local->sa_family == AF_INET6 ?
 		    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
-	if ((cn->cn_ev = evtimer_new(base, connect_start_cb, cn)) == NULL) {
+	cn->cn_ev = evtimer_new(base, relay_connect_start_cb, cn);
+	if (cn->cn_ev == NULL) {
 		free(cn);
 		return NULL;
 	}
