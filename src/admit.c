@@ -111,6 +111,9 @@ static void
 admit_arrival(struct arrival *a, const struct service_conf *sc,
     const struct sockaddr *sa, socklen_t salen)
 {
+	enum geoip_change	 gc;
+	char			 msg[GEOIP_MSGMAX];
+
 	memset(a, 0, sizeof(*a));
 	if (salen > sizeof(a->ar_peer))
 		salen = sizeof(a->ar_peer);
@@ -124,7 +127,11 @@ admit_arrival(struct arrival *a, const struct service_conf *sc,
 	quota_key(NULL, a->ar_client.gc_sa, &a->ar_client.gc_fullkey);
 	admit_clock(&a->ar_now, &a->ar_fnow);
 	if (sc->sc_geoip != NULL) {
-		geoip_refresh(a->ar_now, 0);
+		if ((gc = geoip_check(sc->sc_geoip, a->ar_now, 0, msg,
+		    sizeof(msg))) == GEOIP_RELOADED)
+			log_info("%s", msg);
+		else if (gc == GEOIP_KEPT)
+			log_warnx("%s", msg);
 		a->ar_client.gc_country = geoip_country(sc->sc_geoip,
 		    a->ar_client.gc_sa, a->ar_country);
 	}

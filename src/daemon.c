@@ -191,12 +191,20 @@ daemon_reload(void)
 {
 	struct conf_diag	 cd;
 	struct config		*cf;
+	struct geoip		*g;
+	char			 msg[GEOIP_MSGMAX];
 	int			 failed;
 
 	log_info("reloading %s", daemon_cfpath);
 	accesslog_reopen_all();
 	log_reopen();
-	geoip_refresh(time(NULL), 1);
+	for (g = geoip_next(NULL); g != NULL; g = geoip_next(g)) {
+		if (geoip_check(g, time(NULL), 1, msg, sizeof(msg)) ==
+		    GEOIP_KEPT)
+			log_warnx("%s", msg);
+		else
+			log_info("%s", msg);
+	}
 	conf_diag_init(&cd);
 	cf = config_load(daemon_cfpath, 0, &cd);
 	conf_diag_log(&cd);

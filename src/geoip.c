@@ -31,7 +31,6 @@
 #include <maxminddb.h>
 
 #include "geoip.h"
-#include "log.h"
 
 #define GEOIP_ERRMAX	1024	/* a message from geoip_load() */
 /* Largest database copied (GeoIP2 City is about 70 MB, Enterprise 1 GB). */
@@ -54,14 +53,13 @@ struct geoip {
 	char			*gi_path;
 	MMDB_s			*gi_db;		/* fully open, not NULL */
 	struct geoip_stamp	 gi_stamp;	/* file last tried */
+	time_t			 gi_checked;	/* when geoip_check() looked */
 	int			 gi_refs;
-	int			 gi_gone;	/* stat(2) failed, warned */
+	int			 gi_gone;	/* stat(2) failed, reported */
 };
 
 /* Every open database; few, so a list searched by path. */
 static struct geoip	*geoip_list;
-/* When geoip_refresh() last looked at the files. */
-static time_t		 geoip_checked = (time_t)-1;
 
 /* The identity of the file that <sb> describes. */
 static void
@@ -226,6 +224,7 @@ geoip_open(const char *path, char *err, size_t errlen)
 	}
 	if ((g->gi_db = geoip_load(path, &g->gi_stamp, err, errlen)) == NULL)
 		goto fail;
+	g->gi_checked = (time_t)-1;
 	g->gi_refs = 1;
 	g->gi_next = geoip_list;
 	geoip_list = g;
@@ -311,51 +310,54 @@ geoip_country(struct geoip *g, const struct sockaddr *sa, char cc[3])
 }
 
 /*
- * Reopen <g> if its file changed, or in any case when <force>.  A file
- * that cannot be opened is remembered, so that it is reported once and
- * tried again only when it changes once more (or on the next SIGHUP).
+ * Reopen <g> if its file changed, or in any case when <force>; see
+ * geoip.h.  A file that cannot be opened is remembered, so that it is
+ * reported once and tried again only when it changes once more (or on the
+ * next SIGHUP).
  */
-static void
-geoip_check(struct geoip *g, int force)
+enum geoip_change
+geoip_check(struct geoip *g, time_t now, int force, char *msg,
+    size_t msglen)
 {
 	struct geoip_stamp	 gs;
 	struct stat		 sb;
 	MMDB_s			*db, *old;
 	char			 err[GEOIP_ERRMAX];
+	int			 gone;
 
+	if (!force && now == g->gi_checked)
+		return GEOIP_SAME;
+	g->gi_checked = now;
 	if (stat(g->gi_path, &sb) == -1) {
-		if (force || !g->gi_gone)
-			log_warnx("geoip_db %s: %s; keeping the database "
-			    "already loaded", g->gi_path, strerror(errno));
+		gone = g->gi_gone;
 		g->gi_gone = 1;
-		return;
+		if (!force && gone)
+			return GEOIP_SAME;
+		snprintf(msg, msglen, "geoip_db %s: %s; keeping the database "
+		    "already loaded", g->gi_path, strerror(errno));
+		return GEOIP_KEPT;
 	}
 	g->gi_gone = 0;
 	geoip_stamp_set(&gs, &sb);
 	if (!force && geoip_stamp_equal(&gs, &g->gi_stamp))
-		return;
+		return GEOIP_SAME;
 	if ((db = geoip_load(g->gi_path, &gs, err, sizeof(err))) == NULL) {
-		log_warnx("geoip_db %s; keeping the database already loaded",
-		    err);
+		snprintf(msg, msglen, "geoip_db %s; keeping the database "
+		    "already loaded", err);
 		g->gi_stamp = gs;
-		return;
+		return GEOIP_KEPT;
 	}
 	old = g->gi_db;
 	g->gi_db = db;
 	g->gi_stamp = gs;
 	geoip_db_free(old);
-	log_info("geoip_db %s reloaded", g->gi_path);
+	snprintf(msg, msglen, "geoip_db %s reloaded", g->gi_path);
+	return GEOIP_RELOADED;
 }
 
-/* Reopen changed databases, or all when <force>; see geoip.h. */
-void
-geoip_refresh(time_t now, int force)
+/* The open database after <g>, or the first; see geoip.h. */
+struct geoip *
+geoip_next(const struct geoip *g)
 {
-	struct geoip	*g;
-
-	if (!force && now == geoip_checked)
-		return;
-	geoip_checked = now;
-	for (g = geoip_list; g != NULL; g = g->gi_next)
-		geoip_check(g, force);
+	return g == NULL ? geoip_list : g->gi_next;
 }

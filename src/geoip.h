@@ -33,15 +33,34 @@ void		 geoip_unref(struct geoip *);
 const char	*geoip_country(struct geoip *, const struct sockaddr *sa,
 		    char cc[3]);
 
+/* What geoip_check() did. */
+enum geoip_change {
+	GEOIP_SAME = 0,		/* not due, or the file unchanged: no message */
+	GEOIP_RELOADED,		/* the new file is in service (a notice) */
+	GEOIP_KEPT		/* the file cannot be loaded: the old copy
+				   stays in service (a warning) */
+};
+
+/* Room for a message of geoip_check(). */
+#define GEOIP_MSGMAX	1152
+
 /*
- * Load again every open database whose file changed (inode, size or
- * modification time; checked at most once a second: pass the current
- * time), or every one
- * when <force> (SIGHUP).  A database that cannot be reopened keeps the old
- * one and is reported through log_warnx(), once until its file changes
- * again; a reopen is reported through log_info().  Look-ups never see a
- * half-open database.
+ * Load <g> again if its file changed (inode, size or modification time;
+ * looked at once a second at most: pass the current time), or in any case
+ * when <force> (SIGHUP).  A file that cannot be loaded leaves the old
+ * database in service and is reported once, until it changes again or
+ * <force>; with <force> the result is never GEOIP_SAME.  Look-ups never
+ * see a half-open database.  Never logs: for GEOIP_RELOADED and
+ * GEOIP_KEPT, <msg> holds the line for the caller to log ("geoip_db PATH
+ * reloaded", "geoip_db PATH: REASON; keeping the database already
+ * loaded").
  */
-void		 geoip_refresh(time_t now, int force);
+enum geoip_change geoip_check(struct geoip *g, time_t now, int force,
+		    char *msg, size_t msglen);
+/*
+ * Every open database in turn, for a check of them all: the first when
+ * <g> is NULL, NULL after the last.
+ */
+struct geoip	*geoip_next(const struct geoip *g);
 
 #endif

@@ -40,6 +40,7 @@ struct relay_dir {
 	int		 rd_pipe[2];	/* -1: none yet */
 	char		*rd_buf;	/* when no pipe can be had */
 	int		 rd_bulk;	/* splice from the source */
+	int		 rd_unsplice;	/* splice refused: drain the pipe */
 	size_t		 rd_off;	/* rd_buf: first byte not yet sent */
 	size_t		 rd_pending;	/* bytes held */
 	int		 rd_eof;	/* the source said EOF */
@@ -239,10 +240,14 @@ relay_flush(struct relay_dir *rd)
 	return n;
 }
 
-/* splice(2) refused these sockets: use a buffer from now on; 0 or -1. */
+/*
+ * splice(2) refused these sockets: use a buffer from now on, once the
+ * pipe is empty; 0 or -1.
+ */
 static int
 relay_dir_unsplice(struct relay_dir *rd)
 {
+	rd->rd_unsplice = 0;
 	if ((rd->rd_buf = malloc(RELAY_BUFSZ)) == NULL)
 		return -1;
 	(void)close(rd->rd_pipe[0]);
@@ -256,6 +261,9 @@ relay_dir_unsplice(struct relay_dir *rd)
 static size_t
 relay_room(struct relay_dir *rd)
 {
+	/* Nothing more goes into a pipe that splice can no longer fill. */
+	if (rd->rd_unsplice)
+		return 0;
 	if (rd->rd_buf != NULL && rd->rd_off > 0 &&
 	    rd->rd_off + rd->rd_pending == RELAY_BUFSZ) {
 		memmove(rd->rd_buf, rd->rd_buf + rd->rd_off, rd->rd_pending);
@@ -282,6 +290,9 @@ relay_pump(struct relay_dir *rd)
 			if ((n = relay_flush(rd)) > 0) {
 				rd->rd_pending -= (size_t)n;
 				moved = 1;
+				if (rd->rd_pending == 0 && rd->rd_unsplice &&
+				    relay_dir_unsplice(rd) == -1)
+					goto fail;
 				/*
 				 * A short read emptied the source: the next
 				 * read would only say EAGAIN.  Save the call;
@@ -307,10 +318,18 @@ relay_pump(struct relay_dir *rd)
 		if (!rd->rd_bulk && rd->rd_pending == 0)
 			n = relay_copy(rd);
 		else if ((n = relay_fill(rd)) == -1 && errno == EINVAL &&
-		    rd->rd_pipe[0] != -1 && rd->rd_pending == 0 &&
-		    relay_dir_unsplice(rd) == 0)
+		    rd->rd_pipe[0] != -1) {
+			/*
+			 * splice(2) refused the source.  Bytes it already
+			 * moved stay in the pipe until the destination has
+			 * taken them (the flush above); a buffer takes over
+			 * then, or now if the pipe is empty.
+			 */
+			rd->rd_unsplice = 1;
+			if (rd->rd_pending == 0 && relay_dir_unsplice(rd) == -1)
+				goto fail;
 			continue;
-		else if (n > 0) {
+		} else if (n > 0) {
 			rd->rd_pending += (size_t)n;
 			rd->rd_bytes += (uint64_t)n;
 		}

@@ -44,7 +44,7 @@ static char	 script[PATH_MAX];	/* make-mmdb.pl */
 static char	 main_db[PATH_MAX];	/* from countries.txt */
 static char	 alt_db[PATH_MAX];	/* from ALT_DATA */
 static char	 log_path[PATH_MAX];
-static time_t	 clock_now = 1700000000;	/* for geoip_refresh() */
+static time_t	 clock_now = 1700000000;	/* for geoip_check() */
 static time_t	 mtime_next = 1500000000;	/* for installed files */
 
 /* Build "<tmpdir>/<name>" into <buf>. */
@@ -57,7 +57,7 @@ tmppath(char *buf, size_t len, const char *name)
 	assert_true(n > 0 && (size_t)n < len);
 }
 
-/* A time well after every one used so far, for geoip_refresh(). */
+/* A time well after every one used so far, for geoip_check(). */
 static time_t
 tick(void)
 {
@@ -313,6 +313,34 @@ log_count(const char *a, const char *b)
 	return n;
 }
 
+/*
+ * Check every open database at <now> as the daemon does (daemon.c on
+ * SIGHUP with <force>, admit.c for each client), logging what
+ * geoip_check() reports the way they do, so that the tests read it in
+ * the log file.
+ */
+static void
+refresh(time_t now, int force)
+{
+	struct geoip		*g;
+	enum geoip_change	 gc;
+	char			 msg[GEOIP_MSGMAX];
+
+	for (g = geoip_next(NULL); g != NULL; g = geoip_next(g)) {
+		memset(msg, 0, sizeof(msg));
+		gc = geoip_check(g, now, force, msg, sizeof(msg));
+		if (gc == GEOIP_KEPT)
+			log_warnx("%s", msg);
+		else if (gc == GEOIP_RELOADED)
+			log_info("%s", msg);
+		else {
+			assert_int_equal(gc, GEOIP_SAME);
+			assert_false(force);
+			assert_int_equal(msg[0], '\0');
+		}
+	}
+}
+
 /* A fresh copy of the main database at <name> in the temporary dir. */
 static struct geoip *
 open_copy(const char *name, char *path, size_t len)
@@ -502,10 +530,10 @@ test_refresh_changed(void **state)
 	(void)state;
 	g = open_copy("changed.mmdb", path, sizeof(path));
 	h = open_ok(path);
-	geoip_refresh(t, 0);
+	refresh(t, 0);
 	assert_string_equal(country(g, "127.0.0.2"), "FR");
 	install(alt_db, path);
-	geoip_refresh(t + 2, 0);
+	refresh(t + 2, 0);
 	assert_string_equal(country(g, "127.0.0.2"), "IT");
 	assert_string_equal(country(h, "::ffff:127.0.0.3"), "ES");
 	assert_string_equal(country(g, "2001:db8:1::1"), "KR");
@@ -525,16 +553,16 @@ test_refresh_same_second(void **state)
 
 	(void)state;
 	g = open_copy("second.mmdb", path, sizeof(path));
-	geoip_refresh(t, 0);
-	geoip_refresh(t + 1, 0);
+	refresh(t, 0);
+	refresh(t + 1, 0);
 	assert_int_equal(log_count(path, "reloaded"), 0);
 	install(alt_db, path);
-	geoip_refresh(t + 1, 0);
+	refresh(t + 1, 0);
 	assert_string_equal(country(g, "127.0.0.2"), "FR");
 	assert_int_equal(log_count(path, "reloaded"), 0);
-	geoip_refresh(t + 2, 0);
+	refresh(t + 2, 0);
 	assert_string_equal(country(g, "127.0.0.2"), "IT");
-	geoip_refresh(t + 3, 0);
+	refresh(t + 3, 0);
 	assert_int_equal(log_count(path, "reloaded"), 1);
 	geoip_unref(g);
 }
@@ -550,11 +578,11 @@ test_refresh_mtime_only(void **state)
 
 	(void)state;
 	g = open_copy("touched.mmdb", path, sizeof(path));
-	geoip_refresh(t, 0);
+	refresh(t, 0);
 	ts[0].tv_sec = ts[1].tv_sec = mtime_next++;
 	ts[0].tv_nsec = ts[1].tv_nsec = 0;
 	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
-	geoip_refresh(t + 1, 0);
+	refresh(t + 1, 0);
 	assert_int_equal(log_count(path, "reloaded"), 1);
 	assert_string_equal(country(g, "127.0.0.2"), "FR");
 	geoip_unref(g);
@@ -570,15 +598,15 @@ test_refresh_forced(void **state)
 
 	(void)state;
 	g = open_copy("forced.mmdb", path, sizeof(path));
-	geoip_refresh(t, 0);
-	geoip_refresh(t, 1);
+	refresh(t, 0);
+	refresh(t, 1);
 	assert_int_equal(log_count(path, "reloaded"), 1);
 	assert_string_equal(country(g, "127.0.0.2"), "FR");
 	install(alt_db, path);
-	geoip_refresh(t, 1);
+	refresh(t, 1);
 	assert_int_equal(log_count(path, "reloaded"), 2);
 	assert_string_equal(country(g, "127.0.0.2"), "IT");
-	geoip_refresh(t + 1, 0);
+	refresh(t + 1, 0);
 	assert_int_equal(log_count(path, "reloaded"), 2);
 	geoip_unref(g);
 }
@@ -597,21 +625,21 @@ test_refresh_corrupt(void **state)
 
 	(void)state;
 	g = open_copy("bad.mmdb", path, sizeof(path));
-	geoip_refresh(t, 0);
+	refresh(t, 0);
 	install_bytes(garbage, sizeof(garbage) - 1, path);
-	geoip_refresh(t + 1, 0);
+	refresh(t + 1, 0);
 	assert_string_equal(country(g, "127.0.0.2"), "FR");
 	assert_string_equal(country(g, "2001:db8:1::1"), "JP");
 	assert_int_equal(log_count(path, "keeping"), 1);
 	assert_int_equal(log_count(path,
 	    MMDB_strerror(MMDB_INVALID_METADATA_ERROR)), 1);
-	geoip_refresh(t + 2, 0);
+	refresh(t + 2, 0);
 	assert_int_equal(log_count(path, "keeping"), 1);
-	geoip_refresh(t + 2, 1);
+	refresh(t + 2, 1);
 	assert_int_equal(log_count(path, "keeping"), 2);
 	assert_string_equal(country(g, "127.0.0.3"), "DE");
 	install(alt_db, path);
-	geoip_refresh(t + 3, 0);
+	refresh(t + 3, 0);
 	assert_string_equal(country(g, "127.0.0.2"), "IT");
 	assert_int_equal(log_count(path, "reloaded"), 1);
 	geoip_unref(g);
@@ -627,15 +655,15 @@ test_refresh_missing(void **state)
 
 	(void)state;
 	g = open_copy("gone.mmdb", path, sizeof(path));
-	geoip_refresh(t, 0);
+	refresh(t, 0);
 	assert_int_equal(unlink(path), 0);
-	geoip_refresh(t + 1, 0);
-	geoip_refresh(t + 2, 0);
+	refresh(t + 1, 0);
+	refresh(t + 2, 0);
 	assert_string_equal(country(g, "127.0.0.2"), "FR");
 	assert_int_equal(log_count(path, "keeping"), 1);
 	assert_int_equal(log_count(path, strerror(ENOENT)), 1);
 	install(alt_db, path);
-	geoip_refresh(t + 3, 0);
+	refresh(t + 3, 0);
 	assert_string_equal(country(g, "127.0.0.2"), "IT");
 	geoip_unref(g);
 }
@@ -696,12 +724,12 @@ test_rewrite_in_place(void **state)
 	(void)state;
 	g = open_copy("inplace.mmdb", path, sizeof(path));
 	assert_false(mapped(path));
-	geoip_refresh(t, 0);
+	refresh(t, 0);
 
 	assert_int_equal(truncate(path, 0), 0);
 	assert_string_equal(country(g, "127.0.0.2"), "FR");
 	assert_string_equal(country(g, "2001:db8:1::1"), "JP");
-	geoip_refresh(t + 1, 0);
+	refresh(t + 1, 0);
 	assert_int_equal(log_count(path, "keeping"), 1);
 	assert_int_equal(log_count(path, "empty file"), 1);
 	assert_string_equal(country(g, "127.0.0.3"), "DE");
@@ -713,20 +741,99 @@ test_rewrite_in_place(void **state)
 	assert_int_equal(write_file(garbage, buf, sizeof(buf)), 0);
 	rewrite_in_place(garbage, path);
 	assert_string_equal(country(g, "127.0.0.2"), "FR");
-	geoip_refresh(t + 2, 0);
+	refresh(t + 2, 0);
 	assert_int_equal(log_count(path, "keeping"), 2);
-	geoip_refresh(t + 2, 1);
+	refresh(t + 2, 1);
 	assert_int_equal(log_count(path, "keeping"), 3);
 	assert_string_equal(country(g, "127.0.0.2"), "FR");
 	assert_string_equal(country(g, "127.0.0.4"), "US");
 
 	rewrite_in_place(alt_db, path);
-	geoip_refresh(t + 3, 0);
+	refresh(t + 3, 0);
 	assert_int_equal(log_count(path, "reloaded"), 1);
 	assert_false(mapped(path));
 	assert_string_equal(country(g, "127.0.0.2"), "IT");
 	assert_int_equal(truncate(path, 10), 0);
 	assert_string_equal(country(g, "127.0.0.3"), "ES");
+	geoip_unref(g);
+}
+
+/* The size of the log file: geoip.c itself must not write to it. */
+static off_t
+log_size(void)
+{
+	struct stat	 sb;
+
+	return stat(log_path, &sb) == 0 ? sb.st_size : 0;
+}
+
+/*
+ * geoip_check() says what it did and logs nothing: GEOIP_SAME with no
+ * message, GEOIP_RELOADED and GEOIP_KEPT with the line the callers log,
+ * word for word as the daemon has always written it (the end-to-end tests
+ * wait for them); a missing file is reported once, and again on force.
+ * geoip_next() visits every open database once.
+ */
+static void
+test_check_result(void **state)
+{
+	static const char garbage[] = "this is not a MaxMind DB\n";
+	struct geoip	*g, *h, *it;
+	char		 path[PATH_MAX], other[PATH_MAX], msg[GEOIP_MSGMAX];
+	char		 want[PATH_MAX + 128];
+	off_t		 before = log_size();
+	time_t		 t = tick();
+	int		 seen_g = 0, seen_h = 0;
+
+	(void)state;
+	g = open_copy("result.mmdb", path, sizeof(path));
+	h = open_copy("result2.mmdb", other, sizeof(other));
+	for (it = geoip_next(NULL); it != NULL; it = geoip_next(it)) {
+		seen_g += it == g;
+		seen_h += it == h;
+	}
+	assert_int_equal(seen_g, 1);
+	assert_int_equal(seen_h, 1);
+
+	memset(msg, 'x', sizeof(msg));
+	assert_int_equal(geoip_check(g, t, 0, msg, sizeof(msg)), GEOIP_SAME);
+	assert_int_equal(msg[0], 'x');
+	install(alt_db, path);
+	assert_int_equal(geoip_check(g, t, 0, msg, sizeof(msg)), GEOIP_SAME);
+	assert_int_equal(geoip_check(g, t + 1, 0, msg, sizeof(msg)),
+	    GEOIP_RELOADED);
+	(void)snprintf(want, sizeof(want), "geoip_db %s reloaded", path);
+	assert_string_equal(msg, want);
+	assert_string_equal(country(g, "127.0.0.2"), "IT");
+
+	install_bytes(garbage, sizeof(garbage) - 1, path);
+	assert_int_equal(geoip_check(g, t + 2, 0, msg, sizeof(msg)),
+	    GEOIP_KEPT);
+	(void)snprintf(want, sizeof(want), "geoip_db %s: not a valid MaxMind "
+	    "DB: %s; keeping the database already loaded", path,
+	    MMDB_strerror(MMDB_INVALID_METADATA_ERROR));
+	assert_string_equal(msg, want);
+	assert_int_equal(geoip_check(g, t + 3, 0, msg, sizeof(msg)),
+	    GEOIP_SAME);
+	assert_string_equal(country(g, "127.0.0.2"), "IT");
+
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(geoip_check(g, t + 4, 0, msg, sizeof(msg)),
+	    GEOIP_KEPT);
+	(void)snprintf(want, sizeof(want), "geoip_db %s: %s; keeping the "
+	    "database already loaded", path, strerror(ENOENT));
+	assert_string_equal(msg, want);
+	assert_int_equal(geoip_check(g, t + 5, 0, msg, sizeof(msg)),
+	    GEOIP_SAME);
+	assert_int_equal(geoip_check(g, t + 5, 1, msg, sizeof(msg)),
+	    GEOIP_KEPT);
+	assert_string_equal(msg, want);
+
+	/* The other database was not looked at by any of this. */
+	assert_int_equal(geoip_check(h, t, 1, msg, sizeof(msg)),
+	    GEOIP_RELOADED);
+	assert_int_equal(log_size(), before);
+	geoip_unref(h);
 	geoip_unref(g);
 }
 
@@ -748,6 +855,7 @@ main(void)
 		cmocka_unit_test(test_refresh_corrupt),
 		cmocka_unit_test(test_refresh_missing),
 		cmocka_unit_test(test_rewrite_in_place),
+		cmocka_unit_test(test_check_result),
 	};
 
 	return test_status(cmocka_run_group_tests(tests, group_setup, group_teardown));
