@@ -1628,11 +1628,11 @@ test_attr_table_covered(void **state)
 	for (i = 0; i < attr_count; i++) {
 		for (j = 0; j < NCASES; j++)
 			if (strcmp(attr_cases[j].ac_name,
-			    attr_table[i].ad_name) == 0)
+			    attr_table[i].name) == 0)
 				break;
 		if (j == NCASES)
 			fail_msg("attribute %s has no test case",
-			    attr_table[i].ad_name);
+			    attr_table[i].name);
 	}
 	for (j = 0; j < NCASES; j++)
 		if (attr_lookup(attr_cases[j].ac_name) == -1)

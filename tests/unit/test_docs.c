@@ -96,9 +96,9 @@ test_attributes_documented(void **state)
 	(void)state;
 	assert_true(attr_count > 50);
 	for (i = 0; i < attr_count; i++)
-		if (!doc_has(sec, "\n.It Cm ", attr_table[i].ad_name))
+		if (!doc_has(sec, "\n.It Cm ", attr_table[i].name))
 			fail_msg("portgate.conf(5) has no entry for %s",
-			    attr_table[i].ad_name);
+			    attr_table[i].name);
 	free(sec);
 }
 
