@@ -403,29 +403,24 @@ const struct attr_def attr_table[] = {
 
 const int attr_count = ATTR_NROWS;
 
-int
-attr_lookup(const char *name)
-{
-	int	i;
-
-	for (i = 0; i < attr_count; i++)
-		if (strcasecmp(attr_table[i].name, name) == 0 ||
-		    (attr_table[i].alias != NULL &&
-		    strcasecmp(attr_table[i].alias, name) == 0))
-			return i;
-	return -1;
-}
-
-/* The index of the row of <table> called <name>, or -1. */
+/* The index of the row of <table> called <name> or its alias, or -1. */
 static int
 attr_find(const struct attr_def *table, int n, const char *name)
 {
 	int	i;
 
 	for (i = 0; i < n; i++)
-		if (strcasecmp(table[i].name, name) == 0)
+		if (strcasecmp(table[i].name, name) == 0 ||
+		    (table[i].alias != NULL &&
+		    strcasecmp(table[i].alias, name) == 0))
 			return i;
 	return -1;
+}
+
+int
+attr_lookup(const char *name)
+{
+	return attr_find(attr_table, attr_count, name);
 }
 
 /* Is row <i> among the first <k> of <order>? */
