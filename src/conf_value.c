@@ -1,6 +1,7 @@
 /*
  * Values of attributes: yes/no, bounded integers and word lists, shared by
- * the attribute setters (conf_attr.c), the loader (config.c) and the gate.
+ * the attribute setters (conf_attr_*.c), the loader (config*.c) and the
+ * gate.
  * Pure parsing; nothing here knows the attribute table.
  */
 

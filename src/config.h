@@ -183,6 +183,18 @@ struct config {
  * Read, check and build the configuration in <path>.  Every error and
  * warning goes to <cd>.  Returns the configuration (one reference) when
  * <cd> has no error, else NULL.
+ *
+ * Allocation failure is not a configuration error: the loader (lexer,
+ * parser, merge, setters) allocates with the x* wrappers of xmalloc.h,
+ * at reload as at start-up, so running out of memory while reloading
+ * ends portgate with fatal() rather than failing the reload.  This is a
+ * deliberate exception to STYLE.md rule 6, not an oversight: what is
+ * allocated is bounded by the admin's own files, so a failure means the
+ * host has no memory left, and turning it into a failed reload would
+ * need every allocation of the loader and of the value compilers it
+ * calls checked and unwound.  New loader code adds no allocation on that
+ * path where it can avoid one (the table's scalar defaults allocate
+ * nothing).
  */
 struct config	*config_load(const char *path, int flags,
 		    struct conf_diag *cd);

@@ -1,9 +1,9 @@
 /*
- * Trust checks of a built service.  config.c checks that a configuration
- * means something; this file checks that it does not mean more than the
- * admin may think: a PROXY header believed from anyone, the daemon's
- * environment handed to an unprivileged server, address rules on a
- * service that never sees an address.
+ * Trust checks of a built service.  config_check.c checks that a
+ * configuration means something; this file checks that it does not mean
+ * more than the admin may think: a PROXY header believed from anyone, the
+ * daemon's environment handed to an unprivileged server, address rules on
+ * a service that never sees an address.
  */
 #include <sys/types.h>
 #include <sys/socket.h>

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <stdarg.h>
@@ -38,6 +39,7 @@
 #include "conf_diag.h"
 #include "conf_parse.h"
 #include "config.h"
+#include "timewin.h"
 #include "unit_util.h"
 
 /* src/limits.h can shadow <limits.h> (GCC's include_next): be safe. */
@@ -1628,11 +1630,11 @@ test_attr_table_covered(void **state)
 	for (i = 0; i < attr_count; i++) {
 		for (j = 0; j < NCASES; j++)
 			if (strcmp(attr_cases[j].ac_name,
-			    attr_table[i].ad_name) == 0)
+			    attr_table[i].name) == 0)
 				break;
 		if (j == NCASES)
 			fail_msg("attribute %s has no test case",
-			    attr_table[i].ad_name);
+			    attr_table[i].name);
 	}
 	for (j = 0; j < NCASES; j++)
 		if (attr_lookup(attr_cases[j].ac_name) == -1)
@@ -1856,6 +1858,166 @@ test_attr_values_stored(void **state)
 	assert_int_equal(sc->sc_tls, 0);
 	/* CONF_CHECK_ONLY opens no log. */
 	assert_null(sc->sc_log);
+}
+
+/* Is <order> a permutation of 0..<n>-1?  Returns the position of each. */
+static void
+order_positions(const int *order, int n, int *pos)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		pos[i] = -1;
+	for (i = 0; i < n; i++) {
+		assert_in_range(order[i], 0, n - 1);
+		assert_int_equal(pos[order[i]], -1);
+		pos[order[i]] = i;
+	}
+}
+
+/*
+ * attr_order() puts each row after the one its .after names, whatever the
+ * order of the rows; it ignores an unknown name and ends on a cycle.
+ */
+static void
+test_attr_order(void **state)
+{
+	static const struct attr_def	chain[] = {
+		{ .name = "c", .after = "b" },
+		{ .name = "b", .after = "a" },
+		{ .name = "a" },
+		{ .name = "d", .after = "nosuch" },
+	};
+	static const struct attr_def	cycle[] = {
+		{ .name = "x", .after = "y" },
+		{ .name = "y", .after = "x" },
+		{ .name = "z", .after = "x" },
+	};
+	int		 order[128], pos[128], i, dep, ndeps = 0;
+	const int	*real;
+
+	(void)state;
+	attr_order(chain, 4, order);
+	assert_int_equal(order[0], 2);
+	assert_int_equal(order[1], 1);
+	assert_int_equal(order[2], 0);
+	assert_int_equal(order[3], 3);
+	attr_order(cycle, 3, order);
+	order_positions(order, 3, pos);
+	assert_true(pos[2] > pos[0]);
+
+	/* The real table: every .after names a row that runs before. */
+	assert_true(attr_count <= 128);
+	real = attr_setter_order();
+	order_positions(real, attr_count, pos);
+	for (i = 0; i < attr_count; i++) {
+		if (attr_table[i].after == NULL)
+			continue;
+		dep = attr_lookup(attr_table[i].after);
+		if (dep == -1)
+			fail_msg("%s: .after names no attribute",
+			    attr_table[i].name);
+		assert_true(pos[dep] < pos[i]);
+		ndeps++;
+	}
+	assert_true(ndeps >= 2);
+	assert_true(pos[attr_lookup("group")] < pos[attr_lookup("user")]);
+	assert_true(pos[attr_lookup("access_tz")] <
+	    pos[attr_lookup("access_times")]);
+}
+
+/*
+ * The dependencies that .after declares are real: a user without a
+ * password entry takes the group given, wherever it is written, and the
+ * windows of access_times are in the zone of access_tz.
+ */
+static void
+test_attr_declared_order(void **state)
+{
+	struct service_conf	*sc;
+	time_t			 t = 1767573000;	/* Mon 2026-01-05 00:30 UTC */
+
+	(void)state;
+	config_set_root(1);
+	load_ok("service echo\n"
+	    "{\n"
+	    "\tsocket_type = stream\n"
+	    "\twait = no\n"
+	    "\tuser = 3999999999\n"
+	    "\tpassenv = PATH\n"
+	    "\tserver = @/srv\n"
+	    "\tgroup = 0\n"
+	    "}\n");
+	sc = need_svc("echo");
+	assert_true(sc->sc_uid == (uid_t)3999999999u);
+	assert_int_equal(sc->sc_has_gid, 1);
+	assert_int_equal(sc->sc_gid, 0);
+
+	/* 09:30 in Tokyo (UTC+9, no summer time), 00:30 in UTC. */
+	assert_int_equal(setenv("TZ", "UTC", 1), 0);
+	tzset();
+	load_ok("service echo\n"
+	    "{\n"
+	    ECHO_BODY
+	    "\taccess_times = 09:00-10:00\n"
+	    "\taccess_tz = Asia/Tokyo\n"
+	    "}\n");
+	sc = need_svc("echo");
+	assert_int_equal(timewin_match(sc->sc_access_times, t, NULL, 0), 1);
+	assert_int_equal(timewin_match(sc->sc_access_times, t + 3600, NULL,
+	    0), 0);
+	assert_int_equal(unsetenv("TZ"), 0);
+	tzset();
+}
+
+/* What each row says of itself holds together. */
+static void
+test_attr_rows(void **state)
+{
+	const struct attr_def	*ad;
+	char			 buf[64], *words[ATTR_DEFAULT_MAX];
+	unsigned		 rlimits = 0;
+	int			 i, n, ndefaults = 0;
+
+	(void)state;
+	for (i = 0; i < attr_count; i++) {
+		ad = &attr_table[i];
+		print_message("[ %s ]\n", ad->name);
+		assert_int_equal(attr_lookup(ad->name), i);
+		if (ad->alias != NULL)
+			assert_int_equal(attr_lookup(ad->alias), i);
+		assert_non_null(ad->set);
+		assert_non_null(ad->values);
+		assert_non_null(ad->summary);
+		assert_true(ad->scope != 0 &&
+		    (ad->scope & ~(unsigned)ATTR_BOTH) == 0);
+		assert_true(ad->max_values == -1 ||
+		    ad->max_values >= ad->min_values);
+		/* A list without -= is still a list. */
+		if (ad->flags & ATTR_NODEL)
+			assert_true(ad->flags & ATTR_LIST);
+		/* Offset 0 is sc_name: an unset value needs a real field. */
+		if (ad->unset != 0)
+			assert_true(ad->offset != 0);
+		if (ad->default_text != NULL) {
+			n = attr_default_words(ad, buf, sizeof(buf), words,
+			    ATTR_DEFAULT_MAX);
+			assert_in_range(n, ad->min_values, ad->max_values ==
+			    -1 ? ATTR_DEFAULT_MAX : ad->max_values);
+			assert_true(ad->scope & ATTR_SERVICE);
+			ndefaults++;
+		}
+		if (strncmp(ad->name, "rlimit_", 7) == 0) {
+			assert_in_range(ad->rlimit, 0, CRL_COUNT - 1);
+			assert_false(rlimits & (1u << ad->rlimit));
+			rlimits |= 1u << ad->rlimit;
+			/* Only the CPU time takes no K or M. */
+			assert_int_equal(ad->size_suffix, ad->rlimit != CRL_CPU);
+		}
+	}
+	assert_int_equal(rlimits, (1u << CRL_COUNT) - 1);
+	assert_int_equal(ndefaults, 8);
+	assert_int_equal(attr_lookup("interface"), attr_lookup("bind"));
 }
 
 /*
@@ -2991,6 +3153,10 @@ test_defaults_scalars(void **state)
 	assert_int_equal(sc->sc_connect_timeout, 10);
 	assert_int_equal(sc->sc_idle_timeout, 0);
 	assert_int_equal(sc->sc_logtype.lt_kind, LOGTYPE_NONE);
+	assert_int_equal(sc->sc_tls_handshake_timeout, 10);
+	assert_int_equal(sc->sc_log_success, ALOG_PID | ALOG_HOST |
+	    ALOG_EXIT | ALOG_DURATION);
+	assert_int_equal(sc->sc_log_failure, ALOG_HOST);
 	assert_string_equal(sc->sc_id, "echo");
 	assert_int_equal(sc->sc_flags, 0);
 	assert_int_equal(sc->sc_rlimit_set, 0);
@@ -3183,6 +3349,9 @@ main(void)
 		T(test_attr_scope),
 		T(test_attr_operators),
 		T(test_attr_values_stored),
+		T(test_attr_order),
+		T(test_attr_declared_order),
+		T(test_attr_rows),
 		T(test_req_socket_protocol),
 		T(test_req_wait_server_user),
 		T(test_req_internal),

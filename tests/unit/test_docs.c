@@ -2,8 +2,9 @@
  * The documentation moves with the code: every attribute of the
  * attribute table has its entry in the ATTRIBUTES section of
  * portgate.conf(5) (".It Cm name") and every attribute entry there is one
- * the parser knows; every option that "portgate --help" names is in
- * portgate(8) ("Fl name").  The man pages are read from the source tree
+ * the parser knows; each entry says where the attribute may be written
+ * as the table does, holds the row's summary and its default; every
+ * option that "portgate --help" names is in portgate(8) ("Fl name").  The man pages are read from the source tree
  * (PORTGATE_DATA is its tests/data), the binary is PORTGATE_BIN.
  */
 #include <ctype.h>
@@ -96,9 +97,155 @@ test_attributes_documented(void **state)
 	(void)state;
 	assert_true(attr_count > 50);
 	for (i = 0; i < attr_count; i++)
-		if (!doc_has(sec, "\n.It Cm ", attr_table[i].ad_name))
+		if (!doc_has(sec, "\n.It Cm ", attr_table[i].name))
 			fail_msg("portgate.conf(5) has no entry for %s",
-			    attr_table[i].ad_name);
+			    attr_table[i].name);
+	free(sec);
+}
+
+/*
+ * The entry of attribute <name> in <sec>, from its ".It Cm name" line to
+ * the next attribute's (nested lists of values are in upper case).
+ */
+static char *
+attr_entry(const char *sec, const char *name)
+{
+	char		 want[128], *copy;
+	const char	*p, *end;
+	size_t		 len;
+
+	len = (size_t)snprintf(want, sizeof(want), "\n.It Cm %s", name);
+	for (p = sec; (p = strstr(p, want)) != NULL; p += len)
+		if (p[len] == ' ' || p[len] == '\n')
+			break;
+	if (p == NULL)
+		fail_msg("portgate.conf(5) has no entry for %s", name);
+	p++;
+	for (end = p; (end = strstr(end + 1, "\n.It Cm ")) != NULL; )
+		if (islower((unsigned char)end[8]))
+			break;
+	if (end == NULL)
+		end = p + strlen(p);
+	assert_non_null(copy = strndup(p, (size_t)(end - p)));
+	return copy;
+}
+
+/* Is <w> an mdoc macro name ("Cm", "Ql", ...)? */
+static int
+mdoc_macro(const char *w, size_t n)
+{
+	return n == 2 && isupper((unsigned char)w[0]) &&
+	    islower((unsigned char)w[1]);
+}
+
+/*
+ * The text of <entry> after its first line as a reader sees it: macro
+ * names dropped, words joined by one space, no space before punctuation.
+ */
+static char *
+mdoc_plain(const char *entry)
+{
+	const char	*p, *w;
+	char		*out, *q;
+	size_t		 n;
+
+	assert_non_null(out = malloc(strlen(entry) + 1));
+	q = out;
+	p = strchr(entry, '\n');
+	for (p = p != NULL ? p + 1 : ""; *p != '\0'; ) {
+		w = p + strspn(p, " \t\n");
+		if (*w == '\0')
+			break;
+		n = strcspn(w, " \t\n");
+		/* The macro of a request line, and the macros in it. */
+		if ((w[0] == '.' && (w == entry || w[-1] == '\n')) ||
+		    mdoc_macro(w, n)) {
+			p = w + n;
+			continue;
+		}
+		if (q != out && !(strchr(".,;:)", w[0]) != NULL && n == 1))
+			*q++ = ' ';
+		memcpy(q, w, n);
+		q += n;
+		p = w + n;
+	}
+	*q = '\0';
+	return out;
+}
+
+/* The ".Pq" line of an entry of <ad>: where it goes, list, extension. */
+static void
+attr_pq(const struct attr_def *ad, char *buf, size_t len)
+{
+	(void)snprintf(buf, len, ".Pq %s%s%s",
+	    ad->scope == ATTR_BOTH ? "service, defaults" :
+	    ad->scope == ATTR_SERVICE ? "service" : "defaults",
+	    !(ad->flags & ATTR_LIST) ? "" : (ad->flags & ATTR_NODEL) ?
+	    "; list, no Ql -=" : "; list",
+	    (ad->flags & ATTR_EXTENSION) ? "; extension" : "");
+}
+
+/* Check the entry of <name>, for row <ad>, in <sec>. */
+static void
+attr_entry_check(const char *sec, const char *name,
+    const struct attr_def *ad)
+{
+	char	*entry = attr_entry(sec, name), *plain, pq[128], want[256];
+	char	*line2;
+
+	line2 = strchr(entry, '\n');
+	assert_non_null(line2);
+	line2++;
+	attr_pq(ad, pq, sizeof(pq));
+	if (strncmp(line2, pq, strlen(pq)) != 0 || line2[strlen(pq)] != '\n')
+		fail_msg("portgate.conf(5), %s: the line after .It should be "
+		    "'%s'", name, pq);
+	plain = mdoc_plain(entry);
+	if (strcmp(name, ad->name) != 0) {
+		/* An alias says whose it is. */
+		(void)snprintf(want, sizeof(want), "The same as %s.",
+		    ad->name);
+		if (strstr(plain, want) == NULL)
+			fail_msg("portgate.conf(5), %s: no '%s'", name, want);
+	} else if (strstr(plain, ad->summary) == NULL)
+		fail_msg("portgate.conf(5), %s: the summary of the table, "
+		    "'%s', is not in the entry: %s", name, ad->summary, plain);
+	if (ad->default_text != NULL) {
+		(void)snprintf(want, sizeof(want), "Default: %s",
+		    ad->default_text);
+		if (strstr(plain, want) == NULL)
+			fail_msg("portgate.conf(5), %s: no '%s'", name, want);
+	}
+	free(plain);
+	free(entry);
+}
+
+/*
+ * Each entry agrees with its row: the scope, list and extension line,
+ * the summary, and the default; an alias has its own entry.
+ */
+static void
+test_attributes_described(void **state)
+{
+	char	*sec = attributes_section(), *plain;
+	int	 i, aliases = 0;
+
+	(void)state;
+	for (i = 0; i < attr_count; i++) {
+		attr_entry_check(sec, attr_table[i].name, &attr_table[i]);
+		if (attr_table[i].alias != NULL) {
+			attr_entry_check(sec, attr_table[i].alias,
+			    &attr_table[i]);
+			aliases++;
+		}
+	}
+	assert_int_equal(aliases, 1);
+	/* The reader's text, as the checks above see it. */
+	plain = mdoc_plain(".It Cm x\n.Pq service\n.Cm yes :\nevery "
+	    "client\n.Ql 50 10 .\n(see\n.Sx Foo ) .\n");
+	assert_string_equal(plain, "service yes: every client 50 10. (see "
+	    "Foo).");
+	free(plain);
 	free(sec);
 }
 
@@ -182,6 +329,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_attributes_documented),
 		cmocka_unit_test(test_entries_known),
+		cmocka_unit_test(test_attributes_described),
 		cmocka_unit_test(test_options_documented),
 	};
 

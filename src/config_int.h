@@ -1,0 +1,49 @@
+/*
+ * Shared by the files that build a configuration: config_merge.c
+ * (statements and defaults into merged values), config_check.c (what
+ * attributes require of each other, once the setters ran) and config.c
+ * (build, load, free).  config.c calls the other two; they call neither
+ * config.c nor each other.
+ */
+#ifndef PORTGATE_CONFIG_INT_H
+#define PORTGATE_CONFIG_INT_H
+
+#include "conf_attr.h"
+#include "conf_diag.h"
+#include "conf_parse.h"
+#include "config.h"
+
+/* config_merge.c */
+
+/* A merged value per row of attr_table, all unset; config_vals_free(). */
+struct attr_val	*config_vals_new(void);
+void		 config_vals_free(struct attr_val *);
+/* The merged value of attribute <name> (which must exist). */
+struct attr_val	*config_val(struct attr_val *vals, const char *name);
+/* Apply every statement of the defaults entries of <tree> to <defs>. */
+void		 config_merge_defaults(struct attr_val *defs,
+		    const struct conf_tree *tree, struct conf_diag *cd);
+/* Merge <defs> and the statements of service entry <ce> into <vals>. */
+void		 config_merge_service(struct attr_val *vals,
+		    struct attr_val *defs, const struct conf_entry *ce,
+		    struct conf_diag *cd);
+/* Is service <name> switched off by disable, enabled or disabled? */
+int		 config_is_disabled(struct attr_val *vals,
+		    struct attr_val *defs, const char *name,
+		    struct conf_diag *cd);
+/* Does `type` say RPC? */
+int		 config_is_rpc(struct attr_val *vals);
+
+/* config_check.c */
+
+/*
+ * Check what the attributes of <sc>, whose setters ran on <vals>, require
+ * of each other, and complete what they imply (port, bind address,
+ * protocol, built-in); problems go to <cd>.
+ */
+void	config_check_service(struct service_conf *sc, struct attr_val *vals,
+	    struct conf_diag *cd);
+/* Two services of <cf> that would listen on the same socket are an error. */
+void	config_check_duplicates(struct config *cf, struct conf_diag *cd);
+
+#endif
