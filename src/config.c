@@ -23,6 +23,7 @@
 #include "addrlist.h"
 #include "conf_attr.h"
 #include "conf_parse.h"
+#include "conf_suggest.h"
 #include "config.h"
 #include "config_audit.h"
 #include "geoip.h"
@@ -159,7 +160,8 @@ config_apply_stmt(struct attr_val *vals, const struct conf_stmt *cs,
 
 	if ((idx = attr_lookup(cs->cs_name)) == -1) {
 		conf_error(cd, cs->cs_file, cs->cs_line,
-		    "unknown attribute '%s'", cs->cs_name);
+		    "unknown attribute '%s'%s", cs->cs_name,
+		    conf_suggest_hint(cs->cs_name));
 		return;
 	}
 	ad = &attr_table[idx];
