@@ -247,6 +247,7 @@ load(const struct options *o, int flags)
 
 	conf_diag_init(&cd);
 	cf = config_load(o->o_config, flags, &cd);
+	conf_diag_sort(&cd);
 	for (i = 0; i < cd.cd_nmsgs; i++)
 		fprintf(stderr, "%s\n", cd.cd_msgs[i].dm_text);
 	if (cf == NULL)
