@@ -27,7 +27,7 @@ struct conf_diag {
 	int			 cd_nmsgs;
 	int			 cd_errors;
 	int			 cd_warnings;
-	char			**cd_files;	/* in the order they were read */
+	char			**cd_files;	/* in the order read */
 	int			 cd_nfiles;
 };
 

@@ -122,8 +122,8 @@ test_sort_stable(void **state)
 	conf_diag_sort(&cd);
 	assert_int_equal(cd.cd_nmsgs, 400);
 	for (i = 0; i < 200; i++) {
-		(void)snprintf(exp, sizeof(exp), "first.conf:1: error: early %d",
-		    i);
+		(void)snprintf(exp, sizeof(exp),
+		    "first.conf:1: error: early %d", i);
 		assert_string_equal(cd.cd_msgs[i].dm_text, exp);
 	}
 	for (i = 0; i < 100; i++) {
@@ -231,7 +231,8 @@ static void
 test_config_order(void **state)
 {
 	char			 dir[] = "/tmp/test_conf_diag.XXXXXX";
-	char			 mainp[PATH_MAX], incp[PATH_MAX], exp[2 * PATH_MAX];
+	char			 mainp[PATH_MAX], incp[PATH_MAX];
+	char			 exp[2 * PATH_MAX];
 	const char		*order[3];
 	struct conf_diag	 cd;
 	struct config		*cf;
