@@ -465,23 +465,41 @@ builtin_dgram_refuse(const struct sockaddr *from, socklen_t fromlen)
 	}
 }
 
+void
+builtin_chargen_bytes(char *buf, size_t n, uint64_t pos)
+{
+	char		line[CHARGEN_LINE];
+	uint64_t	lineno = pos / CHARGEN_LINE;
+	size_t		col = (size_t)(pos % CHARGEN_LINE), k, done = 0;
+
+	while (done < n) {
+		builtin_chargen_line(line, (unsigned)(lineno % CHARGEN_NCHARS));
+		k = CHARGEN_LINE - col;
+		if (k > n - done)
+			k = n - done;
+		memcpy(buf + done, line + col, k);
+		done += k;
+		col = 0;
+		lineno++;
+	}
+}
+
 /*
- * One chargen datagram: 1 to 6 whole lines (at most 512 bytes, RFC 864),
- * the count rotating from one datagram to the next and the lines going on
- * where the previous datagram stopped.  Returns the length.
+ * One chargen datagram, as RFC 864 asks and xinetd does: a random number
+ * of characters from 0 to 512, the pattern going on where the previous
+ * datagram stopped.  Returns the length.
  */
 static size_t
 builtin_chargen_dgram(char buf[CHARGEN_DGRAM_MAX])
 {
-	static unsigned	 next_line, next_count;
-	unsigned	 i, nlines;
+	static uint64_t	 pos;
+	size_t		 n;
 
-	nlines = 1 + next_count++ % (CHARGEN_DGRAM_MAX / CHARGEN_LINE);
-	for (i = 0; i < nlines; i++) {
-		builtin_chargen_line(buf + i * CHARGEN_LINE, next_line);
-		next_line = (next_line + 1) % CHARGEN_NCHARS;
-	}
-	return (size_t)nlines * CHARGEN_LINE;
+	n = arc4random_uniform(CHARGEN_DGRAM_MAX + 1);
+	builtin_chargen_bytes(buf, n, pos);
+	/* Kept below one period of the pattern: no overflow, ever. */
+	pos = (pos + n) % ((uint64_t)CHARGEN_LINE * CHARGEN_NCHARS);
+	return n;
 }
 
 /*

@@ -73,7 +73,7 @@ void	builtin_stream_counts(const struct builtin_session *, uint64_t *in,
 /*
  * Answer one datagram <data>/<len> that arrived on <fd> from <from> for
  * <dst> (NULL: not known), from that address: echo returns it, daytime/time send their reply,
- * chargen 1 to 6 whole lines (at most 512 bytes, RFC 864), discard sends
+ * chargen a random number of bytes from 0 to 512 (RFC 864), discard sends
  * nothing.  No reply goes to a source port below 1024 or to an unspecified,
  * broadcast or multicast address, so that a forged datagram cannot set two
  * UDP services answering each other.  Errors drop the reply.  Returns the
@@ -98,5 +98,10 @@ void	builtin_time(unsigned char out[4], time_t t);
  * wrapping after '~', then CR LF, into <line>[74] (not NUL-terminated).
  */
 void	builtin_chargen_line(char line[74], unsigned n);
+/*
+ * <n> bytes of the endless chargen stream (line 0, line 1, ... each with
+ * its CR LF) from byte <pos> of it, into <buf> (not NUL-terminated).
+ */
+void	builtin_chargen_bytes(char *buf, size_t n, uint64_t pos);
 
 #endif

@@ -306,6 +306,8 @@ conf_parse(const char *path, struct conf_tree *tree, struct conf_diag *cd)
 		}
 	}
 	tree->ct_files = conf_lex_take_files(p.p_lex);
+	/* The lexer names the files as it opens them: the order read. */
+	conf_diag_files(cd, (const char *const *)tree->ct_files);
 	conf_lex_free(p.p_lex);
 }
 

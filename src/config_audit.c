@@ -11,12 +11,14 @@
 #include <arpa/inet.h>
 
 #include <string.h>
+#include <time.h>
 
 #include "addrlist.h"
 #include "conf_attr.h"
 #include "conf_diag.h"
 #include "config.h"
 #include "config_audit.h"
+#include "tls.h"
 
 /* The merged value of attribute <name> (which must exist). */
 static struct attr_val *
@@ -129,6 +131,28 @@ audit_wait_rules(const struct service_conf *sc, struct attr_val *vals,
 	}
 }
 
+/*
+ * A certificate that has expired or is not valid yet loads, and every
+ * client refuses it: a warning, so that -t says so before clients do.
+ */
+static void
+audit_tls_certs(const struct service_conf *sc, struct attr_val *vals,
+    struct conf_diag *cd)
+{
+	struct attr_val	*av = audit_val(vals, "tls_cert");
+	char		 warn[1024];
+	time_t		 now = time(NULL);
+	int		 i;
+
+	if (!sc->sc_tls)
+		return;
+	for (i = 0; i < av->av_n; i++)
+		if (tls_cert_check(av->av_words[i], now, warn,
+		    sizeof(warn)) == 1)
+			conf_warn(cd, av->av_files[i], av->av_lines[i], "%s",
+			    warn);
+}
+
 void
 config_audit(const struct service_conf *sc, struct attr_val *vals,
     struct conf_diag *cd)
@@ -136,4 +160,5 @@ config_audit(const struct service_conf *sc, struct attr_val *vals,
 	audit_proxy_from(sc, vals, cd);
 	audit_passenv(sc, cd);
 	audit_wait_rules(sc, vals, cd);
+	audit_tls_certs(sc, vals, cd);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "conf_suggest.h"
 #include "config_int.h"
 #include "xmalloc.h"
 
@@ -131,7 +132,8 @@ config_apply_stmt(struct attr_val *vals, const struct conf_stmt *cs,
 
 	if ((idx = attr_lookup(cs->cs_name)) == -1) {
 		conf_error(cd, cs->cs_file, cs->cs_line,
-		    "unknown attribute '%s'", cs->cs_name);
+		    "unknown attribute '%s'%s", cs->cs_name,
+		    conf_suggest_hint(cs->cs_name));
 		return;
 	}
 	ad = &attr_table[idx];

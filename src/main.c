@@ -278,6 +278,7 @@ load(const struct options *o, int flags)
 
 	conf_diag_init(&cd);
 	cf = config_load(o->o_config, flags, &cd);
+	conf_diag_sort(&cd);
 	for (i = 0; i < cd.cd_nmsgs; i++)
 		fprintf(stderr, "%s%s\n", log_journal_prefix(
 		    cd.cd_msgs[i].dm_level == DIAG_ERROR ? LOG_ERR :

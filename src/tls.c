@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/bufferevent.h>
@@ -22,6 +23,7 @@
 #include <event2/event.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -58,6 +60,119 @@ tls_error(char *err, size_t errlen, const char *what, const char *file)
 	(void)snprintf(err, errlen, "%s%s%s: %s", what, file != NULL ? " " : "",
 	    file != NULL ? file : "", buf);
 	return -1;
+}
+
+/*
+ * The label of the first PEM block of <file> ("CERTIFICATE", "PRIVATE
+ * KEY") into <label>; 0, or -1 when the file holds no PEM block.
+ */
+static int
+tls_pem_label(const char *file, char *label, size_t len)
+{
+	BIO		*bio;
+	char		*name = NULL, *header = NULL;
+	unsigned char	*data = NULL;
+	long		 dlen;
+	int		 rc = -1;
+
+	label[0] = '\0';
+	if ((bio = BIO_new_file(file, "r")) == NULL)
+		return -1;
+	if (PEM_read_bio(bio, &name, &header, &data, &dlen) == 1) {
+		(void)strlcpy(label, name, len);
+		rc = 0;
+	}
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	OPENSSL_free(data);
+	BIO_free(bio);
+	ERR_clear_error();
+	return rc;
+}
+
+/*
+ * A certificate (<key> 0) or private key (<key> 1) file that OpenSSL
+ * refused, into <err>; returns -1.  OpenSSL says "PEM lib" for all of
+ * a DER file, a key given as certificate and a damaged block: say which.
+ */
+static int
+tls_pem_error(char *err, size_t errlen, const char *what, const char *file,
+    int key)
+{
+	unsigned long	 e = ERR_peek_last_error();
+	const char	*kind = key ? "PEM private key" : "PEM certificate";
+	char		 label[64];
+	int		 wanted;
+
+	if (ERR_GET_LIB(e) != ERR_LIB_SSL || ERR_GET_REASON(e) != ERR_R_PEM_LIB)
+		return tls_error(err, errlen, what, file);
+	ERR_clear_error();
+	if (tls_pem_label(file, label, sizeof(label)) == -1) {
+		(void)snprintf(err, errlen, "%s %s: not a %s (no -----BEGIN "
+		    "%s----- line)", what, file, kind, key ? "PRIVATE KEY" :
+		    "CERTIFICATE");
+		return -1;
+	}
+	wanted = key ? strstr(label, "PRIVATE KEY") != NULL :
+	    strcmp(label, "CERTIFICATE") == 0 ||
+	    strcmp(label, "TRUSTED CERTIFICATE") == 0;
+	if (!wanted)
+		(void)snprintf(err, errlen, "%s %s: not a %s: it holds a %s%s",
+		    what, file, kind, label, key ? "" :
+		    " (are tls_cert and tls_key swapped?)");
+	else if (key && strstr(label, "ENCRYPTED") != NULL)
+		(void)snprintf(err, errlen, "%s %s: an encrypted private key: "
+		    "portgate reads keys without a passphrase", what, file);
+	else
+		(void)snprintf(err, errlen, "%s %s: not a %s: its %s block "
+		    "does not decode", what, file, kind, label);
+	return -1;
+}
+
+/* <t> as "2024-05-01 12:00:00 UTC" into <buf>. */
+static void
+tls_time_text(const ASN1_TIME *t, char *buf, size_t len)
+{
+	struct tm	tm;
+
+	if (ASN1_TIME_to_tm(t, &tm) != 1 ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		(void)strlcpy(buf, "(unreadable date)", len);
+}
+
+int
+tls_cert_check(const char *file, time_t now, char *warn, size_t len)
+{
+	BIO	*bio;
+	X509	*x;
+	char	 when[64];
+	int	 rc = 0;
+
+	warn[0] = '\0';
+	if ((bio = BIO_new_file(file, "r")) == NULL) {
+		ERR_clear_error();
+		return -1;
+	}
+	x = PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (x == NULL) {
+		ERR_clear_error();
+		return -1;
+	}
+	if (X509_cmp_time(X509_get0_notAfter(x), &now) < 0) {
+		tls_time_text(X509_get0_notAfter(x), when, sizeof(when));
+		(void)snprintf(warn, len, "tls_cert %s: the certificate "
+		    "expired on %s: clients will refuse it", file, when);
+		rc = 1;
+	} else if (X509_cmp_time(X509_get0_notBefore(x), &now) > 0) {
+		tls_time_text(X509_get0_notBefore(x), when, sizeof(when));
+		(void)snprintf(warn, len, "tls_cert %s: the certificate is "
+		    "not valid before %s: clients will refuse it until then",
+		    file, when);
+		rc = 1;
+	}
+	X509_free(x);
+	return rc;
 }
 
 /* TLS version names of tls_protocols. */
@@ -141,6 +256,17 @@ tls_sni_cb(SSL *ssl, int *alert, void *arg)
 	return SSL_TLSEXT_ERR_OK;
 }
 
+/* An encrypted key is an error at load time, not a prompt on a terminal. */
+static int
+tls_no_passphrase(char *buf, int size, int rwflag, void *arg)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)arg;
+	return -1;
+}
+
 /* One SSL_CTX with certificate <i> of <sc>; NULL with <err>. */
 static SSL_CTX *
 tls_ctx_one(struct tls_ctx *tc, const struct service_conf *sc, int i,
@@ -154,12 +280,13 @@ tls_ctx_one(struct tls_ctx *tc, const struct service_conf *sc, int i,
 		(void)tls_error(err, errlen, "SSL_CTX_new", NULL);
 		return NULL;
 	}
+	SSL_CTX_set_default_passwd_cb(ctx, tls_no_passphrase);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
-		(void)tls_error(err, errlen, "tls_cert", cert);
+		(void)tls_pem_error(err, errlen, "tls_cert", cert, 0);
 		goto fail;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-		(void)tls_error(err, errlen, "tls_key", key);
+		(void)tls_pem_error(err, errlen, "tls_key", key, 1);
 		goto fail;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {

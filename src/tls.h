@@ -7,6 +7,7 @@
 #define PORTGATE_TLS_H
 
 #include <stddef.h>
+#include <time.h>
 
 struct bufferevent;
 struct event_base;
@@ -22,6 +23,13 @@ struct tls_accept;
  */
 struct tls_ctx	*tls_ctx_new(const struct service_conf *sc, char *err,
 		    size_t errlen);
+/*
+ * Check the first certificate of PEM file <file> at time <now>: returns 1
+ * with a warning in <warn> when it has expired or is not valid yet, 0 when
+ * it is valid, -1 when it cannot be read (tls_ctx_new() says why).
+ */
+int		 tls_cert_check(const char *file, time_t now, char *warn,
+		    size_t len);
 /* Another user of <tc> (a service with the same settings); returns it. */
 struct tls_ctx	*tls_ctx_ref(struct tls_ctx *tc);
 /* Drop one user; the last frees the context. */

@@ -2359,6 +2359,182 @@ test_reload_bad_cert(void **state)
 	pg_stop_ok(c);
 }
 
+/*
+ * A self-signed P-256 certificate for localhost, valid from <from> to <to>
+ * seconds from now, as <name>.pem and <name>.key in <c>'s directory: the
+ * OpenSSL API can date it in the past, "openssl req -x509 -days" cannot.
+ */
+static void
+pki_dated(const struct pg_ctx *c, const char *name, long from, long to)
+{
+	char		 file[PG_NAME_MAX], path[PG_PATH_MAX];
+	X509		*x;
+	EVP_PKEY	*key;
+	FILE		*fp;
+
+	assert_non_null(key = EVP_EC_gen("P-256"));
+	assert_non_null(x = X509_new());
+	assert_int_equal(X509_set_version(x, 2), 1);
+	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), 77), 1);
+	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), from));
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), to));
+	assert_int_equal(X509_set_pubkey(x, key), 1);
+	assert_int_equal(X509_NAME_add_entry_by_txt(X509_get_subject_name(x),
+	    "CN", MBSTRING_ASC, (const unsigned char *)"localhost", -1, -1, 0),
+	    1);
+	assert_int_equal(X509_set_issuer_name(x, X509_get_subject_name(x)), 1);
+	assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+	(void)snprintf(file, sizeof(file), "%s.pem", name);
+	assert_non_null(fp = fopen(pg_path(c, file, path), "w"));
+	assert_int_equal(PEM_write_X509(fp, x), 1);
+	assert_int_equal(fclose(fp), 0);
+	(void)snprintf(file, sizeof(file), "%s.key", name);
+	assert_non_null(fp = fopen(pg_path(c, file, path), "w"));
+	assert_int_equal(PEM_write_PrivateKey(fp, key, NULL, NULL, 0, NULL,
+	    NULL), 1);
+	assert_int_equal(fclose(fp), 0);
+	X509_free(x);
+	EVP_PKEY_free(key);
+}
+
+/*
+ * An expired certificate and one not valid yet are warnings at -t, at the
+ * line of their tls_cert, and the configuration is still valid (exit 0);
+ * a certificate file that is not PEM says so instead of OpenSSL's "PEM
+ * lib".
+ */
+static void
+test_config_cert_dates(void **state)
+{
+	struct pg_ctx		*c = *state;
+	struct pg_conf		 cf;
+	struct pg_result	 r;
+	char			 a[PG_PATH_MAX], k[PG_PATH_MAX];
+	char			 re[3 * PG_PATH_MAX], path[PG_PATH_MAX];
+
+	pki_dated(c, "old", -30 * 86400L, -86400L);
+	pki_dated(c, "early", 86400L, 30 * 86400L);
+	conf_begin(&cf, c, "HOST");
+	conf_tls(&cf, "echo", pg_fresh_port(), ECHO_LINES
+	    "\tid\t\t= echo-old\n\ttls_cert\t= %s\n\ttls_key\t\t= %s\n",
+	    pg_path(c, "old.pem", a),
+	    pg_path(c, "old.key", k));
+	conf_tls(&cf, "echo", pg_fresh_port(), ECHO_LINES
+	    "\tid\t\t= echo-early\n\ttls_cert\t= %s\n\ttls_key\t\t= %s\n",
+	    pg_path(c, "early.pem", a),
+	    pg_path(c, "early.key", k));
+	pg_conf_write(&cf, c, CONF);
+	if (pg_run(c, &r, "-t", "-f", pg_path(c, CONF, path), NULL) != 0)
+		fail_msg("-t failed:\n%s", r.pr_err);
+	(void)snprintf(re, sizeof(re), "^%s:%d: warning: tls_cert %s: the "
+	    "certificate expired on 20[0-9-]+ [0-9:]+ UTC: clients will refuse "
+	    "it$", path, pg_conf_line(&cf, "old.pem"), pg_path(c, "old.pem",
+	    a));
+	if (pg_count_lines(r.pr_err, re) != 1)
+		fail_msg("no '%s' in:\n%s", re, r.pr_err);
+	(void)snprintf(re, sizeof(re), "^%s:%d: warning: tls_cert %s: the "
+	    "certificate is not valid before 20[0-9-]+ [0-9:]+ UTC", path,
+	    pg_conf_line(&cf, "early.pem"), pg_path(c, "early.pem", a));
+	if (pg_count_lines(r.pr_err, re) != 1)
+		fail_msg("no '%s' in:\n%s", re, r.pr_err);
+	assert_int_equal(pg_count_lines(r.pr_err, ": warning: "), 2);
+	pg_result_clear(&r);
+
+	/* The key given as the certificate. */
+	conf_begin(&cf, c, "HOST");
+	conf_tls(&cf, "echo", pg_fresh_port(), ECHO_LINES "\ttls_cert\t= %s\n"
+	    "\ttls_key\t\t= %s\n", pki_path("srv.key", a),
+	    pki_path("srv.pem", k));
+	assert_int_equal(check_error(c, &cf, "tls_cert", NULL,
+	    "not a PEM certificate: it holds a PRIVATE KEY"), 1);
+}
+
+/*
+ * -t lists its findings by file, in the order the files were read, then
+ * by line.  Found: the bad line of the included file (when it is read),
+ * the warning about main.conf's certificate (when its service is built),
+ * the unknown attribute of the included file (when its entry is applied).
+ */
+static void
+test_config_findings_order(void **state)
+{
+	struct pg_ctx		*c = *state;
+	struct pg_conf		 cf;
+	struct pg_result	 r;
+	char			 a[PG_PATH_MAX], k[PG_PATH_MAX];
+	char			 re[3 * PG_PATH_MAX], path[PG_PATH_MAX];
+	char			 inc[PG_PATH_MAX];
+	const char		*w, *e3, *e4;
+
+	pki_dated(c, "old", -30 * 86400L, -86400L);
+	assert_int_equal(pg_file_write(c, "extra.conf", "service extra\n{\n"
+	    "\tonly_form\t= 127.0.0.1\n\tgarbage\n}\n"), 0);
+	conf_begin(&cf, c, "HOST");
+	conf_tls(&cf, "echo", pg_fresh_port(), ECHO_LINES
+	    "\tid\t\t= echo-old\n\ttls_cert\t= %s\n\ttls_key\t\t= %s\n",
+	    pg_path(c, "old.pem", a), pg_path(c, "old.key", k));
+	pg_conf_add(&cf, "include %s\n", pg_path(c, "extra.conf", inc));
+	pg_conf_write(&cf, c, CONF);
+	assert_int_equal(pg_run(c, &r, "-t", "-f", pg_path(c, CONF, path),
+	    NULL), 1);
+	(void)snprintf(re, sizeof(re), "%s:%d: warning: tls_cert ", path,
+	    pg_conf_line(&cf, "old.pem"));
+	w = strstr(r.pr_err, re);
+	(void)snprintf(re, sizeof(re), "%s:3: error: unknown attribute "
+	    "'only_form' (did you mean 'only_from'?)\n", inc);
+	e3 = strstr(r.pr_err, re);
+	(void)snprintf(re, sizeof(re), "%s:4: error: ", inc);
+	e4 = strstr(r.pr_err, re);
+	if (w == NULL || e3 == NULL || e4 == NULL || w > e3 || e3 > e4)
+		fail_msg("expected main.conf's warning, then inc.conf:3, then "
+		    "inc.conf:4, in:\n%s", r.pr_err);
+	pg_result_clear(&r);
+}
+
+/*
+ * With no log_on_success in defaults, "log_on_success += TRAFFIC" adds to
+ * portgate's built-in default (PID HOST EXIT DURATION), as += adds to a
+ * value of defaults; "log_on_success = TRAFFIC" logs a START record
+ * without fields and a TRAFFIC record, and no EXIT (EXIT needs EXIT or
+ * DURATION).
+ */
+static void
+test_log_traffic_only(void **state)
+{
+	struct pg_ctx	*c = *state;
+	struct pg_conf	 cf;
+	struct tcli	 t;
+	char		 path[PG_PATH_MAX];
+	int		 p1 = pg_fresh_port(), p2 = pg_fresh_port();
+
+	pg_conf_init(&cf);
+	pg_conf_add(&cf, "defaults\n{\n\tlog_type\t= FILE %s\n}\n",
+	    pg_path(c, ACCESS_LOG, path));
+	conf_tls(&cf, "echo", p1, ECHO_LINES "\tid\t\t= echo-add\n"
+	    "\tlog_on_success\t+= TRAFFIC\n");
+	conf_tls(&cf, "echo", p2, ECHO_LINES "\tid\t\t= echo-set\n"
+	    "\tlog_on_success\t= TRAFFIC\n");
+	pg_conf_start(c, &cf, CONF);
+	tcli_must_open(&t, p1, NULL);
+	tcli_echo(&t, "counted");
+	tcli_close(&t);
+	/* TRAFFIC then EXIT are written together, when the session ends. */
+	log_has(c, ": EXIT: echo-add status=[01] pid=0 duration=[0-9]+"
+	    "\\(sec\\)$", 1);
+	log_has(c, ": START: echo-add pid=0 from=127\\.0\\.0\\.2$", 1);
+	log_has(c, ": TRAFFIC: echo-add in=7\\(bytes\\) out=7\\(bytes\\)$",
+	    1);
+
+	tcli_must_open(&t, p2, NULL);
+	tcli_echo(&t, "counted too");
+	tcli_close(&t);
+	log_has(c, ": TRAFFIC: echo-set in=11\\(bytes\\) "
+	    "out=11\\(bytes\\)$", 1);
+	log_has(c, ": START: echo-set$", 1);
+	assert_int_equal(pg_file_count_re(c, ACCESS_LOG, "EXIT: echo-set"), 0);
+	pg_stop_ok(c);
+}
+
 int
 main(void)
 {
@@ -2433,6 +2609,12 @@ main(void)
 		    pg_teardown),
 		cmocka_unit_test_setup_teardown(test_reload_bad_cert, pg_setup,
 		    pg_teardown),
+		cmocka_unit_test_setup_teardown(test_config_cert_dates,
+		    pg_setup, pg_teardown),
+		cmocka_unit_test_setup_teardown(test_config_findings_order,
+		    pg_setup, pg_teardown),
+		cmocka_unit_test_setup_teardown(test_log_traffic_only,
+		    pg_setup, pg_teardown),
 	};
 
 	pg_init();

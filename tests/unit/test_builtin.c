@@ -36,6 +36,7 @@
 #include "dgram.h"
 
 #define LINE		74		/* chargen line with CR LF */
+#define NCHARGEN_DGRAMS	300		/* datagrams asked in a test */
 #define DEADLINE	20.0		/* seconds for any one wait */
 /* builtin.c queues at most 64 KiB plus one read or one refill batch. */
 #define OUTPUT_BOUND	(96 * 1024)
@@ -810,36 +811,83 @@ test_dgram_discard(void **state)
 	assert_int_equal(sent, 0);
 }
 
-/* Datagram chargen: whole consecutive lines, at most 512 bytes, varying. */
+/* Where byte 0 of <buf> (<len> bytes of the chargen stream) lies in it. */
+static uint64_t
+chargen_pos(const unsigned char *buf, size_t len)
+{
+	const uint64_t	period = (uint64_t)LINE * 95;
+	size_t		i;
+
+	/* The byte after the first LF starts line <its character - ' '>. */
+	for (i = 0; i + 1 < len && buf[i] != '\n'; i++)
+		;
+	assert_true(i + 1 < len);
+	assert_true(buf[i + 1] >= ' ' && buf[i + 1] <= '~');
+	return ((uint64_t)(buf[i + 1] - ' ') * LINE + period - (i + 1)) %
+	    period;
+}
+
+/*
+ * Datagram chargen (RFC 864): a random length from 0 to 512, not the same
+ * every time, and each datagram goes on with the pattern where the
+ * previous one stopped.
+ */
 static void
 test_dgram_chargen(void **state)
 {
 	struct udp	*u = *state;
-	unsigned char	 reply[2048];
-	char		 line[LINE];
-	ssize_t		 n, sent, first = -1;
-	unsigned	 start;
-	int		 i, varied = 0;
-	size_t		 off;
+	unsigned char	 reply[2048], *all, *want;
+	ssize_t		 n, sent;
+	size_t		 total = 0;
+	int		 i, seen[513] = { 0 }, distinct = 0, lo = 512, hi = 0;
 
-	for (i = 0; i < 12; i++) {
+	assert_non_null(all = malloc(NCHARGEN_DGRAMS * 512));
+	for (i = 0; i < NCHARGEN_DGRAMS; i++) {
 		n = udp_exchange(u, BUILTIN_CHARGEN, "", reply, sizeof(reply),
 		    2000, &sent);
 		assert_int_equal(n, sent);
-		assert_true(n >= LINE && n <= 512);
-		assert_int_equal(n % LINE, 0);
-		if (first == -1)
-			first = n;
-		else if (n != first)
-			varied = 1;
-		start = (unsigned)(reply[0] - ' ');
-		for (off = 0; off < (size_t)n; off += LINE) {
-			builtin_chargen_line(line, start + (unsigned)(off /
-			    LINE));
-			assert_memory_equal(reply + off, line, LINE);
+		assert_true(n >= 0 && n <= 512);
+		distinct += !seen[n]++;
+		lo = n < lo ? (int)n : lo;
+		hi = n > hi ? (int)n : hi;
+		memcpy(all + total, reply, (size_t)n);
+		total += (size_t)n;
+	}
+	/* 300 draws of 513 lengths: about 227 distinct, both halves seen. */
+	if (distinct < 100 || lo >= 128 || hi <= 384)
+		fail_msg("lengths not spread over 0..512: %d distinct, %d to "
+		    "%d", distinct, lo, hi);
+	assert_true(total > 2 * LINE);
+	assert_non_null(want = malloc(total));
+	builtin_chargen_bytes((char *)want, total, chargen_pos(all, total));
+	assert_memory_equal(all, want, total);
+	free(want);
+	free(all);
+}
+
+/* Any stretch of the stream, across line ends and the 95-line period. */
+static void
+test_chargen_bytes(void **state)
+{
+	char		stream[LINE * 200], got[LINE * 3];
+	uint64_t	pos;
+	unsigned	i;
+	size_t		len;
+
+	(void)state;
+	for (i = 0; i < 200; i++)
+		builtin_chargen_line(stream + i * LINE, i);
+	for (pos = 0; pos < (uint64_t)LINE * 100; pos += 37) {
+		for (len = 0; len <= sizeof(got); len += 53) {
+			builtin_chargen_bytes(got, len, pos);
+			assert_memory_equal(got, stream + pos, len);
 		}
 	}
-	assert_true(varied);
+	/* Far positions: line numbers past 2^32 wrap like the pattern. */
+	pos = (uint64_t)LINE * 95 * 1000003 + 5 * LINE + 7;
+	builtin_chargen_bytes(got, 100, pos);
+	assert_memory_equal(got, stream + 5 * LINE + 7, 100);
+	builtin_chargen_bytes(got, 0, pos);
 }
 
 /* No reply to reserved ports, broadcast or multicast; bad kinds fail. */
@@ -991,6 +1039,7 @@ main(void)
 		cmocka_unit_test(test_daytime_format),
 		cmocka_unit_test(test_time_values),
 		cmocka_unit_test(test_chargen_lines),
+		cmocka_unit_test(test_chargen_bytes),
 		cmocka_unit_test_setup_teardown(test_stream_echo_halfclose,
 		    fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_stream_echo_backpressure,
