@@ -1,9 +1,12 @@
 /*
  * The configuration lexer.  xinetd.conf is line oriented: a line whose
  * first non-blank character is '#' is a comment, blank lines are skipped,
- * and the rest is split into words on blanks with no quoting.  A '#' later
- * in a line is an ordinary character, as in xinetd.  include and includedir
- * push files on a stack so that their lines come in place.
+ * and the rest is split into words on blanks with no quoting.  include and
+ * includedir push files on a stack so that their lines come in place.
+ *
+ * A word that begins with '#' after a blank may start a comment to the
+ * end of the line: conf_comment.c has the rule (and the warnings, since
+ * xinetd reads such words as values).
  *
  * A configuration names programs that run as other users, so every file
  * and include directory must be one that only root (or, for a check run
@@ -23,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf_comment.h"
 #include "conf_lex.h"
 #include "xmalloc.h"
 
@@ -491,12 +495,16 @@ conf_lex_getline(struct conf_lex *lx, struct lex_file *lf)
 	return 1;
 }
 
-/* Split lx_buf into words; returns the count (0 for blank or comment). */
+/*
+ * Split lx_buf, a line of <lf>, into words, up to a comment; returns the
+ * count (0 for a blank or comment line).
+ */
 static int
-conf_lex_split(struct conf_lex *lx, char ***wordsp)
+conf_lex_split(struct conf_lex *lx, const struct lex_file *lf,
+    char ***wordsp)
 {
 	char	*p = lx->lx_buf, *start, **words = NULL;
-	int	 n = 0;
+	int	 n = 0, hash = 0;
 
 	p += strspn(p, " \t\r\n\f\v");
 	if (*p == '#' || *p == '\0')
@@ -505,10 +513,19 @@ conf_lex_split(struct conf_lex *lx, char ***wordsp)
 		start = p;
 		p += strcspn(p, " \t\r\n\f\v");
 		words = xreallocarray(words, n + 2, sizeof(char *));
-		words[n++] = xstrndup(start, p - start);
+		words[n] = xstrndup(start, p - start);
+		words[n + 1] = NULL;
+		/* Only the first '#' word of a line may start a comment. */
+		if (words[n][0] == '#' && !hash++ &&
+		    conf_comment_starts(lx->lx_diag, lf->lf_name, lf->lf_line,
+		    words, n)) {
+			free(words[n]);
+			words[n] = NULL;
+			break;
+		}
+		n++;
 		p += strspn(p, " \t\r\n\f\v");
 	}
-	words[n] = NULL;
 	*wordsp = words;
 	return n;
 }
@@ -538,7 +555,7 @@ conf_lex_next(struct conf_lex *lx, struct conf_line *cl)
 			conf_lex_pop(lx);
 			return LEX_ENDFILE;
 		}
-		cl->cl_nwords = conf_lex_split(lx, &cl->cl_words);
+		cl->cl_nwords = conf_lex_split(lx, lf, &cl->cl_words);
 		if (cl->cl_nwords > 0) {
 			cl->cl_file = lf->lf_name;
 			cl->cl_line = lf->lf_line;

@@ -40,14 +40,14 @@ cred_groups(const struct service_conf *sc, struct cred_groups *cg,
 	cg->cg_n = -1;
 	if (!cred_changes(sc))
 		return 0;
-	cg->cg_gid[0] = cred_gid(sc);
-	cg->cg_n = 1;
+	/* groups = no, or no user to take groups from: none, as xinetd. */
+	cg->cg_n = 0;
 	if (!sc->sc_groups || !sc->sc_has_uid)
 		return 0;
 	/* A uid with no name has no groups to look up. */
 	if ((pw = getpwuid(sc->sc_uid)) == NULL)
 		return 0;
-	/* The user's groups and its own primary one, as xinetd. */
+	/* The user's groups and its own primary one, as initgroups(3). */
 	if (getgrouplist(pw->pw_name, pw->pw_gid, cg->cg_gid, &n) == -1) {
 		(void)snprintf(err, errlen, "user %s is in more than %d groups",
 		    pw->pw_name, CRED_MAXGROUPS);
@@ -67,7 +67,8 @@ cred_drop(const struct service_conf *sc, const struct cred_groups *cg,
 	if (cg->cg_n < 0)
 		return 0;
 	*what = "setgroups";
-	if (setgroups((size_t)cg->cg_n, cg->cg_gid) == -1)
+	if (setgroups((size_t)cg->cg_n, cg->cg_n > 0 ? cg->cg_gid : NULL) ==
+	    -1)
 		return -1;
 	*what = "setresgid";
 	if (setresgid(gid, gid, gid) == -1)
@@ -81,6 +82,9 @@ cred_drop(const struct service_conf *sc, const struct cred_groups *cg,
 	    getresuid(&ruid, &euid, &suid) == -1)
 		return -1;
 	errno = EPERM;
+	*what = "groups unchanged after setgroups";
+	if (getgroups(0, NULL) != cg->cg_n)
+		return -1;
 	*what = "gid unchanged after setresgid";
 	if (rgid != gid || egid != gid || sgid != gid)
 		return -1;

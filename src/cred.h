@@ -20,9 +20,10 @@ struct cred_groups {
 };
 
 /*
- * In the parent: the groups of <sc>: with groups = yes those of its user
- * in the group database (as initgroups(3) finds them) with its primary
- * group, else only the group.  Returns 0, or -1 with a message in <err>.
+ * In the parent: the supplementary groups of <sc>: with groups = yes and
+ * a user, those of the user in the group database with its primary group
+ * (as initgroups(3) finds them), else none (xinetd's setgroups(0, NULL)).
+ * Returns 0, or -1 with a message in <err>.
  */
 int	cred_groups(const struct service_conf *sc, struct cred_groups *cg,
 	    char *err, size_t errlen);

@@ -14,6 +14,7 @@
  * servers running as nobody may write.
  */
 #include <sys/types.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -27,6 +28,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -565,86 +567,216 @@ test_identity(void **state)
 	pg_stop_ok(c);
 }
 
-/*
- * A user that is a member of a group other than its own, from the group
- * database: its name in <user>, that group in <sup>, its own in <own>.
- * 0, or -1 if there is none.
- */
-static int
-find_member(char *user, size_t len, gid_t *sup, gid_t *own)
-{
-	struct passwd	*pw;
-	struct group	*gr;
-	int		 i, found = -1;
+/* The user and groups test_groups makes in a private /etc. */
+#define GRP_USER	"pgwild"
+#define GRP_OTHER	"pgwild-other"
 
-	setgrent();
-	while (found == -1 && (gr = getgrent()) != NULL) {
-		for (i = 0; gr->gr_mem[i] != NULL; i++) {
-			if ((pw = getpwnam(gr->gr_mem[i])) == NULL ||
-			    pw->pw_uid == 0 || pw->pw_gid == gr->gr_gid)
-				continue;
-			(void)snprintf(user, len, "%s", pw->pw_name);
-			*sup = gr->gr_gid;
-			*own = pw->pw_gid;
-			found = 0;
-			break;
-		}
+/*
+ * A base id such that it and the three after it are neither uids nor
+ * gids of this machine, nor are the names of test_groups taken.
+ */
+static unsigned
+free_ids(void)
+{
+	unsigned	base, i;
+
+	if (getpwnam(GRP_USER) != NULL || getpwnam(GRP_OTHER) != NULL ||
+	    getgrnam(GRP_USER) != NULL)
+		fail_msg("%s already exists on this machine", GRP_USER);
+	for (base = 42420; base < 42420 + 4000; base += 4) {
+		for (i = 0; i < 4; i++)
+			if (getpwuid(base + i) != NULL ||
+			    getgrgid(base + i) != NULL)
+				break;
+		if (i == 4)
+			return base;
 	}
-	endgrent();
-	return found;
+	fail_msg("no four free ids from 42420");
+	return 0;
 }
 
-/* Is <gid> on the "groups G..." line of <text>? */
-static int
-in_groups(const char *text, gid_t gid)
+/* Append the file <path> of this machine to <cf> (nothing if absent). */
+static void
+conf_add_file(struct pg_conf *cf, const char *path, const char *skip1,
+    const char *skip2)
 {
-	const char	*p = strstr(text, "groups ");
-	char		*end;
+	char	 line[4096];
+	FILE	*fp;
 
-	if (p == NULL)
-		return 0;
-	for (p += strlen("groups "); *p != '\0' && *p != '\n'; p = end) {
-		if (strtoul(p, &end, 10) == gid && end != p)
-			return 1;
-		if (end == p)
-			return 0;
-		end += *end == ' ';
+	if ((fp = fopen(path, "r")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if ((skip1 == NULL || strncmp(line, skip1, strlen(skip1)) != 0)
+		    && (skip2 == NULL || strncmp(line, skip2, strlen(skip2))
+		    != 0))
+			pg_conf_add(cf, "%s", line);
+	(void)fclose(fp);
+}
+
+/*
+ * Enter a new mount namespace in which /etc/passwd, /etc/group and
+ * /etc/nsswitch.conf are copies of this machine's with user GRP_USER
+ * (uid and group <base>) in groups <base>+1 and <base>+2, and user
+ * GRP_OTHER (<base>+3) in <base>+2 and <base>+3: a daemon started now
+ * keeps that namespace.  The old namespace and working directory are
+ * kept open in <fds> for private_etc_leave().  0, or -1 (errno set) when
+ * namespaces are not available.
+ */
+static int
+private_etc_enter(const struct pg_ctx *c, unsigned base, int fds[2])
+{
+	static const char *const files[] = { "passwd", "group",
+	    "nsswitch.conf" };
+	struct pg_conf	 f;
+	char		 src[PG_PATH_MAX], dst[64];
+	size_t		 i;
+
+	pg_conf_init(&f);
+	conf_add_file(&f, "/etc/passwd", NULL, NULL);
+	pg_conf_add(&f, "%s:x:%u:%u::/nonexistent:/bin/false\n"
+	    "%s:x:%u:%u::/nonexistent:/bin/false\n", GRP_USER, base, base,
+	    GRP_OTHER, base + 3, base + 3);
+	pg_conf_write(&f, c, "passwd");
+	pg_conf_init(&f);
+	conf_add_file(&f, "/etc/group", NULL, NULL);
+	pg_conf_add(&f, "%s:x:%u:\n%s-1:x:%u:%s\n%s-2:x:%u:%s,%s\n"
+	    "%s:x:%u:%s\n", GRP_USER, base, GRP_USER, base + 1, GRP_USER,
+	    GRP_USER, base + 2, GRP_OTHER, GRP_USER, GRP_OTHER, base + 3,
+	    GRP_USER "x");
+	pg_conf_write(&f, c, "group");
+	/* Only the files: no other source may answer for these names. */
+	pg_conf_init(&f);
+	conf_add_file(&f, "/etc/nsswitch.conf", "passwd:", "group:");
+	pg_conf_add(&f, "passwd: files\ngroup: files\n");
+	pg_conf_write(&f, c, "nsswitch.conf");
+
+	if ((fds[0] = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if ((fds[1] = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    unshare(CLONE_NEWNS) == -1) {
+		(void)close(fds[0]);
+		if (fds[1] != -1)
+			(void)close(fds[1]);
+		return -1;
+	}
+	assert_int_equal(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL),
+	    0);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		(void)snprintf(dst, sizeof(dst), "/etc/%s", files[i]);
+		if (mount(pg_path(c, files[i], src), dst, NULL, MS_BIND,
+		    NULL) == -1)
+			fail_msg("bind %s on %s: %s", src, dst,
+			    strerror(errno));
 	}
 	return 0;
 }
 
+/* Back to the mount namespace and directory of before. */
+static void
+private_etc_leave(int fds[2])
+{
+	assert_int_equal(setns(fds[0], CLONE_NEWNS), 0);
+	assert_int_equal(fchdir(fds[1]), 0);
+	(void)close(fds[0]);
+	(void)close(fds[1]);
+}
+
 /*
- * groups = yes gives a user its supplementary groups, groups = no only
- * its group.  Needs a user with a supplementary group on this machine.
+ * The gids of the "Groups:" line of /proc/self/status in <text>, sorted
+ * and separated by one blank, into <out>.
+ */
+static void
+groups_line(const char *text, char *out, size_t len)
+{
+	const char	*p = strstr(text, "Groups:");
+	char		*end;
+	size_t		 o = 0;
+	unsigned long	 g;
+
+	if (p == NULL)
+		fail_msg("no Groups: line in:\n%s", text);
+	out[0] = '\0';
+	for (p += strlen("Groups:"); *p != '\0' && *p != '\n'; p = end) {
+		p += strspn(p, " \t");
+		if (*p == '\n' || *p == '\0')
+			break;
+		g = strtoul(p, &end, 10);
+		if (end == p)
+			fail_msg("bad Groups: line in:\n%s", text);
+		o += (size_t)snprintf(out + o, len - o, "%s%lu", o ? " " : "",
+		    g);
+		assert_true(o < len);
+	}
+}
+
+/*
+ * groups = no: no supplementary group at all, as xinetd's
+ * setgroups(0, NULL); groups = yes: those of the user and its own
+ * group, as initgroups(3), whatever the service's group (xinetd uses the
+ * user's primary one).  The server prints the Groups: line of
+ * /proc/self/status.  The user and its groups exist only in a private
+ * /etc of the daemon's mount namespace, so that the test needs nothing
+ * of this machine.
  */
 static void
 test_groups(void **state)
 {
 	struct pg_ctx	*c = *state;
 	struct pg_conf	 cf;
-	char		 user[64], path[PG_PATH_MAX], buf[REPLY_MAX];
-	char		 line[64];
-	gid_t		 sup = 0, own = 0;
+	char		 path[PG_PATH_MAX], buf[REPLY_MAX], got[256];
+	char		 want[256], extra[128];
+	unsigned	 base = free_ids();
 	int		 pyes = pg_fresh_port(), pno = pg_fresh_port();
+	int		 pgrp = pg_fresh_port(), fds[2] = { -1, -1 };
 
-	if (find_member(user, sizeof(user), &sup, &own) == -1)
+	if (private_etc_enter(c, base, fds) == -1) {
+		print_message("no private mount namespace: %s\n",
+		    strerror(errno));
 		TEST_SKIP();
+	}
+	script(c, "groups.sh", path, "echo \"uid $(id -u)\"\n"
+	    "echo \"gid $(id -g)\"\ngrep '^Groups:' /proc/self/status\n");
 	conf_begin(&cf, c);
-	conf_service_as(&cf, "groups-yes", STREAM, pyes, user,
-	    id_script(c, path), "\tgroups\t\t= yes\n");
-	conf_service_as(&cf, "groups-no", STREAM, pno, user, path,
+	conf_service_as(&cf, "groups-yes", STREAM, pyes, GRP_USER, path,
+	    "\tgroups\t\t= yes\n");
+	conf_service_as(&cf, "groups-no", STREAM, pno, GRP_USER, path,
 	    "\tgroups\t\t= no\n");
+	(void)snprintf(extra, sizeof(extra), "\tgroup\t\t= %s-1\n"
+	    "\tgroups\t\t= yes\n", GRP_USER);
+	conf_service_as(&cf, "groups-group", STREAM, pgrp, GRP_USER, path,
+	    extra);
 	pg_conf_start(c, &cf, CONF);
+	private_etc_leave(fds);
 
 	fetch("127.0.0.2", pyes, buf, sizeof(buf));
-	if (!in_groups(buf, sup) || !in_groups(buf, own))
-		fail_msg("user %s: not both groups %u and %u with groups = "
-		    "yes:\n%s", user, (unsigned)sup, (unsigned)own, buf);
-	(void)snprintf(line, sizeof(line), "groups %u", (unsigned)own);
+	groups_line(buf, got, sizeof(got));
+	(void)snprintf(want, sizeof(want), "%u %u %u", base, base + 1,
+	    base + 2);
+	if (strcmp(got, want) != 0)
+		fail_msg("groups = yes: Groups: '%s', want '%s':\n%s", got,
+		    want, buf);
+	(void)snprintf(want, sizeof(want), "gid %u", base);
+	assert_true(has_line(buf, want));
+
 	fetch("127.0.0.2", pno, buf, sizeof(buf));
-	if (!has_line(buf, line))
-		fail_msg("user %s: not only '%s' with groups = no:\n%s", user,
-		    line, buf);
+	groups_line(buf, got, sizeof(got));
+	if (strcmp(got, "") != 0)
+		fail_msg("groups = no: Groups: '%s', want none:\n%s", got, buf);
+	(void)snprintf(want, sizeof(want), "uid %u", base);
+	assert_true(has_line(buf, want));
+	(void)snprintf(want, sizeof(want), "gid %u", base);
+	assert_true(has_line(buf, want));
+
+	/* The service's group is the gid; the list is still the user's. */
+	fetch("127.0.0.2", pgrp, buf, sizeof(buf));
+	groups_line(buf, got, sizeof(got));
+	(void)snprintf(want, sizeof(want), "%u %u %u", base, base + 1,
+	    base + 2);
+	if (strcmp(got, want) != 0)
+		fail_msg("group = %s-1: Groups: '%s', want '%s':\n%s",
+		    GRP_USER, got, want, buf);
+	(void)snprintf(want, sizeof(want), "gid %u", base + 1);
+	assert_true(has_line(buf, want));
 	pg_stop_ok(c);
 }
 

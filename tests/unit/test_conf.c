@@ -492,16 +492,18 @@ test_lex_hash_after_value(void **state)
 	assert_int_equal(sc->sc_server_args.wl_n, 2);
 	assert_string_equal(sc->sc_server_args.wl_words[1], "#not-a-comment");
 
-	/* xinetd's example: port then gets three values. */
+	/*
+	 * xinetd's example: xinetd gives port three values and ignores it;
+	 * portgate reads the comment (test_lex_comment_after_value).
+	 */
 	load("service echo\n"
 	    "{\n"
 	    ECHO_BODY
 	    "\tport = 7 # seven\n"			/* 6 */
 	    "}\n");
-	DIAGS("@/t.conf:6: warning: '#' after a value is not a comment: "
-	    "'#' is read as part of the value of port",
-	    "@/t.conf:6: error: port expects 0..65535, found 3 values");
-	assert_null(cf);
+	DIAGS("@/t.conf:6: warning: port: '#' starts a comment here; xinetd "
+	    "would ignore the whole attribute");
+	assert_int_equal(need_svc("echo")->sc_port, 7);
 }
 
 /* A line of an entry without an operator is an error; the line is lost. */
@@ -3314,6 +3316,170 @@ test_config_refcount(void **state)
 	config_unref(NULL);
 }
 
+/*
+ * A '#' word after values starts a comment, as the authors of the most
+ * copied CTF template meant: the limits apply, with a warning that xinetd
+ * ignores each of these attributes.
+ */
+static void
+test_lex_comment_after_value(void **state)
+{
+	struct service_conf	*sc;
+
+	(void)state;
+	load("service echo # the echo service\n"	/* 1 */
+	    "{\n"
+	    ECHO_BODY
+	    "\tper_source\t= 10 # the maximum instances of this service "
+	    "per source IP address\n"			/* 6 */
+	    "\tinstances = 5 #\n"			/* 7 */
+	    "\tonly_from = 127.0.0.1 #local net\n"	/* 8 */
+	    "\tid=echo-id # no blank before '='\n"	/* 9 */
+	    "\tlog_on_failure += HOST # and # more\n"	/* 10 */
+	    "}\n");
+	DIAGS("@/t.conf:6: warning: per_source: '#' starts a comment here; "
+	    "xinetd would ignore the whole attribute",
+	    "@/t.conf:7: warning: instances: '#' starts a comment here; "
+	    "xinetd would ignore the whole attribute",
+	    "@/t.conf:8: warning: only_from: '#' starts a comment here; "
+	    "xinetd would read '#local' and the words after it as values",
+	    "@/t.conf:9: warning: id: '#' starts a comment here; xinetd "
+	    "would ignore the whole attribute",
+	    "@/t.conf:9: warning: no space between 'id' and its operator "
+	    "(xinetd drops this entry)",
+	    "@/t.conf:10: warning: log_on_failure: '#' starts a comment "
+	    "here; xinetd would read '#' and the words after it as values");
+	sc = need_svc("echo-id");
+	assert_string_equal(sc->sc_name, "echo");
+	assert_int_equal(sc->sc_per_source, 10);
+	assert_int_equal(sc->sc_instances, 5);
+	assert_non_null(sc->sc_only_from);
+	assert_true(al_match(sc->sc_only_from, "127.0.0.1"));
+	assert_false(al_match(sc->sc_only_from, "127.0.0.2"));
+	assert_true(sc->sc_log_failure & ALOG_HOST);
+}
+
+/* rlimit_cpu of the CTF template: the limit is set. */
+static void
+test_lex_comment_rlimit(void **state)
+{
+	struct service_conf	*sc;
+
+	(void)state;
+	load("service ctf\n"
+	    "{\n"
+	    "\ttype = UNLISTED\n"
+	    "\tsocket_type = stream\n"
+	    "\twait = no\n"				/* 5 */
+	    "\tuser = root\n"
+	    "\tport = 9999\n"
+	    "\tserver = /bin/sh\n"
+	    "\tpassenv =\n"
+	    "\trlimit_cpu\t= 20 # the maximum number of CPU seconds that "
+	    "the service may use\n"			/* 10 */
+	    "\t#rlimit_as  = 1024M # the Address Space resource limit\n"
+	    "}\n");
+	DIAGS("@/t.conf:10: warning: rlimit_cpu: '#' starts a comment here; "
+	    "xinetd would ignore the whole attribute");
+	sc = need_svc("ctf");
+	assert_true(sc->sc_rlimit_set & (1u << CRL_CPU));
+	assert_int_equal(sc->sc_rlimit[CRL_CPU], 20);
+	assert_false(sc->sc_rlimit_set & (1u << CRL_AS));
+}
+
+/*
+ * The exceptions: a '#' inside a word is a character, and server_args
+ * keeps its '#' words, as xinetd gives them to the server (the parser
+ * warns that they are not a comment); only the first '#' word of a line
+ * counts.
+ */
+static void
+test_lex_comment_exceptions(void **state)
+{
+	struct service_conf	*sc;
+
+	(void)state;
+	load_ok("service echo\n"
+	    "{\n"
+	    ECHO_BODY
+	    "\tserver_args = a#b c#\n"
+	    "\tid = x#y\n"
+	    "}\n");
+	sc = need_svc("x#y");
+	assert_int_equal(sc->sc_server_args.wl_n, 2);
+	assert_string_equal(sc->sc_server_args.wl_words[0], "a#b");
+	assert_string_equal(sc->sc_server_args.wl_words[1], "c#");
+
+	load("service echo\n"
+	    "{\n"
+	    ECHO_BODY
+	    "\tserver_args = -c #foo # bar\n"		/* 6 */
+	    "}\n");
+	assert_int_equal(cd.cd_errors, 0);
+	assert_int_equal(cd.cd_warnings, 1);
+	assert_diag("@/t.conf:6: warning: {...}'#foo'{...}server_args");
+	sc = need_svc("echo");
+	assert_int_equal(sc->sc_server_args.wl_n, 4);
+	assert_string_equal(sc->sc_server_args.wl_words[1], "#foo");
+	assert_string_equal(sc->sc_server_args.wl_words[3], "bar");
+}
+
+/*
+ * Comments after braces and keywords.  xinetd ignores words after a
+ * service name or an include path, so those need no warning; it wants a
+ * brace alone on its line, so a comment there is one.
+ */
+static void
+test_lex_comment_braces(void **state)
+{
+	(void)state;
+	put("inc.conf", INTERNAL_SVC("discard"));
+	load("include inc.conf # the discard service\n"	/* 1 */
+	    "defaults # nothing\n"
+	    "{ # open\n"				/* 3 */
+	    "} # close\n"				/* 4 */
+	    "service echo\n"
+	    "{\n"
+	    ECHO_BODY
+	    "}\n");
+	DIAGS("@/t.conf:3: warning: '{': '#' starts a comment here; xinetd "
+	    "wants '{' alone on its line and would drop this entry",
+	    "@/t.conf:4: warning: '}': '#' starts a comment here; xinetd "
+	    "wants '}' alone on its line and would drop this entry");
+	assert_non_null(cf);
+	assert_int_equal(cf->cf_nservices, 2);
+	need_svc("echo");
+	need_svc("discard");
+}
+
+/*
+ * disable = yes with a comment: disabled, as its author meant (xinetd
+ * ignores the line and runs the service: the warning says so).  A
+ * portgate extension gets no warning: xinetd does not know it anyway.
+ */
+static void
+test_lex_comment_disable(void **state)
+{
+	(void)state;
+	load("service echo\n"
+	    "{\n"
+	    ECHO_BODY
+	    "\tdisable = yes # for now\n"		/* 6 */
+	    "}\n");
+	DIAGS("@/t.conf:6: warning: disable: '#' starts a comment here; "
+	    "xinetd would ignore the whole attribute");
+	assert_non_null(cf);
+	assert_int_equal(cf->cf_nservices, 0);
+	assert_int_equal(cf->cf_ndisabled, 1);
+
+	load_ok("service echo\n"
+	    "{\n"
+	    ECHO_BODY
+	    "\tper_source_cps = 5 # a second\n"
+	    "}\n");
+	assert_true(need_svc("echo")->sc_per_source_cps_rate == 5.0);
+}
+
 int
 main(void)
 {
@@ -3380,6 +3546,11 @@ main(void)
 		T(test_per_source_cps_burst),
 		T(test_diag_format),
 		T(test_config_refcount),
+		T(test_lex_comment_after_value),
+		T(test_lex_comment_rlimit),
+		T(test_lex_comment_exceptions),
+		T(test_lex_comment_braces),
+		T(test_lex_comment_disable),
 #undef T
 	};
 
