@@ -62,17 +62,17 @@ conf_comment_starts(struct conf_diag *cd, const char *file, int line,
 	if (idx == -1)
 		return 1;
 	ad = &attr_table[idx];
-	if (strcasecmp(ad->ad_name, "server_args") == 0)
+	if (strcasecmp(ad->name, "server_args") == 0)
 		return 0;
 	/* Not in xinetd: nothing it would do differently. */
-	if (ad->ad_flags & ATTR_EXTENSION)
+	if (ad->flags & ATTR_EXTENSION)
 		return 1;
-	if (conf_comment_variadic(ad->ad_name))
+	if (conf_comment_variadic(ad->name))
 		conf_warn(cd, file, line, "%s: '#' starts a comment here; "
 		    "xinetd would read '%s' and the words after it as values",
-		    ad->ad_name, words[at]);
+		    ad->name, words[at]);
 	else
 		conf_warn(cd, file, line, "%s: '#' starts a comment here; "
-		    "xinetd would ignore the whole attribute", ad->ad_name);
+		    "xinetd would ignore the whole attribute", ad->name);
 	return 1;
 }
