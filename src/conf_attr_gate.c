@@ -72,16 +72,18 @@ attr_set_countries(const struct attr_def *ad, struct service_conf *sc,
     const struct attr_val *av, struct conf_diag *cd)
 {
 	char		*w;
-	int		 i;
+	int		 i, rv = 0;
 
 	for (i = 0; i < av->av_n; i++) {
 		w = av->av_words[i];
 		if (strcmp(w, "--") != 0 && (strlen(w) != 2 ||
 		    !isalpha((unsigned char)w[0]) ||
 		    !isalpha((unsigned char)w[1])))
-			return attr_bad(ad, av, i, cd,
+			rv = attr_bad(ad, av, i, cd,
 			    "ISO 3166-1 alpha-2 country codes such as FR, or --");
 	}
+	if (rv == -1)
+		return -1;
 	if (ad->offset == ATTR_OFF(sc_only_from_country))
 		sc->sc_has_only_from_country = 1;
 	if (attr_set_words(ad, sc, av, cd) == -1)

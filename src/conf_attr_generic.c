@@ -176,21 +176,19 @@ attr_set_mask(const struct attr_def *ad, struct service_conf *sc,
 	const char *const	*names = ad->keywords;
 	unsigned		*mask = ATTR_FIELD(sc, ad->offset, unsigned);
 	char			 expected[256];
-	int			 i, k;
+	int			 i, k, rv = 0;
 
 	*mask = 0;
-	for (i = 0; i < av->av_n; i++) {
-		if ((k = attr_keyword(av->av_words[i], names)) == -1) {
-			(void)strlcpy(expected, "one or more of",
-			    sizeof(expected));
-			for (k = 0; names[k] != NULL; k++) {
-				(void)strlcat(expected, " ", sizeof(expected));
-				(void)strlcat(expected, names[k],
-				    sizeof(expected));
-			}
-			return attr_bad(ad, av, i, cd, expected);
-		}
-		*mask |= 1u << k;
+	(void)strlcpy(expected, "one or more of", sizeof(expected));
+	for (k = 0; names[k] != NULL; k++) {
+		(void)strlcat(expected, " ", sizeof(expected));
+		(void)strlcat(expected, names[k], sizeof(expected));
 	}
-	return 0;
+	for (i = 0; i < av->av_n; i++) {
+		if ((k = attr_keyword(av->av_words[i], names)) == -1)
+			rv = attr_bad(ad, av, i, cd, expected);
+		else
+			*mask |= 1u << k;
+	}
+	return rv;
 }

@@ -27,13 +27,21 @@ int
 attr_set_logfields(const struct attr_def *ad, struct service_conf *sc,
     const struct attr_val *av, struct conf_diag *cd)
 {
-	int	failure = ad->offset == ATTR_OFF(sc_log_failure), bad = -1;
+	int		 failure = ad->offset == ATTR_OFF(sc_log_failure);
+	const char	*expected = failure ?
+	    "HOST, USERID, ATTEMPT, COUNTRY or PORT" :
+	    "PID, HOST, USERID, EXIT, DURATION, TRAFFIC, COUNTRY, PORT or TLS";
+	unsigned	 one;
+	int		 i, bad = -1;
 
 	if (accesslog_parse_fields(av->av_words, av->av_n, failure,
-	    ATTR_FIELD(sc, ad->offset, unsigned), &bad) == -1)
-		return attr_bad(ad, av, bad, cd, failure ?
-		    "HOST, USERID, ATTEMPT, COUNTRY or PORT" :
-		    "PID, HOST, USERID, EXIT, DURATION, TRAFFIC, COUNTRY, PORT "
-		    "or TLS");
-	return 0;
+	    ATTR_FIELD(sc, ad->offset, unsigned), &bad) == 0)
+		return 0;
+	(void)attr_bad(ad, av, bad, cd, expected);
+	/* Every other bad word too, each on its own. */
+	for (i = bad + 1; bad >= 0 && i < av->av_n; i++)
+		if (accesslog_parse_fields(&av->av_words[i], 1, failure, &one,
+		    NULL) == -1)
+			(void)attr_bad(ad, av, i, cd, expected);
+	return -1;
 }

@@ -61,6 +61,21 @@ attr_set_protocol(const struct attr_def *ad, struct service_conf *sc,
 	return 0;
 }
 
+/* Report word <i> of an address list if it is bad on its own. */
+static void
+attr_addrlist_word(const struct attr_def *ad, const struct attr_val *av,
+    int i, struct conf_diag *cd)
+{
+	struct addrlist	*al;
+	char		 err[256];
+
+	if ((al = addrlist_parse(&av->av_words[i], 1, err, sizeof(err),
+	    NULL)) == NULL)
+		conf_error(cd, av->av_files[i], av->av_lines[i], "%s: %s",
+		    ad->name, err);
+	addrlist_free(al);
+}
+
 /* only_from, no_access, proxy_from: compiled address lists. */
 int
 attr_set_addrlist(const struct attr_def *ad, struct service_conf *sc,
@@ -73,16 +88,19 @@ attr_set_addrlist(const struct attr_def *ad, struct service_conf *sc,
 	field = ATTR_FIELD(sc, ad->offset, struct addrlist *);
 	addrlist_free(*field);
 	*field = addrlist_parse(av->av_words, av->av_n, err, sizeof(err), &bad);
-	if (*field == NULL) {
-		if (bad >= 0 && bad < av->av_n)
-			conf_error(cd, av->av_files[bad], av->av_lines[bad],
-			    "%s: %s", ad->name, err);
-		else
-			conf_error(cd, av->av_file, av->av_line, "%s: %s",
-			    ad->name, err);
+	if (*field != NULL)
+		return 0;
+	if (bad < 0 || bad >= av->av_n) {
+		conf_error(cd, av->av_file, av->av_line, "%s: %s", ad->name,
+		    err);
 		return -1;
 	}
-	return 0;
+	conf_error(cd, av->av_files[bad], av->av_lines[bad], "%s: %s",
+	    ad->name, err);
+	/* Every other bad word too, each on its own, so one -t shows all. */
+	while (++bad < av->av_n)
+		attr_addrlist_word(ad, av, bad, cd);
+	return -1;
 }
 
 /* A port number or a service name of /etc/services for <proto>. */

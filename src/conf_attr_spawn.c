@@ -108,12 +108,14 @@ int
 attr_set_env(const struct attr_def *ad, struct service_conf *sc,
     const struct attr_val *av, struct conf_diag *cd)
 {
-	int	i;
+	int	i, rv = 0;
 
 	for (i = 0; i < av->av_n; i++)
 		if (strchr(av->av_words[i], '=') == NULL ||
 		    av->av_words[i][0] == '=')
-			return attr_bad(ad, av, i, cd, "NAME=value");
+			rv = attr_bad(ad, av, i, cd, "NAME=value");
+	if (rv == -1)
+		return -1;
 	return attr_set_words(ad, sc, av, cd);
 }
 
@@ -122,11 +124,13 @@ int
 attr_set_passenv(const struct attr_def *ad, struct service_conf *sc,
     const struct attr_val *av, struct conf_diag *cd)
 {
-	int	i;
+	int	i, rv = 0;
 
 	for (i = 0; i < av->av_n; i++)
 		if (strchr(av->av_words[i], '=') != NULL)
-			return attr_bad(ad, av, i, cd, "a variable name");
+			rv = attr_bad(ad, av, i, cd, "a variable name");
+	if (rv == -1)
+		return -1;
 	sc->sc_has_passenv = 1;
 	return attr_set_words(ad, sc, av, cd);
 }

@@ -3480,11 +3480,60 @@ test_lex_comment_disable(void **state)
 	assert_true(need_svc("echo")->sc_per_source_cps_rate == 5.0);
 }
 
+/*
+ * Every bad word of a list is reported, each at its line, not only the
+ * first: one -t shows all there is to fix.
+ */
+static void
+test_every_bad_word(void **state)
+{
+	(void)state;
+	load("service echo\n"
+	    "{\n"
+	    ECHO_BODY
+	    "\tonly_from = 10.0.0.1 bad..name ::1\n"		/* 6 */
+	    "\tonly_from += 300.1.1.1/8\n"			/* 7 */
+	    "\tlog_on_success = PID NOPE HOST ALSO\n"		/* 8 */
+	    "\tenv = A=1 B C\n"				/* 9 */
+	    "\tpassenv = PATH X=1 Y=2\n"			/* 10 */
+	    "\tflags = NODELAY BOGUS1 BOGUS2\n"			/* 11 */
+	    "\tonly_from_country = FR XYZ 1\n"			/* 12 */
+	    "}\n");
+	assert_null(cf);
+	/* In the order the setters run (-t prints them by line). */
+	DIAGS(
+	    "@/t.conf:11: error: flags: bad value 'BOGUS1': expected one or "
+	    "more of REUSE INTERCEPT NORETRY IDONLY NAMEINARGS NODELAY "
+	    "KEEPALIVE NOLIBWRAP SENSOR IPv4 IPv6 LABELED",
+	    "@/t.conf:11: error: flags: bad value 'BOGUS2': expected one or "
+	    "more of REUSE INTERCEPT NORETRY IDONLY NAMEINARGS NODELAY "
+	    "KEEPALIVE NOLIBWRAP SENSOR IPv4 IPv6 LABELED",
+	    "@/t.conf:6: error: only_from: \"bad..name\": not an address, "
+	    "network, host or .domain name",
+	    "@/t.conf:7: error: only_from: \"300.1.1.1/8\": not an IPv4 "
+	    "address before '/' (expected a.b.c.d/n)",
+	    "@/t.conf:8: error: log_on_success: bad value 'NOPE': expected "
+	    "PID, HOST, USERID, EXIT, DURATION, TRAFFIC, COUNTRY, PORT or TLS",
+	    "@/t.conf:8: error: log_on_success: bad value 'ALSO': expected "
+	    "PID, HOST, USERID, EXIT, DURATION, TRAFFIC, COUNTRY, PORT or TLS",
+	    "@/t.conf:9: error: env: bad value 'B': expected NAME=value",
+	    "@/t.conf:9: error: env: bad value 'C': expected NAME=value",
+	    "@/t.conf:10: error: passenv: bad value 'X=1': expected a variable "
+	    "name",
+	    "@/t.conf:10: error: passenv: bad value 'Y=2': expected a variable "
+	    "name",
+	    "@/t.conf:12: error: only_from_country: bad value 'XYZ': expected "
+	    "ISO 3166-1 alpha-2 country codes such as FR, or --",
+	    "@/t.conf:12: error: only_from_country: bad value '1': expected "
+	    "ISO 3166-1 alpha-2 country codes such as FR, or --");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_every_bad_word),
 		T(test_lex_blank_comment_tab_cr),
 		T(test_lex_hash_after_value),
 		T(test_lex_no_operator),
