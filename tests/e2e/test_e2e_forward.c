@@ -2266,6 +2266,49 @@ test_udp_dump_counts(void **state)
 	(void)close(fd);
 }
 
+/*
+ * A target whose connect fails at once (the limited broadcast address:
+ * "Network is unreachable", before any event): the next target serves;
+ * with no other target the client is closed, the reason logged.
+ */
+static void
+test_tcp_target_unreachable(void **state)
+{
+	struct ft	*ft = *state;
+	struct backend	*be = be_new(ft, BE_ECHO);
+	struct pg_conf	 cf;
+	static const char msg[] = "served despite the first target";
+	char		 buf[64];
+	int		 fd, p = pg_fresh_port(), q = pg_fresh_port();
+
+	conf_begin(&cf, &ft->ft_c);
+	conf_fwd(&cf, "fwd", SOCK_STREAM, "127.0.0.1", p,
+	    "\tredirect\t= 255.255.255.255 9\n\tredirect\t+= 127.0.0.1 %d\n",
+	    be->be_port);
+	conf_fwd(&cf, "nowhere", SOCK_STREAM, "127.0.0.1", q,
+	    "\tredirect\t= 255.255.255.255 9\n");
+	ft_start(ft, &cf);
+	fd = pg_tcp_connect("127.0.0.2", "127.0.0.1", p);
+	assert_true(fd >= 0);
+	assert_int_equal(pg_tcp_exchange(fd, msg, strlen(msg), buf,
+	    sizeof(buf)), strlen(msg));
+	assert_memory_equal(buf, msg, strlen(msg));
+	(void)close(fd);
+	traffic_wait(ft, "fwd", strlen(msg), strlen(msg));
+	assert_int_equal(be_nconns(be), 1);
+
+	fd = pg_tcp_connect("127.0.0.2", "127.0.0.1", q);
+	assert_true(fd >= 0);
+	assert_int_equal(wait_closed(fd, CLOSE_MS), 0);
+	(void)close(fd);
+	pg_log_wait_re(&ft->ft_c, 1,
+	    TS_RE "FAIL: nowhere redirect from=127\\.0\\.0\\.2$");
+	assert_int_equal(pg_file_wait(&ft->ft_c, PG_ERRLOG, "service nowhere: "
+	    "cannot reach any redirect target for 127.0.0.2: 255.255.255.255 "
+	    "port 9: Network is unreachable", 1), 0);
+	assert_int_equal(pg_file_count(&ft->ft_c, ACCESS_LOG, "FAIL: fwd"), 0);
+}
+
 int
 main(void)
 {
@@ -2327,6 +2370,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_udp_target_unreachable,
 		    ft_setup, ft_teardown),
 		cmocka_unit_test_setup_teardown(test_udp_dump_counts,
+		    ft_setup, ft_teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_target_unreachable,
 		    ft_setup, ft_teardown),
 	};
 
