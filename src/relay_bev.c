@@ -66,6 +66,32 @@ relay_bev_counts(const struct bev_relay *br, uint64_t *in, uint64_t *out)
 	*out = br->br_server.bs_bytes;
 }
 
+static void	relay_bev_shut(struct bev_side *);
+
+/*
+ * An end decided here (idle, shutdown) rather than by an error: a TLS
+ * client that has been sent everything gets close_notify, so that it can
+ * tell this end from a cut.
+ */
+static void
+relay_bev_notify(struct bev_relay *br)
+{
+	struct bev_side	*bs = &br->br_client;
+
+	if (!bs->bs_shut &&
+	    evbuffer_get_length(bufferevent_get_output(bs->bs_bev)) == 0)
+		relay_bev_shut(bs);
+}
+
+void
+relay_bev_close(struct bev_relay *br)
+{
+	if (br == NULL)
+		return;
+	relay_bev_notify(br);
+	relay_bev_free(br);
+}
+
 /* End: report, then free. */
 static void
 relay_bev_end(struct bev_relay *br, enum relay_end end, const char *why)
@@ -74,6 +100,8 @@ relay_bev_end(struct bev_relay *br, enum relay_end end, const char *why)
 	void		*arg = br->br_arg;
 	uint64_t	 in = br->br_client.bs_bytes, out = br->br_server.bs_bytes;
 
+	if (end == RELAY_IDLE)
+		relay_bev_notify(br);
 	relay_bev_free(br);
 	done(arg, end, why, in, out);
 }

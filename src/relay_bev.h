@@ -23,6 +23,11 @@ struct bev_relay *relay_bev_start(struct event_base *base,
 		    int idle, relay_done_cb done, void *arg);
 /* Stop without calling done; frees both bufferevents. */
 void		 relay_bev_free(struct bev_relay *);
+/*
+ * relay_bev_free() for an end that is no error (shutdown): close_notify
+ * first to a client whose output is empty.  NULL is accepted.
+ */
+void		 relay_bev_close(struct bev_relay *);
 void		 relay_bev_counts(const struct bev_relay *, uint64_t *in,
 		    uint64_t *out);
 

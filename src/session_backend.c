@@ -431,7 +431,7 @@ session_backend_free(struct session *s)
 		builtin_stream_free(s->se_builtin);
 	relay_tcp_free(s->se_relay);
 	if (s->se_bevrelay != NULL)
-		relay_bev_free(s->se_bevrelay);
+		relay_bev_close(s->se_bevrelay);
 	else if (s->se_bev != NULL) {
 		if (evbuffer_get_length(bufferevent_get_output(s->se_bev)) == 0)
 			tls_close_notify(s->se_bev);

@@ -770,6 +770,49 @@ test_sigusr1_dump_counts(void **state)
 	pg_stop_ok(c);
 }
 
+/*
+ * Option values that are wrong: a -limit or -logprocs that is no number
+ * or too small, an unknown -syslog facility, -filelog with -syslog.  Each
+ * exits 2 before reading the configuration, naming what is wrong.
+ */
+static void
+test_bad_option_values(void **state)
+{
+	static const struct {
+		const char	*opt;
+		const char	*val;
+		const char	*opt2;
+		const char	*val2;
+		const char	*err;
+	} bad[] = {
+		{ "-limit", "0", NULL, NULL, "portgate: -limit: expected a "
+		    "number of at least 1, found '0'\n" },
+		{ "-limit", "12x", NULL, NULL, "portgate: -limit: expected a "
+		    "number of at least 1, found '12x'\n" },
+		{ "-logprocs", "-1", NULL, NULL, "portgate: -logprocs: "
+		    "expected a number of at least 0, found '-1'\n" },
+		{ "-logprocs", "99999999999", NULL, NULL, "portgate: "
+		    "-logprocs: expected a number of at least 0, found "
+		    "'99999999999'\n" },
+		{ "-syslog", "local9", NULL, NULL, "portgate: -syslog: "
+		    "unknown facility 'local9'\n" },
+		{ "-filelog", "x.log", "-syslog", "local0", "portgate: "
+		    "-filelog and -syslog exclude each other\n" },
+	};
+	struct pg_ctx		*c = *state;
+	struct pg_result	 r;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		(void)pg_run(c, &r, "-f", "/nonexistent/portgate.conf",
+		    bad[i].opt, bad[i].val, bad[i].opt2, bad[i].val2, NULL);
+		if (r.pr_code != 2 || strcmp(r.pr_err, bad[i].err) != 0)
+			fail_msg("%s %s: exit %d, said '%s'", bad[i].opt,
+			    bad[i].val, r.pr_code, r.pr_err);
+		pg_result_clear(&r);
+	}
+}
+
 int
 main(void)
 {
@@ -809,6 +852,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_signal_at_readiness,
 		    pg_setup, pg_teardown),
 		cmocka_unit_test_setup_teardown(test_sigusr1_dump_counts,
+		    pg_setup, pg_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_option_values,
 		    pg_setup, pg_teardown),
 	};
 

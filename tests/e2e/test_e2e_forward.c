@@ -22,6 +22,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -2113,6 +2114,201 @@ test_tcp_slow_reader_no_spin(void **state)
 	(void)close(fd);
 }
 
+/*
+ * A UDP redirect bound to "::" (dual stack): two clients on ::1 and one
+ * on 127.0.0.2 get a flow each, answered from the address they sent to;
+ * a second datagram of each IPv6 client goes through its own flow.
+ */
+static void
+test_udp_ipv6_flows(void **state)
+{
+	struct ft	*ft = *state;
+	struct backend	*be = be_new(ft, BE_UDP);
+	struct pg_conf	 cf;
+	static const char *const src[] = { "::1", "::1", "127.0.0.2" };
+	static const char *const dst[] = { "::1", "::1", "127.0.0.1" };
+	char		 msg[3][64], reply[512], from[64];
+	int		 fds[3], fport[3], i, p = pg_fresh_port();
+	ssize_t		 n;
+
+	if (!pg_have_ipv6())
+		TEST_SKIP();
+	conf_begin(&cf, &ft->ft_c);
+	conf_fwd(&cf, "udp6", SOCK_DGRAM, "::", p,
+	    "\tredirect\t= 127.0.0.1 %d\n", be->be_port);
+	ft_start(ft, &cf);
+	for (i = 0; i < 3; i++) {
+		fds[i] = pg_udp_open(src[i], i < 2 ? AF_INET6 : AF_INET);
+		assert_true(fds[i] >= 0);
+		(void)snprintf(msg[i], sizeof(msg[i]), "client %d at %s", i,
+		    src[i]);
+		assert_int_equal(pg_udp_send(fds[i], dst[i], p, msg[i],
+		    strlen(msg[i])), 0);
+	}
+	for (i = 0; i < 3; i++) {
+		n = pg_udp_recv(fds[i], reply, sizeof(reply), PG_TIMEOUT_MS,
+		    from, sizeof(from));
+		if (n <= 0)
+			fail_msg("no reply for client %d", i);
+		assert_string_equal(from, dst[i]);
+		fport[i] = reply_port(reply, n);
+		assert_memory_equal(reply + n - (ssize_t)strlen(msg[i]),
+		    msg[i], strlen(msg[i]));
+	}
+	assert_int_not_equal(fport[0], fport[1]);
+	assert_int_not_equal(fport[0], fport[2]);
+	assert_int_not_equal(fport[1], fport[2]);
+	for (i = 1; i >= 0; i--) {
+		assert_int_equal(pg_udp_send(fds[i], "::1", p, msg[i],
+		    strlen(msg[i])), 0);
+		n = pg_udp_recv(fds[i], reply, sizeof(reply), PG_TIMEOUT_MS,
+		    from, sizeof(from));
+		if (n <= 0)
+			fail_msg("no second reply for client %d", i);
+		assert_string_equal(from, "::1");
+		assert_int_equal(reply_port(reply, n), fport[i]);
+	}
+	assert_int_equal(pg_log_count_re(&ft->ft_c, TS_RE "START: udp6 pid=0 "
+	    "from=::1$"), 2);
+	assert_int_equal(pg_log_count_re(&ft->ft_c, TS_RE "START: udp6 pid=0 "
+	    "from=127\\.0\\.0\\.2$"), 1);
+	for (i = 0; i < 3; i++)
+		(void)close(fds[i]);
+}
+
+/*
+ * idle_timeout counts from the last datagram, not from the first: a
+ * client sending every 600 ms for longer than the timeout keeps one flow,
+ * which expires once the client falls silent.
+ */
+static void
+test_udp_idle_postponed(void **state)
+{
+	struct ft	*ft = *state;
+	struct backend	*be = be_new(ft, BE_UDP);
+	struct pg_conf	 cf;
+	size_t		 rlen, out = 0;
+	int		 fd, fp, i, p = pg_fresh_port();
+
+	conf_begin(&cf, &ft->ft_c);
+	conf_fwd(&cf, "udp", SOCK_DGRAM, "127.0.0.1", p,
+	    "\tredirect\t= 127.0.0.1 %d\n\tidle_timeout\t= 2\n", be->be_port);
+	ft_start(ft, &cf);
+	fd = pg_udp_open("127.0.0.2", AF_INET);
+	assert_true(fd >= 0);
+	fp = udp_roundtrip(fd, p, "keep me", &rlen);
+	out += rlen;
+	for (i = 0; i < 6; i++) {
+		pg_sleep_ms(600);
+		assert_int_equal(udp_roundtrip(fd, p, "keep me", &rlen), fp);
+		out += rlen;
+	}
+	assert_int_equal(pg_log_count_re(&ft->ft_c, "START: udp "), 1);
+	assert_int_equal(pg_log_count_re(&ft->ft_c, "EXIT: udp "), 0);
+	pg_log_wait_re(&ft->ft_c, 1,
+	    TS_RE "EXIT: udp status=0 pid=0 " DURATION_RE "$");
+	traffic_wait(ft, "udp", 7 * strlen("keep me"), out);
+	(void)close(fd);
+}
+
+/*
+ * A UDP target that answers with ICMP port unreachable: the flow ends at
+ * once with the error (not at its idle timeout), its datagram counted.
+ */
+static void
+test_udp_target_unreachable(void **state)
+{
+	struct ft	*ft = *state;
+	struct pg_conf	 cf;
+	char		 buf[64];
+	int		 fd, p = pg_fresh_port(), dead = pg_fresh_port();
+
+	conf_begin(&cf, &ft->ft_c);
+	conf_fwd(&cf, "udp", SOCK_DGRAM, "127.0.0.1", p,
+	    "\tredirect\t= 127.0.0.1 %d\n\tidle_timeout\t= 600\n", dead);
+	assert_int_equal(pg_file_write(&ft->ft_c, CONF, "%s", cf.cf_buf), 0);
+	assert_int_equal(pg_start(&ft->ft_c, CONF, PG_DEBUG, NULL), 0);
+	fd = pg_udp_open("127.0.0.2", AF_INET);
+	assert_true(fd >= 0);
+	assert_int_equal(pg_udp_send(fd, "127.0.0.1", p, "anyone?", 7), 0);
+	pg_log_wait_re(&ft->ft_c, 1,
+	    TS_RE "EXIT: udp status=0 pid=0 " DURATION_RE "$");
+	traffic_wait(ft, "udp", 7, 0);
+	assert_int_equal(pg_file_wait(&ft->ft_c, PG_ERRLOG, "session udp from "
+	    "127.0.0.2 closed: Connection refused", 1), 0);
+	assert_int_equal(pg_udp_pending(fd, buf, sizeof(buf)), -1);
+	(void)close(fd);
+}
+
+/* SIGUSR1 dumps a UDP flow with the bytes it has moved each way. */
+static void
+test_udp_dump_counts(void **state)
+{
+	struct ft	*ft = *state;
+	struct backend	*be = be_new(ft, BE_UDP);
+	struct pg_conf	 cf;
+	char		 re[160];
+	size_t		 rlen;
+	int		 fd, p = pg_fresh_port();
+
+	conf_begin(&cf, &ft->ft_c);
+	conf_fwd(&cf, "udp", SOCK_DGRAM, "127.0.0.1", p,
+	    "\tredirect\t= 127.0.0.1 %d\n", be->be_port);
+	ft_start(ft, &cf);
+	fd = pg_udp_open("127.0.0.2", AF_INET);
+	assert_true(fd >= 0);
+	(void)udp_roundtrip(fd, p, "count these", &rlen);
+	assert_int_equal(pg_signal(&ft->ft_c, SIGUSR1), 0);
+	(void)snprintf(re, sizeof(re), "dump: session udp from 127\\.0\\.0\\.2 "
+	    "port %d, [0-9]+ s, pid 0, in %zu out %zu$", pg_local_port(fd),
+	    strlen("count these"), rlen);
+	assert_int_equal(pg_file_wait_re(&ft->ft_c, PG_ERRLOG, re, 1), 0);
+	(void)close(fd);
+}
+
+/*
+ * A target whose connect fails at once (the limited broadcast address:
+ * "Network is unreachable", before any event): the next target serves;
+ * with no other target the client is closed, the reason logged.
+ */
+static void
+test_tcp_target_unreachable(void **state)
+{
+	struct ft	*ft = *state;
+	struct backend	*be = be_new(ft, BE_ECHO);
+	struct pg_conf	 cf;
+	static const char msg[] = "served despite the first target";
+	char		 buf[64];
+	int		 fd, p = pg_fresh_port(), q = pg_fresh_port();
+
+	conf_begin(&cf, &ft->ft_c);
+	conf_fwd(&cf, "fwd", SOCK_STREAM, "127.0.0.1", p,
+	    "\tredirect\t= 255.255.255.255 9\n\tredirect\t+= 127.0.0.1 %d\n",
+	    be->be_port);
+	conf_fwd(&cf, "nowhere", SOCK_STREAM, "127.0.0.1", q,
+	    "\tredirect\t= 255.255.255.255 9\n");
+	ft_start(ft, &cf);
+	fd = pg_tcp_connect("127.0.0.2", "127.0.0.1", p);
+	assert_true(fd >= 0);
+	assert_int_equal(pg_tcp_exchange(fd, msg, strlen(msg), buf,
+	    sizeof(buf)), strlen(msg));
+	assert_memory_equal(buf, msg, strlen(msg));
+	(void)close(fd);
+	traffic_wait(ft, "fwd", strlen(msg), strlen(msg));
+	assert_int_equal(be_nconns(be), 1);
+
+	fd = pg_tcp_connect("127.0.0.2", "127.0.0.1", q);
+	assert_true(fd >= 0);
+	assert_int_equal(wait_closed(fd, CLOSE_MS), 0);
+	(void)close(fd);
+	pg_log_wait_re(&ft->ft_c, 1,
+	    TS_RE "FAIL: nowhere redirect from=127\\.0\\.0\\.2$");
+	assert_int_equal(pg_file_wait(&ft->ft_c, PG_ERRLOG, "service nowhere: "
+	    "cannot reach any redirect target for 127.0.0.2: 255.255.255.255 "
+	    "port 9: Network is unreachable", 1), 0);
+	assert_int_equal(pg_file_count(&ft->ft_c, ACCESS_LOG, "FAIL: fwd"), 0);
+}
+
 int
 main(void)
 {
@@ -2166,6 +2362,16 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_accept_proxy_partial_no_spin, ft_setup, ft_teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_slow_reader_no_spin,
+		    ft_setup, ft_teardown),
+		cmocka_unit_test_setup_teardown(test_udp_ipv6_flows,
+		    ft_setup, ft_teardown),
+		cmocka_unit_test_setup_teardown(test_udp_idle_postponed,
+		    ft_setup, ft_teardown),
+		cmocka_unit_test_setup_teardown(test_udp_target_unreachable,
+		    ft_setup, ft_teardown),
+		cmocka_unit_test_setup_teardown(test_udp_dump_counts,
+		    ft_setup, ft_teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_target_unreachable,
 		    ft_setup, ft_teardown),
 	};
 

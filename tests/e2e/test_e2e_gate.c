@@ -1837,6 +1837,155 @@ test_country_db_rewritten(void **state)
 	free(junk);
 }
 
+/*
+ * The next query to the resolver socket <fd>, within the deadline: its
+ * length, with its name in <name> and its type in <*qtype>.
+ */
+static size_t
+dns_take(int fd, unsigned char *q, size_t cap, char *name, size_t namecap,
+    unsigned *qtype, struct sockaddr_storage *from, socklen_t *fromlen)
+{
+	size_t	i = 12, n = 0;
+	ssize_t	len;
+
+	if (pg_poll(fd, POLLIN, PG_TIMEOUT_MS) != 1)
+		fail_msg("portgate asked the resolver nothing");
+	*fromlen = sizeof(*from);
+	len = recvfrom(fd, q, cap, 0, (struct sockaddr *)from, fromlen);
+	assert_true(len > 12);
+	while (i < (size_t)len && q[i] != 0) {
+		assert_true(i + 1 + q[i] < (size_t)len &&
+		    n + q[i] + 2 < namecap);
+		if (n > 0)
+			name[n++] = '.';
+		memcpy(name + n, q + i + 1, q[i]);
+		n += q[i];
+		i += 1 + q[i];
+	}
+	name[n] = '\0';
+	assert_true(i + 5 <= (size_t)len);
+	*qtype = (unsigned)q[i + 1] << 8 | q[i + 2];
+	return i + 5;
+}
+
+/*
+ * Answer the query <q> (<qlen> bytes, up to the end of its question) with
+ * one record of <type> holding <rdata>.
+ */
+static void
+dns_give(int fd, const unsigned char *q, size_t qlen, unsigned type,
+    const void *rdata, size_t rdlen, const struct sockaddr_storage *to,
+    socklen_t tolen)
+{
+	unsigned char	a[512];
+	size_t		n = qlen;
+
+	assert_true(qlen + 12 + rdlen <= sizeof(a));
+	memcpy(a, q, qlen);
+	a[2] = (unsigned char)(0x84 | (q[2] & 0x01));	/* QR AA, RD */
+	a[3] = 0x80;					/* RA, NOERROR */
+	a[6] = 0;
+	a[7] = 1;
+	a[8] = a[9] = a[10] = a[11] = 0;
+	a[n++] = 0xc0;
+	a[n++] = 0x0c;
+	a[n++] = 0;
+	a[n++] = (unsigned char)type;
+	a[n++] = 0;
+	a[n++] = 1;
+	a[n++] = 0;
+	a[n++] = 0;
+	a[n++] = 0;
+	a[n++] = 60;
+	a[n++] = (unsigned char)(rdlen >> 8);
+	a[n++] = (unsigned char)rdlen;
+	memcpy(a + n, rdata, rdlen);
+	n += rdlen;
+	assert_int_equal(sendto(fd, a, n, 0, (const struct sockaddr *)to,
+	    tolen), (ssize_t)n);
+}
+
+/*
+ * .domain rules for an IPv6 client: the PTR of ::1 (ip6.arpa) names
+ * v6.example.test, whose AAAA record confirms it, and the client is
+ * admitted.  Then a client whose PTR query goes unanswered is still
+ * waiting when the daemon stops: it is dropped without a verdict, and
+ * the daemon exits at once, cleanly.
+ */
+static void
+test_domain_ipv6_and_pending(void **state)
+{
+	struct pg_ctx		*c = *state;
+	struct pg_conf		 cf;
+	struct sockaddr_storage	 from;
+	struct sockaddr_in	 sin;
+	socklen_t		 fromlen, len = sizeof(sin);
+	unsigned char		 q[512], rd[64];
+	struct in6_addr		 a6;
+	char			 name[256], rc[PG_PATH_MAX], buf[64];
+	size_t			 qlen, rdlen = 0;
+	unsigned		 qtype;
+	int			 dfd, fd, p6 = pg_fresh_port(), p4 = pg_fresh_port();
+
+	if (!pg_have_ipv6())
+		TEST_SKIP();
+	dfd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(dfd >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(dfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(dfd, (struct sockaddr *)&sin, &len), 0);
+	assert_int_equal(pg_file_write(c, "resolv.conf", "nameserver "
+	    "127.0.0.1:%d\noptions timeout:30 attempts:1\n",
+	    ntohs(sin.sin_port)), 0);
+	assert_int_equal(setenv("PORTGATE_RESOLV_CONF",
+	    pg_path(c, "resolv.conf", rc), 1), 0);
+	conf_begin(&cf, c, NULL);
+	pg_conf_add(&cf, "\nservice echo\n{\n\tid\t\t= dom6\n"
+	    "\ttype\t\t= INTERNAL UNLISTED\n\tsocket_type\t= stream\n"
+	    "\twait\t\t= no\n\tbind\t\t= ::1\n\tport\t\t= %d\n"
+	    "\tonly_from\t= .example.test\n}\n", p6);
+	conf_stream(&cf, "dom4", p4, "\tonly_from\t= .example.test\n");
+	pg_conf_start(c, &cf, CONF);
+	(void)unsetenv("PORTGATE_RESOLV_CONF");
+
+	fd = pg_tcp_connect("::1", "::1", p6);
+	assert_true(fd >= 0);
+	qlen = dns_take(dfd, q, sizeof(q), name, sizeof(name), &qtype, &from,
+	    &fromlen);
+	assert_int_equal(qtype, 12);
+	/* evdns mixes the case of names (0x20 bits): compare without it. */
+	assert_int_equal(strcasecmp(name, "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+	    "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa"), 0);
+	assert_int_equal(dns_put_name(rd, sizeof(rd), &rdlen,
+	    "v6.example.test"), 0);
+	dns_give(dfd, q, qlen, 12, rd, rdlen, &from, fromlen);
+	qlen = dns_take(dfd, q, sizeof(q), name, sizeof(name), &qtype, &from,
+	    &fromlen);
+	assert_int_equal(qtype, 28);
+	assert_int_equal(strcasecmp(name, "v6.example.test"), 0);
+	assert_int_equal(inet_pton(AF_INET6, "::1", &a6), 1);
+	dns_give(dfd, q, qlen, 28, &a6, sizeof(a6), &from, fromlen);
+	if (!verdict_of(fd, "::1", p6))
+		fail_msg("::1 named v6.example.test and confirmed: refused");
+	(void)close(fd);
+	pg_log_wait(c, 1, "START: dom6 from=::1\n");
+
+	/* A client whose name never comes, when the daemon stops. */
+	fd = dial("127.0.0.2", p4);
+	(void)dns_take(dfd, q, sizeof(q), name, sizeof(name), &qtype, &from,
+	    &fromlen);
+	assert_int_equal(qtype, 12);
+	assert_int_equal(strcasecmp(name, "2.0.0.127.in-addr.arpa"), 0);
+	assert_int_equal(pg_signal(c, SIGTERM), 0);
+	assert_int_equal(pg_exit_code(pg_wait_exit(c, PG_TIMEOUT_MS)), 0);
+	assert_int_equal(pg_recv_eof(fd, buf, sizeof(buf)), 0);
+	assert_int_equal(pg_log_count(c, "dom4"), 0);
+	(void)close(fd);
+	(void)close(dfd);
+}
+
 int
 main(void)
 {
@@ -1879,6 +2028,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_flood, pg_setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_country_db_rewritten,
+		    pg_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_domain_ipv6_and_pending,
 		    pg_setup, teardown),
 	};
 

@@ -2535,6 +2535,144 @@ test_log_traffic_only(void **state)
 	pg_stop_ok(c);
 }
 
+/*
+ * TLS service <name> forwarding to a new target socket <*lfd>, with the
+ * lines <extra>, started with debug messages on standard error; the port.
+ */
+static int
+fwd_start_debug(struct pg_ctx *c, const char *name, const char *extra,
+    int *lfd)
+{
+	struct pg_conf	cf;
+	int		bp = backend_listen(lfd), p = pg_fresh_port();
+
+	conf_begin(&cf, c, "HOST EXIT TRAFFIC");
+	conf_tls(&cf, name, p, FWD_LINES "%s", bp, extra);
+	pg_conf_write(&cf, c, CONF);
+	if (pg_start(c, CONF, PG_DEBUG, NULL) != 0)
+		fail_with_file(c, PG_ERRLOG, "portgate did not start");
+	return p;
+}
+
+/* The target echoes what it has been sent: <len> bytes of <msg>. */
+static void
+target_echo(int bfd, const char *msg, size_t len)
+{
+	char	buf[64];
+
+	assert_true(len <= sizeof(buf));
+	assert_int_equal(pg_recv_n(bfd, buf, len), (ssize_t)len);
+	assert_memory_equal(buf, msg, len);
+	assert_int_equal(pg_send_all(bfd, buf, len), 0);
+}
+
+/*
+ * idle_timeout on a TLS relay counts from the last byte: traffic every
+ * 600 ms for longer than the timeout keeps the session, silence ends it
+ * (close_notify to the client, EOF to the target).
+ */
+static void
+test_forward_idle_postponed(void **state)
+{
+	struct pg_ctx	*c = *state;
+	struct tcli	 t;
+	char		 buf[64];
+	int		 i, lfd, bfd, p;
+
+	p = fwd_start_debug(c, "fwd", "\tidle_timeout\t= 2\n", &lfd);
+	tcli_must_open(&t, p, NULL);
+	assert_int_equal(tcli_write(&t, "tick", 4), 0);
+	bfd = backend_accept(lfd);
+	target_echo(bfd, "tick", 4);
+	assert_int_equal(tcli_read_n(&t, buf, 4), 4);
+	for (i = 0; i < 6; i++) {
+		pg_sleep_ms(600);
+		assert_int_equal(tcli_write(&t, "tock", 4), 0);
+		target_echo(bfd, "tock", 4);
+		if (tcli_read_n(&t, buf, 4) != 4)
+			fail_msg("round %d: the session ended: %s", i,
+			    t.tc_why);
+	}
+	assert_int_equal(pg_file_count(c, ACCESS_LOG, "EXIT: fwd"), 0);
+	/* Silence now: the relay ends on its own. */
+	assert_int_equal(pg_recv_eof(bfd, buf, sizeof(buf)), 0);
+	assert_int_equal(tcli_read_eof(&t, buf, sizeof(buf)), 0);
+	assert_int_equal(t.tc_err, SSL_ERROR_ZERO_RETURN);
+	assert_int_equal(pg_file_wait(c, PG_ERRLOG, "session fwd from "
+	    "127.0.0.2 closed: idle timeout", 1), 0);
+	log_has(c, ": TRAFFIC: fwd in=28\\(bytes\\) out=28\\(bytes\\)$", 1);
+	tcli_close(&t);
+	(void)close(bfd);
+	(void)close(lfd);
+	pg_stop_ok(c);
+}
+
+/*
+ * SIGUSR1 dumps a TLS relay with the bytes it has moved; SIGTERM ends it
+ * (close_notify to the client, EOF to the target) and the daemon exits 0.
+ */
+static void
+test_forward_dump_and_stop(void **state)
+{
+	struct pg_ctx	*c = *state;
+	struct tcli	 t;
+	char		 buf[64], re[256];
+	int		 lfd, bfd, p = fwd_start_debug(c, "fwd", "", &lfd);
+
+	tcli_must_open(&t, p, NULL);
+	assert_int_equal(tcli_write(&t, "GET", 3), 0);
+	bfd = backend_accept(lfd);
+	assert_int_equal(pg_recv_n(bfd, buf, 3), 3);
+	assert_int_equal(pg_send_all(bfd, "reply", 5), 0);
+	assert_int_equal(tcli_read_n(&t, buf, 5), 5);
+	assert_int_equal(pg_signal(c, SIGUSR1), 0);
+	(void)snprintf(re, sizeof(re), "dump: session fwd from 127\\.0\\.0\\.2 "
+	    "port %d, [0-9]+ s, pid 0, in 3 out 5, TLSv1\\.3/",
+	    pg_local_port(t.tc_fd));
+	assert_int_equal(pg_file_wait_re(c, PG_ERRLOG, re, 1), 0);
+	assert_int_equal(pg_signal(c, SIGTERM), 0);
+	assert_int_equal(pg_recv_eof(bfd, buf, sizeof(buf)), 0);
+	assert_int_equal(tcli_read_eof(&t, buf, sizeof(buf)), 0);
+	assert_int_equal(pg_exit_code(pg_wait_exit(c, PG_TIMEOUT_MS)), 0);
+	assert_int_equal(pg_file_count(c, PG_ERRLOG, "session fwd from "
+	    "127.0.0.2 closed: shutdown"), 1);
+	log_has(c, ": TRAFFIC: fwd in=3\\(bytes\\) out=5\\(bytes\\)$", 1);
+	tcli_close(&t);
+	(void)close(bfd);
+	(void)close(lfd);
+}
+
+/*
+ * The target resets its connection: the relay ends with the error, the
+ * client's connection is closed and the session logged.
+ */
+static void
+test_forward_target_reset(void **state)
+{
+	struct pg_ctx	*c = *state;
+	struct linger	 lg = { 1, 0 };
+	struct tcli	 t;
+	char		 buf[64];
+	int		 lfd, bfd, p = fwd_start_debug(c, "fwd", "", &lfd);
+
+	tcli_must_open(&t, p, NULL);
+	assert_int_equal(tcli_write(&t, "hello", 5), 0);
+	bfd = backend_accept(lfd);
+	assert_int_equal(pg_recv_n(bfd, buf, 5), 5);
+	assert_int_equal(setsockopt(bfd, SOL_SOCKET, SO_LINGER, &lg,
+	    sizeof(lg)), 0);
+	(void)close(bfd);
+	assert_int_equal(pg_file_wait(c, PG_ERRLOG, "session fwd from "
+	    "127.0.0.2 closed: server: Connection reset by peer", 1), 0);
+	/* No close_notify: the client must not take the cut for an end. */
+	assert_int_equal(tcli_read_eof(&t, buf, sizeof(buf)), -1);
+	log_has(c, ": EXIT: fwd status=[01]$", 1);
+	log_has(c, ": TRAFFIC: fwd in=5\\(bytes\\) out=0\\(bytes\\)$", 1);
+	tcli_close(&t);
+	(void)close(lfd);
+	pg_stop_ok(c);
+}
+
 int
 main(void)
 {
@@ -2614,6 +2752,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_config_findings_order,
 		    pg_setup, pg_teardown),
 		cmocka_unit_test_setup_teardown(test_log_traffic_only,
+		    pg_setup, pg_teardown),
+		cmocka_unit_test_setup_teardown(test_forward_idle_postponed,
+		    pg_setup, pg_teardown),
+		cmocka_unit_test_setup_teardown(test_forward_dump_and_stop,
+		    pg_setup, pg_teardown),
+		cmocka_unit_test_setup_teardown(test_forward_target_reset,
 		    pg_setup, pg_teardown),
 	};
 

@@ -510,6 +510,41 @@ test_journal_malformed(void **state)
 	assert_int_equal(log_init(1, LOG_DAEMON, NULL), 0);
 }
 
+/*
+ * log_reopen() that cannot open the file again (its directory is gone)
+ * keeps writing to the file it has, and says why there.
+ */
+static void
+test_filelog_reopen_fails(void **state)
+{
+	char	 dir[PATH_MAX], moved[PATH_MAX], path[PATH_MAX], old[PATH_MAX];
+	char	 buf[4096], want[PATH_MAX + 128], *lines[4];
+
+	(void)state;
+	tmppath(dir, sizeof(dir), "gone");
+	tmppath(moved, sizeof(moved), "gone.old");
+	tmppath(path, sizeof(path), "gone/r.log");
+	tmppath(old, sizeof(old), "gone.old/r.log");
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(log_init(0, LOG_DAEMON, path), 0);
+	log_info("one");
+	assert_int_equal(rename(dir, moved), 0);
+	log_reopen();
+	log_info("two");
+	(void)log_init(1, LOG_DAEMON, NULL);
+
+	(void)slurp(old, buf, sizeof(buf));
+	assert_int_equal(split_lines(buf, lines, 4), 3);
+	assert_non_null(strstr(lines[0], "INFO: one"));
+	(void)snprintf(want, sizeof(want), "ERROR: cannot reopen log file "
+	    "%s: No such file or directory", path);
+	assert_non_null(strstr(lines[1], want));
+	assert_non_null(strstr(lines[2], "INFO: two"));
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(unlink(old), 0);
+	assert_int_equal(rmdir(moved), 0);
+}
+
 /* Make the scratch directory. */
 static int
 setup(void **state)
@@ -561,6 +596,7 @@ main(void)
 		cmocka_unit_test(test_stderr_format),
 		cmocka_unit_test(test_journal_format),
 		cmocka_unit_test(test_journal_malformed),
+		cmocka_unit_test(test_filelog_reopen_fails),
 	};
 
 	return test_status(cmocka_run_group_tests(tests, setup, teardown));
