@@ -122,6 +122,7 @@ static const struct sandbox_rule sandbox_table[] = {
 	ALLOW("rt_sigaction", WHY_SIG),
 	ALLOW("rt_sigprocmask", WHY_SIG),
 	ALLOW("rt_sigreturn", WHY_SIG),
+	ALLOW("sigaltstack", "sanitizer builds look at the signal stack"),
 	ALLOW("restart_syscall", "calls the kernel restarts after a signal"),
 	/* libevent reads no EVENT_* variable in a set-id process. */
 	ALLOW("getuid", "libevent's set-id check"),
