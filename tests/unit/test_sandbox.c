@@ -1,11 +1,11 @@
 /*
- * Unit tests for sandbox.c.  Each case that confines runs in a child of
+ * Unit tests for sandbox.c: the rules, the user, the chroot directory's
+ * checks, and confinement.  Each case that confines runs in a child of
  * its own (the test process stays root), which arms alarm() before it is
  * confined so that a hang ends it; the parent judges from the child's
  * wait status and /proc/PID/status.  The chroot is a fresh mkdtemp()
  * directory, the user nobody.  Needs root: skipped (status 77) otherwise.
- * What a worker does under the filter is run for real: a libevent loop
- * that accepts, connects and echoes, and a TLS handshake with OpenSSL.
+ * What a worker does under the filter is in test_sandbox_work.c.
  */
 #include <sys/types.h>
 #include <sys/ioctl.h>
@@ -20,7 +20,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
@@ -40,101 +39,28 @@
 
 #include "../test_skip.h"
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/event.h>
-#include <event2/listener.h>
-
-#include <openssl/evp.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-
 #include <seccomp.h>
 
 #include "sandbox.h"
+#include "sandbox_child.h"
+#include "unit_util.h"
 
-#define CHILD_SECS	30	/* alarm() of a confined child */
-
-static char	root_dir[] = "/tmp/test_sandbox.XXXXXX";
 static char	tree_dir[] = "/tmp/test_sandbox_tree.XXXXXX";
-static struct passwd	nobody;
-
-/* What a confined child runs; its return value is its exit status. */
-typedef int	(*child_fn)(void *arg);
 
 static int
 setup(void **state)
 {
-	struct passwd	*pw;
-
-	(void)state;
-	/* 0755, as the real one: the worker may look, and find nothing. */
-	if (mkdtemp(root_dir) == NULL || mkdtemp(tree_dir) == NULL ||
-	    chmod(root_dir, 0755) == -1)
+	if (mkdtemp(tree_dir) == NULL)
 		return -1;
-	if ((pw = getpwnam("nobody")) == NULL)
-		return -1;
-	nobody = *pw;
-	return 0;
-}
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
+	return sbtest_setup(state);
 }
 
 static int
 teardown(void **state)
 {
-	(void)state;
-	if (nftw(tree_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) == -1)
+	if (unit_rm_tree(tree_dir) == -1)
 		return -1;
-	return rmdir(root_dir);
-}
-
-static void
-need_root(void)
-{
-	if (geteuid() != 0)
-		TEST_SKIP();
-}
-
-/* Confine the calling child fully, as a worker; exit 99 if that fails. */
-static void
-confine(void)
-{
-	struct sandbox_conf	sb = { .sb_user = "nobody",
-	    .sb_root = root_dir };
-
-	(void)alarm(CHILD_SECS);
-	sandbox_worker(&sb);
-}
-
-/* Fork a child that confines itself and returns <fn>(<arg>); its status. */
-static int
-run_confined(child_fn fn, void *arg)
-{
-	pid_t	pid;
-	int	status;
-
-	assert_true((pid = fork()) != -1);
-	if (pid == 0) {
-		confine();
-		_exit(fn(arg));
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	return status;
-}
-
-static void
-assert_exit0(int status)
-{
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	return sbtest_teardown(state);
 }
 
 static void
@@ -217,14 +143,14 @@ test_proc_status(void **state)
 	pid_t	pid;
 
 	(void)state;
-	need_root();
+	sbtest_need_root();
 	assert_int_equal(pipe(ready), 0);
 	assert_int_equal(pipe(go), 0);
 	assert_true((pid = fork()) != -1);
 	if (pid == 0) {
 		(void)close(ready[0]);
 		(void)close(go[1]);
-		confine();
+		sbtest_confine();
 		if (write(ready[1], "r", 1) != 1 || read(go[0], val, 1) != 1)
 			_exit(2);
 		_exit(0);
@@ -233,13 +159,13 @@ test_proc_status(void **state)
 	(void)close(go[0]);
 	assert_int_equal(read(ready[0], val, 1), 1);
 	(void)snprintf(want, sizeof(want), "\t%u\t%u\t%u\t%u",
-	    (unsigned)nobody.pw_uid, (unsigned)nobody.pw_uid,
-	    (unsigned)nobody.pw_uid, (unsigned)nobody.pw_uid);
+	    (unsigned)sbtest_nobody.pw_uid, (unsigned)sbtest_nobody.pw_uid,
+	    (unsigned)sbtest_nobody.pw_uid, (unsigned)sbtest_nobody.pw_uid);
 	status_field(pid, "Uid", val, sizeof(val));
 	assert_string_equal(val, want);
 	(void)snprintf(want, sizeof(want), "\t%u\t%u\t%u\t%u",
-	    (unsigned)nobody.pw_gid, (unsigned)nobody.pw_gid,
-	    (unsigned)nobody.pw_gid, (unsigned)nobody.pw_gid);
+	    (unsigned)sbtest_nobody.pw_gid, (unsigned)sbtest_nobody.pw_gid,
+	    (unsigned)sbtest_nobody.pw_gid, (unsigned)sbtest_nobody.pw_gid);
 	status_field(pid, "Gid", val, sizeof(val));
 	assert_string_equal(val, want);
 	status_field(pid, "Groups", val, sizeof(val));
@@ -259,10 +185,10 @@ test_proc_status(void **state)
 	(void)snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
 	assert_true((n = readlink(path, root, sizeof(root) - 1)) > 0);
 	root[n] = '\0';
-	assert_string_equal(root, root_dir);
+	assert_string_equal(root, sbtest_root);
 	assert_int_equal(write(go[1], "g", 1), 1);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_exit0(status);
+	sbtest_exit0(status);
 	(void)close(ready[0]);
 	(void)close(go[1]);
 }
@@ -300,8 +226,8 @@ static void
 test_allowed(void **state)
 {
 	(void)state;
-	need_root();
-	assert_exit0(run_confined(child_allowed, NULL));
+	sbtest_need_root();
+	sbtest_exit0(sbtest_run(child_allowed, NULL));
 }
 
 /* A system call off the list: the argument says which. */
@@ -357,10 +283,10 @@ test_forbidden(void **state)
 	int	which;
 
 	(void)state;
-	need_root();
+	sbtest_need_root();
 	for (which = 0; which <= 10; which++) {
 		print_message("forbidden call %d\n", which);
-		assert_sigsys(run_confined(child_forbidden, &which));
+		assert_sigsys(sbtest_run(child_forbidden, &which));
 	}
 }
 
@@ -373,14 +299,14 @@ test_setid(void **state)
 	int	status, fd;
 
 	(void)state;
-	need_root();
+	sbtest_need_root();
 	assert_true((pid = fork()) != -1);
 	if (pid == 0) {
-		(void)alarm(CHILD_SECS);
-		if ((fd = sandbox_root(root_dir, err, sizeof(err))) == -1 ||
+		(void)alarm(SBTEST_SECS);
+		if ((fd = sandbox_root(sbtest_root, err, sizeof(err))) == -1 ||
 		    sandbox_chroot(fd, err, sizeof(err)) == -1 ||
-		    sandbox_setid(nobody.pw_uid, nobody.pw_gid, err,
-		    sizeof(err)) == -1)
+		    sandbox_setid(sbtest_nobody.pw_uid, sbtest_nobody.pw_gid,
+		    err, sizeof(err)) == -1)
 			_exit(1);
 		if (setuid(0) != -1 || errno != EPERM || seteuid(0) != -1 ||
 		    setgid(0) != -1 || setgroups(0, NULL) != -1)
@@ -392,7 +318,7 @@ test_setid(void **state)
 		_exit(0);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_exit0(status);
+	sbtest_exit0(status);
 }
 
 static void
@@ -406,11 +332,11 @@ test_user(void **state)
 	(void)state;
 	assert_int_equal(sandbox_user("nobody", &uid, &gid, err, sizeof(err)),
 	    0);
-	assert_int_equal(uid, nobody.pw_uid);
-	assert_int_equal(gid, nobody.pw_gid);
+	assert_int_equal(uid, sbtest_nobody.pw_uid);
+	assert_int_equal(gid, sbtest_nobody.pw_gid);
 	/* The default: portgate where it exists, else nobody. */
 	if ((pw = getpwnam(SANDBOX_USER)) == NULL)
-		pw = &nobody;
+		pw = &sbtest_nobody;
 	assert_int_equal(sandbox_user(NULL, &uid, &gid, err, sizeof(err)), 0);
 	assert_int_equal(uid, pw->pw_uid);
 	assert_int_equal(sandbox_user("root", &uid, &gid, err, sizeof(err)),
@@ -441,7 +367,7 @@ test_root(void **state)
 	int		 fd;
 
 	(void)state;
-	need_root();
+	sbtest_need_root();
 	(void)snprintf(dir, sizeof(dir), "%s/d", tree_dir);
 	(void)snprintf(sub, sizeof(sub), "%s/d/e/f", tree_dir);
 	(void)snprintf(link, sizeof(link), "%s/d/link", tree_dir);
@@ -464,7 +390,7 @@ test_root(void **state)
 	assert_int_equal(chmod(sub, 0757), 0);
 	root_refused(sub, "not writable by group or others");
 	assert_int_equal(chmod(sub, 0755), 0);
-	assert_int_equal(chown(sub, nobody.pw_uid, 0), 0);
+	assert_int_equal(chown(sub, sbtest_nobody.pw_uid, 0), 0);
 	root_refused(sub, "owned by root");
 	assert_int_equal(chown(sub, 0, 0), 0);
 	assert_true((fd = sandbox_root(sub, err, sizeof(err))) >= 0);
@@ -478,201 +404,6 @@ test_root(void **state)
 	root_refused(link, "not a directory");
 }
 
-/* The echo of the libevent test: what comes in goes back. */
-static void
-echo_read(struct bufferevent *bev, void *arg)
-{
-	(void)arg;
-	(void)bufferevent_write_buffer(bev, bufferevent_get_input(bev));
-}
-
-static void
-echo_accept(struct evconnlistener *l, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
-{
-	struct bufferevent	*bev;
-
-	(void)sa;
-	(void)salen;
-	(void)arg;
-	bev = bufferevent_socket_new(evconnlistener_get_base(l), fd,
-	    BEV_OPT_CLOSE_ON_FREE);
-	bufferevent_setcb(bev, echo_read, NULL, NULL, NULL);
-	(void)bufferevent_enable(bev, EV_READ | EV_WRITE);
-}
-
-/* The client side: count the echoed bytes, stop at all of them. */
-static void
-client_read(struct bufferevent *bev, void *arg)
-{
-	int	*left = arg;
-
-	*left -= (int)evbuffer_get_length(bufferevent_get_input(bev));
-	(void)evbuffer_drain(bufferevent_get_input(bev),
-	    evbuffer_get_length(bufferevent_get_input(bev)));
-	if (*left <= 0)
-		(void)event_base_loopexit(bufferevent_get_base(bev), NULL);
-}
-
-/*
- * In the confined child: a libevent loop that accepts a TCP client on a
- * listening socket made before (as the master's), connects to it, echoes
- * over it and over a socketpair; the timer bounds it.
- */
-static int
-child_libevent(void *arg)
-{
-	struct timeval		 tv = { CHILD_SECS / 2, 0 };
-	struct sockaddr_in	 sin;
-	socklen_t		 len = sizeof(sin);
-	struct event_base	*base;
-	struct evconnlistener	*l;
-	struct bufferevent	*c, *a, *b;
-	evutil_socket_t		 sp[2];
-	int			 lfd = *(int *)arg, left = 2 * 4096;
-	char			 buf[4096];
-
-	memset(buf, 'x', sizeof(buf));
-	if ((base = event_base_new()) == NULL ||
-	    (l = evconnlistener_new(base, echo_accept, NULL,
-	    LEV_OPT_CLOSE_ON_FREE, 0, lfd)) == NULL ||
-	    getsockname(lfd, (struct sockaddr *)&sin, &len) == -1 ||
-	    (c = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE)) ==
-	    NULL || bufferevent_socket_connect(c, (struct sockaddr *)&sin,
-	    (int)len) == -1)
-		return 1;
-	bufferevent_setcb(c, client_read, NULL, NULL, &left);
-	(void)bufferevent_enable(c, EV_READ | EV_WRITE);
-	(void)bufferevent_write(c, buf, sizeof(buf));
-	/* A socketpair echo as well (a TLS session's pair to its server). */
-	if (evutil_socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == -1 ||
-	    evutil_make_socket_nonblocking(sp[0]) == -1 ||
-	    evutil_make_socket_nonblocking(sp[1]) == -1 ||
-	    (a = bufferevent_socket_new(base, sp[0], BEV_OPT_CLOSE_ON_FREE)) ==
-	    NULL ||
-	    (b = bufferevent_socket_new(base, sp[1], BEV_OPT_CLOSE_ON_FREE)) ==
-	    NULL)
-		return 2;
-	bufferevent_setcb(a, echo_read, NULL, NULL, NULL);
-	bufferevent_setcb(b, client_read, NULL, NULL, &left);
-	(void)bufferevent_enable(a, EV_READ | EV_WRITE);
-	(void)bufferevent_enable(b, EV_READ | EV_WRITE);
-	(void)bufferevent_write(b, buf, sizeof(buf));
-	(void)event_base_loopexit(base, &tv);
-	if (event_base_dispatch(base) == -1)
-		return 3;
-	return left == 0 ? 0 : 4;
-}
-
-static void
-test_libevent(void **state)
-{
-	struct sockaddr_in	sin;
-	int			lfd;
-
-	(void)state;
-	need_root();
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_true((lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK,
-	    0)) >= 0);
-	assert_int_equal(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(listen(lfd, 8), 0);
-	assert_exit0(run_confined(child_libevent, &lfd));
-	(void)close(lfd);
-}
-
-/* A server context with a fresh P-256 key and a self-signed certificate. */
-static SSL_CTX *
-tls_server_ctx(void)
-{
-	SSL_CTX		*ctx;
-	EVP_PKEY	*key;
-	X509		*cert;
-	X509_NAME	*name;
-
-	assert_non_null(key = EVP_EC_gen("P-256"));
-	assert_non_null(cert = X509_new());
-	assert_int_equal(X509_set_version(cert, 2), 1);
-	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(cert), 1), 1);
-	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(cert), -60));
-	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(cert), 3600));
-	name = X509_get_subject_name(cert);
-	assert_int_equal(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-	    (const unsigned char *)"sandbox", -1, -1, 0), 1);
-	assert_int_equal(X509_set_issuer_name(cert, name), 1);
-	assert_int_equal(X509_set_pubkey(cert, key), 1);
-	assert_true(X509_sign(cert, key, EVP_sha256()) > 0);
-	assert_non_null(ctx = SSL_CTX_new(TLS_server_method()));
-	assert_int_equal(SSL_CTX_use_certificate(ctx, cert), 1);
-	assert_int_equal(SSL_CTX_use_PrivateKey(ctx, key), 1);
-	X509_free(cert);
-	EVP_PKEY_free(key);
-	return ctx;
-}
-
-/* Step the non-blocking handshake of <ssl>: 1 done, 0 wants more, -1. */
-static int
-tls_step(SSL *ssl)
-{
-	int	rc;
-
-	if ((rc = SSL_do_handshake(ssl)) == 1)
-		return 1;
-	rc = SSL_get_error(ssl, rc);
-	return rc == SSL_ERROR_WANT_READ || rc == SSL_ERROR_WANT_WRITE ? 0 : -1;
-}
-
-/*
- * In the confined child: a TLS 1.3 handshake between a client and the
- * server of <arg> over a socketpair made here, then one record each way.
- * OpenSSL reseeds its generator after the fork (getrandom).
- */
-static int
-child_tls(void *arg)
-{
-	SSL_CTX	*sctx = arg, *cctx;
-	SSL	*srv, *cli;
-	char	 buf[16];
-	int	 sp[2], i, s = 0, c = 0;
-
-	if ((cctx = SSL_CTX_new(TLS_client_method())) == NULL ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp) == -1 ||
-	    (srv = SSL_new(sctx)) == NULL || (cli = SSL_new(cctx)) == NULL ||
-	    SSL_set_fd(srv, sp[0]) != 1 || SSL_set_fd(cli, sp[1]) != 1)
-		return 1;
-	SSL_set_accept_state(srv);
-	SSL_set_connect_state(cli);
-	/* Each step moves the handshake on; a few dozen are plenty. */
-	for (i = 0; i < 100 && (s != 1 || c != 1); i++) {
-		if ((c != 1 && (c = tls_step(cli)) == -1) ||
-		    (s != 1 && (s = tls_step(srv)) == -1))
-			return 2;
-	}
-	if (s != 1 || c != 1 || SSL_version(cli) != TLS1_3_VERSION)
-		return 3;
-	if (SSL_write(cli, "ping", 4) != 4 || SSL_read(srv, buf, 4) != 4 ||
-	    memcmp(buf, "ping", 4) != 0)
-		return 4;
-	SSL_free(srv);
-	SSL_free(cli);
-	SSL_CTX_free(cctx);
-	return 0;
-}
-
-static void
-test_tls(void **state)
-{
-	SSL_CTX	*ctx;
-
-	(void)state;
-	need_root();
-	ctx = tls_server_ctx();
-	assert_exit0(run_confined(child_tls, ctx));
-	SSL_CTX_free(ctx);
-}
-
 int
 main(void)
 {
@@ -684,8 +415,6 @@ main(void)
 		cmocka_unit_test(test_allowed),
 		cmocka_unit_test(test_forbidden),
 		cmocka_unit_test(test_setid),
-		cmocka_unit_test(test_libevent),
-		cmocka_unit_test(test_tls),
 	};
 
 	return test_status(cmocka_run_group_tests(tests, setup, teardown));
