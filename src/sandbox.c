@@ -93,7 +93,11 @@ static const struct sandbox_rule sandbox_table[] = {
 	ALLOW("setsockopt", "TCP_NODELAY, SO_KEEPALIVE, IP_PKTINFO"),
 	ALLOW("splice", "relay_tcp.c moves bytes through a pipe"),
 	ALLOW("pipe2", "relay_tcp.c's splice pipes, libevent's notify pipe"),
-	ALLOW("fcntl", "O_NONBLOCK and FD_CLOEXEC"),
+	/* Not F_SETOWN: SIGIO to another process of the worker user. */
+	ALLOW_IF("fcntl", 1, SANDBOX_EQ, 0, F_GETFL, "O_NONBLOCK"),
+	ALLOW_IF("fcntl", 1, SANDBOX_EQ, 0, F_SETFL, "O_NONBLOCK"),
+	ALLOW_IF("fcntl", 1, SANDBOX_EQ, 0, F_GETFD, "FD_CLOEXEC"),
+	ALLOW_IF("fcntl", 1, SANDBOX_EQ, 0, F_SETFD, "FD_CLOEXEC"),
 	ALLOW_IF("ioctl", 1, SANDBOX_EQ, 0, FIONREAD,
 	    "libevent sizes a read with FIONREAD"),
 	ALLOW("epoll_create", WHY_LOOP),

@@ -107,6 +107,7 @@ test_rules(void **state)
 				    r[j].sr_call);
 		if (strcmp(r[i].sr_call, "socket") == 0 ||
 		    strcmp(r[i].sr_call, "ioctl") == 0 ||
+		    strcmp(r[i].sr_call, "fcntl") == 0 ||
 		    strcmp(r[i].sr_call, "mmap") == 0)
 			assert_int_not_equal(r[i].sr_cmp, SANDBOX_ANY);
 	}
@@ -270,8 +271,11 @@ child_forbidden(void *arg)
 	case 9:
 		(void)syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, winsz, NULL);
 		break;
-	default:
+	case 10:
 		(void)syscall(SYS_tgkill, 1, 1, SIGTERM);
+		break;
+	default:
+		(void)fcntl(0, F_SETOWN, 1);
 		break;
 	}
 	return 0;
@@ -284,7 +288,7 @@ test_forbidden(void **state)
 
 	(void)state;
 	sbtest_need_root();
-	for (which = 0; which <= 10; which++) {
+	for (which = 0; which <= 11; which++) {
 		print_message("forbidden call %d\n", which);
 		assert_sigsys(sbtest_run(child_forbidden, &which));
 	}
