@@ -58,24 +58,20 @@ cred_groups(const struct service_conf *sc, struct cred_groups *cg,
 }
 
 int
-cred_drop(const struct service_conf *sc, const struct cred_groups *cg,
+cred_set(const gid_t *groups, int ngroups, gid_t gid, int has_uid, uid_t uid,
     const char **what)
 {
 	uid_t	ruid, euid, suid;
-	gid_t	rgid, egid, sgid, gid = cred_gid(sc);
+	gid_t	rgid, egid, sgid;
 
-	if (cg->cg_n < 0)
-		return 0;
 	*what = "setgroups";
-	if (setgroups((size_t)cg->cg_n, cg->cg_n > 0 ? cg->cg_gid : NULL) ==
-	    -1)
+	if (setgroups((size_t)ngroups, ngroups > 0 ? groups : NULL) == -1)
 		return -1;
 	*what = "setresgid";
 	if (setresgid(gid, gid, gid) == -1)
 		return -1;
 	*what = "setresuid";
-	if (sc->sc_has_uid && setresuid(sc->sc_uid, sc->sc_uid, sc->sc_uid) ==
-	    -1)
+	if (has_uid && setresuid(uid, uid, uid) == -1)
 		return -1;
 	*what = "getresuid";
 	if (getresgid(&rgid, &egid, &sgid) == -1 ||
@@ -83,19 +79,29 @@ cred_drop(const struct service_conf *sc, const struct cred_groups *cg,
 		return -1;
 	errno = EPERM;
 	*what = "groups unchanged after setgroups";
-	if (getgroups(0, NULL) != cg->cg_n)
+	if (getgroups(0, NULL) != ngroups)
 		return -1;
 	*what = "gid unchanged after setresgid";
 	if (rgid != gid || egid != gid || sgid != gid)
 		return -1;
-	if (!sc->sc_has_uid)
+	if (!has_uid)
 		return 0;
 	*what = "uid unchanged after setresuid";
-	if (ruid != sc->sc_uid || euid != sc->sc_uid || suid != sc->sc_uid)
+	if (ruid != uid || euid != uid || suid != uid)
 		return -1;
 	/* Root must be gone for good. */
 	*what = "uid 0 could be regained";
-	if (sc->sc_uid != 0 && (setuid(0) != -1 || seteuid(0) != -1))
+	if (uid != 0 && (setuid(0) != -1 || seteuid(0) != -1))
 		return -1;
 	return 0;
+}
+
+int
+cred_drop(const struct service_conf *sc, const struct cred_groups *cg,
+    const char **what)
+{
+	if (cg->cg_n < 0)
+		return 0;
+	return cred_set(cg->cg_gid, cg->cg_n, cred_gid(sc), sc->sc_has_uid,
+	    sc->sc_uid, what);
 }

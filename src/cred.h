@@ -36,5 +36,13 @@ int	cred_groups(const struct service_conf *sc, struct cred_groups *cg,
  */
 int	cred_drop(const struct service_conf *sc, const struct cred_groups *cg,
 	    const char **what);
+/*
+ * What cred_drop() does, for any process: set the <ngroups> groups of
+ * <groups>, the gid <gid>, then (if <has_uid>) the uid <uid>, check them,
+ * and that uid 0 cannot be regained when <uid> is not 0.  System calls
+ * only.  Returns 0, or -1 with the failed step in *<what> (errno set).
+ */
+int	cred_set(const gid_t *groups, int ngroups, gid_t gid, int has_uid,
+	    uid_t uid, const char **what);
 
 #endif
