@@ -1,8 +1,9 @@
 /*
  * Checks of a built service that are about trust rather than syntax: whom
- * accept_proxy believes, what a spawned server inherits, and rules that
- * can never apply.  Errors and warnings go to the diagnostics with the
- * file and line of the attribute behind them.
+ * accept_proxy believes, what a spawned server inherits, rules that can
+ * never apply, and who a server runs as without root.  Errors and
+ * warnings go to the diagnostics with the file and line of the attribute
+ * behind them.
  */
 #ifndef PORTGATE_CONFIG_AUDIT_H
 #define PORTGATE_CONFIG_AUDIT_H
