@@ -39,8 +39,8 @@ attr_set_user(const struct attr_def *ad, struct service_conf *sc,
 	}
 	if (pw == NULL && !sc->sc_has_gid) {
 		/* Never fall back to the daemon's own group (root). */
-		conf_disable(cd, av->av_file, av->av_line, "user %s has no entry "
-		    "in the password database on this machine: give a group "
+		conf_disable(cd, av->av_file, av->av_line, "user %s has no "
+		    "entry in the password database on this machine: give a group "
 		    "too", av->av_words[0]);
 		return -1;
 	}

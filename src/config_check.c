@@ -86,8 +86,8 @@ config_check_port(struct service_conf *sc, struct attr_val *vals,
 	listed = se != NULL ? ntohs((uint16_t)se->s_port) : -1;
 	if (listed == -1 && port->av_set) {
 		conf_disable(cd, port->av_file, port->av_line,
-		    "service %s: '%s/%s' is not in /etc/services on this machine "
-		    "(add it there, or set type = UNLISTED)", sc->sc_name,
+		    "service %s: '%s/%s' is not in /etc/services on this "
+		    "machine (add it there, or set type = UNLISTED)", sc->sc_name,
 		    sc->sc_name, sc->sc_protoname);
 		return 1;
 	} else if (listed == -1) {
@@ -159,8 +159,10 @@ config_addr_in(const struct sockaddr *sa, const struct sockaddr *addr,
 	if (sa->sa_family != addr->sa_family)
 		return 0;
 	if (sa->sa_family == AF_INET) {
-		a = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
-		b = (const uint8_t *)&((const struct sockaddr_in *)addr)->sin_addr;
+		a = (const uint8_t *)
+		    &((const struct sockaddr_in *)sa)->sin_addr;
+		b = (const uint8_t *)
+		    &((const struct sockaddr_in *)addr)->sin_addr;
 		if (mask != NULL)
 			m = (const uint8_t *)
 			    &((const struct sockaddr_in *)mask)->sin_addr;

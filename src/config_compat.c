@@ -251,8 +251,8 @@ compat_times(const struct service_conf *sc, struct attr_val *vals,
 			conf_warn(cd, av->av_files[i], av->av_lines[i],
 			    "service %s: xinetd knows no days (%s): it would "
 			    "disable the service and refuse every client, "
-			    "portgate admits clients on those days", sc->sc_name,
-			    w);
+			    "portgate admits clients on those days",
+			    sc->sc_name, w);
 			notes++;
 			continue;
 		}
@@ -262,9 +262,10 @@ compat_times(const struct service_conf *sc, struct attr_val *vals,
 			continue;
 		if (end == 24 * 60)
 			conf_warn(cd, av->av_files[i], av->av_lines[i],
-			    "service %s: xinetd rejects the end 24:00 of %s: it "
-			    "would disable the service and refuse every client, "
-			    "portgate admits clients from %.*s to 23:59:59",
+			    "service %s: xinetd rejects the end 24:00 of %s: "
+			    "it would disable the service and refuse every "
+			    "client, portgate admits clients from %.*s to "
+			    "23:59:59",
 			    sc->sc_name, w, (int)(dash - w), w);
 		else if (end < start)
 			conf_warn(cd, av->av_files[i], av->av_lines[i],
