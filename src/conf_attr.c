@@ -160,7 +160,7 @@ const struct attr_def attr_table[] = {
 	      "a spawned server receives only these variables of portgate's "
 	      "own environment" },
 	{ .name = "port", .scope = ATTR_SERVICE,
-	  .min_values = 1, .max_values = 1, .set = attr_set_int,
+	  .min_values = 1, .max_values = 1, .set = attr_set_port,
 	  .offset = ATTR_OFF(sc_port), .minimum = 0, .maximum = 65535,
 	  .unset = -1,
 	  .values = "0..65535",

@@ -185,7 +185,7 @@ attr_set_banner(const struct attr_def *ad, struct service_conf *sc,
 		return attr_bad(ad, av, 0, cd, "an absolute path");
 	if (banner_load(ATTR_FIELD(sc, ad->offset, struct banner),
 	    av->av_words[0], err, sizeof(err)) == -1) {
-		conf_error(cd, av->av_file, av->av_line,
+		conf_disable(cd, av->av_file, av->av_line,
 		    "%s: %s on this machine", ad->name, err);
 		return -1;
 	}

@@ -51,6 +51,8 @@ int	attr_set_protocol(const struct attr_def *, struct service_conf *,
 	    const struct attr_val *, struct conf_diag *);
 int	attr_set_addrlist(const struct attr_def *, struct service_conf *,
 	    const struct attr_val *, struct conf_diag *);
+int	attr_set_port(const struct attr_def *, struct service_conf *,
+	    const struct attr_val *, struct conf_diag *);
 int	attr_set_redirect(const struct attr_def *, struct service_conf *,
 	    const struct attr_val *, struct conf_diag *);
 int	attr_set_proxy_protocol(const struct attr_def *,

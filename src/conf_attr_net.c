@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#include <ctype.h>
 #include <limits.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -115,6 +116,26 @@ attr_port(const char *w, const char *proto)
 	if ((se = getservbyname(w, proto)) != NULL)
 		return ntohs((uint16_t)se->s_port);
 	return -1;
+}
+
+/*
+ * port: a number, or a service name that config_check.c looks up in
+ * /etc/services once the protocol is known (sc_port stays -1 until then).
+ */
+int
+attr_set_port(const struct attr_def *ad, struct service_conf *sc,
+    const struct attr_val *av, struct conf_diag *cd)
+{
+	const char	*w = av->av_words[0];
+
+	if (w[strspn(w, "0123456789")] == '\0')
+		return attr_set_int(ad, sc, av, cd);
+	/* The characters of service names (RFC 6335), and '_', '.', '+'. */
+	if (!isalnum((unsigned char)w[0]) || w[strspn(w, "abcdefghijklmnopq"
+	    "rstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.+")] != '\0')
+		return attr_bad(ad, av, 0, cd,
+		    "a port number from 0 to 65535 or a service name");
+	return 0;
 }
 
 /* redirect: HOST PORT pairs, tried in order (+= adds targets). */

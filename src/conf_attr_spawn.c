@@ -32,15 +32,15 @@ attr_set_user(const struct attr_def *ad, struct service_conf *sc,
 	if (conf_value_int(av->av_words[0], 0, UINT_MAX - 1, &v) == 0)
 		pw = getpwuid((uid_t)v);
 	else if ((pw = getpwnam(av->av_words[0])) == NULL) {
-		conf_error(cd, av->av_file, av->av_line,
+		conf_disable(cd, av->av_file, av->av_line,
 		    "user '%s' does not exist on this machine",
 		    av->av_words[0]);
 		return -1;
 	}
 	if (pw == NULL && !sc->sc_has_gid) {
 		/* Never fall back to the daemon's own group (root). */
-		conf_error(cd, av->av_file, av->av_line, "user %s has no entry "
-		    "in the password database on this machine: give a group "
+		conf_disable(cd, av->av_file, av->av_line, "user %s has no "
+		    "entry in the password database on this machine: give a group "
 		    "too", av->av_words[0]);
 		return -1;
 	}
@@ -70,7 +70,7 @@ attr_set_group(const struct attr_def *ad, struct service_conf *sc,
 	else if ((gr = getgrnam(av->av_words[0])) != NULL)
 		sc->sc_gid = gr->gr_gid;
 	else {
-		conf_error(cd, av->av_file, av->av_line,
+		conf_disable(cd, av->av_file, av->av_line,
 		    "group '%s' does not exist on this machine",
 		    av->av_words[0]);
 		return -1;
@@ -89,13 +89,13 @@ attr_set_server(const struct attr_def *ad, struct service_conf *sc,
 	if (attr_set_path(ad, sc, av, cd) == -1)
 		return -1;
 	if (stat(sc->sc_server, &st) == -1) {
-		conf_error(cd, av->av_file, av->av_line,
+		conf_disable(cd, av->av_file, av->av_line,
 		    "server %s: not found on this machine: %s", sc->sc_server,
 		    strerror(errno));
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode) || access(sc->sc_server, X_OK) == -1) {
-		conf_error(cd, av->av_file, av->av_line,
+		conf_disable(cd, av->av_file, av->av_line,
 		    "server %s: not an executable file on this machine",
 		    sc->sc_server);
 		return -1;

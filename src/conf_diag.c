@@ -50,13 +50,13 @@ conf_diag_add(struct conf_diag *cd, enum diag_level level, const char *file,
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (file != NULL && line > 0)
 		xasprintf(&text, "%s:%d: %s: %s", file, line,
-		    level == DIAG_ERROR ? "error" : "warning", msg);
+		    level != DIAG_WARNING ? "error" : "warning", msg);
 	else if (file != NULL)
 		xasprintf(&text, "%s: %s: %s", file,
-		    level == DIAG_ERROR ? "error" : "warning", msg);
+		    level != DIAG_WARNING ? "error" : "warning", msg);
 	else
 		xasprintf(&text, "%s: %s",
-		    level == DIAG_ERROR ? "error" : "warning", msg);
+		    level != DIAG_WARNING ? "error" : "warning", msg);
 	/* A value inherited by several services is reported once. */
 	for (i = 0; i < cd->cd_nmsgs; i++) {
 		if (strcmp(cd->cd_msgs[i].dm_text, text) == 0) {
@@ -75,6 +75,8 @@ conf_diag_add(struct conf_diag *cd, enum diag_level level, const char *file,
 	cd->cd_nmsgs++;
 	if (level == DIAG_ERROR)
 		cd->cd_errors++;
+	else if (level == DIAG_DISABLE)
+		cd->cd_disables++;
 	else
 		cd->cd_warnings++;
 }
@@ -98,6 +100,17 @@ conf_warn(struct conf_diag *cd, const char *file, int line,
 
 	va_start(ap, fmt);
 	conf_diag_add(cd, DIAG_WARNING, file, line, fmt, ap);
+	va_end(ap);
+}
+
+void
+conf_disable(struct conf_diag *cd, const char *file, int line,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	conf_diag_add(cd, DIAG_DISABLE, file, line, fmt, ap);
 	va_end(ap);
 }
 

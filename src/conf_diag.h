@@ -11,7 +11,14 @@
 
 enum diag_level {
 	DIAG_WARNING,
-	DIAG_ERROR
+	DIAG_ERROR,
+	/*
+	 * An error that keeps one service from starting and not the others,
+	 * as xinetd drops it: a finding about this machine (a server, user,
+	 * group, banner, /etc/services name, built-in or bind address that is
+	 * not there) or a service that repeats another's id or socket.
+	 */
+	DIAG_DISABLE
 };
 
 struct conf_diag_msg {
@@ -27,6 +34,7 @@ struct conf_diag {
 	int			 cd_nmsgs;
 	int			 cd_errors;
 	int			 cd_warnings;
+	int			 cd_disables;	/* DIAG_DISABLE */
 	char			**cd_files;	/* in the order read */
 	int			 cd_nfiles;
 };
@@ -37,6 +45,9 @@ void	conf_diag_clear(struct conf_diag *);
 void	conf_error(struct conf_diag *, const char *file, int line,
 	    const char *fmt, ...) LOG_PRINTF(4, 5);
 void	conf_warn(struct conf_diag *, const char *file, int line,
+	    const char *fmt, ...) LOG_PRINTF(4, 5);
+/* Record an error that disables one service only (DIAG_DISABLE). */
+void	conf_disable(struct conf_diag *, const char *file, int line,
 	    const char *fmt, ...) LOG_PRINTF(4, 5);
 /*
  * Record the files of a configuration in the order they were read

@@ -1,9 +1,11 @@
 /*
  * Build a struct config from the parsed files: merge (config_merge.c), run
  * every attribute's setter in the order the table declares, check
- * (config_check.c, config_audit.c), build the TLS contexts, open the logs,
- * and refuse the whole configuration if anything is wrong; then share it
- * by reference counting.
+ * (config_check.c, config_audit.c, config_compat.c), build the TLS
+ * contexts, open the logs, and refuse the whole configuration if anything
+ * is wrong, except findings about this machine and duplicates (DIAG_DISABLE)
+ * that leave out their service only, as xinetd does; then share it by
+ * reference counting.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include "accesslog.h"
 #include "addrlist.h"
 #include "config_audit.h"
+#include "config_compat.h"
 #include "config_int.h"
 #include "geoip.h"
 #include "spawn.h"
@@ -184,10 +187,13 @@ config_build_tls(struct config *cf, struct service_conf *sc,
 	    sc->sc_name, err);
 }
 
-/* Build one enabled service; NULL after errors. */
+/*
+ * Build one enabled service; NULL after errors, or after findings that
+ * disable it alone (then *<off> is set).
+ */
 static struct service_conf *
 config_build_service(struct config *cf, const struct conf_entry *ce,
-    struct attr_val *vals, struct conf_diag *cd)
+    struct attr_val *vals, struct conf_diag *cd, int *off)
 {
 	struct service_conf	*sc;
 	int			 before = cd->cd_errors, bad;
@@ -196,12 +202,22 @@ config_build_service(struct config *cf, const struct conf_entry *ce,
 	bad = config_run_setters(sc, vals, cd);
 	if (sc->sc_id == NULL)
 		sc->sc_id = xstrdup(sc->sc_name);
-	config_check_service(sc, vals, cd);
+	bad += config_check_service(sc, vals, cd);
 	config_audit(sc, vals, cd);
-	if (cd->cd_errors == before && sc->sc_tls)
+	config_compat(sc, vals, cd);
+	if (cd->cd_errors == before && bad == 0 && sc->sc_tls)
 		config_build_tls(cf, sc, vals, cd);
+	if (cd->cd_errors == before && bad == 0 &&
+	    config_check_duplicate(cf, sc, cd))
+		bad++;
 	if (sc->sc_server != NULL)
 		sc->sc_spawn_env = spawn_env_base(sc);
+	/*
+	 * A setter that failed without an error of its own found something
+	 * missing on this machine (or inherited a bad value of defaults,
+	 * whose error stops the load anyway).
+	 */
+	*off = cd->cd_errors == before && bad > 0;
 	if (cd->cd_errors != before || bad > 0) {
 		config_service_free(sc);
 		return NULL;
@@ -244,6 +260,7 @@ config_add_service(struct config *cf, const struct conf_entry *ce,
 {
 	struct attr_val		*vals;
 	struct service_conf	*sc;
+	int			 off;
 
 	vals = config_vals_new();
 	config_merge_service(vals, defs, ce, cd);
@@ -257,10 +274,17 @@ config_add_service(struct config *cf, const struct conf_entry *ce,
 		    "services are not supported; it is not started",
 		    ce->ce_name);
 		cf->cf_ndisabled++;
-	} else if ((sc = config_build_service(cf, ce, vals, cd)) != NULL) {
+	} else if ((sc = config_build_service(cf, ce, vals, cd, &off)) !=
+	    NULL) {
 		cf->cf_services = xreallocarray(cf->cf_services,
 		    cf->cf_nservices + 1, sizeof(sc));
 		cf->cf_services[cf->cf_nservices++] = sc;
+	} else if (off) {
+		cf->cf_off = xreallocarray(cf->cf_off, cf->cf_noff + 1,
+		    sizeof(*cf->cf_off));
+		cf->cf_off[cf->cf_noff++] = xstrdup(
+		    config_val(vals, "id")->av_set ?
+		    config_val(vals, "id")->av_words[0] : ce->ce_name);
 	}
 	config_vals_free(vals);
 }
@@ -285,6 +309,22 @@ config_open_logs(struct config *cf, struct conf_diag *cd)
 	return rc;
 }
 
+/* Keep the findings that left services out, for the daemon's log. */
+static void
+config_keep_offmsgs(struct config *cf, const struct conf_diag *cd)
+{
+	int	i;
+
+	for (i = 0; i < cd->cd_nmsgs; i++) {
+		if (cd->cd_msgs[i].dm_level != DIAG_DISABLE)
+			continue;
+		cf->cf_offmsgs = xreallocarray(cf->cf_offmsgs,
+		    cf->cf_noffmsgs + 1, sizeof(*cf->cf_offmsgs));
+		cf->cf_offmsgs[cf->cf_noffmsgs++] =
+		    xstrdup(cd->cd_msgs[i].dm_text);
+	}
+}
+
 struct config *
 config_load(const char *path, int flags, struct conf_diag *cd)
 {
@@ -304,7 +344,7 @@ config_load(const char *path, int flags, struct conf_diag *cd)
 		if (tree.ct_entries[i].ce_kind == ENTRY_SERVICE)
 			config_add_service(cf, &tree.ct_entries[i], defs, cd);
 	config_vals_free(defs);
-	config_check_duplicates(cf, cd);
+	config_keep_offmsgs(cf, cd);
 	/* Statements point into the file names: the config keeps them. */
 	cf->cf_files = tree.ct_files;
 	tree.ct_files = NULL;
@@ -334,6 +374,12 @@ config_unref(struct config *cf)
 	for (i = 0; i < cf->cf_nservices; i++)
 		config_service_free(cf->cf_services[i]);
 	free(cf->cf_services);
+	for (i = 0; i < cf->cf_noff; i++)
+		free(cf->cf_off[i]);
+	free(cf->cf_off);
+	for (i = 0; i < cf->cf_noffmsgs; i++)
+		free(cf->cf_offmsgs[i]);
+	free(cf->cf_offmsgs);
 	for (i = 0; cf->cf_files != NULL && cf->cf_files[i] != NULL; i++)
 		free(cf->cf_files[i]);
 	free(cf->cf_files);

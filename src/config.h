@@ -174,6 +174,14 @@ struct config {
 	struct service_conf	**cf_services;	/* enabled services only */
 	int			  cf_nservices;
 	int			  cf_ndisabled;	/* services read but disabled */
+	/*
+	 * Services not started for a DIAG_DISABLE finding (this machine, or
+	 * a duplicate), the others run: their ids, and those findings.
+	 */
+	char			**cf_off;
+	int			  cf_noff;
+	char			**cf_offmsgs;
+	int			  cf_noffmsgs;
 };
 
 /* config_load() flags. */
@@ -182,7 +190,8 @@ struct config {
 /*
  * Read, check and build the configuration in <path>.  Every error and
  * warning goes to <cd>.  Returns the configuration (one reference) when
- * <cd> has no error, else NULL.
+ * <cd> has no error, else NULL.  A DIAG_DISABLE finding is no error: its
+ * service is left out (listed in cf_off) and the others are built.
  *
  * Allocation failure is not a configuration error: the loader (lexer,
  * parser, merge, setters) allocates with the x* wrappers of xmalloc.h,
@@ -200,7 +209,11 @@ struct config	*config_load(const char *path, int flags,
 		    struct conf_diag *cd);
 void		 config_ref(struct config *);
 void		 config_unref(struct config *);
-/* Is the process privileged enough that spawned servers need `user`? */
+/*
+ * Is the process privileged enough that spawned servers need `user` (and
+ * that `user` and `group` take effect)?
+ */
 void		 config_set_root(int);
+int		 config_get_root(void);
 
 #endif

@@ -3,15 +3,19 @@
  * configuration means something; this file checks that it does not mean
  * more than the admin may think: a PROXY header believed from anyone, the
  * daemon's environment handed to an unprivileged server, address rules on
- * a service that never sees an address.
+ * a service that never sees an address, a user or group that cannot be
+ * taken without root.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <pwd.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "addrlist.h"
 #include "conf_attr.h"
@@ -153,6 +157,41 @@ audit_tls_certs(const struct service_conf *sc, struct attr_val *vals,
 			    warn);
 }
 
+/*
+ * user and group take effect only when portgate runs as root (cred.c);
+ * otherwise a spawned server runs as whoever started portgate, which the
+ * file does not say.
+ */
+static void
+audit_not_root(const struct service_conf *sc, struct attr_val *vals,
+    struct conf_diag *cd)
+{
+	static const char *const attrs[] = { "user", "group" };
+	struct attr_val	*av;
+	struct passwd	*pw;
+	char		 self[64];
+	size_t		 i;
+
+	if (config_get_root() || sc->sc_server == NULL ||
+	    sc->sc_nredirect > 0 || sc->sc_builtin != BUILTIN_NONE ||
+	    (sc->sc_flags & SFLAG_SENSOR))
+		return;
+	if ((pw = getpwuid(geteuid())) != NULL)
+		(void)snprintf(self, sizeof(self), "%s", pw->pw_name);
+	else
+		(void)snprintf(self, sizeof(self), "uid %u",
+		    (unsigned)geteuid());
+	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+		av = audit_val(vals, attrs[i]);
+		if (!av->av_set || av->av_file == NULL)
+			continue;
+		conf_warn(cd, av->av_file, av->av_line, "service %s: %s %s is "
+		    "ignored: portgate does not run as root, so server %s runs "
+		    "as %s", sc->sc_name, attrs[i], av->av_words[0],
+		    sc->sc_server, self);
+	}
+}
+
 void
 config_audit(const struct service_conf *sc, struct attr_val *vals,
     struct conf_diag *cd)
@@ -161,4 +200,5 @@ config_audit(const struct service_conf *sc, struct attr_val *vals,
 	audit_passenv(sc, cd);
 	audit_wait_rules(sc, vals, cd);
 	audit_tls_certs(sc, vals, cd);
+	audit_not_root(sc, vals, cd);
 }

@@ -10,9 +10,11 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <ctype.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netdb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,8 +29,43 @@ config_set_root(int root)
 	config_root = root;
 }
 
-/* Find <sc>'s port: from `port` or /etc/services, as xinetd does. */
-static void
+int
+config_get_root(void)
+{
+	return config_root;
+}
+
+/*
+ * The port written as a service name ("port = rsync"): its number for
+ * <sc>'s protocol.  Returns 1 when this machine has no such name (the
+ * service is disabled), else 0; a word its setter refused is left alone.
+ */
+static int
+config_check_port_name(struct service_conf *sc, struct attr_val *port,
+    struct conf_diag *cd)
+{
+	const char	*w = port->av_words[0];
+	struct servent	*se;
+
+	if (w[strspn(w, "0123456789")] == '\0' || !isalnum((unsigned char)w[0])
+	    || w[strspn(w, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.+")] != '\0')
+		return 0;
+	if ((se = getservbyname(w, sc->sc_protoname)) == NULL) {
+		conf_disable(cd, port->av_file, port->av_line, "service %s: "
+		    "port %s: '%s/%s' is not in /etc/services on this machine",
+		    sc->sc_name, w, w, sc->sc_protoname);
+		return 1;
+	}
+	sc->sc_port = ntohs((uint16_t)se->s_port);
+	return 0;
+}
+
+/*
+ * Find <sc>'s port: from `port` (a number or a name) or /etc/services, as
+ * xinetd does.  Returns the number of findings that disable the service.
+ */
+static int
 config_check_port(struct service_conf *sc, struct attr_val *vals,
     struct conf_diag *cd)
 {
@@ -36,33 +73,38 @@ config_check_port(struct service_conf *sc, struct attr_val *vals,
 	struct servent	*se;
 	int		 listed;
 
+	if (port->av_set && config_check_port_name(sc, port, cd) != 0)
+		return 1;
 	if (sc->sc_type & STYPE_UNLISTED) {
 		if (!port->av_set)
 			conf_error(cd, sc->sc_file, sc->sc_line,
 			    "service %s: missing port (required with type = "
 			    "UNLISTED)", sc->sc_name);
-		return;
+		return 0;
 	}
 	se = getservbyname(sc->sc_name, sc->sc_protoname);
 	listed = se != NULL ? ntohs((uint16_t)se->s_port) : -1;
-	if (listed == -1 && port->av_set)
-		conf_error(cd, port->av_file, port->av_line,
-		    "service %s: '%s/%s' is not in /etc/services on this machine "
-		    "(add it there, or set type = UNLISTED)", sc->sc_name,
+	if (listed == -1 && port->av_set) {
+		conf_disable(cd, port->av_file, port->av_line,
+		    "service %s: '%s/%s' is not in /etc/services on this "
+		    "machine (add it there, or set type = UNLISTED)", sc->sc_name,
 		    sc->sc_name, sc->sc_protoname);
-	else if (listed == -1)
-		conf_error(cd, sc->sc_file, sc->sc_line,
+		return 1;
+	} else if (listed == -1) {
+		conf_disable(cd, sc->sc_file, sc->sc_line,
 		    "service %s: no port: '%s/%s' is not in /etc/services on "
 		    "this machine and no port is given", sc->sc_name,
 		    sc->sc_name, sc->sc_protoname);
-	else if (port->av_set && sc->sc_port >= 0 && listed != sc->sc_port)
+		return 1;
+	} else if (port->av_set && sc->sc_port >= 0 && listed != sc->sc_port)
 		conf_error(cd, port->av_file, port->av_line,
-		    "service %s: port %d differs from /etc/services (%s/%s is "
+		    "service %s: port %s differs from /etc/services (%s/%s is "
 		    "port %d); use type = UNLISTED for another port",
-		    sc->sc_name, sc->sc_port, sc->sc_name, sc->sc_protoname,
-		    listed);
+		    sc->sc_name, port->av_words[0], sc->sc_name,
+		    sc->sc_protoname, listed);
 	else
 		sc->sc_port = listed;
+	return 0;
 }
 
 /* Find the address of interface <name>, of <family> or any; 0 or -1. */
@@ -92,46 +134,158 @@ config_ifaddr(const char *name, int family, struct sockaddr_storage *ss,
 	return rc;
 }
 
-/* Resolve bind/interface into sc_bindaddr. */
-static void
+/* Is <path> (a sysctl of /proc) "1"? */
+static int
+config_sysctl_on(const char *path)
+{
+	FILE	*f;
+	int	 c;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	c = fgetc(f);
+	(void)fclose(f);
+	return c == '1';
+}
+
+/* Is <sa> inside <addr>/<mask>, or <addr> itself when <mask> is NULL? */
+static int
+config_addr_in(const struct sockaddr *sa, const struct sockaddr *addr,
+    const struct sockaddr *mask)
+{
+	const uint8_t	*a, *b, *m = NULL;
+	size_t		 len, i;
+
+	if (sa->sa_family != addr->sa_family)
+		return 0;
+	if (sa->sa_family == AF_INET) {
+		a = (const uint8_t *)
+		    &((const struct sockaddr_in *)sa)->sin_addr;
+		b = (const uint8_t *)
+		    &((const struct sockaddr_in *)addr)->sin_addr;
+		if (mask != NULL)
+			m = (const uint8_t *)
+			    &((const struct sockaddr_in *)mask)->sin_addr;
+		len = 4;
+	} else {
+		a = (const uint8_t *)
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		b = (const uint8_t *)
+		    &((const struct sockaddr_in6 *)addr)->sin6_addr;
+		if (mask != NULL)
+			m = (const uint8_t *)
+			    &((const struct sockaddr_in6 *)mask)->sin6_addr;
+		len = 16;
+	}
+	for (i = 0; i < len; i++)
+		if ((a[i] ^ b[i]) & (m != NULL ? m[i] : 0xff))
+			return 0;
+	return 1;
+}
+
+/*
+ * Can a socket be bound to <ss> here?  The wildcard and multicast groups
+ * can; so can an address of an interface, any address of a loopback
+ * interface's network (127.0.0.0/8 on Linux) and any address at all when
+ * ip_nonlocal_bind is set.  When the interfaces cannot be listed, yes:
+ * the bind will tell.
+ */
+static int
+config_addr_local(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr	*sa = (const struct sockaddr *)ss;
+	struct ifaddrs		*ifa, *i;
+	int			 local = 0;
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)ss;
+
+		if (sin->sin_addr.s_addr == htonl(INADDR_ANY) ||
+		    IN_MULTICAST(ntohl(sin->sin_addr.s_addr)) ||
+		    config_sysctl_on("/proc/sys/net/ipv4/ip_nonlocal_bind"))
+			return 1;
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)ss;
+
+		if (IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr) ||
+		    IN6_IS_ADDR_MULTICAST(&sin6->sin6_addr) ||
+		    IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) ||
+		    config_sysctl_on("/proc/sys/net/ipv6/ip_nonlocal_bind"))
+			return 1;
+	} else
+		return 1;
+	if (getifaddrs(&ifa) == -1)
+		return 1;
+	for (i = ifa; i != NULL && !local; i = i->ifa_next) {
+		if (i->ifa_addr == NULL)
+			continue;
+		local = config_addr_in(sa, i->ifa_addr, NULL) ||
+		    ((i->ifa_flags & IFF_LOOPBACK) && i->ifa_netmask != NULL &&
+		    config_addr_in(sa, i->ifa_addr, i->ifa_netmask));
+	}
+	freeifaddrs(ifa);
+	return local;
+}
+
+/*
+ * Resolve bind/interface into sc_bindaddr.  Returns the number of
+ * findings that disable the service (an address not on this machine).
+ */
+static int
 config_check_bind(struct service_conf *sc, struct attr_val *vals,
     struct conf_diag *cd)
 {
 	struct attr_val	*av = config_val(vals, "bind");
 	struct addrinfo	 hints, *res;
+	char		 host[NI_MAXHOST];
 	int		 family = AF_UNSPEC, rc;
 
 	if (sc->sc_bind == NULL)
-		return;
+		return 0;
 	if ((sc->sc_flags & (SFLAG_IPV4 | SFLAG_IPV6)) == SFLAG_IPV4)
 		family = AF_INET;
 	else if ((sc->sc_flags & (SFLAG_IPV4 | SFLAG_IPV6)) == SFLAG_IPV6)
 		family = AF_INET6;
 	if (if_nametoindex(sc->sc_bind) != 0) {
 		if (config_ifaddr(sc->sc_bind, family, &sc->sc_bindaddr,
-		    &sc->sc_bindaddrlen) == -1)
-			conf_error(cd, av->av_file, av->av_line,
-			    "interface %s has no address on this machine",
-			    sc->sc_bind);
-		return;
+		    &sc->sc_bindaddrlen) == 0)
+			return 0;
+		conf_disable(cd, av->av_file, av->av_line,
+		    "interface %s has no address on this machine",
+		    sc->sc_bind);
+		return 1;
 	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = family;
 	hints.ai_socktype = sc->sc_socktype;
 	hints.ai_flags = AI_PASSIVE;
 	if ((rc = getaddrinfo(sc->sc_bind, NULL, &hints, &res)) != 0) {
-		conf_error(cd, av->av_file, av->av_line,
+		conf_disable(cd, av->av_file, av->av_line,
 		    "cannot resolve bind address '%s' on this machine: %s",
 		    sc->sc_bind, gai_strerror(rc));
-		return;
+		return 1;
 	}
 	memcpy(&sc->sc_bindaddr, res->ai_addr, res->ai_addrlen);
 	sc->sc_bindaddrlen = res->ai_addrlen;
 	freeaddrinfo(res);
-	if (family != AF_UNSPEC && sc->sc_bindaddr.ss_family != family)
+	if (family != AF_UNSPEC && sc->sc_bindaddr.ss_family != family) {
 		conf_error(cd, av->av_file, av->av_line,
 		    "bind address %s does not match flags IPv4/IPv6",
 		    sc->sc_bind);
+		return 0;
+	}
+	if (config_addr_local(&sc->sc_bindaddr))
+		return 0;
+	if (getnameinfo((struct sockaddr *)&sc->sc_bindaddr,
+	    sc->sc_bindaddrlen, host, sizeof(host), NULL, 0,
+	    NI_NUMERICHOST) != 0)
+		(void)strlcpy(host, "?", sizeof(host));
+	conf_disable(cd, av->av_file, av->av_line, "bind address %s%s%s%s is "
+	    "not an address of this machine (reload once it is)", sc->sc_bind,
+	    strcmp(host, sc->sc_bind) != 0 ? " (" : "",
+	    strcmp(host, sc->sc_bind) != 0 ? host : "",
+	    strcmp(host, sc->sc_bind) != 0 ? ")" : "");
+	return 1;
 }
 
 /* socket_type and protocol imply each other; one is required. */
@@ -167,15 +321,19 @@ config_check_socket(struct service_conf *sc, struct attr_val *vals,
 		    "service %s: missing wait", sc->sc_name);
 }
 
-/* What the back end requires: builtin, redirect or server. */
-static void
+/*
+ * What the back end requires: builtin, redirect or server.  Returns the
+ * number of findings that disable the service (a built-in portgate does
+ * not have).
+ */
+static int
 config_check_backend(struct service_conf *sc, struct attr_val *vals,
     struct conf_diag *cd)
 {
 	struct attr_val	*rd = config_val(vals, "redirect");
 
 	if (sc->sc_flags & SFLAG_SENSOR)
-		return;
+		return 0;
 	if (sc->sc_type & STYPE_INTERNAL) {
 		if (sc->sc_socktype == SOCK_STREAM && sc->sc_wait) {
 			conf_warn(cd, sc->sc_file, sc->sc_line,
@@ -185,12 +343,14 @@ config_check_backend(struct service_conf *sc, struct attr_val *vals,
 			sc->sc_wait = 0;
 		}
 		sc->sc_builtin = builtin_lookup(sc->sc_name);
-		if (sc->sc_builtin == BUILTIN_NONE)
-			conf_error(cd, sc->sc_file, sc->sc_line,
+		if (sc->sc_builtin == BUILTIN_NONE) {
+			conf_disable(cd, sc->sc_file, sc->sc_line,
 			    "service %s: no internal service of that name "
 			    "(portgate has echo, discard, daytime, time, "
 			    "chargen)", sc->sc_name);
-		return;
+			return 1;
+		}
+		return 0;
 	}
 	if (sc->sc_nredirect > 0) {
 		if (sc->sc_socktype == SOCK_STREAM && sc->sc_wait)
@@ -203,14 +363,14 @@ config_check_backend(struct service_conf *sc, struct attr_val *vals,
 			    sc->sc_name);
 		if (sc->sc_idle_timeout < 0 && sc->sc_socktype == SOCK_DGRAM)
 			sc->sc_idle_timeout = 60;
-		return;
+		return 0;
 	}
 	if (sc->sc_server == NULL) {
 		if (!config_val(vals, "server")->av_set && !rd->av_set)
 			conf_error(cd, sc->sc_file, sc->sc_line,
 			    "service %s: missing server (or type = INTERNAL, or "
 			    "redirect)", sc->sc_name);
-		return;
+		return 0;
 	}
 	if (config_root && !sc->sc_has_uid && !config_val(vals, "user")->av_set)
 		conf_error(cd, sc->sc_file, sc->sc_line,
@@ -219,6 +379,7 @@ config_check_backend(struct service_conf *sc, struct attr_val *vals,
 	if ((sc->sc_flags & SFLAG_NAMEINARGS) && sc->sc_server_args.wl_n == 0)
 		conf_error(cd, sc->sc_file, sc->sc_line,
 		    "service %s: NAMEINARGS needs server_args", sc->sc_name);
+	return 0;
 }
 
 /* Checks between the extension attributes. */
@@ -262,45 +423,48 @@ config_check_extensions(struct service_conf *sc, struct attr_val *vals,
 	}
 }
 
-void
+int
 config_check_service(struct service_conf *sc, struct attr_val *vals,
     struct conf_diag *cd)
 {
-	config_check_socket(sc, vals, cd);
-	config_check_port(sc, vals, cd);
-	config_check_bind(sc, vals, cd);
-	config_check_backend(sc, vals, cd);
-	config_check_extensions(sc, vals, cd);
-}
-void
-config_check_duplicates(struct config *cf, struct conf_diag *cd)
-{
-	struct service_conf	*a, *b;
-	const char		*ba, *bb;
-	int			 i, j;
+	int	off = 0;
 
-	for (i = 0; i < cf->cf_nservices; i++) {
-		a = cf->cf_services[i];
-		ba = a->sc_bind != NULL ? a->sc_bind : "*";
-		for (j = 0; j < i; j++) {
-			b = cf->cf_services[j];
-			bb = b->sc_bind != NULL ? b->sc_bind : "*";
-			if (a->sc_protocol != b->sc_protocol ||
-			    a->sc_port != b->sc_port || strcmp(ba, bb) != 0 ||
-			    a->sc_port == 0)
-				continue;
-			if (strcmp(a->sc_id, b->sc_id) == 0)
-				conf_error(cd, a->sc_file, a->sc_line,
-				    "duplicate service: id %s on %s port %d "
-				    "address %s is already defined at %s:%d",
-				    a->sc_id, a->sc_protoname, a->sc_port, ba,
-				    b->sc_file, b->sc_line);
-			else
-				conf_error(cd, a->sc_file, a->sc_line,
-				    "service %s would listen on %s port %d "
-				    "address %s like service %s at %s:%d",
-				    a->sc_id, a->sc_protoname, a->sc_port, ba,
-				    b->sc_id, b->sc_file, b->sc_line);
-		}
+	config_check_socket(sc, vals, cd);
+	off += config_check_port(sc, vals, cd);
+	off += config_check_bind(sc, vals, cd);
+	off += config_check_backend(sc, vals, cd);
+	config_check_extensions(sc, vals, cd);
+	return off;
+}
+int
+config_check_duplicate(const struct config *cf, const struct service_conf *a,
+    struct conf_diag *cd)
+{
+	const struct service_conf	*b;
+	const char			*ba, *bb;
+	int				 j;
+
+	ba = a->sc_bind != NULL ? a->sc_bind : "*";
+	for (j = 0; j < cf->cf_nservices; j++) {
+		b = cf->cf_services[j];
+		bb = b->sc_bind != NULL ? b->sc_bind : "*";
+		if (a->sc_protocol != b->sc_protocol ||
+		    a->sc_port != b->sc_port || strcmp(ba, bb) != 0 ||
+		    a->sc_port == 0)
+			continue;
+		if (strcmp(a->sc_id, b->sc_id) == 0)
+			conf_disable(cd, a->sc_file, a->sc_line,
+			    "duplicate service: id %s on %s port %d "
+			    "address %s is already defined at %s:%d",
+			    a->sc_id, a->sc_protoname, a->sc_port, ba,
+			    b->sc_file, b->sc_line);
+		else
+			conf_disable(cd, a->sc_file, a->sc_line,
+			    "service %s would listen on %s port %d "
+			    "address %s like service %s at %s:%d",
+			    a->sc_id, a->sc_protoname, a->sc_port, ba,
+			    b->sc_id, b->sc_file, b->sc_line);
+		return 1;
 	}
+	return 0;
 }

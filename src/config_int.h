@@ -39,11 +39,16 @@ int		 config_is_rpc(struct attr_val *vals);
 /*
  * Check what the attributes of <sc>, whose setters ran on <vals>, require
  * of each other, and complete what they imply (port, bind address,
- * protocol, built-in); problems go to <cd>.
+ * protocol, built-in); problems go to <cd>.  Returns the number of
+ * findings that disable the service only (DIAG_DISABLE).
  */
-void	config_check_service(struct service_conf *sc, struct attr_val *vals,
+int	config_check_service(struct service_conf *sc, struct attr_val *vals,
 	    struct conf_diag *cd);
-/* Two services of <cf> that would listen on the same socket are an error. */
-void	config_check_duplicates(struct config *cf, struct conf_diag *cd);
+/*
+ * Would <sc> listen on the socket of a service already in <cf>?  Then, as
+ * xinetd, the later one is disabled: 1 (with a DIAG_DISABLE finding), or 0.
+ */
+int	config_check_duplicate(const struct config *cf,
+	    const struct service_conf *sc, struct conf_diag *cd);
 
 #endif

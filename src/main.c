@@ -57,7 +57,7 @@ static const struct optdef optdefs[] = {
 	{ "-f", "--config", 1, 0, "FILE  configuration file (default "
 	    PORTGATE_CONF ")" },
 	{ "-t", "--check", 0, 0, "      check the configuration, list every "
-	    "error, exit 0 or 1" },
+	    "error, exit 0 (valid), 1 (errors) or 3 (services left out)" },
 	{ "-dontfork", "--foreground", 0, 0, "      stay in the foreground "
 	    "(log to standard error)" },
 	{ "-d", "--debug", 0, 0, "      foreground with debug messages" },
@@ -281,7 +281,7 @@ load(const struct options *o, int flags)
 	conf_diag_sort(&cd);
 	for (i = 0; i < cd.cd_nmsgs; i++)
 		fprintf(stderr, "%s%s\n", log_journal_prefix(
-		    cd.cd_msgs[i].dm_level == DIAG_ERROR ? LOG_ERR :
+		    cd.cd_msgs[i].dm_level != DIAG_WARNING ? LOG_ERR :
 		    LOG_WARNING), cd.cd_msgs[i].dm_text);
 	if (cf == NULL)
 		fprintf(stderr, "%sportgate: %s: %d error%s, %d warning%s\n",
@@ -289,6 +289,42 @@ load(const struct options *o, int flags)
 		    cd.cd_warnings, cd.cd_warnings == 1 ? "" : "s");
 	conf_diag_clear(&cd);
 	return cf;
+}
+
+/* The ids of the services <cf> left out, as "a, b, c" in <buf>. */
+static const char *
+off_names(const struct config *cf, char *buf, size_t len)
+{
+	int	i;
+
+	buf[0] = '\0';
+	for (i = 0; i < cf->cf_noff; i++) {
+		if (i > 0)
+			(void)strlcat(buf, ", ", len);
+		(void)strlcat(buf, cf->cf_off[i], len);
+	}
+	return buf;
+}
+
+/*
+ * The daemon's log says which services were left out and why: in the
+ * foreground the findings went to standard error already, which is that
+ * log, unless -filelog is given.
+ */
+static void
+report_off(const struct options *o, const struct config *cf)
+{
+	char	names[1024];
+	int	i;
+
+	if (cf->cf_noff == 0)
+		return;
+	if (!o->o_foreground || o->o_filelog != NULL)
+		for (i = 0; i < cf->cf_noffmsgs; i++)
+			log_warnx("%s", cf->cf_offmsgs[i]);
+	log_warnx("%d service%s not started, the others run: %s",
+	    cf->cf_noff, cf->cf_noff == 1 ? "" : "s",
+	    off_names(cf, names, sizeof(names)));
 }
 
 /* Bind the services and run the loop until told to stop. */
@@ -309,6 +345,7 @@ run(const struct options *o, struct config *cf)
 	if (o->o_logprocs != -1)
 		admit_set_ident_max(o->o_logprocs);
 	daemon_wire(base);
+	report_off(o, cf);
 	if ((failed = service_reconcile(cf)) == -1)
 		fatalx("cannot start the services");
 	if (failed > 0 && !o->o_stayalive) {
@@ -333,6 +370,31 @@ run(const struct options *o, struct config *cf)
 	return 0;
 }
 
+/*
+ * -t: 0 when the configuration is valid, 1 when errors stop the load (and
+ * nothing would run), 3 when it is valid but leaves services out on this
+ * machine (the others would run).
+ */
+static int
+check(const struct options *o)
+{
+	struct config	*cf;
+	char		 names[1024];
+	int		 rc;
+
+	if ((cf = load(o, CONF_CHECK_ONLY)) == NULL)
+		return 1;
+	printf("%s: configuration OK, %d service%s enabled", o->o_config,
+	    cf->cf_nservices, cf->cf_nservices == 1 ? "" : "s");
+	if (cf->cf_noff > 0)
+		printf("; %d left out on this machine: %s", cf->cf_noff,
+		    off_names(cf, names, sizeof(names)));
+	printf("\n");
+	rc = cf->cf_noff > 0 ? 3 : 0;
+	config_unref(cf);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -355,16 +417,8 @@ main(int argc, char **argv)
 		config_unref(cf);
 		return ok;
 	}
-	if (o.o_check) {
-		cf = load(&o, CONF_CHECK_ONLY);
-		if (cf != NULL)
-			printf("%s: configuration OK, %d service%s enabled\n",
-			    o.o_config, cf->cf_nservices,
-			    cf->cf_nservices == 1 ? "" : "s");
-		ok = cf != NULL;
-		config_unref(cf);
-		return ok ? 0 : 1;
-	}
+	if (o.o_check)
+		return check(&o);
 	if ((cf = load(&o, 0)) == NULL)
 		return 1;
 	return run(&o, cf);
