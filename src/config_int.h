@@ -43,7 +43,10 @@ int		 config_is_rpc(struct attr_val *vals);
  */
 void	config_check_service(struct service_conf *sc, struct attr_val *vals,
 	    struct conf_diag *cd);
-/* Two services of <cf> that would listen on the same socket are an error. */
+/*
+ * Two services of <cf> that would listen on the same socket, or that
+ * tcpmux would reach by the same name, are an error.
+ */
 void	config_check_duplicates(struct config *cf, struct conf_diag *cd);
 
 #endif
