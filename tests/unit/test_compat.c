@@ -612,11 +612,11 @@ test_debian_xinetd_conf(void **state)
 	assert_int_equal(cd.cd_warnings, 0);
 	(void)snprintf(msg, sizeof(msg), "%s/servers:4: error: service "
 	    "servers: no internal service of that name (portgate has echo, "
-	    "discard, daytime, time, chargen)", d);
+	    "discard, daytime, time, chargen, tcpmux)", d);
 	assert_diag(msg);
 	(void)snprintf(msg, sizeof(msg), "%s/services:4: error: service "
 	    "services: no internal service of that name (portgate has echo, "
-	    "discard, daytime, time, chargen)", d);
+	    "discard, daytime, time, chargen, tcpmux)", d);
 	assert_diag(msg);
 	(void)snprintf(msg, sizeof(msg), "%s/echo-udp:4: error: duplicate "
 	    "service: id echo-dgram on udp port 7 address * is already "
@@ -670,7 +670,7 @@ test_opensuse_xinetd_conf(void **state)
 	assert_int_equal(cd.cd_errors, 2);
 	(void)snprintf(msg, sizeof(msg), "%s/servers:4: error: service "
 	    "servers: no internal service of that name (portgate has echo, "
-	    "discard, daytime, time, chargen)", d);
+	    "discard, daytime, time, chargen, tcpmux)", d);
 	assert_diag(msg);
 
 	clean_tmpdir();

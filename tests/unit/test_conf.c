@@ -663,7 +663,7 @@ test_lex_case_insensitive(void **state)
 	    "\tport = 10007\n"
 	    "}\n");
 	DIAGS("@/t.conf:1: error: service ECHO: no internal service of that "
-	    "name (portgate has echo, discard, daytime, time, chargen)");
+	    "name (portgate has echo, discard, daytime, time, chargen, tcpmux)");
 }
 
 /*
@@ -2214,7 +2214,7 @@ test_req_internal(void **state)
 	    "\twait = no\n"
 	    "}\n");
 	DIAGS("@/t.conf:1: error: service servers: no internal service of "
-	    "that name (portgate has echo, discard, daytime, time, chargen)");
+	    "that name (portgate has echo, discard, daytime, time, chargen, tcpmux)");
 	assert_null(cf);
 }
 
