@@ -34,6 +34,7 @@
 #include "session.h"
 #include "sockaddr.h"
 #include "spawn.h"
+#include "tcpmux.h"
 
 /* A client on its way through the gate. */
 struct arrival {
@@ -44,6 +45,7 @@ struct arrival {
 	struct gate_client	 ar_client;
 	time_t			 ar_now;
 	double			 ar_fnow;
+	int			 ar_mux;	/* came through tcpmux */
 };
 
 /* A client waiting for its reverse name (a .domain rule needs it). */
@@ -60,6 +62,8 @@ static TAILQ_HEAD(, name_wait)	name_waits = TAILQ_HEAD_INITIALIZER(name_waits);
 static struct event_base	*admit_evbase;
 
 static void	admit_gated(struct service *, int, struct arrival *);
+static void	admit_muxed(struct service *, int, const struct sockaddr *,
+		    socklen_t);
 static void	admit_wait_name(struct service *, int, const struct arrival *);
 
 void
@@ -355,6 +359,7 @@ admit_shutdown(void)
 		free(nw);
 	}
 	admit_ident_shutdown();
+	tcpmux_shutdown();
 	revname_shutdown();
 	failrate_shutdown();
 }
@@ -373,6 +378,55 @@ admit_refused(struct service *sv, int fd, const struct arrival *a)
 	    fd, (const struct sockaddr *)&a->ar_peer, a->ar_addr);
 }
 
+/*
+ * Tell refused client <fd> of <sc>: banner_fail, or for a client of the
+ * mux the "-" line that RFC 1078 asks for instead.
+ */
+static void
+admit_banner_fail(const struct service_conf *sc, int fd,
+    const struct arrival *a)
+{
+	if (a->ar_mux)
+		tcpmux_send_refused(fd);
+	else if (!sc->sc_tls)
+		banner_send_fd(fd, &sc->sc_banner_fail);
+}
+
+/* A client that the gate of tcpmux service <sv> admitted: read its line. */
+static void
+admit_mux(struct service *sv, int fd, const struct arrival *a)
+{
+	struct tcpmux_client	c;
+
+	c.tc_peer = (const struct sockaddr *)&a->ar_peer;
+	c.tc_peerlen = a->ar_peerlen;
+	c.tc_addr = a->ar_addr;
+	c.tc_country = a->ar_client.gc_country;
+	c.tc_key = &a->ar_client.gc_key;
+	c.tc_fnow = a->ar_fnow;
+	tcpmux_start(admit_evbase, sv, fd, &c, admit_muxed);
+}
+
+/*
+ * A client of the mux asked for <sv>: it goes through <sv>'s gate as if
+ * it had connected to it (no banner: the mux's reply lines take its
+ * place).
+ */
+static void
+admit_muxed(struct service *sv, int fd, const struct sockaddr *sa,
+    socklen_t salen)
+{
+	struct arrival	a;
+
+	admit_arrival(&a, service_conf(sv), sa, salen);
+	a.ar_mux = 1;
+	if (gate_needs_name(service_conf(sv))) {
+		admit_wait_name(sv, fd, &a);
+		return;
+	}
+	admit_gated(sv, fd, &a);
+}
+
 /* A stream client of <sv> with everything the gate needs. */
 static void
 admit_gated(struct service *sv, int fd, struct arrival *a)
@@ -381,16 +435,26 @@ admit_gated(struct service *sv, int fd, struct arrival *a)
 	struct session			*s;
 
 	if (!admit_gate(sv, a)) {
-		if (!sc->sc_tls)
-			banner_send_fd(fd, &sc->sc_banner_fail);
+		admit_banner_fail(sc, fd, a);
 		admit_refused(sv, fd, a);
 		return;
 	}
 	if (admit_spawns(sc) && spawn_full()) {
 		admit_fail(sc, a, "process_limit");
-		if (!sc->sc_tls)
-			banner_send_fd(fd, &sc->sc_banner_fail);
+		admit_banner_fail(sc, fd, a);
 		admit_refused(sv, fd, a);
+		return;
+	}
+	if (sc->sc_builtin == BUILTIN_TCPMUX) {
+		admit_mux(sv, fd, a);
+		return;
+	}
+	/* TCPMUXPLUS: the mux says "+" for the server, before it starts. */
+	if (a->ar_mux && (sc->sc_type & STYPE_TCPMUXPLUS) &&
+	    tcpmux_send_go(fd) == -1) {
+		log_debug("service %s: +Go to %s not sent", sc->sc_id,
+		    a->ar_addr);
+		(void)close(fd);
 		return;
 	}
 	if ((s = admit_session(sv, fd, a)) != NULL)

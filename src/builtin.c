@@ -70,6 +70,10 @@ static const char *const builtin_names[] = {
 };
 
 #define BUILTIN_NKINDS	(sizeof(builtin_names) / sizeof(builtin_names[0]))
+/* The mux is a built-in by name only: tcpmux.c serves it. */
+#define BUILTIN_TCPMUX_NAME	"tcpmux"
+_Static_assert(BUILTIN_NKINDS == BUILTIN_TCPMUX,
+    "the kinds served here come before BUILTIN_TCPMUX");
 
 static void	builtin_readcb(struct bufferevent *, void *);
 static void	builtin_writecb(struct bufferevent *, void *);
@@ -83,6 +87,8 @@ builtin_lookup(const char *name)
 
 	if (name == NULL)
 		return BUILTIN_NONE;
+	if (strcmp(name, BUILTIN_TCPMUX_NAME) == 0)
+		return BUILTIN_TCPMUX;
 	for (i = 1; i < BUILTIN_NKINDS; i++) {
 		if (builtin_names[i] != NULL &&
 		    strcmp(builtin_names[i], name) == 0)
@@ -95,6 +101,8 @@ builtin_lookup(const char *name)
 const char *
 builtin_name(enum builtin_kind kind)
 {
+	if (kind == BUILTIN_TCPMUX)
+		return BUILTIN_TCPMUX_NAME;
 	if ((size_t)kind >= BUILTIN_NKINDS)
 		return NULL;
 	return builtin_names[kind];

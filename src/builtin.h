@@ -22,12 +22,14 @@ enum builtin_kind {
 	BUILTIN_DISCARD,
 	BUILTIN_DAYTIME,
 	BUILTIN_TIME,
-	BUILTIN_CHARGEN
+	BUILTIN_CHARGEN,
+	BUILTIN_TCPMUX		/* served by tcpmux.c, not here */
 };
 
 /*
- * The built-in for a service name ("echo", ...; case-sensitive, as xinetd),
- * or BUILTIN_NONE (also for NULL).
+ * The built-in for a service name ("echo", ..., "tcpmux"; case-sensitive,
+ * as xinetd), or BUILTIN_NONE (also for NULL).  The functions below serve
+ * the kinds before BUILTIN_TCPMUX only (EINVAL for it).
  */
 enum builtin_kind builtin_lookup(const char *name);
 /* The service name of a built-in, or NULL for BUILTIN_NONE or no kind. */

@@ -344,6 +344,7 @@ config_load(const char *path, int flags, struct conf_diag *cd)
 		if (tree.ct_entries[i].ce_kind == ENTRY_SERVICE)
 			config_add_service(cf, &tree.ct_entries[i], defs, cd);
 	config_vals_free(defs);
+	config_check_tcpmux_names(cf, cd);
 	config_keep_offmsgs(cf, cd);
 	/* Statements point into the file names: the config keeps them. */
 	cf->cf_files = tree.ct_files;

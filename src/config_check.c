@@ -17,8 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config_int.h"
+#include "tcpmux.h"
 #include "xmalloc.h"
 
 static int	config_root = 1;
@@ -73,6 +75,10 @@ config_check_port(struct service_conf *sc, struct attr_val *vals,
 	struct servent	*se;
 	int		 listed;
 
+	if (sc->sc_type & (STYPE_TCPMUX | STYPE_TCPMUXPLUS)) {
+		sc->sc_port = 0;	/* not listened on: see tcpmux */
+		return 0;
+	}
 	if (port->av_set && config_check_port_name(sc, port, cd) != 0)
 		return 1;
 	if (sc->sc_type & STYPE_UNLISTED) {
@@ -347,7 +353,7 @@ config_check_backend(struct service_conf *sc, struct attr_val *vals,
 			conf_disable(cd, sc->sc_file, sc->sc_line,
 			    "service %s: no internal service of that name "
 			    "(portgate has echo, discard, daytime, time, "
-			    "chargen)", sc->sc_name);
+			    "chargen, tcpmux)", sc->sc_name);
 			return 1;
 		}
 		return 0;
@@ -423,6 +429,83 @@ config_check_extensions(struct service_conf *sc, struct attr_val *vals,
 	}
 }
 
+/*
+ * The tcpmux built-in, and the services reached through it (type TCPMUX or
+ * TCPMUXPLUS): stream, wait = no, plain text on the mux's connection.
+ */
+static void
+config_check_tcpmux(struct service_conf *sc, struct attr_val *vals,
+    struct conf_diag *cd)
+{
+	struct attr_val	*port = config_val(vals, "port");
+	int		 muxed = sc->sc_type & (STYPE_TCPMUX | STYPE_TCPMUXPLUS);
+
+	if (sc->sc_builtin != BUILTIN_TCPMUX && !muxed)
+		return;
+	if (sc->sc_socktype != SOCK_STREAM || sc->sc_wait)
+		conf_error(cd, sc->sc_file, sc->sc_line,
+		    "service %s: tcpmux needs socket_type = stream and wait = "
+		    "no", sc->sc_name);
+	if (sc->sc_tls)
+		conf_error(cd, sc->sc_file, sc->sc_line,
+		    "service %s: tls cannot go with tcpmux (the service name "
+		    "and the reply are plain text)", sc->sc_name);
+	if (!muxed)
+		return;
+	if (sc->sc_builtin == BUILTIN_TCPMUX)
+		conf_error(cd, sc->sc_file, sc->sc_line,
+		    "service %s: the tcpmux built-in cannot be of type TCPMUX "
+		    "or TCPMUXPLUS", sc->sc_name);
+	if (strlen(sc->sc_name) > TCPMUX_NAME_MAX)
+		conf_error(cd, sc->sc_file, sc->sc_line,
+		    "service %s: a name reached through tcpmux has at most %d "
+		    "characters", sc->sc_name, TCPMUX_NAME_MAX);
+	if (sc->sc_accept_proxy || (sc->sc_flags & SFLAG_SENSOR))
+		conf_error(cd, sc->sc_file, sc->sc_line,
+		    "service %s: accept_proxy and flags SENSOR cannot go with "
+		    "type = TCPMUX (they belong to the tcpmux service)",
+		    sc->sc_name);
+	if (port->av_set)
+		conf_warn(cd, port->av_file, port->av_line,
+		    "service %s: port is ignored: a service of type TCPMUX is "
+		    "reached through the tcpmux service, not on a port of its "
+		    "own", sc->sc_name);
+}
+
+/*
+ * Names reached through tcpmux are matched without case: two that differ
+ * only in case are an error; with no tcpmux service none can be reached.
+ */
+void
+config_check_tcpmux_names(struct config *cf, struct conf_diag *cd)
+{
+	struct service_conf	*a, *b;
+	int			 i, j, mux = 0;
+
+	for (i = 0; i < cf->cf_nservices; i++)
+		if (cf->cf_services[i]->sc_builtin == BUILTIN_TCPMUX)
+			mux = 1;
+	for (i = 0; i < cf->cf_nservices; i++) {
+		a = cf->cf_services[i];
+		if (!(a->sc_type & (STYPE_TCPMUX | STYPE_TCPMUXPLUS)))
+			continue;
+		if (!mux)
+			conf_warn(cd, a->sc_file, a->sc_line, "service %s: "
+			    "type = TCPMUX but no tcpmux service is enabled: "
+			    "it cannot be reached", a->sc_name);
+		for (j = 0; j < i; j++) {
+			b = cf->cf_services[j];
+			if ((b->sc_type & (STYPE_TCPMUX | STYPE_TCPMUXPLUS)) &&
+			    strcasecmp(a->sc_name, b->sc_name) == 0)
+				conf_error(cd, a->sc_file, a->sc_line,
+				    "service %s: tcpmux already reaches service "
+				    "%s (%s:%d) by that name (names are matched "
+				    "without case)", a->sc_name, b->sc_name,
+				    b->sc_file, b->sc_line);
+		}
+	}
+}
+
 int
 config_check_service(struct service_conf *sc, struct attr_val *vals,
     struct conf_diag *cd)
@@ -434,6 +517,7 @@ config_check_service(struct service_conf *sc, struct attr_val *vals,
 	off += config_check_bind(sc, vals, cd);
 	off += config_check_backend(sc, vals, cd);
 	config_check_extensions(sc, vals, cd);
+	config_check_tcpmux(sc, vals, cd);
 	return off;
 }
 int

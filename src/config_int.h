@@ -50,5 +50,11 @@ int	config_check_service(struct service_conf *sc, struct attr_val *vals,
  */
 int	config_check_duplicate(const struct config *cf,
 	    const struct service_conf *sc, struct conf_diag *cd);
+/*
+ * Names reached through tcpmux are matched without case: two services of
+ * <cf> that differ only in case are an error; with no tcpmux service, none
+ * can be reached (a warning).
+ */
+void	config_check_tcpmux_names(struct config *cf, struct conf_diag *cd);
 
 #endif

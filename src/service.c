@@ -331,6 +331,8 @@ service_listen(struct service *sv)
 	if (sc->sc_socktype == SOCK_DGRAM && sc->sc_nredirect > 0 &&
 	    (sv->sv_flows = relay_udp_table_new()) == NULL)
 		return -1;
+	if (sv->sv_fd == -1)
+		return 0;	/* a tcpmux service has no socket */
 	sv->sv_ev = event_new(service_evbase, sv->sv_fd, EV_READ | EV_PERSIST,
 	    service_hands_off(sc) ? service_handoff_cb :
 	    sc->sc_socktype == SOCK_STREAM ? service_accept_cb :
@@ -356,7 +358,10 @@ service_new(struct config *cf, struct service_conf *sc)
 	sv->sv_cf = cf;
 	sv->sv_refcnt = 1;
 	sv->sv_started = time(NULL);
-	if ((sv->sv_fd = listen_socket(sc, !handed, err, sizeof(err))) == -1) {
+	if (service_muxed(sc))
+		sv->sv_fd = -1;		/* tcpmux hands it its clients */
+	else if ((sv->sv_fd = listen_socket(sc, !handed, err,
+	    sizeof(err))) == -1) {
 		log_warnx("service %s (%s:%d): %s", sc->sc_id, sc->sc_file,
 		    sc->sc_line, err);
 		free(sv);
@@ -369,8 +374,12 @@ service_new(struct config *cf, struct service_conf *sc)
 		service_retire(sv);
 		return NULL;
 	}
-	log_info("service %s listening on %s", sc->sc_id, listen_describe(
-	    sv->sv_fd, sc, desc, sizeof(desc)));
+	if (sv->sv_fd == -1)
+		log_info("service %s reached through tcpmux as %s", sc->sc_id,
+		    sc->sc_name);
+	else
+		log_info("service %s listening on %s", sc->sc_id,
+		    listen_describe(sv->sv_fd, sc, desc, sizeof(desc)));
 	return sv;
 }
 
@@ -553,4 +562,19 @@ service_dgram_port(int port)
 		    sv->sv_conf->sc_port == port)
 			return 1;
 	return 0;
+}
+
+int
+service_muxed(const struct service_conf *sc)
+{
+	return (sc->sc_type & (STYPE_TCPMUX | STYPE_TCPMUXPLUS)) != 0;
+}
+
+struct service *
+service_tcpmux_next(struct service *sv)
+{
+	sv = sv == NULL ? TAILQ_FIRST(&services) : TAILQ_NEXT(sv, sv_entry);
+	while (sv != NULL && (sv->sv_retired || !service_muxed(sv->sv_conf)))
+		sv = TAILQ_NEXT(sv, sv_entry);
+	return sv;
 }

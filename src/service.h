@@ -95,6 +95,16 @@ void	service_cps_tripped(struct service *sv, int seconds, int extended);
 void	service_dump(void);
 /* Number of services listening. */
 int	service_count(void);
+/*
+ * Does <sc> have no socket of its own, being reached through the tcpmux
+ * built-in (type TCPMUX or TCPMUXPLUS)?
+ */
+int	service_muxed(const struct service_conf *sc);
+/*
+ * The running service after <sv> (NULL: the first) reached through
+ * tcpmux, or NULL after the last.
+ */
+struct service	*service_tcpmux_next(struct service *sv);
 /* Is <port> that of a running UDP service (of any kind)?  1 or 0. */
 int	service_dgram_port(int port);
 

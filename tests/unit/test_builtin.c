@@ -220,7 +220,10 @@ test_lookup_name(void **state)
 	assert_int_equal(builtin_lookup("echo"), BUILTIN_ECHO);
 	assert_int_equal(builtin_lookup("chargen"), BUILTIN_CHARGEN);
 	assert_int_equal(builtin_lookup("ECHO"), BUILTIN_NONE);
-	assert_int_equal(builtin_lookup("tcpmux"), BUILTIN_NONE);
+	/* The mux is a built-in by name, served by tcpmux.c. */
+	assert_int_equal(builtin_lookup("tcpmux"), BUILTIN_TCPMUX);
+	assert_string_equal(builtin_name(BUILTIN_TCPMUX), "tcpmux");
+	assert_int_equal(builtin_lookup("TCPMUX"), BUILTIN_NONE);
 	assert_int_equal(builtin_lookup("echo "), BUILTIN_NONE);
 	assert_int_equal(builtin_lookup(""), BUILTIN_NONE);
 	assert_int_equal(builtin_lookup(NULL), BUILTIN_NONE);
@@ -940,6 +943,10 @@ test_dgram_refused(void **state)
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	errno = 0;
 	assert_int_equal(builtin_dgram(u->srv, BUILTIN_NONE,
+	    (struct sockaddr *)&sin, sizeof(sin), NULL, "x", 1), -1);
+	assert_int_equal(errno, EINVAL);
+	errno = 0;
+	assert_int_equal(builtin_dgram(u->srv, BUILTIN_TCPMUX,
 	    (struct sockaddr *)&sin, sizeof(sin), NULL, "x", 1), -1);
 	assert_int_equal(errno, EINVAL);
 	assert_int_equal(builtin_dgram(u->srv, BUILTIN_ECHO, NULL, 0, NULL, "x",

@@ -666,7 +666,7 @@ test_lex_case_insensitive(void **state)
 	    "\tport = 10007\n"
 	    "}\n");
 	DIAGS("@/t.conf:1: error: service ECHO: no internal service of that "
-	    "name (portgate has echo, discard, daytime, time, chargen)");
+	    "name (portgate has echo, discard, daytime, time, chargen, tcpmux)");
 }
 
 /*
@@ -2223,7 +2223,8 @@ test_req_internal(void **state)
 	    "\twait = no\n"
 	    "}\n");
 	DIAGS("@/t.conf:1: error: service servers: no internal service of "
-	    "that name (portgate has echo, discard, daytime, time, chargen)");
+	    "that name (portgate has echo, discard, daytime, time, chargen, "
+	    "tcpmux)");
 	/* xinetd removed it too: the service is left out, not the file. */
 	assert_non_null(cf);
 	assert_int_equal(cf->cf_nservices, 0);
