@@ -255,10 +255,12 @@ admit_sensor(struct service *sv, struct arrival *a)
 
 /* A session of service <arg> ended: let the service go. */
 static void
-admit_session_done(void *arg, long seconds, int handoff)
+admit_session_done(void *arg, long seconds, int handoff, int refused)
 {
 	struct service	*sv = arg;
 
+	if (refused)
+		service_count_unaccepted(sv);
 	if (handoff)
 		service_handoff_done(sv, seconds);
 	service_unref(sv);
