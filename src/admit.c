@@ -25,6 +25,7 @@
 #include "failrate.h"
 #include "gate.h"
 #include "geoip.h"
+#include "libwrap.h"
 #include "quota.h"
 #include "log.h"
 #include "proxyproto_accept.h"
@@ -46,6 +47,9 @@ struct arrival {
 	time_t			 ar_now;
 	double			 ar_fnow;
 	int			 ar_mux;	/* came through tcpmux */
+	int			 ar_named;	/* its name was looked up */
+	int			 ar_libwrap;	/* -1: not asked yet */
+	int			 ar_libwrap_name; /* the answer read the name */
 };
 
 /* A client waiting for its reverse name (a .domain rule needs it). */
@@ -123,6 +127,7 @@ admit_arrival(struct arrival *a, const struct service_conf *sc,
 		salen = sizeof(a->ar_peer);
 	memcpy(&a->ar_peer, sa, salen);
 	a->ar_peerlen = salen;
+	a->ar_libwrap = -1;
 	sockaddr_unmap(&a->ar_peer, &a->ar_peerlen);
 	(void)sockaddr_ntop((struct sockaddr *)&a->ar_peer, a->ar_addr,
 	    sizeof(a->ar_addr));
@@ -181,6 +186,27 @@ admit_fail_repeated(struct service *sv, const struct arrival *a)
 	return 1;
 }
 
+/*
+ * hosts.allow and hosts.deny for <a> of <sc>: 1 if they admit it.  Asked
+ * again only when a rule read the name and the name is now known.
+ */
+static int
+admit_libwrap(const struct service_conf *sc, struct arrival *a)
+{
+	const char	*daemon = libwrap_daemon(sc), *name = NULL, *addr;
+
+	if (daemon == NULL)
+		return 1;
+	if (a->ar_named)
+		name = a->ar_client.gc_revname != NULL ?
+		    a->ar_client.gc_revname : LIBWRAP_NO_NAME;
+	addr = a->ar_client.gc_sa != NULL ? a->ar_addr : NULL;
+	if (a->ar_libwrap == -1 || (a->ar_libwrap_name && name != NULL))
+		a->ar_libwrap = libwrap_check(daemon, addr, name,
+		    &a->ar_libwrap_name);
+	return a->ar_libwrap;
+}
+
 /* Run the gate for <a> at <sv>; on refusal log FAIL.  1 if admitted. */
 static int
 admit_gate(struct service *sv, struct arrival *a)
@@ -196,7 +222,8 @@ admit_gate(struct service *sv, struct arrival *a)
 	if (sc->sc_max_load > 0)
 		load = admit_loadavg(a->ar_now);
 	if (gate_check(sc, service_quota(sv), &a->ar_client, a->ar_now,
-	    a->ar_fnow, load, &v))
+	    a->ar_fnow, load, &v) &&
+	    gate_libwrap(libwrap_daemon(sc), admit_libwrap(sc, a), &v))
 		return 1;
 	service_count_refused(sv);
 	log_debug("service %s refused %s: %s", sc->sc_id, a->ar_addr,
@@ -232,10 +259,12 @@ admit_sensor(struct service *sv, struct arrival *a)
 
 /* A session of service <arg> ended: let the service go. */
 static void
-admit_session_done(void *arg, long seconds, int handoff)
+admit_session_done(void *arg, long seconds, int handoff, int refused)
 {
 	struct service	*sv = arg;
 
+	if (refused)
+		service_count_unaccepted(sv);
 	if (handoff)
 		service_handoff_done(sv, seconds);
 	service_unref(sv);
@@ -294,7 +323,9 @@ admit_client(struct service *sv, int fd, const struct sockaddr *sa,
 		(void)close(fd);
 		return;
 	}
-	if (gate_needs_name(sc)) {
+	/* A name rule of hosts.allow or hosts.deny needs it too. */
+	(void)admit_libwrap(sc, &a);
+	if (gate_needs_name(sc) || a.ar_libwrap_name) {
 		admit_wait_name(sv, fd, &a);
 		return;
 	}
@@ -310,6 +341,7 @@ admit_name_cb(void *arg, const char *name)
 
 	TAILQ_REMOVE(&name_waits, nw, nw_entry);
 	admit_arrival_fix(a);
+	a->ar_named = 1;
 	if (name != NULL) {
 		(void)strlcpy(nw->nw_name, name, sizeof(nw->nw_name));
 		a->ar_client.gc_revname = nw->nw_name;
@@ -338,6 +370,7 @@ admit_wait_name(struct service *sv, int fd, const struct arrival *a)
 	if (nw->nw_req == NULL) {
 		/* No resolver: .domain rules cannot match this client. */
 		admit_arrival_fix(&nw->nw_arrival);
+		nw->nw_arrival.ar_named = 1;
 		admit_gated(sv, fd, &nw->nw_arrival);
 		free(nw);
 		return;

@@ -264,10 +264,13 @@ const struct attr_def attr_table[] = {
 	  .min_values = 1, .max_values = 1, .set = attr_set_ignored,
 	  .values = "yes | no",
 	  .summary = "Accepted with a warning and ignored" },
-	{ .name = "libwrap", .scope = ATTR_SERVICE, .flags = ATTR_IGNORED,
-	  .min_values = 1, .max_values = 1, .set = attr_set_ignored,
+	{ .name = "libwrap", .scope = ATTR_SERVICE,
+	  .min_values = 1, .max_values = 1, .set = attr_set_libwrap,
+	  .offset = ATTR_OFF(sc_libwrap),
 	  .values = "NAME",
-	  .summary = "Accepted with a warning and ignored" },
+	  .summary =
+	      "The daemon name under which the rules of /etc/hosts.allow and "
+	      "/etc/hosts.deny apply to the service" },
 	{ .name = "connect_timeout", .scope = ATTR_BOTH,
 	  .flags = ATTR_EXTENSION, .min_values = 1, .max_values = 1,
 	  .set = attr_set_int, .offset = ATTR_OFF(sc_connect_timeout),

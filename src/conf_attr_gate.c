@@ -1,7 +1,7 @@
 /*
  * Setters of the gate's rules and of what a client is sent by it: time
  * windows and their zone, countries and their database, rates, load,
- * deny_time, and banners.
+ * deny_time, the daemon name of the TCP wrappers files, and banners.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -188,6 +188,21 @@ attr_set_banner(const struct attr_def *ad, struct service_conf *sc,
 		conf_disable(cd, av->av_file, av->av_line,
 		    "%s: %s on this machine", ad->name, err);
 		return -1;
+	}
+	return 0;
+}
+
+/* libwrap: a daemon name that fits libwrap's own buffer. */
+int
+attr_set_libwrap(const struct attr_def *ad, struct service_conf *sc,
+    const struct attr_val *av, struct conf_diag *cd)
+{
+	char	*field = ATTR_FIELD(sc, ad->offset, char);
+
+	if (strlcpy(field, av->av_words[0], SC_LIBWRAP_MAX) >= SC_LIBWRAP_MAX) {
+		field[0] = '\0';
+		return attr_bad(ad, av, 0, cd, "a name of at most 127 "
+		    "characters");
 	}
 	return 0;
 }

@@ -101,6 +101,8 @@ int	attr_set_deny_time(const struct attr_def *, struct service_conf *,
 	    const struct attr_val *, struct conf_diag *);
 int	attr_set_banner(const struct attr_def *, struct service_conf *,
 	    const struct attr_val *, struct conf_diag *);
+int	attr_set_libwrap(const struct attr_def *, struct service_conf *,
+	    const struct attr_val *, struct conf_diag *);
 
 /* conf_attr_log.c */
 int	attr_set_logtype(const struct attr_def *, struct service_conf *,

@@ -41,6 +41,9 @@
 #define SFLAG_IPV6		0x0400
 #define SFLAG_LABELED		0x0800
 
+/* Longest libwrap daemon name + 1: libwrap's own buffer (tcpd.h). */
+#define SC_LIBWRAP_MAX		128
+
 #define LIMIT_UNLIMITED		(-1)
 #define DENY_FOREVER		(-1)
 
@@ -144,6 +147,7 @@ struct service_conf {
 	int			 sc_cps_wait;
 	double			 sc_max_load;	/* 0: off */
 	int			 sc_deny_time;	/* minutes, DENY_FOREVER */
+	char			 sc_libwrap[SC_LIBWRAP_MAX];	/* "": default */
 	struct banner		 sc_banner;	/* read at load time */
 	struct banner		 sc_banner_success;
 	struct banner		 sc_banner_fail;

@@ -2,8 +2,8 @@
  * --explain.  Counts start empty (no session is running in this process),
  * so rate and count rules show how they are set rather than whether they
  * would trip now, and the SENSOR deny list of the running daemon is not
- * seen; every rule about the client itself (time, address, country)
- * answers as for live traffic.
+ * seen; every rule about the client itself (time, address, country,
+ * hosts.allow and hosts.deny) answers as for live traffic.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -20,6 +20,7 @@
 #include "explain.h"
 #include "gate.h"
 #include "geoip.h"
+#include "libwrap.h"
 #include "quota.h"
 #include "sockaddr.h"
 
@@ -98,6 +99,34 @@ explain_revname(const struct sockaddr *sa, socklen_t len, char *name,
 }
 
 /*
+ * After the gate admitted client <c> at <sslen> bytes of address: the
+ * answer of hosts.allow and hosts.deny, with its name looked up if a rule
+ * reads it (this process may wait), into <v>.
+ */
+static void
+explain_libwrap(const struct service_conf *sc, struct gate_client *c,
+    socklen_t sslen, char *rev, size_t revlen, struct verdict *v)
+{
+	const char	*daemon = libwrap_daemon(sc), *name = c->gc_revname;
+	char		 addr[SOCKADDR_STRLEN];
+	int		 ok, wanted;
+
+	if (daemon == NULL)
+		return;
+	(void)sockaddr_ntop(c->gc_sa, addr, sizeof(addr));
+	if (name == NULL && gate_needs_name(sc))
+		name = LIBWRAP_NO_NAME;
+	ok = libwrap_check(daemon, addr, name, &wanted);
+	if (wanted) {
+		if ((name = explain_revname(c->gc_sa, sslen, rev, revlen)) ==
+		    NULL)
+			name = LIBWRAP_NO_NAME;
+		ok = libwrap_check(daemon, addr, name, &wanted);
+	}
+	(void)gate_libwrap(daemon, ok, v);
+}
+
+/*
  * With accept_proxy the address above is the one a header claims; say
  * whether <addr> (at <sa>) would be believed as the front sending it.
  */
@@ -166,7 +195,8 @@ explain_run(const struct config *cf, const char *name, const char *addr,
 		fprintf(stderr, "portgate: --explain: out of memory\n");
 		return 2;
 	}
-	(void)gate_check(sc, li, &c, t, (double)t, -1, &v);
+	if (gate_check(sc, li, &c, t, (double)t, -1, &v))
+		explain_libwrap(sc, &c, sslen, rev, sizeof(rev), &v);
 	quota_free(li);
 	(void)localtime_r(&t, &tm);
 	(void)strftime(stamp, sizeof(stamp), "%a %H:%M", &tm);

@@ -156,6 +156,15 @@ gate_check(const struct service_conf *sc, const struct quota *li,
 	return 1;
 }
 
+int
+gate_libwrap(const char *daemon, int allowed, struct verdict *v)
+{
+	if (daemon == NULL || allowed)
+		return v->v_ok;
+	return gate_refuse(v, GATE_LIBWRAP, "libwrap %s: refused by "
+	    "hosts.allow and hosts.deny", daemon);
+}
+
 const char *
 gate_reason_name(enum gate_reason r)
 {
@@ -179,6 +188,8 @@ gate_reason_name(enum gate_reason r)
 		return "per_source_limit";
 	case GATE_RATE:
 		return "per_source_rate";
+	case GATE_LIBWRAP:
+		return "libwrap";
 	}
 	return "UNKNOWN";
 }

@@ -25,7 +25,8 @@ enum gate_reason {
 	GATE_LOAD,		/* max_load */
 	GATE_INSTANCES,
 	GATE_PER_SOURCE,
-	GATE_RATE		/* per_source_cps */
+	GATE_RATE,		/* per_source_cps */
+	GATE_LIBWRAP		/* hosts.allow / hosts.deny (libwrap.c) */
 };
 
 /* What the gate knows of a client. */
@@ -48,11 +49,20 @@ struct verdict {
  * precision, for token buckets) with counts <li> and 1-minute load
  * average <load> (negative when unknown).  Order: access_times, sensor
  * deny list, only_from/no_access, country, cps, max_load, instances,
- * per_source, per_source_cps; the first refusal wins.  Returns v->v_ok.
+ * per_source, per_source_cps; the first refusal wins; gate_libwrap()
+ * comes after them.  Returns v->v_ok.
  */
 int	gate_check(const struct service_conf *sc, const struct quota *li,
 	    const struct gate_client *c, time_t now, double fnow, double load,
 	    struct verdict *v);
+/*
+ * The last step, after gate_check() admitted a client: the answer
+ * <allowed> of hosts.allow and hosts.deny for daemon name <daemon> (NULL:
+ * not consulted, flags = NOLIBWRAP), made a verdict in <v>, which keeps
+ * the rule gate_check() admitted by.  Returns v->v_ok.  The files are read
+ * by the caller (libwrap_check()), so that this stays free of I/O.
+ */
+int	gate_libwrap(const char *daemon, int allowed, struct verdict *v);
 /* The FAIL reason of xinetd's log for <r> ("address", "time", ...). */
 const char *gate_reason_name(enum gate_reason r);
 /* Does <sc> need the client's reverse name (a .domain rule)? */

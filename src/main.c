@@ -99,9 +99,9 @@ version_print(void)
 	    OpenSSL_version(OPENSSL_VERSION_STRING), OPENSSL_VERSION_STR);
 	printf("libmaxminddb %s (built with %s)\n", MMDB_lib_version(),
 	    PORTGATE_MAXMINDDB_BUILT);
-	/* Not part of portgate yet: say so rather than leave it out. */
-	printf("libwrap: not built in (hosts.allow and hosts.deny are not "
-	    "read)\n");
+	/* libwrap has no version call; libseccomp is not used yet. */
+	printf("libwrap: built in (/etc/hosts.allow and /etc/hosts.deny are "
+	    "read at each check)\n");
 	printf("libseccomp: not built in\n");
 	printf("configured with: %s\n", PORTGATE_CONFIGURE_ARGS[0] != '\0' ?
 	    PORTGATE_CONFIGURE_ARGS : "(no options)");

@@ -110,6 +110,14 @@ service_count_refused(struct service *sv)
 	sv->sv_refused++;
 }
 
+void
+service_count_unaccepted(struct service *sv)
+{
+	if (sv->sv_accepted > 0)
+		sv->sv_accepted--;
+	sv->sv_refused++;
+}
+
 void *
 service_admit(const struct service *sv)
 {

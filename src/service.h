@@ -66,6 +66,11 @@ struct udp_flows *service_flows(const struct service *sv);
 void	service_count_accepted(struct service *sv);
 void	service_count_refused(struct service *sv);
 /*
+ * A client of <sv> counted admitted was refused after all (its TLS
+ * handshake failed): count it refused instead.
+ */
+void	service_count_unaccepted(struct service *sv);
+/*
  * What the admission keeps for <sv>: NULL until set; freed with the
  * service by the sh_admit_free hook.
  */

@@ -259,7 +259,8 @@ session_close(struct session *s, const char *reason, int error)
 	nsessions--;
 	config_unref(s->se_cf);
 	/* Last: the owner may free what the quota lives in. */
-	s->se_done(s->se_done_arg, rec.ar_duration, s->se_handoff);
+	s->se_done(s->se_done_arg, rec.ar_duration, s->se_handoff,
+	    s->se_refused);
 	free(s);
 }
 

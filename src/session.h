@@ -25,9 +25,11 @@ struct udp_flows;
 
 /*
  * The session ended after <seconds> (<handoff>: its server held the
- * listening socket): what it was given by its owner can go.
+ * listening socket; <refused>: the client was refused after all, its TLS
+ * handshake failed): what it was given by its owner can go.
  */
-typedef void	(*session_done_cb)(void *arg, long seconds, int handoff);
+typedef void	(*session_done_cb)(void *arg, long seconds, int handoff,
+		    int refused);
 
 /* Who an admitted client is, as the gate saw it, and whose it is. */
 struct session_origin {

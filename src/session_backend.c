@@ -326,6 +326,7 @@ session_tls_ready(void *arg, struct bufferevent *bev, const char *err)
 		log_warnx("service %s: %s from %s", s->se_conf->sc_id, err,
 		    s->se_addr);
 		session_log_fail(s, "tls");
+		s->se_refused = 1;
 		session_close(s, err, 1);
 		return;
 	}

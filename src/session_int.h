@@ -40,6 +40,7 @@ struct session {
 	time_t			 se_start;
 	int			 se_handoff;	/* its server has the socket */
 	int			 se_started;	/* START logged: EXIT will be */
+	int			 se_refused;	/* TLS handshake failed */
 	/* Back ends: at most one of each is live. */
 	struct tls_accept	*se_tls;	/* handshake under way */
 	struct bufferevent	*se_bev;	/* client side: TLS, built-in */

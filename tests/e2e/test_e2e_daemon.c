@@ -273,7 +273,8 @@ test_version(void **state)
 	want[0] = line;
 	want[1] = "\nOpenSSL " OPENSSL_VERSION_STR " (built with "
 	    OPENSSL_VERSION_STR ")\n";
-	want[2] = "\nlibwrap: not built in";
+	want[2] = "\nlibwrap: built in (/etc/hosts.allow and /etc/hosts.deny "
+	    "are read at each check)\n";
 	want[3] = "\nlibseccomp: not built in\n";
 	want[4] = "\nconfiguration file: " PORTGATE_CONF "\n";
 	want[5] = "\nconfigured with: ";

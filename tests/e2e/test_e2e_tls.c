@@ -2673,6 +2673,42 @@ test_forward_target_reset(void **state)
 	pg_stop_ok(c);
 }
 
+/*
+ * The SIGUSR1 dump counts a client whose handshake failed (garbage) as
+ * refused, not accepted; one that completed it as accepted.
+ */
+#define GARBAGE	"garbage, not a ClientHello\r\n"
+static void
+test_dump_failed_handshake(void **state)
+{
+	struct pg_ctx	*c = *state;
+	struct pg_conf	 cf;
+	struct tcli	 t;
+	char		 buf[256], re[256];
+	int		 fd, p = pg_fresh_port();
+
+	conf_begin(&cf, c, "HOST");
+	conf_tls(&cf, "echo", p, ECHO_LINES);
+	pg_conf_start(c, &cf, CONF);
+	fd = pg_tcp_connect("127.0.0.2", "127.0.0.1", p);
+	assert_true(fd >= 0);
+	assert_int_equal(pg_send_all(fd, GARBAGE, sizeof(GARBAGE) - 1), 0);
+	if (pg_recv_eof(fd, buf, sizeof(buf)) == -1 && errno != ECONNRESET)
+		fail_msg("not cut: %s", strerror(errno));
+	(void)close(fd);
+	log_has(c, ": FAIL: echo tls from=127\\.0\\.0\\.2$", 1);
+	tcli_must_open(&t, p, NULL);
+	tcli_echo(&t, "admitted");
+	tcli_close(&t);
+	log_has(c, ": START: echo from=", 1);
+	assert_int_equal(pg_signal(c, SIGUSR1), 0);
+	(void)snprintf(re, sizeof(re), "dump: service echo .* "
+	    "127\\.0\\.0\\.1:%d: [0-9]+ running, 1 accepted, 1 refused$",
+	    p);
+	assert_int_equal(pg_file_wait_re(c, PG_ERRLOG, re, 1), 0);
+	pg_stop_ok(c);
+}
+
 int
 main(void)
 {
@@ -2758,6 +2794,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_forward_dump_and_stop,
 		    pg_setup, pg_teardown),
 		cmocka_unit_test_setup_teardown(test_forward_target_reset,
+		    pg_setup, pg_teardown),
+		cmocka_unit_test_setup_teardown(test_dump_failed_handshake,
 		    pg_setup, pg_teardown),
 	};
 

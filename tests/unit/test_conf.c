@@ -1311,9 +1311,28 @@ test_op_scope_and_unknown(void **state)
 	    "ignored",
 	    "@/t.conf:13: error: unknown attribute 'bogus'",
 	    "@/t.conf:14: error: enabled is only allowed in defaults",
-	    "@/t.conf:15: error: disabled is only allowed in defaults",
-	    "@/t.conf:16: warning: libwrap is accepted for compatibility and "
-	    "ignored");
+	    "@/t.conf:15: error: disabled is only allowed in defaults");
+	assert_null(cf);
+}
+
+/* libwrap: the daemon name is kept; one longer than libwrap's is refused. */
+static void
+test_libwrap_name(void **state)
+{
+	char	text[512], name[129];
+
+	(void)state;
+	load_ok("service echo\n{\n" ECHO_BODY "\tlibwrap = in.echod\n}\n");
+	assert_string_equal(need_svc("echo")->sc_libwrap, "in.echod");
+	load_ok(INTERNAL_SVC("echo"));
+	assert_string_equal(need_svc("echo")->sc_libwrap, "");
+	memset(name, 'x', 128);
+	name[128] = '\0';
+	(void)snprintf(text, sizeof(text), "service echo\n{\n" ECHO_BODY
+	    "\tlibwrap = %s\n}\n", name);
+	load(text);
+	DIAGS("@/t.conf:6: error: libwrap: bad value '{...}': expected a name "
+	    "of at most 127 characters");
 	assert_null(cf);
 }
 
@@ -1525,8 +1544,7 @@ static const struct attr_case attr_cases[] = {
 	    "compatibility and ignored", "yes no",
 	    { "@/t.conf:3: error: mdns expects yes | no, found 2 values" },
 	    NULL },
-	{ "libwrap", "S", 0, "in.telnetd", "@/t.conf:3: warning: libwrap is "
-	    "accepted for compatibility and ignored", "a b",
+	{ "libwrap", "S", 0, "in.telnetd", NULL, "a b",
 	    { "@/t.conf:3: error: libwrap expects NAME, found 2 values" },
 	    NULL },
 	{ "connect_timeout", "SD", 0, "3600", NULL, "0",
@@ -3569,6 +3587,7 @@ main(void)
 		T(test_op_errors),
 		T(test_op_scalar_twice),
 		T(test_op_scope_and_unknown),
+		T(test_libwrap_name),
 		T(test_op_value_counts),
 		T(test_attr_table_covered),
 		T(test_attr_good_values),

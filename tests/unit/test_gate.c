@@ -747,6 +747,30 @@ test_order(void **state)
 	quota_release(fx->li, &other.gc.gc_key);
 }
 
+/*
+ * The libwrap step: refuses with its own reason and the daemon name only
+ * when the files refuse; keeps the admitting rule otherwise.
+ */
+static void
+test_libwrap_step(void **state)
+{
+	struct verdict	v;
+
+	(void)state;
+	memset(&v, 0, sizeof(v));
+	v.v_ok = 1;
+	(void)strlcpy(v.v_rule, "only_from 127.0.0.2", sizeof(v.v_rule));
+	assert_int_equal(gate_libwrap("echo", 1, &v), 1);
+	assert_string_equal(v.v_rule, "only_from 127.0.0.2");
+	assert_int_equal(gate_libwrap(NULL, 0, &v), 1);
+	assert_int_equal(v.v_reason, GATE_OK);
+	assert_int_equal(gate_libwrap("in.telnetd", 0, &v), 0);
+	assert_int_equal(v.v_ok, 0);
+	assert_int_equal(v.v_reason, GATE_LIBWRAP);
+	assert_string_equal(v.v_rule, "libwrap in.telnetd: refused by "
+	    "hosts.allow and hosts.deny");
+}
+
 /* The FAIL reasons of the log. */
 static void
 test_reason_names(void **state)
@@ -764,6 +788,7 @@ test_reason_names(void **state)
 	assert_string_equal(gate_reason_name(GATE_PER_SOURCE),
 	    "per_source_limit");
 	assert_string_equal(gate_reason_name(GATE_RATE), "per_source_rate");
+	assert_string_equal(gate_reason_name(GATE_LIBWRAP), "libwrap");
 	assert_string_equal(gate_reason_name((enum gate_reason)99), "UNKNOWN");
 }
 
@@ -803,6 +828,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sensor_deny_list, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_order, setup, teardown),
+		cmocka_unit_test(test_libwrap_step),
 		cmocka_unit_test(test_reason_names),
 	};
 

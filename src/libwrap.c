@@ -1,0 +1,93 @@
+/*
+ * TCP wrappers through Debian's libwrap.  hosts_ctl() would do, but for
+ * one thing: it cannot say whether a rule needed the client's name.  So
+ * the request is made as hosts_ctl() makes it (daemon, address, user
+ * "unknown"; no socket, so libwrap never asks DNS or an ident server) with
+ * a hook where libwrap would look the name up: the hook only notes that a
+ * rule wanted it, and the caller may look it up without blocking and ask
+ * again.
+ *
+ * Debian's libwrap runs the options of hosts_options(5) in the calling
+ * process, which is the daemon here, not a child as in xinetd.  They run
+ * in libwrap's verification mode (dry_run): allow and deny decide; spawn,
+ * user, group, nice, linger, keepalive and banners do nothing; twist,
+ * which would replace the daemon by a shell, refuses the client; umask,
+ * which libwrap applies even then, is put back.  setenv, applied even
+ * then too, changes the daemon's environment: undoing it would mean
+ * copying the environment at every check, and portgate.conf(5) tells the
+ * admin not to use it for portgate's daemon names instead.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <string.h>
+
+#include <tcpd.h>
+
+#include "config.h"
+#include "libwrap.h"
+
+/* libwrap's verification mode (options.c); tcpd.h does not declare it. */
+extern int	dry_run;
+
+/* Set by the hook when a rule asked for the client's name. */
+static int	libwrap_wanted;
+
+/* libwrap's name look-up, replaced: the name stays "unknown". */
+static void
+libwrap_name_hook(struct host_info *host)
+{
+	(void)host;
+	libwrap_wanted = 1;
+}
+
+const char *
+libwrap_daemon(const struct service_conf *sc)
+{
+	const char	*path = sc->sc_server, *base;
+
+	if (sc->sc_flags & SFLAG_NOLIBWRAP)
+		return NULL;
+	if (sc->sc_libwrap[0] != '\0')
+		return sc->sc_libwrap;
+	/* xinetd: the server of these would be a bogus name. */
+	if (sc->sc_builtin != BUILTIN_NONE || (sc->sc_type & STYPE_INTERNAL) ||
+	    sc->sc_nredirect > 0)
+		return sc->sc_name;
+	if (sc->sc_flags & SFLAG_NAMEINARGS)
+		path = sc->sc_server_args.wl_n > 0 ?
+		    sc->sc_server_args.wl_words[0] : NULL;
+	if (path == NULL)
+		return sc->sc_id;
+	if ((base = strrchr(path, '/')) != NULL)
+		return base + 1;
+	return path;
+}
+
+int
+libwrap_check(const char *daemon, const char *addr, const char *name,
+    int *wanted)
+{
+	struct request_info	req;
+	mode_t			mask;
+	int			ok;
+
+	(void)request_init(&req, RQ_DAEMON, daemon, RQ_CLIENT_ADDR,
+	    addr != NULL ? addr : STRING_UNKNOWN, RQ_USER, STRING_UNKNOWN, 0);
+	if (name != NULL)
+		(void)request_set(&req, RQ_CLIENT_NAME, name, 0);
+	else
+		req.hostname = libwrap_name_hook;
+	libwrap_wanted = 0;
+	mask = umask(077);
+	(void)umask(mask);
+	dry_run = 1;
+	ok = hosts_access(&req);
+	/* A twist option clears dry_run: it would have replaced us. */
+	if (dry_run == 0)
+		ok = 0;
+	dry_run = 0;
+	(void)umask(mask);
+	*wanted = libwrap_wanted;
+	return ok != 0;
+}
