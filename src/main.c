@@ -17,6 +17,7 @@
 #include <openssl/crypto.h>
 #include <openssl/opensslv.h>
 #include <maxminddb.h>
+#include <seccomp.h>
 
 #include "build-config.h"
 
@@ -92,6 +93,8 @@ static const struct optdef optdefs[] = {
 static void
 version_print(void)
 {
+	const struct scmp_version	*sv;
+
 	printf("portgate %s\n", PACKAGE_VERSION);
 	printf("libevent %s (built with %s)\n", event_get_version(),
 	    LIBEVENT_VERSION);
@@ -99,10 +102,13 @@ version_print(void)
 	    OpenSSL_version(OPENSSL_VERSION_STRING), OPENSSL_VERSION_STR);
 	printf("libmaxminddb %s (built with %s)\n", MMDB_lib_version(),
 	    PORTGATE_MAXMINDDB_BUILT);
-	/* libwrap has no version call; libseccomp is not used yet. */
+	/* libwrap has no version call. */
 	printf("libwrap: built in (/etc/hosts.allow and /etc/hosts.deny are "
 	    "read at each check)\n");
-	printf("libseccomp: not built in\n");
+	sv = seccomp_version();
+	printf("libseccomp %u.%u.%u (built with %d.%d.%d; the worker sandbox "
+	    "is built, not yet in use)\n", sv->major, sv->minor, sv->micro,
+	    SCMP_VER_MAJOR, SCMP_VER_MINOR, SCMP_VER_MICRO);
 	printf("configured with: %s\n", PORTGATE_CONFIGURE_ARGS[0] != '\0' ?
 	    PORTGATE_CONFIGURE_ARGS : "(no options)");
 	printf("configuration file: %s\n", PORTGATE_CONF);

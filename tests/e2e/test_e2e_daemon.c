@@ -30,6 +30,7 @@
 
 #include <event2/event.h>
 #include <openssl/opensslv.h>
+#include <seccomp.h>
 
 #include "../test_skip.h"
 
@@ -265,6 +266,8 @@ test_version(void **state)
 	struct pg_ctx		*c = *state;
 	struct pg_result	 r;
 	char			 line[512];
+	const struct scmp_version	*sv;
+	char			 seccomp[160];
 	size_t			 i, j;
 	const char		*want[6];
 
@@ -275,7 +278,12 @@ test_version(void **state)
 	    OPENSSL_VERSION_STR ")\n";
 	want[2] = "\nlibwrap: built in (/etc/hosts.allow and /etc/hosts.deny "
 	    "are read at each check)\n";
-	want[3] = "\nlibseccomp: not built in\n";
+	sv = seccomp_version();
+	(void)snprintf(seccomp, sizeof(seccomp), "\nlibseccomp %u.%u.%u "
+	    "(built with %d.%d.%d; the worker sandbox is built, not yet in "
+	    "use)\n", sv->major, sv->minor, sv->micro, SCMP_VER_MAJOR,
+	    SCMP_VER_MINOR, SCMP_VER_MICRO);
+	want[3] = seccomp;
 	want[4] = "\nconfiguration file: " PORTGATE_CONF "\n";
 	want[5] = "\nconfigured with: ";
 	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
