@@ -8,6 +8,7 @@
  * here, with one event per client and a deadline, and closed.  Clients
  * waiting for their line or for their answer are capped per source and
  * in all; beyond, connections are refused with one log line a minute.
+ * The line is read and the HELP text made by tcpmux_parse.c (pure).
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -72,56 +73,6 @@ static TAILQ_HEAD(, tcpmux_wait) waits = TAILQ_HEAD_INITIALIZER(waits);
 static int			 npending;
 static int			 pending_max;	/* 0: not yet known */
 static struct tcpmux_refusals	 refusals;
-
-/* Can <c> be in a service name?  Printable ASCII but space. */
-static int
-tcpmux_namechar(unsigned char c)
-{
-	return c > ' ' && c < 0x7f;
-}
-
-enum tcpmux_line
-tcpmux_parse(const char *buf, size_t len, char name[TCPMUX_NAME_MAX + 1],
-    size_t *used)
-{
-	const char	*lf;
-	size_t		 n, i;
-
-	if ((lf = memchr(buf, '\n', len)) == NULL)
-		return len > TCPMUX_NAME_MAX + 1 ? TCPMUX_TOOLONG : TCPMUX_MORE;
-	*used = (size_t)(lf - buf) + 1;
-	n = (size_t)(lf - buf);
-	if (n > 0 && buf[n - 1] == '\r')
-		n--;
-	if (n == 0)
-		return TCPMUX_EMPTY;
-	if (n > TCPMUX_NAME_MAX)
-		return TCPMUX_TOOLONG;
-	for (i = 0; i < n; i++)
-		if (!tcpmux_namechar((unsigned char)buf[i]))
-			return TCPMUX_BAD;
-	if (n == 4 && strncasecmp(buf, "HELP", 4) == 0)
-		return TCPMUX_HELP;
-	memcpy(name, buf, n);
-	name[n] = '\0';
-	return TCPMUX_NAME;
-}
-
-size_t
-tcpmux_help_text(char *buf, size_t cap, const char *const *names, size_t n)
-{
-	size_t	i, len = 0, l;
-
-	for (i = 0; i < n; i++) {
-		l = strlen(names[i]);
-		if (l > cap - len || cap - len - l < 2)
-			continue;
-		memcpy(buf + len, names[i], l);
-		memcpy(buf + len + l, "\r\n", 2);
-		len += l + 2;
-	}
-	return len;
-}
 
 /* The cap in all: a quarter of the descriptors, at most TCPMUX_PENDING_MAX. */
 static int
