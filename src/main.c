@@ -342,9 +342,6 @@ run(const struct options *o, struct config *cf)
 	struct event_base	*base;
 	int			 failed;
 
-	/* Before the fork: LISTEN_PID names this process. */
-	sdlisten_init();
-	sdnotify_init();
 	if (!o->o_foreground && daemon_detach() == -1)
 		fatal("cannot detach");
 	if (log_init(o->o_foreground, o->o_facility, o->o_filelog) == -1)
@@ -432,6 +429,12 @@ main(int argc, char **argv)
 	}
 	if (o.o_check)
 		return check(&o);
+	/*
+	 * Before the load, which takes the environment of spawned servers,
+	 * and before the fork: LISTEN_PID names this process.
+	 */
+	sdlisten_init();
+	sdnotify_init();
 	if ((cf = load(&o, 0)) == NULL)
 		return 1;
 	return run(&o, cf);

@@ -3,7 +3,8 @@
  * (READY, RELOADING, STOPPING and STATUS on NOTIFY_SOCKET, as sd_notify(3)
  * sends them) and socket activation (the listening sockets that
  * systemd-socket-activate(1) passes are taken by the services that bind
- * them; one that no service wants is reported and closed).
+ * them; one that no service wants is reported and closed), and that
+ * spawned servers do not inherit NOTIFY_SOCKET.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -11,6 +12,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -136,6 +138,43 @@ test_notify(void **state)
 }
 
 /*
+ * A spawned server does not inherit NOTIFY_SOCKET (it would speak for
+ * portgate), while the rest of portgate's environment reaches it.
+ */
+static void
+test_notify_not_inherited(void **state)
+{
+	struct pg_ctx	*c = *state;
+	struct pg_conf	 cf;
+	struct passwd	*pw;
+	char		 name[64], out[16384];
+	ssize_t		 n;
+	int		 fd, cfd, p = pg_fresh_port();
+
+	assert_non_null(pw = getpwuid(geteuid()));
+	fd = notify_open(name, sizeof(name));
+	pg_conf_begin(&cf, c, PG_ACCESS_LOG, "HOST", NULL);
+	pg_conf_add(&cf, "\nservice env\n{\n\ttype\t\t= UNLISTED\n"
+	    "\tsocket_type\t= stream\n\twait\t\t= no\n"
+	    "\tbind\t\t= 127.0.0.1\n\tport\t\t= %d\n\tuser\t\t= %s\n"
+	    "\tserver\t\t= /usr/bin/env\n}\n", p, pw->pw_name);
+	assert_int_equal(setenv("NOTIFY_SOCKET", name, 1), 0);
+	pg_conf_start(c, &cf, CONF);
+	assert_int_equal(unsetenv("NOTIFY_SOCKET"), 0);
+	notify_expect(fd, "READY=1\nSTATUS=1 service, 0 sessions");
+	cfd = pg_tcp_connect(NULL, "127.0.0.1", p);
+	assert_true(cfd >= 0);
+	n = pg_recv_eof(cfd, out, sizeof(out) - 1);
+	assert_true(n > 0);
+	out[n] = '\0';
+	(void)close(cfd);
+	assert_non_null(strstr(out, "PORTGATE_BIN="));
+	assert_null(strstr(out, "NOTIFY_SOCKET"));
+	pg_stop_ok(c);
+	(void)close(fd);
+}
+
+/*
  * Run portgate on <conf> under systemd-socket-activate listening on
  * 127.0.0.1 <p> and <q>, its messages (and portgate's) in ACTIVATE_LOG.
  * The program execs portgate in place at the first connection.
@@ -229,6 +268,8 @@ main(void)
 	const struct CMUnitTest	tests[] = {
 		cmocka_unit_test_setup_teardown(test_notify, pg_setup,
 		    pg_teardown),
+		cmocka_unit_test_setup_teardown(test_notify_not_inherited,
+		    pg_setup, pg_teardown),
 		cmocka_unit_test_setup_teardown(test_socket_activation,
 		    pg_setup, pg_teardown),
 	};
