@@ -29,6 +29,7 @@
 #include "geoip.h"
 #include "log.h"
 #include "proxyproto_accept.h"
+#include "sdnotify.h"
 #include "service.h"
 #include "session.h"
 #include "spawn.h"
@@ -196,6 +197,7 @@ daemon_reload(void)
 	int			 failed;
 
 	log_info("reloading %s", daemon_cfpath);
+	sdnotify_reloading();
 	accesslog_reopen_all();
 	log_reopen();
 	for (g = geoip_next(NULL); g != NULL; g = geoip_next(g)) {
@@ -213,12 +215,14 @@ daemon_reload(void)
 		    "configuration is kept", cd.cd_errors,
 		    cd.cd_errors == 1 ? "" : "s", daemon_cfpath);
 		conf_diag_clear(&cd);
+		sdnotify_reloaded(0);
 		return;
 	}
 	conf_diag_clear(&cd);
 	if ((failed = service_reconcile(cf)) == -1) {
 		log_warnx("reload failed: the running configuration is kept");
 		config_unref(cf);
+		sdnotify_reloaded(0);
 		return;
 	}
 	config_unref(daemon_cf);
@@ -229,6 +233,7 @@ daemon_reload(void)
 	else
 		log_info("reload done: %d service%s", service_count(),
 		    service_count() == 1 ? "" : "s");
+	sdnotify_reloaded(1);
 }
 
 /* Leave the loop once every spawned server has been reaped. */
@@ -261,6 +266,7 @@ daemon_stop(int sig)
 		return;
 	daemon_stopping = 1;
 	log_info("stopping on signal %d", sig);
+	sdnotify_stopping();
 	service_shutdown();
 	proxyproto_accept_abort_all();
 	admit_shutdown();

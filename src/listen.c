@@ -19,6 +19,7 @@
 #include "config.h"
 #include "dgram.h"
 #include "listen.h"
+#include "sdlisten.h"
 #include "sockaddr.h"
 
 #define LISTEN_BACKLOG	511
@@ -120,6 +121,8 @@ listen_socket(const struct service_conf *sc, int nonblock, char *err,
 	char			addr[SOCKADDR_STRLEN + 8];
 	int			fd, family, type;
 
+	if ((fd = sdlisten_take(sc, nonblock)) != -1)
+		return fd;	/* systemd bound it (socket activation) */
 	family = listen_family(sc);
 	type = sc->sc_socktype | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0);
 	fd = socket(family, type, 0);

@@ -28,6 +28,8 @@
 #include "daemon.h"
 #include "explain.h"
 #include "log.h"
+#include "sdlisten.h"
+#include "sdnotify.h"
 #include "service.h"
 #include "spawn.h"
 
@@ -354,6 +356,7 @@ run(const struct options *o, struct config *cf)
 	report_off(o, cf);
 	if ((failed = service_reconcile(cf)) == -1)
 		fatalx("cannot start the services");
+	sdlisten_unused();
 	if (failed > 0 && !o->o_stayalive) {
 		log_warnx("%d service%s could not start; exiting (use "
 		    "-stayalive to run anyway)", failed, failed == 1 ? "" : "s");
@@ -368,6 +371,7 @@ run(const struct options *o, struct config *cf)
 	log_info("portgate %s started with %d service%s", PACKAGE_VERSION,
 	    service_count(), service_count() == 1 ? "" : "s");
 	daemon_ready(0);
+	sdnotify_ready();
 	if (event_base_dispatch(base) == -1)
 		log_warnx("event loop failed");
 	daemon_cleanup();
@@ -425,6 +429,12 @@ main(int argc, char **argv)
 	}
 	if (o.o_check)
 		return check(&o);
+	/*
+	 * Before the load, which takes the environment of spawned servers,
+	 * and before the fork: LISTEN_PID names this process.
+	 */
+	sdlisten_init();
+	sdnotify_init();
 	if ((cf = load(&o, 0)) == NULL)
 		return 1;
 	return run(&o, cf);

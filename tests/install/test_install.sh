@@ -64,10 +64,19 @@ else
 	unit=$PG_TOP_BUILDDIR/contrib/portgate.service
 fi
 [ -f "$unit" ] || fail "no $unit"
+# It tells systemd when the sockets are bound (sd_notify).
+has "$unit" "Type=notify"
+# Servers may need setuid binaries: no NoNewPrivileges.
+grep -q '^NoNewPrivileges=yes' "$unit" && fail "$unit sets NoNewPrivileges"
+has "$unit" "ProtectSystem=yes"
+# The example socket unit goes next to it.
+[ -f "${unit%.service}.socket" ] || fail "no ${unit%.service}.socket"
+has "${unit%.service}.socket" "ListenStream="
 has "$unit" "ExecStart=$PG_SBINDIR/portgate -dontfork -f $PG_SYSCONFDIR/portgate.conf"
 # -t exits 3 for a valid file that leaves services out: that may start.
 has "$unit" "ExecStartPre=/bin/sh -c '$PG_SBINDIR/portgate -t -f $PG_SYSCONFDIR/portgate.conf || [ \$\$? -eq 3 ]'"
 for f in "$PG_TOP_BUILDDIR"/contrib/portgate.service \
+    "$PG_TOP_BUILDDIR"/contrib/portgate.socket \
     "$PG_TOP_BUILDDIR"/contrib/portgate.init \
     "$PG_TOP_BUILDDIR"/contrib/portgate.logrotate \
     "$PG_TOP_BUILDDIR"/contrib/portgate.default \
