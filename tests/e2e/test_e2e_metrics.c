@@ -209,6 +209,33 @@ test_errors(void **state)
 	pg_stop_ok(c);
 }
 
+/* Reloads are counted by result; service counters survive them. */
+static void
+test_reload(void **state)
+{
+	struct pg_ctx	*c = *state;
+	struct ports	 p;
+	const char	*body, *ts;
+	char		*resp;
+
+	start(c, &p);
+	echo_once(p.p_echo, "hello");
+	assert_int_equal(pg_reload(c, PG_ERRLOG, "reload done"), 0);
+	assert_int_equal(pg_file_write(c, CONF, "service echo\n{\n"
+	    "\tno_such_attribute = 1\n}\n"), 0);
+	assert_int_equal(pg_reload(c, PG_ERRLOG, "reload failed"), 0);
+	resp = ask(p.p_metrics, GET, "HTTP/1.1 200 OK\r\n", &body);
+	has_line(body, "portgate_config_reloads_total{result=\"success\"} 1");
+	has_line(body, "portgate_config_reloads_total{result=\"failure\"} 1");
+	has_line(body,
+	    "portgate_connections_accepted_total{service=\"echo\"} 1");
+	assert_non_null(ts = strstr(body, "\nportgate_config_last_reload_"
+	    "success_timestamp_seconds "));
+	assert_true(strtoll(strchr(ts + 1, ' ') + 1, NULL, 10) > 1000000000);
+	free(resp);
+	pg_stop_ok(c);
+}
+
 /* Run promtool check metrics on <text>; its exit code, or fail. */
 static int
 promtool_check(struct pg_ctx *c, const char *text)
@@ -286,6 +313,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_counts, pg_setup,
 		    pg_teardown),
 		cmocka_unit_test_setup_teardown(test_errors, pg_setup,
+		    pg_teardown),
+		cmocka_unit_test_setup_teardown(test_reload, pg_setup,
 		    pg_teardown),
 		cmocka_unit_test_setup_teardown(test_promtool, pg_setup,
 		    pg_teardown),
