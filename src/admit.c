@@ -167,7 +167,7 @@ admit_gate(struct service *sv, struct arrival *a)
 	    a->ar_fnow, load, &v) &&
 	    gate_libwrap(libwrap_daemon(sc), admit_libwrap(sc, a), &v))
 		return 1;
-	service_count_refused(sv);
+	service_count_refused(sv, metrics_gate_reason(v.v_reason, v.v_rule));
 	log_debug("service %s refused %s: %s", sc->sc_id, a->ar_addr,
 	    v.v_rule);
 	if (!admit_fail_repeated(sv, a))
@@ -181,6 +181,8 @@ admit_sensor(struct service *sv, struct arrival *a)
 {
 	const struct service_conf	*sc = service_conf(sv);
 
+	/* Not in service_dump()'s refused count, as before. */
+	metrics_refused(service_metrics(sv), METRICS_SENSOR);
 	if (sc->sc_deny_time != 0)
 		quota_deny(&a->ar_client.gc_fullkey, sc->sc_deny_time,
 		    a->ar_now);
@@ -233,6 +235,7 @@ admit_session(struct service *sv, int fd, const struct arrival *a)
 	o.so_quota = service_quota(sv);
 	o.so_done = admit_session_done;
 	o.so_done_arg = sv;
+	o.so_metrics = service_metrics(sv);
 	if ((s = session_new(fd, &o)) == NULL)
 		return NULL;
 	service_ref(sv);

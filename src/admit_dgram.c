@@ -106,7 +106,7 @@ admit_dgram(struct service *sv, const void *data, size_t len,
 		return;
 	}
 	if (admit_dgram_loop(from, dst)) {
-		service_count_refused(sv);
+		service_count_refused(sv, METRICS_LOOP);
 		if (!admit_fail_repeated(sv, &a))
 			admit_fail(sc, &a, "address");
 		return;
@@ -125,7 +125,7 @@ admit_dgram(struct service *sv, const void *data, size_t len,
 	if (builtin_dgram(service_fd(sv), sc->sc_builtin, from, fromlen, dst,
 	    data, len) == -1 && errno == EACCES) {
 		/* A reply to a service port could start a loop. */
-		service_count_refused(sv);
+		service_count_refused(sv, METRICS_LOOP);
 		if (!admit_fail_repeated(sv, &a))
 			admit_fail(sc, &a, "address");
 		return;

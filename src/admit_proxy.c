@@ -52,7 +52,8 @@ static void
 admit_proxy_refuse(struct service *sv, int fd, const struct arrival *a,
     const char *reason)
 {
-	service_count_refused(sv);
+	service_count_refused(sv, (enum metrics_reason)
+	    metrics_reason_word(reason));
 	log_debug("service %s refused %s: %s", service_conf(sv)->sc_id,
 	    a->ar_addr, reason);
 	admit_fail(service_conf(sv), a, reason);

@@ -7,6 +7,7 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include <netinet/in.h>
 
@@ -22,6 +23,7 @@
 
 #include "builtin.h"
 #include "dgram.h"
+#include "metrics_http.h"
 
 /* RFC 868: seconds from 1900-01-01 to 1970-01-01. */
 #define TIME_OFFSET		2208988800U
@@ -66,7 +68,8 @@ static const char *const builtin_names[] = {
 	[BUILTIN_DISCARD] = "discard",
 	[BUILTIN_DAYTIME] = "daytime",
 	[BUILTIN_TIME] = "time",
-	[BUILTIN_CHARGEN] = "chargen"
+	[BUILTIN_CHARGEN] = "chargen",
+	[BUILTIN_METRICS] = "metrics"
 };
 
 #define BUILTIN_NKINDS	(sizeof(builtin_names) / sizeof(builtin_names[0]))
@@ -261,6 +264,27 @@ builtin_chargen_fill(struct builtin_session *s)
 }
 
 /*
+ * Metrics: answer once the request is in, then flush (the write callback
+ * finishes).  Returns -1 on failure.
+ */
+static int
+builtin_metrics(struct builtin_session *s)
+{
+	struct evbuffer	*input = bufferevent_get_input(s->bs_bev);
+	struct evbuffer	*output = bufferevent_get_output(s->bs_bev);
+	size_t		 before = evbuffer_get_length(output), n;
+	int		 rv;
+
+	if ((rv = metrics_http_answer(input, output)) <= 0)
+		return rv;
+	s->bs_queued += evbuffer_get_length(output) - before;
+	n = evbuffer_get_length(input);
+	s->bs_in += n;
+	s->bs_state = BS_FLUSHING;
+	return evbuffer_drain(input, n);
+}
+
+/*
  * Take what the client sent: echo moves it to the output (an O(1) chain
  * move) and stops reading once more than ECHO_HIGH bytes are queued; the
  * other services drop it.  Returns -1 on failure.
@@ -275,6 +299,8 @@ builtin_input(struct builtin_session *s)
 
 	if ((n = evbuffer_get_length(input)) == 0)
 		return 0;
+	if (s->bs_kind == BUILTIN_METRICS && s->bs_state == BS_RUNNING)
+		return builtin_metrics(s);
 	s->bs_in += n;
 	if (s->bs_kind != BUILTIN_ECHO || s->bs_state == BS_FLUSHING)
 		return evbuffer_drain(input, n);
@@ -370,6 +396,7 @@ struct builtin_session *
 builtin_stream_start(struct bufferevent *bev, enum builtin_kind kind,
     builtin_done_cb done, void *arg)
 {
+	static const struct timeval metrics_tv = { METRICS_HTTP_TIMEOUT, 0 };
 	struct builtin_session	*s;
 	struct evbuffer		*output = bufferevent_get_output(bev);
 	char			 reply[REPLY_MAX];
@@ -403,6 +430,12 @@ builtin_stream_start(struct bufferevent *bev, enum builtin_kind kind,
 	case BUILTIN_CHARGEN:
 		bufferevent_setwatermark(bev, EV_WRITE, CHARGEN_LOW, 0);
 		if (builtin_chargen_fill(s) == -1)
+			goto fail;
+		break;
+	case BUILTIN_METRICS:
+		/* A scraper that stalls must not hold a session for ever. */
+		if (bufferevent_set_timeouts(bev, &metrics_tv,
+		    &metrics_tv) == -1)
 			goto fail;
 		break;
 	default:
@@ -527,7 +560,8 @@ builtin_dgram(int fd, enum builtin_kind kind, const struct sockaddr *from,
 	if (kind == BUILTIN_DISCARD)
 		return 0;
 	if (kind <= BUILTIN_NONE || (size_t)kind >= BUILTIN_NKINDS ||
-	    from == NULL || (data == NULL && len > 0)) {
+	    kind == BUILTIN_METRICS || from == NULL ||
+	    (data == NULL && len > 0)) {
 		errno = EINVAL;
 		return -1;
 	}

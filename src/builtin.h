@@ -23,6 +23,7 @@ enum builtin_kind {
 	BUILTIN_DAYTIME,
 	BUILTIN_TIME,
 	BUILTIN_CHARGEN,
+	BUILTIN_METRICS,	/* HTTP GET /metrics (metrics_http.c), stream */
 	BUILTIN_TCPMUX		/* served by tcpmux.c, not here */
 };
 
@@ -40,7 +41,8 @@ const char	*builtin_name(enum builtin_kind);
  * with its client: echo and discard after the client's EOF once the output
  * buffer is empty; daytime and time once their reply has left the output
  * buffer (they do not wait for the client); chargen at the client's EOF
- * (what it still has queued is dropped).  <error> is 1 after a read or
+ * (what it still has queued is dropped); metrics once its answer has
+ * left (it reads one request).  <error> is 1 after a read or
  * write error or a bufferevent timeout, else 0.  Before the call the
  * built-in has cleared the bufferevent's callbacks, reset its watermarks
  * and freed its session, so done may free the bufferevent; the handle is
@@ -56,7 +58,7 @@ typedef void	(*builtin_done_cb)(void *arg, int error, uint64_t in,
  * bufferevent, and may already hold queued output such as a banner).  The
  * built-in sets <bev>'s callbacks and watermarks and enables EV_READ and
  * EV_WRITE; input already in <bev> is served.  Timeouts are the caller's
- * to set.  done is never called from inside this function.  Returns an
+ * to set, but for metrics, which sets METRICS_HTTP_TIMEOUT both ways.  done is never called from inside this function.  Returns an
  * opaque handle, or NULL when <kind> is not a built-in (errno EINVAL) or
  * on failure (allocation); <bev> then has none of the built-in's callbacks.
  */

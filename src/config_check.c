@@ -353,7 +353,14 @@ config_check_backend(struct service_conf *sc, struct attr_val *vals,
 			conf_disable(cd, sc->sc_file, sc->sc_line,
 			    "service %s: no internal service of that name "
 			    "(portgate has echo, discard, daytime, time, "
-			    "chargen, tcpmux)", sc->sc_name);
+			    "chargen, metrics, tcpmux)", sc->sc_name);
+			return 1;
+		}
+		if (sc->sc_builtin == BUILTIN_METRICS &&
+		    sc->sc_socktype != SOCK_STREAM) {
+			conf_disable(cd, sc->sc_file, sc->sc_line,
+			    "service %s: metrics is served over HTTP: it needs "
+			    "socket_type = stream", sc->sc_name);
 			return 1;
 		}
 		return 0;

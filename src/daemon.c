@@ -28,6 +28,7 @@
 #include "daemon.h"
 #include "geoip.h"
 #include "log.h"
+#include "metrics.h"
 #include "proxyproto_accept.h"
 #include "sdnotify.h"
 #include "service.h"
@@ -215,6 +216,7 @@ daemon_reload(void)
 		    "configuration is kept", cd.cd_errors,
 		    cd.cd_errors == 1 ? "" : "s", daemon_cfpath);
 		conf_diag_clear(&cd);
+		metrics_reload(0, time(NULL));
 		sdnotify_reloaded(0);
 		return;
 	}
@@ -222,11 +224,13 @@ daemon_reload(void)
 	if ((failed = service_reconcile(cf)) == -1) {
 		log_warnx("reload failed: the running configuration is kept");
 		config_unref(cf);
+		metrics_reload(0, time(NULL));
 		sdnotify_reloaded(0);
 		return;
 	}
 	config_unref(daemon_cf);
 	daemon_cf = cf;
+	metrics_reload(1, time(NULL));
 	if (failed > 0)
 		log_warnx("reload: %d service%s could not start", failed,
 		    failed == 1 ? "" : "s");
@@ -336,6 +340,7 @@ daemon_signals(struct event_base *base, const char *path, struct config *cf)
 
 	daemon_base = base;
 	daemon_cf = cf;
+	metrics_config_loaded(time(NULL));
 	if ((daemon_cfpath = strdup(path)) == NULL)
 		return -1;
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)

@@ -24,6 +24,7 @@
 #include "quota.h"
 #include "listen.h"
 #include "log.h"
+#include "metrics.h"
 #include "relay_udp.h"
 #include "service.h"
 
@@ -56,6 +57,7 @@ struct service {
 	void			*sv_admit;	/* the admission's data */
 	uint64_t		 sv_accepted;
 	uint64_t		 sv_refused;
+	struct metrics_service	*sv_metrics;	/* by id, kept by metrics.c */
 	time_t			 sv_started;
 };
 
@@ -102,12 +104,14 @@ void
 service_count_accepted(struct service *sv)
 {
 	sv->sv_accepted++;
+	metrics_accepted(sv->sv_metrics);
 }
 
 void
-service_count_refused(struct service *sv)
+service_count_refused(struct service *sv, enum metrics_reason why)
 {
 	sv->sv_refused++;
+	metrics_refused(sv->sv_metrics, why);
 }
 
 void
@@ -116,6 +120,14 @@ service_count_unaccepted(struct service *sv)
 	if (sv->sv_accepted > 0)
 		sv->sv_accepted--;
 	sv->sv_refused++;
+	/* Counters never go down: it stays in accepted_total too. */
+	metrics_refused(sv->sv_metrics, METRICS_TLS_HANDSHAKE);
+}
+
+struct metrics_service *
+service_metrics(const struct service *sv)
+{
+	return sv->sv_metrics;
 }
 
 void *
@@ -366,6 +378,10 @@ service_new(struct config *cf, struct service_conf *sc)
 	sv->sv_cf = cf;
 	sv->sv_refcnt = 1;
 	sv->sv_started = time(NULL);
+	if ((sv->sv_metrics = metrics_service(sc->sc_id)) == NULL)
+		log_warnx("service %s: not counted in the metrics (out of "
+		    "memory or %d services counted)", sc->sc_id,
+		    METRICS_SERVICES_MAX);
 	if (service_muxed(sc))
 		sv->sv_fd = -1;		/* tcpmux hands it its clients */
 	else if ((sv->sv_fd = listen_socket(sc, !handed, err,

@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include "metrics.h"
+
 struct config;
 struct dgram_dst;
 struct event_base;
@@ -64,12 +66,14 @@ struct quota	*service_quota(const struct service *sv);
 struct udp_flows *service_flows(const struct service *sv);
 /* Count a client of <sv> admitted, or refused (shown by service_dump()). */
 void	service_count_accepted(struct service *sv);
-void	service_count_refused(struct service *sv);
+void	service_count_refused(struct service *sv, enum metrics_reason why);
 /*
  * A client of <sv> counted admitted was refused after all (its TLS
  * handshake failed): count it refused instead.
  */
 void	service_count_unaccepted(struct service *sv);
+/* The metrics counters of <sv> (NULL: not counted). */
+struct metrics_service *service_metrics(const struct service *sv);
 /*
  * What the admission keeps for <sv>: NULL until set; freed with the
  * service by the sh_admit_free hook.

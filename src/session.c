@@ -24,6 +24,7 @@
 #include "fdbudget.h"
 #include "ident.h"
 #include "log.h"
+#include "metrics.h"
 #include "quota.h"
 #include "session.h"
 #include "session_int.h"
@@ -116,6 +117,8 @@ session_new(int fd, const struct session_origin *o)
 	s->se_quota = o->so_quota;
 	s->se_done = o->so_done;
 	s->se_done_arg = o->so_done_arg;
+	s->se_metrics = o->so_metrics;
+	metrics_session_start(s->se_metrics);
 	s->se_start = o->so_now;
 	memcpy(&s->se_peer, o->so_peer, o->so_peer->sa_family == AF_INET6 ?
 	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
@@ -253,6 +256,8 @@ session_close(struct session *s, const char *reason, int error)
 	if (s->se_started)
 		accesslog_exit(s->se_conf->sc_log, s->se_conf->sc_log_success,
 		    &rec);
+	metrics_session_end(s->se_metrics, rec.ar_in, rec.ar_out,
+	    (long)rec.ar_duration);
 	quota_release(s->se_quota, &s->se_key);
 	session_fds_release(s, s->se_fds, 1);
 	TAILQ_REMOVE(&sessions, s, se_entry);

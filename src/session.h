@@ -19,6 +19,7 @@
 struct config;
 struct dgram_dst;
 struct event_base;
+struct metrics_service;
 struct service_conf;
 struct session;
 struct udp_flows;
@@ -45,6 +46,7 @@ struct session_origin {
 	struct quota		*so_quota;	/* the limit slot is taken in */
 	session_done_cb		 so_done;	/* called once, at the end */
 	void			*so_done_arg;
+	struct metrics_service	*so_metrics;	/* NULL: not counted */
 };
 
 /* Start back ends on <base>. */

@@ -25,6 +25,7 @@
 #include "fdbudget.h"
 #include "ident.h"
 #include "log.h"
+#include "metrics.h"
 #include "relay_bev.h"
 #include "relay_connect.h"
 #include "relay_tcp.h"
@@ -246,6 +247,7 @@ session_spawn(struct session *s, int fd)
 	if ((s->se_pid = spawn_start(&rq)) == -1) {
 		s->se_pid = 0;
 		session_log_fail(s, "fork");
+		metrics_spawn_failure(s->se_metrics);
 		session_close(s, "fork failed", 1);
 		return -1;
 	}

@@ -30,6 +30,7 @@ struct session {
 	struct quota		*se_quota;	/* of the service: held by it */
 	session_done_cb		 se_done;	/* the service lets go */
 	void			*se_done_arg;
+	struct metrics_service	*se_metrics;	/* NULL: not counted */
 	int			 se_fd;		/* until something owns it */
 	struct sockaddr_storage	 se_peer;
 	char			 se_addr[SOCKADDR_STRLEN];

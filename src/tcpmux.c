@@ -508,7 +508,7 @@ tcpmux_start(struct event_base *base, struct service *mux, int fd,
 	TAILQ_INSERT_TAIL(&waits, tw, tw_entry);
 	npending++;
 	if (tcpmux_admit(tw, c) == -1) {
-		service_count_refused(mux);
+		service_count_refused(mux, METRICS_TCPMUX_LIMIT);
 		tcpmux_fail(tw, "tcpmux_limit");
 		tcpmux_free(tw, 1);
 		return;

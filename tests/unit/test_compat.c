@@ -615,11 +615,11 @@ test_debian_xinetd_conf(void **state)
 	assert_int_equal(cf->cf_noff, 7);
 	(void)snprintf(msg, sizeof(msg), "%s/servers:4: error: service "
 	    "servers: no internal service of that name (portgate has echo, "
-	    "discard, daytime, time, chargen, tcpmux)", d);
+	    "discard, daytime, time, chargen, metrics, tcpmux)", d);
 	assert_diag(msg);
 	(void)snprintf(msg, sizeof(msg), "%s/services:4: error: service "
 	    "services: no internal service of that name (portgate has echo, "
-	    "discard, daytime, time, chargen, tcpmux)", d);
+	    "discard, daytime, time, chargen, metrics, tcpmux)", d);
 	assert_diag(msg);
 	(void)snprintf(msg, sizeof(msg), "%s/echo-udp:4: error: duplicate "
 	    "service: id echo-dgram on udp port 7 address * is already "
@@ -674,7 +674,7 @@ test_opensuse_xinetd_conf(void **state)
 	check_ten();
 	(void)snprintf(msg, sizeof(msg), "%s/servers:4: error: service "
 	    "servers: no internal service of that name (portgate has echo, "
-	    "discard, daytime, time, chargen, tcpmux)", d);
+	    "discard, daytime, time, chargen, metrics, tcpmux)", d);
 	assert_diag(msg);
 
 	clean_tmpdir();

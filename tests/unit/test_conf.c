@@ -666,7 +666,8 @@ test_lex_case_insensitive(void **state)
 	    "\tport = 10007\n"
 	    "}\n");
 	DIAGS("@/t.conf:1: error: service ECHO: no internal service of that "
-	    "name (portgate has echo, discard, daytime, time, chargen, tcpmux)");
+	    "name (portgate has echo, discard, daytime, time, chargen, metrics, "
+	    "tcpmux)");
 }
 
 /*
@@ -2242,7 +2243,7 @@ test_req_internal(void **state)
 	    "}\n");
 	DIAGS("@/t.conf:1: error: service servers: no internal service of "
 	    "that name (portgate has echo, discard, daytime, time, chargen, "
-	    "tcpmux)");
+	    "metrics, tcpmux)");
 	/* xinetd removed it too: the service is left out, not the file. */
 	assert_non_null(cf);
 	assert_int_equal(cf->cf_nservices, 0);

@@ -1,0 +1,424 @@
+/*
+ * The counters of the metrics built-in and their exposition text
+ * (Prometheus text format 0.0.4).  Services are found by id when they are
+ * made (service.c), so that the data path only increments through a
+ * pointer; an id keeps its counters across reloads, as counters must
+ * never go down.  The table is bounded by METRICS_SERVICES_MAX.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+
+#include "metrics.h"
+
+/* Upper bounds of the session duration buckets, in seconds. */
+static const long metrics_buckets[] = { 1, 10, 60, 300, 3600 };
+#define METRICS_NBUCKETS \
+	(sizeof(metrics_buckets) / sizeof(metrics_buckets[0]))
+
+struct metrics_service {
+	char		*ms_id;
+	uint64_t	 ms_accepted;
+	uint64_t	 ms_refused[METRICS_NREASONS];
+	int64_t		 ms_sessions;
+	uint64_t	 ms_bytes_in;
+	uint64_t	 ms_bytes_out;
+	uint64_t	 ms_spawn_failures;
+	uint64_t	 ms_duration[METRICS_NBUCKETS];	/* not cumulative */
+	uint64_t	 ms_duration_count;
+	uint64_t	 ms_duration_sum;
+};
+
+static const char *const metrics_reasons[METRICS_NREASONS] = {
+	[METRICS_ONLY_FROM] = "only_from",
+	[METRICS_NO_ACCESS] = "no_access",
+	[METRICS_ACCESS_TIMES] = "access_times",
+	[METRICS_COUNTRY] = "country",
+	[METRICS_CPS] = "cps",
+	[METRICS_LOAD] = "load",
+	[METRICS_INSTANCES] = "instances",
+	[METRICS_PER_SOURCE] = "per_source",
+	[METRICS_PER_SOURCE_CPS] = "per_source_cps",
+	[METRICS_SENSOR] = "sensor",
+	[METRICS_LIBWRAP] = "libwrap",
+	[METRICS_LOOP] = "loop",
+	[METRICS_TLS_HANDSHAKE] = "tls_handshake",
+	[METRICS_PROXY_FROM] = "proxy_from",
+	[METRICS_PROXY_PER_SOURCE] = "proxy_per_source",
+	[METRICS_PROXY_LIMIT] = "proxy_limit",
+	[METRICS_TCPMUX_LIMIT] = "tcpmux_limit"
+};
+
+static struct metrics_service	*metrics_table[METRICS_SERVICES_MAX];
+static size_t			 metrics_nservices;
+static uint64_t			 metrics_reloads_ok;
+static uint64_t			 metrics_reloads_failed;
+static time_t			 metrics_last_success;
+
+struct metrics_service *
+metrics_service(const char *id)
+{
+	struct metrics_service	*ms;
+	size_t			 i;
+
+	if (id == NULL)
+		return NULL;
+	for (i = 0; i < metrics_nservices; i++)
+		if (strcmp(metrics_table[i]->ms_id, id) == 0)
+			return metrics_table[i];
+	if (metrics_nservices == METRICS_SERVICES_MAX)
+		return NULL;
+	if ((ms = calloc(1, sizeof(*ms))) == NULL)
+		return NULL;
+	if ((ms->ms_id = strdup(id)) == NULL) {
+		free(ms);
+		return NULL;
+	}
+	metrics_table[metrics_nservices++] = ms;
+	return ms;
+}
+
+void
+metrics_accepted(struct metrics_service *ms)
+{
+	if (ms != NULL)
+		ms->ms_accepted++;
+}
+
+void
+metrics_refused(struct metrics_service *ms, enum metrics_reason r)
+{
+	if (ms != NULL && (unsigned)r < METRICS_NREASONS)
+		ms->ms_refused[r]++;
+}
+
+void
+metrics_session_start(struct metrics_service *ms)
+{
+	if (ms != NULL)
+		ms->ms_sessions++;
+}
+
+void
+metrics_session_end(struct metrics_service *ms, uint64_t in, uint64_t out,
+    long seconds)
+{
+	size_t	i;
+
+	if (ms == NULL)
+		return;
+	ms->ms_sessions--;
+	ms->ms_bytes_in += in;
+	ms->ms_bytes_out += out;
+	if (seconds < 0)
+		seconds = 0;
+	for (i = 0; i < METRICS_NBUCKETS; i++)
+		if (seconds <= metrics_buckets[i])
+			break;
+	if (i < METRICS_NBUCKETS)
+		ms->ms_duration[i]++;
+	ms->ms_duration_count++;
+	ms->ms_duration_sum += (uint64_t)seconds;
+}
+
+void
+metrics_spawn_failure(struct metrics_service *ms)
+{
+	if (ms != NULL)
+		ms->ms_spawn_failures++;
+}
+
+void
+metrics_config_loaded(time_t now)
+{
+	metrics_last_success = now;
+}
+
+void
+metrics_reload(int ok, time_t now)
+{
+	if (ok) {
+		metrics_reloads_ok++;
+		metrics_last_success = now;
+	} else
+		metrics_reloads_failed++;
+}
+
+enum metrics_reason
+metrics_gate_reason(enum gate_reason r, const char *rule)
+{
+	switch (r) {
+	case GATE_TIME:
+		return METRICS_ACCESS_TIMES;
+	case GATE_SENSOR:
+		return METRICS_SENSOR;
+	case GATE_ADDRESS:
+		/* gate.c names the list that refused first. */
+		if (rule != NULL && strncmp(rule, "no_access", 9) == 0)
+			return METRICS_NO_ACCESS;
+		return METRICS_ONLY_FROM;
+	case GATE_COUNTRY:
+		return METRICS_COUNTRY;
+	case GATE_CPS:
+		return METRICS_CPS;
+	case GATE_LOAD:
+		return METRICS_LOAD;
+	case GATE_INSTANCES:
+		return METRICS_INSTANCES;
+	case GATE_PER_SOURCE:
+		return METRICS_PER_SOURCE;
+	case GATE_RATE:
+		return METRICS_PER_SOURCE_CPS;
+	case GATE_LIBWRAP:
+		return METRICS_LIBWRAP;
+	case GATE_OK:
+		break;
+	}
+	return METRICS_ONLY_FROM;
+}
+
+int
+metrics_reason_word(const char *word)
+{
+	size_t	i;
+
+	for (i = 0; i < METRICS_NREASONS; i++)
+		if (strcmp(metrics_reasons[i], word) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *
+metrics_reason_name(enum metrics_reason r)
+{
+	if ((unsigned)r >= METRICS_NREASONS)
+		return NULL;
+	return metrics_reasons[r];
+}
+
+/* Append <s> as a label value: backslash, double quote and newline escaped. */
+static int
+metrics_label(struct evbuffer *buf, const char *s)
+{
+	const char	*esc;
+	size_t		 n;
+
+	while (*s != '\0') {
+		n = strcspn(s, "\\\"\n");
+		if (n > 0 && evbuffer_add(buf, s, n) == -1)
+			return -1;
+		s += n;
+		if (*s == '\0')
+			break;
+		esc = *s == '\\' ? "\\\\" : *s == '"' ? "\\\"" : "\\n";
+		if (evbuffer_add(buf, esc, 2) == -1)
+			return -1;
+		s++;
+	}
+	return 0;
+}
+
+/* The HELP and TYPE lines of family <name>. */
+static int
+metrics_head(struct evbuffer *buf, const char *name, const char *type,
+    const char *help)
+{
+	return evbuffer_add_printf(buf, "# HELP %s %s\n# TYPE %s %s\n", name,
+	    help, name, type) < 0 ? -1 : 0;
+}
+
+/* "<name>{service="<id>"" without the closing brace. */
+static int
+metrics_start(struct evbuffer *buf, const char *name,
+    const struct metrics_service *ms)
+{
+	if (evbuffer_add_printf(buf, "%s{service=\"", name) < 0 ||
+	    metrics_label(buf, ms->ms_id) == -1 ||
+	    evbuffer_add(buf, "\"", 1) == -1)
+		return -1;
+	return 0;
+}
+
+/* The families with one sample per service and no other label. */
+enum metrics_plain {
+	MP_ACCEPTED,
+	MP_SESSIONS,
+	MP_SPAWN_FAILURES
+};
+
+/* The value of family <f> for <ms>. */
+static long long
+metrics_plain_value(const struct metrics_service *ms, enum metrics_plain f)
+{
+	switch (f) {
+	case MP_ACCEPTED:
+		return (long long)ms->ms_accepted;
+	case MP_SESSIONS:
+		return ms->ms_sessions;
+	case MP_SPAWN_FAILURES:
+		return (long long)ms->ms_spawn_failures;
+	}
+	return 0;
+}
+
+static int
+metrics_family(struct evbuffer *buf, const char *name, const char *type,
+    const char *help, enum metrics_plain f)
+{
+	size_t	i;
+
+	if (metrics_head(buf, name, type, help) == -1)
+		return -1;
+	for (i = 0; i < metrics_nservices; i++)
+		if (metrics_start(buf, name, metrics_table[i]) == -1 ||
+		    evbuffer_add_printf(buf, "} %lld\n",
+		    metrics_plain_value(metrics_table[i], f)) < 0)
+			return -1;
+	return 0;
+}
+
+static int
+metrics_format_refused(struct evbuffer *buf)
+{
+	const char			*name =
+	    "portgate_connections_refused_total";
+	const struct metrics_service	*ms;
+	size_t				 i, r;
+
+	if (metrics_head(buf, name, "counter",
+	    "Clients refused, by the rule that refused them.") == -1)
+		return -1;
+	for (i = 0; i < metrics_nservices; i++) {
+		ms = metrics_table[i];
+		for (r = 0; r < METRICS_NREASONS; r++) {
+			if (ms->ms_refused[r] == 0)
+				continue;
+			if (metrics_start(buf, name, ms) == -1 ||
+			    evbuffer_add_printf(buf, ",reason=\"%s\"} %llu\n",
+			    metrics_reasons[r],
+			    (unsigned long long)ms->ms_refused[r]) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+metrics_format_bytes(struct evbuffer *buf)
+{
+	const char			*name = "portgate_bytes_total";
+	const struct metrics_service	*ms;
+	size_t				 i;
+
+	if (metrics_head(buf, name, "counter",
+	    "Bytes from (in) and to (out) clients of ended sessions.") == -1)
+		return -1;
+	for (i = 0; i < metrics_nservices; i++) {
+		ms = metrics_table[i];
+		if (metrics_start(buf, name, ms) == -1 ||
+		    evbuffer_add_printf(buf, ",direction=\"in\"} %llu\n",
+		    (unsigned long long)ms->ms_bytes_in) < 0 ||
+		    metrics_start(buf, name, ms) == -1 ||
+		    evbuffer_add_printf(buf, ",direction=\"out\"} %llu\n",
+		    (unsigned long long)ms->ms_bytes_out) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+metrics_format_duration(struct evbuffer *buf)
+{
+	const char			*name =
+	    "portgate_session_duration_seconds";
+	const char			*bucket =
+	    "portgate_session_duration_seconds_bucket";
+	const struct metrics_service	*ms;
+	size_t				 i, b;
+	uint64_t			 n;
+
+	if (metrics_head(buf, name, "histogram",
+	    "Length of ended sessions.") == -1)
+		return -1;
+	for (i = 0; i < metrics_nservices; i++) {
+		ms = metrics_table[i];
+		n = 0;
+		for (b = 0; b < METRICS_NBUCKETS; b++) {
+			n += ms->ms_duration[b];
+			if (metrics_start(buf, bucket, ms) == -1 ||
+			    evbuffer_add_printf(buf, ",le=\"%ld\"} %llu\n",
+			    metrics_buckets[b], (unsigned long long)n) < 0)
+				return -1;
+		}
+		if (metrics_start(buf, bucket, ms) == -1 ||
+		    evbuffer_add_printf(buf, ",le=\"+Inf\"} %llu\n",
+		    (unsigned long long)ms->ms_duration_count) < 0 ||
+		    evbuffer_add_printf(buf, "%s_sum{service=\"", name) < 0 ||
+		    metrics_label(buf, ms->ms_id) == -1 ||
+		    evbuffer_add_printf(buf, "\"} %llu\n",
+		    (unsigned long long)ms->ms_duration_sum) < 0 ||
+		    evbuffer_add_printf(buf, "%s_count{service=\"", name) < 0 ||
+		    metrics_label(buf, ms->ms_id) == -1 ||
+		    evbuffer_add_printf(buf, "\"} %llu\n",
+		    (unsigned long long)ms->ms_duration_count) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+metrics_format(struct evbuffer *buf, const char *version)
+{
+	if (metrics_family(buf, "portgate_connections_accepted_total",
+	    "counter", "Clients admitted by the gate.", MP_ACCEPTED) == -1 ||
+	    metrics_format_refused(buf) == -1 ||
+	    metrics_family(buf, "portgate_sessions", "gauge",
+	    "Sessions open.", MP_SESSIONS) == -1 ||
+	    metrics_format_bytes(buf) == -1 ||
+	    metrics_family(buf, "portgate_spawn_failures_total", "counter",
+	    "Servers that could not be started.", MP_SPAWN_FAILURES) == -1 ||
+	    metrics_format_duration(buf) == -1)
+		return -1;
+	if (metrics_head(buf, "portgate_config_reloads_total", "counter",
+	    "Configuration reloads, by result.") == -1 ||
+	    evbuffer_add_printf(buf, "portgate_config_reloads_total"
+	    "{result=\"success\"} %llu\n"
+	    "portgate_config_reloads_total{result=\"failure\"} %llu\n",
+	    (unsigned long long)metrics_reloads_ok,
+	    (unsigned long long)metrics_reloads_failed) < 0 ||
+	    metrics_head(buf,
+	    "portgate_config_last_reload_success_timestamp_seconds", "gauge",
+	    "When the running configuration was loaded.") == -1 ||
+	    evbuffer_add_printf(buf,
+	    "portgate_config_last_reload_success_timestamp_seconds %lld\n",
+	    (long long)metrics_last_success) < 0 ||
+	    metrics_head(buf, "portgate_workers", "gauge",
+	    "Processes serving clients.") == -1 ||
+	    evbuffer_add_printf(buf, "portgate_workers 1\n") < 0 ||
+	    metrics_head(buf, "portgate_build_info", "gauge",
+	    "Always 1; the version is a label.") == -1 ||
+	    evbuffer_add_printf(buf, "portgate_build_info{version=\"") < 0 ||
+	    metrics_label(buf, version) == -1 ||
+	    evbuffer_add_printf(buf, "\"} 1\n") < 0)
+		return -1;
+	return 0;
+}
+
+void
+metrics_clear(void)
+{
+	size_t	i;
+
+	for (i = 0; i < metrics_nservices; i++) {
+		free(metrics_table[i]->ms_id);
+		free(metrics_table[i]);
+		metrics_table[i] = NULL;
+	}
+	metrics_nservices = 0;
+	metrics_reloads_ok = 0;
+	metrics_reloads_failed = 0;
+	metrics_last_success = 0;
+}

@@ -1,0 +1,80 @@
+/*
+ * Counters for the metrics built-in: per service and for the daemon,
+ * updated by plain increments on the data path (no lock, no allocation)
+ * and formatted in the Prometheus text exposition format 0.0.4.  Pure:
+ * no I/O and no logging; metrics_http.c serves the text.
+ */
+#ifndef PORTGATE_METRICS_H
+#define PORTGATE_METRICS_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "gate.h"
+
+struct evbuffer;
+struct metrics_service;
+
+/* Why a client was refused: the reason label of refused_total. */
+enum metrics_reason {
+	METRICS_ONLY_FROM = 0,
+	METRICS_NO_ACCESS,
+	METRICS_ACCESS_TIMES,
+	METRICS_COUNTRY,
+	METRICS_CPS,
+	METRICS_LOAD,
+	METRICS_INSTANCES,
+	METRICS_PER_SOURCE,
+	METRICS_PER_SOURCE_CPS,
+	METRICS_SENSOR,
+	METRICS_LIBWRAP,
+	METRICS_LOOP,		/* a datagram that could start a loop */
+	METRICS_TLS_HANDSHAKE,
+	METRICS_PROXY_FROM,
+	METRICS_PROXY_PER_SOURCE,
+	METRICS_PROXY_LIMIT,
+	METRICS_TCPMUX_LIMIT,
+	METRICS_NREASONS
+};
+
+/* Services counted at most; the rest are not. */
+#define METRICS_SERVICES_MAX	1024
+
+/*
+ * The counters of service <id>, made on first use and kept (across
+ * reloads: counters never go down) until metrics_clear(); NULL when
+ * METRICS_SERVICES_MAX are kept already or on allocation failure.  Every
+ * function below ignores a NULL handle.
+ */
+struct metrics_service *metrics_service(const char *id);
+void	metrics_accepted(struct metrics_service *);
+/* A refusal for <why>; a value out of the enum is ignored. */
+void	metrics_refused(struct metrics_service *, enum metrics_reason why);
+void	metrics_session_start(struct metrics_service *);
+/* A session ended after <seconds>, having moved <in> and <out> bytes. */
+void	metrics_session_end(struct metrics_service *, uint64_t in,
+	    uint64_t out, long seconds);
+void	metrics_spawn_failure(struct metrics_service *);
+
+/* The configuration was loaded at <now> (start-up: not a reload). */
+void	metrics_config_loaded(time_t now);
+/* A reload ended: <ok> 1 if applied (at <now>), 0 if it failed. */
+void	metrics_reload(int ok, time_t now);
+
+/* The refusal reason of a gate verdict <r> decided by rule <rule>. */
+enum metrics_reason metrics_gate_reason(enum gate_reason r,
+	    const char *rule);
+/* The reason named <word> ("proxy_from", ...); -1 if none is. */
+int	metrics_reason_word(const char *word);
+/* The label value of <r>, or NULL. */
+const char *metrics_reason_name(enum metrics_reason r);
+
+/*
+ * Append the exposition text of every counter, for build <version>, to
+ * <buf>.  Returns 0, or -1 when the buffer could not grow.
+ */
+int	metrics_format(struct evbuffer *buf, const char *version);
+/* Forget every service and reset the daemon counters (tests). */
+void	metrics_clear(void);
+
+#endif
