@@ -437,19 +437,22 @@ tcpmux_refused(struct event_base *base, const char *addr)
 	(void)evtimer_add(refusals.tr_timer, &tv);
 }
 
-/* Do the caps leave room for one more client like <tw>?  1 or 0. */
+/*
+ * Do the caps leave room for <tw>?  1 or 0.  <tw> is already in the list
+ * and in npending: it is one of those counted.
+ */
 static int
 tcpmux_room(const struct tcpmux_wait *tw)
 {
 	struct tcpmux_wait	*o;
 	int			 n = 0;
 
-	if (npending >= tcpmux_max())
+	if (npending > tcpmux_max())
 		return 0;
 	/* At most a quarter of the descriptors: a walk is cheap enough. */
 	TAILQ_FOREACH(o, &waits, tw_entry)
 		if (memcmp(&o->tw_source, &tw->tw_source,
-		    sizeof(tw->tw_source)) == 0 && ++n >= TCPMUX_PENDING_SOURCE)
+		    sizeof(tw->tw_source)) == 0 && ++n > TCPMUX_PENDING_SOURCE)
 			return 0;
 	return 1;
 }

@@ -6,8 +6,10 @@
  * (any case) runs the server with the bytes after the line; an unknown
  * name gets "-" and a FAIL record; HELP lists the names; the target's own
  * only_from refuses; a client that never sends its line is dropped at the
- * deadline while others are served; -t reads xinetd's example and refuses
- * what cannot work.  Servers run as nobody, so the program needs root.
+ * deadline while others are served, and one that closes first at once;
+ * more than 8 clients of one address waiting for their line are refused
+ * with one log line; -t reads xinetd's example and refuses what cannot
+ * work.  Servers run as nobody, so the program needs root.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -292,6 +294,94 @@ test_config(void **state)
 	free(out);
 }
 
+/*
+ * A client that closes before the end of its line: no answer, a FAIL
+ * record, long before the deadline; the mux serves on.
+ */
+static void
+test_closed_early(void **state)
+{
+	struct pg_ctx	*c = *state;
+	struct mux	 m;
+	char		 buf[REPLY_MAX];
+	long long	 t0;
+	int		 fd;
+
+	mux_start(&m, c, NULL);
+	t0 = pg_now_ms();
+	fd = pg_tcp_connect(NULL, "127.0.0.1", m.m_port);
+	assert_true(fd != -1);
+	assert_int_equal(pg_send_all(fd, "echo", 4), 0);
+	/* Served after it: the mux has taken the first one in by then. */
+	mux_ask(&m, "127.0.0.2", "echoer\r\nfirst\n", buf);
+	assert_string_equal(buf, "+OK\r\nfirst from 127.0.0.2\r\n");
+	assert_int_equal(pg_shut_wr(fd), 0);
+	assert_int_equal(pg_recv_eof(fd, buf, sizeof(buf)), 0);
+	(void)close(fd);
+	/* Nothing at all, then the end. */
+	fd = pg_tcp_connect(NULL, "127.0.0.1", m.m_port);
+	assert_true(fd != -1);
+	assert_int_equal(pg_shut_wr(fd), 0);
+	assert_int_equal(pg_recv_eof(fd, buf, sizeof(buf)), 0);
+	(void)close(fd);
+	assert_true(pg_now_ms() - t0 < DEADLINE_MIN_MS);
+	pg_log_wait(c, 2, "FAIL: " MUX_ID " tcpmux from=127.0.0.1");
+	mux_ask(&m, NULL, "echoer\r\nafter\n", buf);
+	assert_string_equal(buf, "+OK\r\nafter from 127.0.0.1\r\n");
+	assert_int_equal(pg_log_count(c, "START: echoer"), 2);
+	pg_stop_ok(c);
+}
+
+#define CAP_SOURCE	8	/* TCPMUX_PENDING_SOURCE of src/tcpmux.h */
+#define CAP_LINE	"tcpmux: too many clients sending their service " \
+			"name (127.0.0.1 was refused; caps: 8 per source"
+
+/*
+ * More than CAP_SOURCE clients of one address waiting to send their
+ * line: the next ones are closed at once with a FAIL record and one log
+ * line for the interval, not one each; other addresses are served, and
+ * the address is served again once its clients are gone.
+ */
+static void
+test_source_cap(void **state)
+{
+	struct pg_ctx	*c = *state;
+	struct mux	 m;
+	char		 buf[REPLY_MAX];
+	long long	 t0;
+	int		 fds[CAP_SOURCE], fd, i;
+
+	mux_start(&m, c, NULL);
+	t0 = pg_now_ms();
+	for (i = 0; i < CAP_SOURCE; i++) {
+		fds[i] = pg_tcp_connect(NULL, "127.0.0.1", m.m_port);
+		assert_true(fds[i] != -1);
+		assert_int_equal(pg_send_all(fds[i], "ech", 3), 0);
+	}
+	/* Another address is within its own cap. */
+	mux_ask(&m, "127.0.0.2", "echoer\r\nother\n", buf);
+	assert_string_equal(buf, "+OK\r\nother from 127.0.0.2\r\n");
+	for (i = 0; i < 2; i++) {
+		fd = pg_tcp_connect(NULL, "127.0.0.1", m.m_port);
+		assert_true(fd != -1);
+		assert_int_equal(pg_recv_eof(fd, buf, sizeof(buf)), 0);
+		(void)close(fd);
+		pg_log_wait(c, i + 1, "FAIL: " MUX_ID " tcpmux_limit "
+		    "from=127.0.0.1");
+	}
+	assert_true(pg_now_ms() - t0 < DEADLINE_MIN_MS);
+	assert_int_equal(pg_file_wait(c, PG_ERRLOG, CAP_LINE, 1), 0);
+	assert_int_equal(pg_file_count(c, PG_ERRLOG, "too many clients"), 1);
+	/* The waiting ones go: each a FAIL record, and room again. */
+	for (i = 0; i < CAP_SOURCE; i++)
+		(void)close(fds[i]);
+	pg_log_wait(c, CAP_SOURCE, "FAIL: " MUX_ID " tcpmux from=127.0.0.1");
+	mux_ask(&m, NULL, "echoer\r\nagain\n", buf);
+	assert_string_equal(buf, "+OK\r\nagain from 127.0.0.1\r\n");
+	assert_int_equal(pg_log_count(c, "tcpmux_limit"), 2);
+	pg_stop_ok(c);
+}
+
 /* Root only; a directory that nobody may enter. */
 static int
 mux_setup(void **state)
@@ -322,6 +412,8 @@ main(void)
 		MUX_TEST(test_target_only_from),
 		MUX_TEST(test_deadline),
 		MUX_TEST(test_config),
+		MUX_TEST(test_closed_early),
+		MUX_TEST(test_source_cap),
 	};
 
 	if (geteuid() != 0) {
