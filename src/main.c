@@ -27,6 +27,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "explain.h"
+#include "import.h"
 #include "log.h"
 #include "service.h"
 #include "spawn.h"
@@ -43,6 +44,7 @@ struct options {
 	int		 o_limit;
 	int		 o_logprocs;	/* -1: the default */
 	const char	*o_explain[3];	/* SERVICE ADDRESS [[DAY] HH:MM] */
+	const char	*o_import[2];	/* rinetd|inetd FILE */
 };
 
 /* One command-line option: its spellings and whether it takes a value. */
@@ -73,6 +75,8 @@ static const struct optdef optdefs[] = {
 	    "clients at once (default 15)" },
 	{ "--explain", NULL, 2, 0, "SERVICE ADDRESS [[DAY] HH:MM]  print the "
 	    "gate's verdict for that client and the rule behind it" },
+	{ "--import", NULL, 2, 0, "rinetd|inetd FILE  print FILE, a rinetd.conf "
+	    "or an inetd.conf, as a portgate configuration" },
 	{ "-version", "--version", 0, 0, "      print the version, the "
 	    "libraries, the build options and the default paths, and exit" },
 	{ "-V", NULL, 0, 0, "      the same as -version" },
@@ -264,6 +268,12 @@ options_parse(struct options *o, int argc, char **argv)
 			i += 2 + option_explain_time(o, argc, argv, i + 3);
 			continue;
 		}
+		if (strcmp(od->od_name, "--import") == 0) {
+			o->o_import[0] = argv[i + 1];
+			o->o_import[1] = argv[i + 2];
+			i += 2;
+			continue;
+		}
 		option_apply(o, od, od->od_arg ? argv[i + 1] : NULL);
 		i += od->od_arg;
 	}
@@ -377,6 +387,31 @@ run(const struct options *o, struct config *cf)
 }
 
 /*
+ * --import: the translation on standard output, the findings on standard
+ * error; 0 when it holds no error, 1 (and no output) when it does.
+ */
+static int
+import_run(const struct options *o)
+{
+	struct import_result	ir;
+	int			rc;
+
+	import_result_init(&ir);
+	rc = import_file(o->o_import[0], o->o_import[1], &ir);
+	if (ir.ir_msgs.ib_len > 0)
+		fputs(ir.ir_msgs.ib_data, stderr);
+	if (rc == 0 && ir.ir_out.ib_len > 0)
+		fputs(ir.ir_out.ib_data, stdout);
+	if (rc != 0)
+		fprintf(stderr, "portgate: %s: %d error%s, nothing printed\n",
+		    o->o_import[1], ir.ir_errors, ir.ir_errors == 1 ? "" : "s");
+	import_result_free(&ir);
+	if (fflush(stdout) == EOF)
+		return 1;
+	return rc == 0 ? 0 : 1;
+}
+
+/*
  * -t: 0 when the configuration is valid, 1 when errors stop the load (and
  * nothing would run), 3 when it is valid but leaves services out on this
  * machine (the others would run).
@@ -414,6 +449,8 @@ main(int argc, char **argv)
 	config_set_root(geteuid() == 0);
 	(void)log_init(1, o.o_facility, NULL);
 	log_setverbose(o.o_debug);
+	if (o.o_import[0] != NULL)
+		return import_run(&o);
 	accesslog_set_foreground(o.o_foreground);
 	if (o.o_explain[0] != NULL) {
 		if ((cf = load(&o, CONF_CHECK_ONLY)) == NULL)
