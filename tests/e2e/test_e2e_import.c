@@ -13,6 +13,7 @@
 
 #include <poll.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -185,6 +186,54 @@ test_rinetd_error(void **state)
 	pg_result_clear(&r);
 }
 
+/* An inetd line spawning /bin/cat as an echo, run: the client's bytes. */
+static void
+test_inetd_spawn(void **state)
+{
+	struct pg_ctx	*c = *state;
+	struct passwd	*pw;
+	char		 in[64];
+	int		 port = pg_fresh_port(), fd;
+
+	assert_non_null(pw = getpwuid(geteuid()));
+	assert_int_equal(pg_file_write(c, "inetd.conf", "# test\n"
+	    "#<off># 127.0.0.1:%d stream tcp nowait %s /bin/false false\n"
+	    "127.0.0.1:%d stream tcp nowait %s /bin/cat cat\n", port,
+	    pw->pw_name, port, pw->pw_name), 0);
+	import_to_conf(c, "inetd", "inetd.conf");
+	assert_int_equal(pg_file_count(c, "portgate.conf", "disable\t\t= yes"),
+	    1);
+	assert_int_equal(pg_start(c, "portgate.conf", PG_FOREGROUND, NULL), 0);
+	assert_int_not_equal(fd = pg_tcp_connect(NULL, "127.0.0.1", port), -1);
+	assert_int_equal(pg_tcp_exchange(fd, "through inetd", 13, in,
+	    sizeof(in)), 13);
+	assert_memory_equal(in, "through inetd", 13);
+	(void)close(fd);
+	assert_int_equal(pg_stop(c), 0);
+}
+
+/* The representative inetd.conf: valid, servers absent here left out. */
+static void
+test_inetd_debian(void **state)
+{
+	struct pg_ctx		*c = *state;
+	struct pg_result	 r;
+	char			 path[PG_PATH_MAX], conf[PG_PATH_MAX];
+
+	(void)snprintf(path, sizeof(path), "%s/import/inetd.conf", pg_data());
+	assert_int_equal(pg_run(c, &r, "--import", "inetd", path, NULL), 0);
+	assert_non_null(strstr(r.pr_err, "inetd.conf:31: warning: ftp: tcpd "
+	    "unwrapped"));
+	assert_int_equal(pg_file_write(c, "portgate.conf", "%s", r.pr_out), 0);
+	pg_result_clear(&r);
+	assert_int_not_equal(pg_run(c, &r, "-t", "-f", pg_path(c,
+	    "portgate.conf", conf), NULL), -1);
+	/* 3: a server of the file is missing on this machine. */
+	assert_true(r.pr_code == 0 || r.pr_code == 3);
+	assert_non_null(strstr(r.pr_out, "configuration OK"));
+	pg_result_clear(&r);
+}
+
 int
 main(void)
 {
@@ -196,6 +245,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rinetd_debian,
 		    pg_setup, pg_teardown),
 		cmocka_unit_test_setup_teardown(test_rinetd_error,
+		    pg_setup, pg_teardown),
+		cmocka_unit_test_setup_teardown(test_inetd_spawn,
+		    pg_setup, pg_teardown),
+		cmocka_unit_test_setup_teardown(test_inetd_debian,
 		    pg_setup, pg_teardown),
 	};
 

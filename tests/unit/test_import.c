@@ -246,6 +246,110 @@ test_rinetd_options_blanks(void **state)
 	contains(ir.ir_msgs.ib_data, "r.conf: warning: no forwarding rule");
 }
 
+/* inetd <text>, expected to translate; the output. */
+static const char *
+inetd_ok(const char *text)
+{
+	if (import_inetd(text, "i.conf", &ir) != 0)
+		fail_msg("import failed: %s", ir.ir_msgs.ib_data);
+	return ir.ir_out.ib_data;
+}
+
+static void
+inetd_fails(const char *text, const char *msg)
+{
+	assert_int_equal(import_inetd(text, "i.conf", &ir), -1);
+	assert_true(ir.ir_out.ib_len == 0);
+	if (strstr(ir.ir_msgs.ib_data, msg) == NULL)
+		fail_msg("expected '%s' in '%s'", msg, ir.ir_msgs.ib_data);
+	import_result_free(&ir);
+}
+
+/* A spawned server: user.group, argv[0] dropped, the comment line. */
+static void
+test_inetd_server(void **state)
+{
+	(void)state;
+	assert_string_equal(inetd_ok("# c\n\ntalk dgram udp wait "
+	    "nobody.tty /usr/sbin/in.talkd in.talkd -q\n"),
+	    "# Imported from the inetd configuration i.conf by portgate "
+	    "--import inetd.\n\n# i.conf:3: talk dgram udp wait nobody.tty "
+	    "/usr/sbin/in.talkd in.talkd -q\nservice talk\n{\n"
+	    "\ttype\t\t= UNLISTED\n\tsocket_type\t= dgram\n"
+	    "\tprotocol\t= udp\n\twait\t\t= yes\n\tport\t\t= talk\n"
+	    "\tflags\t\t= IPv4\n\tuser\t\t= nobody\n\tgroup\t\t= tty\n"
+	    "\tgroups\t\t= yes\n\tserver\t\t= /usr/sbin/in.talkd\n"
+	    "\tserver_args\t= -q\n}\n");
+}
+
+/* tcpd unwrapped with a warning; nowait.N as cps; tcp6; user:group. */
+static void
+test_inetd_tcpd(void **state)
+{
+	const char	*out;
+
+	(void)state;
+	out = inetd_ok("finger stream tcp6 nowait.40 nobody:nogroup "
+	    "/usr/sbin/tcpd in.fingerd -w\n"
+	    "finger stream tcp nowait root /usr/sbin/tcpd /opt/fingerd\n");
+	contains(out, "\tflags\t\t= IPv6\n\tv6only\t\t= yes\n");
+	contains(out, "\tcps\t\t= 40 600\n");
+	contains(out, "\tuser\t\t= nobody\n\tgroup\t\t= nogroup\n");
+	contains(out, "\tserver\t\t= /usr/sbin/in.fingerd\n"
+	    "\tserver_args\t= -w\n}");
+	contains(out, "\tid\t\t= finger-tcp-2\n");
+	contains(out, "\tserver\t\t= /opt/fingerd\n}");
+	contains(ir.ir_msgs.ib_data, "i.conf:1: warning: finger: tcpd "
+	    "unwrapped to /usr/sbin/in.fingerd; portgate checks "
+	    "/etc/hosts.allow");
+	assert_int_equal(ir.ir_warnings, 2);
+}
+
+/* Built-ins, #<off># lines, address:service, another argument zero. */
+static void
+test_inetd_internal_off(void **state)
+{
+	const char	*out;
+
+	(void)state;
+	out = inetd_ok("echo stream tcp nowait root internal\n"
+	    "#<off># 127.0.0.1:daytime\tdgram udp wait root internal\n"
+	    "#discard stream tcp nowait root internal\n"
+	    "8007 stream tcp46 nowait root /bin/cat xcat -u\n");
+	contains(out, "service echo\n{\n\ttype\t\t= INTERNAL UNLISTED\n"
+	    "\tsocket_type\t= stream\n\tprotocol\t= tcp\n\twait\t\t= no\n"
+	    "\tport\t\t= echo\n\tflags\t\t= IPv4\n}");
+	contains(out, "service daytime\n{\n\t# update-inetd's #<off>#\n"
+	    "\tdisable\t\t= yes\n");
+	contains(out, "\tbind\t\t= 127.0.0.1\n}");
+	assert_null(strstr(out, "discard"));
+	contains(out, "service inetd-8007\n");
+	contains(out, "\tport\t\t= 8007\n\tuser");
+	contains(out, "\tflags\t\t+= NAMEINARGS\n\tserver_args\t= xcat -u\n");
+}
+
+/* Bad lines, each with its line. */
+static void
+test_inetd_errors(void **state)
+{
+	(void)state;
+	inetd_fails("echo stream tcp nowait root\n", "i.conf:1: expected "
+	    "'service socket_type");
+	inetd_fails("\necho raw tcp nowait root internal\n", "i.conf:2: "
+	    "socket type 'raw'");
+	inetd_fails("echo stream sctp nowait root internal\n", "i.conf:1: "
+	    "protocol 'sctp'");
+	inetd_fails("x stream rpc/tcp wait root /bin/x\n", "(RPC services "
+	    "are not imported)");
+	inetd_fails("echo stream udp nowait root internal\n", "i.conf:1: "
+	    "stream with udp");
+	inetd_fails("echo stream tcp nowait.x root internal\n", "i.conf:1: "
+	    "'nowait.x': expected");
+	inetd_fails("echo stream tcp often root internal\n", "'often'");
+	inetd_fails("gopher stream tcp nowait root internal\n", "internal "
+	    "service 'gopher'");
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, ir_setup, ir_teardown)
 
 int
@@ -262,6 +366,10 @@ main(void)
 		T(test_rinetd_logging),
 		T(test_rinetd_errors),
 		T(test_rinetd_options_blanks),
+		T(test_inetd_server),
+		T(test_inetd_tcpd),
+		T(test_inetd_internal_off),
+		T(test_inetd_errors),
 	};
 
 	return test_status(cmocka_run_group_tests(tests, NULL, NULL));
