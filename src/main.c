@@ -41,6 +41,7 @@ struct options {
 	int		 o_debug;
 	int		 o_stayalive;
 	int		 o_check;
+	int		 o_dump;	/* -T */
 	int		 o_limit;
 	int		 o_logprocs;	/* -1: the default */
 	const char	*o_explain[3];	/* SERVICE ADDRESS [[DAY] HH:MM] */
@@ -61,6 +62,9 @@ static const struct optdef optdefs[] = {
 	    PORTGATE_CONF ")" },
 	{ "-t", "--check", 0, 0, "      check the configuration, list every "
 	    "error, exit 0 (valid), 1 (errors) or 3 (services left out)" },
+	{ "-T", "--dump", 0, 0, "      check as -t and print the "
+	    "configuration as read: each service merged with defaults, each "
+	    "value with its file:line, and why a service is off" },
 	{ "-dontfork", "--foreground", 0, 0, "      stay in the foreground "
 	    "(log to standard error)" },
 	{ "-d", "--debug", 0, 0, "      foreground with debug messages" },
@@ -210,6 +214,8 @@ option_apply(struct options *o, const struct optdef *od, const char *val)
 		o->o_config = val;
 	else if (strcmp(n, "-t") == 0)
 		o->o_check = 1;
+	else if (strcmp(n, "-T") == 0)
+		o->o_check = o->o_dump = 1;
 	else if (strcmp(n, "-dontfork") == 0)
 		o->o_foreground = 1;
 	else if (strcmp(n, "-d") == 0)
@@ -423,8 +429,12 @@ check(const struct options *o)
 	char		 names[1024];
 	int		 rc;
 
-	if ((cf = load(o, CONF_CHECK_ONLY)) == NULL)
+	if ((cf = load(o, CONF_CHECK_ONLY | (o->o_dump ? CONF_DUMP : 0))) ==
+	    NULL)
 		return 1;
+	if (o->o_dump && cf->cf_dump != NULL)
+		printf("# portgate -T: %s as read\n%s\n", o->o_config,
+		    cf->cf_dump);
 	printf("%s: configuration OK, %d service%s enabled", o->o_config,
 	    cf->cf_nservices, cf->cf_nservices == 1 ? "" : "s");
 	if (cf->cf_noff > 0)

@@ -234,6 +234,52 @@ test_inetd_debian(void **state)
 	pg_result_clear(&r);
 }
 
+/*
+ * -T: each service merged, with the file:line of each word, the defaults
+ * entry, and why a service is off (disabled, or left out on this machine).
+ */
+static void
+test_dump(void **state)
+{
+	struct pg_ctx		*c = *state;
+	struct pg_result	 r;
+	char			 path[PG_PATH_MAX], inc[PG_PATH_MAX];
+	int			 port = pg_fresh_port();
+
+	assert_int_equal(pg_file_write(c, "more.conf", "service b\n{\n"
+	    "\ttype\t\t= INTERNAL UNLISTED\n\tsocket_type\t= stream\n"
+	    "\twait\t\t= no\n\tport\t\t= %d\n\tdisable\t\t= yes\n}\n"
+	    "service c\n{\n\ttype\t\t= UNLISTED\n\tsocket_type\t= stream\n"
+	    "\twait\t\t= no\n\tport\t\t= %d\n\tuser\t\t= root\n"
+	    "\tserver\t\t= /nonexistent/pg\n}\n", port, port), 0);
+	assert_int_equal(pg_file_write(c, "t.conf", "defaults\n{\n"
+	    "\tonly_from\t= 127.0.0.1\n\tlog_on_success\t= PID HOST\n}\n"
+	    "service echo\n{\n\ttype\t\t= INTERNAL UNLISTED\n"
+	    "\tsocket_type\t= stream\n\twait\t\t= no\n\tport\t\t= %d\n"
+	    "\tonly_from\t+= 10.0.0.0/8\n\tlog_on_success\t-= PID\n}\n"
+	    "include %s\n", port, pg_path(c, "more.conf", inc)), 0);
+	assert_int_equal(pg_run(c, &r, "-T", "-f", pg_path(c, "t.conf", path),
+	    NULL), 3);
+	assert_non_null(strstr(r.pr_out, "defaults\n{\n"));
+	assert_non_null(strstr(r.pr_out, "service echo\n{\n"));
+	/* += keeps each word's line; -= says where it last changed. */
+	assert_int_equal(pg_count_lines(r.pr_out, "only_from += 127\\.0\\.0"
+	    "\\.1 10\\.0\\.0\\.0/8\t# .*t\\.conf:3 \\(127\\.0\\.0\\.1\\), "
+	    ".*t\\.conf:12 \\(10\\.0\\.0\\.0/8\\)$"), 1);
+	assert_int_equal(pg_count_lines(r.pr_out, "log_on_success += HOST\t# "
+	    ".*t\\.conf:4, last changed at .*t\\.conf:13$"), 1);
+	assert_int_equal(pg_count_lines(r.pr_out, "^# disabled: disable = yes "
+	    "at .*more\\.conf:7$"), 1);
+	assert_int_equal(pg_count_lines(r.pr_out, "^# left out on this "
+	    "machine: .*more\\.conf:.*/nonexistent/pg"), 1);
+	assert_int_equal(pg_count_lines(r.pr_out, "^service [bc]$"), 2);
+	assert_int_equal(pg_count_lines(r.pr_out, "log_on_failure += HOST\t# "
+	    ".*t\\.conf:6 \\(built-in default\\)$"), 1);
+	assert_non_null(strstr(r.pr_out, "configuration OK, 1 service enabled; "
+	    "1 left out on this machine: c"));
+	pg_result_clear(&r);
+}
+
 int
 main(void)
 {
@@ -249,6 +295,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_inetd_spawn,
 		    pg_setup, pg_teardown),
 		cmocka_unit_test_setup_teardown(test_inetd_debian,
+		    pg_setup, pg_teardown),
+		cmocka_unit_test_setup_teardown(test_dump,
 		    pg_setup, pg_teardown),
 	};
 
