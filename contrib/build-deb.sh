@@ -12,7 +12,9 @@ out=$(cd "${1:-.}" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/portgate-deb.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 
-git -C "$src" archive --format=tar --prefix=portgate/ HEAD | tar -x -C "$work"
+# The tests refuse group-writable configuration files: no 0664 from git.
+umask 022
+git -C "$src" -c tar.umask=0022 archive --format=tar --prefix=portgate/ HEAD | tar -x -C "$work"
 (cd "$work/portgate" && dpkg-buildpackage -us -uc -b)
 # Informational tags (I:) are reported, not failed on.
 lintian --fail-on error,warning --no-tag-display-limit "$work"/*.changes
