@@ -261,7 +261,7 @@ import_inetd(const char *text, const char *file, struct import_result *ir)
 {
 	struct in_line	 l;
 	char		*copy, *pos, *line, *buf, *p;
-	char		 seen[256][48];
+	char		**seen = NULL;
 	int		 nseen = 0, lineno = 0, errors = ir->ir_errors;
 	int		 i, nth, services = 0;
 
@@ -291,18 +291,25 @@ import_inetd(const char *text, const char *file, struct import_result *ir)
 			    INETD_WORDS);
 		else {
 			/* inetd services share a name across protocols. */
+			/* The name without "address:" makes the id. */
+			if ((p = strrchr(l.l_w[0], ':')) == NULL)
+				p = l.l_w[0];
+			else
+				p++;
 			for (i = 0, nth = 0; i < nseen; i++)
-				if (strcmp(seen[i], l.l_w[0]) == 0)
+				if (strcmp(seen[i], p) == 0)
 					nth++;
-			if (nseen < 256)
-				(void)strlcpy(seen[nseen++], l.l_w[0],
-				    sizeof(seen[0]));
+			seen = xreallocarray(seen, nseen + 1, sizeof(*seen));
+			seen[nseen++] = xstrdup(p);
 			in_service(ir, &l, nth);
 			services++;
 		}
 		free(buf);
 	}
 	free(copy);
+	for (i = 0; i < nseen; i++)
+		free(seen[i]);
+	free(seen);
 	if (services == 0 && ir->ir_errors == errors)
 		import_warn(ir, file, 0, "no service line: the translation "
 		    "has no service");

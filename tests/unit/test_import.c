@@ -326,6 +326,11 @@ test_inetd_internal_off(void **state)
 	contains(out, "service inetd-8007\n");
 	contains(out, "\tport\t\t= 8007\n\tuser");
 	contains(out, "\tflags\t\t+= NAMEINARGS\n\tserver_args\t= xcat -u\n");
+	import_result_free(&ir);
+	/* One name on two addresses: two ids. */
+	out = inetd_ok("127.0.0.1:echo stream tcp nowait root internal\n"
+	    "127.0.0.2:echo stream tcp nowait root internal\n");
+	contains(out, "\tid\t\t= echo-tcp-2\n");
 }
 
 /* Bad lines, each with its line. */
