@@ -253,19 +253,54 @@ config_check_defaults(struct attr_val *defs, struct conf_diag *cd)
 	config_service_free(sc);
 }
 
+/*
+ * -T: service <ce> as merged; <nmsgs> is where its findings start, -1
+ * when it is switched off.
+ */
+static void
+config_dump_service(struct config *cf, const struct conf_entry *ce,
+    struct attr_val *vals, struct attr_val *defs, struct conf_diag *cd,
+    int nmsgs)
+{
+	const char	*id = config_val(vals, "id")->av_set ?
+	    config_val(vals, "id")->av_words[0] : ce->ce_name;
+	char		 head[512], why[1024];
+	const char	*state = NULL;
+	int		 i;
+
+	(void)snprintf(head, sizeof(head), "service %s", ce->ce_name);
+	if (nmsgs == -1)
+		state = config_dump_off_reason(vals, defs, id, why,
+		    sizeof(why));
+	else if (config_is_rpc(vals))
+		state = "not started: RPC services are not supported";
+	else
+		for (i = nmsgs; i < cd->cd_nmsgs; i++)
+			if (cd->cd_msgs[i].dm_level == DIAG_DISABLE) {
+				(void)snprintf(why, sizeof(why), "left out on "
+				    "this machine: %s", cd->cd_msgs[i].dm_text);
+				state = why;
+				break;
+			}
+	config_dump_entry(cf, head, ce->ce_file, ce->ce_line, vals, state);
+}
+
 /* Merge defaults into a service entry and build it if enabled. */
 static void
 config_add_service(struct config *cf, const struct conf_entry *ce,
-    struct attr_val *defs, struct conf_diag *cd)
+    struct attr_val *defs, struct conf_diag *cd, int flags)
 {
 	struct attr_val		*vals;
 	struct service_conf	*sc;
-	int			 off;
+	int			 off, nmsgs;
 
 	vals = config_vals_new();
 	config_merge_service(vals, defs, ce, cd);
+	nmsgs = cd->cd_nmsgs;
 	if (config_is_disabled(vals, defs, ce->ce_name, cd)) {
 		cf->cf_ndisabled++;
+		if (flags & CONF_DUMP)
+			config_dump_service(cf, ce, vals, defs, cd, -1);
 		config_vals_free(vals);
 		return;
 	}
@@ -286,6 +321,8 @@ config_add_service(struct config *cf, const struct conf_entry *ce,
 		    config_val(vals, "id")->av_set ?
 		    config_val(vals, "id")->av_words[0] : ce->ce_name);
 	}
+	if (flags & CONF_DUMP)
+		config_dump_service(cf, ce, vals, defs, cd, nmsgs);
 	config_vals_free(vals);
 }
 
@@ -340,9 +377,12 @@ config_load(const char *path, int flags, struct conf_diag *cd)
 	defs = config_vals_new();
 	config_merge_defaults(defs, &tree, cd);
 	config_check_defaults(defs, cd);
+	if (flags & CONF_DUMP)
+		config_dump_entry(cf, "defaults", path, 0, defs, NULL);
 	for (i = 0; i < tree.ct_nentries; i++)
 		if (tree.ct_entries[i].ce_kind == ENTRY_SERVICE)
-			config_add_service(cf, &tree.ct_entries[i], defs, cd);
+			config_add_service(cf, &tree.ct_entries[i], defs, cd,
+			    flags);
 	config_vals_free(defs);
 	config_check_tcpmux_names(cf, cd);
 	config_keep_offmsgs(cf, cd);
@@ -381,6 +421,7 @@ config_unref(struct config *cf)
 	for (i = 0; i < cf->cf_noffmsgs; i++)
 		free(cf->cf_offmsgs[i]);
 	free(cf->cf_offmsgs);
+	free(cf->cf_dump);
 	for (i = 0; cf->cf_files != NULL && cf->cf_files[i] != NULL; i++)
 		free(cf->cf_files[i]);
 	free(cf->cf_files);

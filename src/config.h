@@ -186,10 +186,12 @@ struct config {
 	int			  cf_noff;
 	char			**cf_offmsgs;
 	int			  cf_noffmsgs;
+	char			 *cf_dump;	/* -T: CONF_DUMP's text */
 };
 
 /* config_load() flags. */
 #define CONF_CHECK_ONLY		0x01	/* -t: open no log file */
+#define CONF_DUMP		0x02	/* -T: keep the merged values as text */
 
 /*
  * Read, check and build the configuration in <path>.  Every error and

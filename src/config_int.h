@@ -34,6 +34,19 @@ int		 config_is_disabled(struct attr_val *vals,
 /* Does `type` say RPC? */
 int		 config_is_rpc(struct attr_val *vals);
 
+/* config_dump.c (-T) */
+
+void		 config_dump_printf(struct config *, const char *, ...)
+		    LOG_PRINTF(2, 3);
+/* One entry <head> of <file>:<line>, its <vals>, why it does not run. */
+void		 config_dump_entry(struct config *, const char *head,
+		    const char *file, int line, const struct attr_val *vals,
+		    const char *state);
+/* Why service <id> is disabled, in <buf>. */
+const char	*config_dump_off_reason(struct attr_val *vals,
+		    struct attr_val *defs, const char *id, char *buf,
+		    size_t len);
+
 /* config_check.c */
 
 /*

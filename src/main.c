@@ -27,6 +27,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "explain.h"
+#include "import.h"
 #include "log.h"
 #include "sdlisten.h"
 #include "sdnotify.h"
@@ -42,9 +43,11 @@ struct options {
 	int		 o_debug;
 	int		 o_stayalive;
 	int		 o_check;
+	int		 o_dump;	/* -T */
 	int		 o_limit;
 	int		 o_logprocs;	/* -1: the default */
 	const char	*o_explain[3];	/* SERVICE ADDRESS [[DAY] HH:MM] */
+	const char	*o_import[2];	/* rinetd|inetd FILE */
 };
 
 /* One command-line option: its spellings and whether it takes a value. */
@@ -61,6 +64,9 @@ static const struct optdef optdefs[] = {
 	    PORTGATE_CONF ")" },
 	{ "-t", "--check", 0, 0, "      check the configuration, list every "
 	    "error, exit 0 (valid), 1 (errors) or 3 (services left out)" },
+	{ "-T", "--dump", 0, 0, "      check as -t and print the "
+	    "configuration as read: each service merged with defaults, each "
+	    "value with its file:line, and why a service is off" },
 	{ "-dontfork", "--foreground", 0, 0, "      stay in the foreground "
 	    "(log to standard error)" },
 	{ "-d", "--debug", 0, 0, "      foreground with debug messages" },
@@ -75,6 +81,8 @@ static const struct optdef optdefs[] = {
 	    "clients at once (default 15)" },
 	{ "--explain", NULL, 2, 0, "SERVICE ADDRESS [[DAY] HH:MM]  print the "
 	    "gate's verdict for that client and the rule behind it" },
+	{ "--import", NULL, 2, 0, "rinetd|inetd FILE  print FILE, a rinetd.conf "
+	    "or an inetd.conf, as a portgate configuration" },
 	{ "-version", "--version", 0, 0, "      print the version, the "
 	    "libraries, the build options and the default paths, and exit" },
 	{ "-V", NULL, 0, 0, "      the same as -version" },
@@ -208,6 +216,8 @@ option_apply(struct options *o, const struct optdef *od, const char *val)
 		o->o_config = val;
 	else if (strcmp(n, "-t") == 0)
 		o->o_check = 1;
+	else if (strcmp(n, "-T") == 0)
+		o->o_check = o->o_dump = 1;
 	else if (strcmp(n, "-dontfork") == 0)
 		o->o_foreground = 1;
 	else if (strcmp(n, "-d") == 0)
@@ -264,6 +274,12 @@ options_parse(struct options *o, int argc, char **argv)
 			o->o_explain[0] = argv[i + 1];
 			o->o_explain[1] = argv[i + 2];
 			i += 2 + option_explain_time(o, argc, argv, i + 3);
+			continue;
+		}
+		if (strcmp(od->od_name, "--import") == 0) {
+			o->o_import[0] = argv[i + 1];
+			o->o_import[1] = argv[i + 2];
+			i += 2;
 			continue;
 		}
 		option_apply(o, od, od->od_arg ? argv[i + 1] : NULL);
@@ -381,6 +397,31 @@ run(const struct options *o, struct config *cf)
 }
 
 /*
+ * --import: the translation on standard output, the findings on standard
+ * error; 0 when it holds no error, 1 (and no output) when it does.
+ */
+static int
+import_run(const struct options *o)
+{
+	struct import_result	ir;
+	int			rc;
+
+	import_result_init(&ir);
+	rc = import_file(o->o_import[0], o->o_import[1], &ir);
+	if (ir.ir_msgs.ib_len > 0)
+		fputs(ir.ir_msgs.ib_data, stderr);
+	if (rc == 0 && ir.ir_out.ib_len > 0)
+		fputs(ir.ir_out.ib_data, stdout);
+	if (rc != 0)
+		fprintf(stderr, "portgate: %s: %d error%s, nothing printed\n",
+		    o->o_import[1], ir.ir_errors, ir.ir_errors == 1 ? "" : "s");
+	import_result_free(&ir);
+	if (fflush(stdout) == EOF)
+		return 1;
+	return rc == 0 ? 0 : 1;
+}
+
+/*
  * -t: 0 when the configuration is valid, 1 when errors stop the load (and
  * nothing would run), 3 when it is valid but leaves services out on this
  * machine (the others would run).
@@ -392,8 +433,12 @@ check(const struct options *o)
 	char		 names[1024];
 	int		 rc;
 
-	if ((cf = load(o, CONF_CHECK_ONLY)) == NULL)
+	if ((cf = load(o, CONF_CHECK_ONLY | (o->o_dump ? CONF_DUMP : 0))) ==
+	    NULL)
 		return 1;
+	if (o->o_dump && cf->cf_dump != NULL)
+		printf("# portgate -T: %s as read\n%s\n", o->o_config,
+		    cf->cf_dump);
 	printf("%s: configuration OK, %d service%s enabled", o->o_config,
 	    cf->cf_nservices, cf->cf_nservices == 1 ? "" : "s");
 	if (cf->cf_noff > 0)
@@ -418,6 +463,8 @@ main(int argc, char **argv)
 	config_set_root(geteuid() == 0);
 	(void)log_init(1, o.o_facility, NULL);
 	log_setverbose(o.o_debug);
+	if (o.o_import[0] != NULL)
+		return import_run(&o);
 	accesslog_set_foreground(o.o_foreground);
 	if (o.o_explain[0] != NULL) {
 		if ((cf = load(&o, CONF_CHECK_ONLY)) == NULL)

@@ -163,7 +163,9 @@ spawn_child_fail(const struct service_conf *sc, const char *what,
 		p = spawn_put_str(p, arg, 256);
 	}
 	*p++ = '\n';
-	(void)write(spawn_errpipe[1], msg, (size_t)(p - msg));
+	/* The child can only exit: a failed report leaves the exit status. */
+	if (write(spawn_errpipe[1], msg, (size_t)(p - msg)) == -1)
+		_exit(127);
 	_exit(127);
 }
 
