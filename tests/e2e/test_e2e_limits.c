@@ -164,7 +164,7 @@ target_start(struct target *tg, int socktype)
 static void
 target_stop(struct target *tg)
 {
-	(void)write(tg->tg_stop[1], "", 1);
+	assert_int_equal(write(tg->tg_stop[1], "", 1), 1);
 	(void)pthread_join(tg->tg_thread, NULL);
 	(void)close(tg->tg_stop[0]);
 	(void)close(tg->tg_stop[1]);

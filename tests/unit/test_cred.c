@@ -180,8 +180,7 @@ test_no_change(void **state)
 		    setresgid(65534, 65534, 65534) == 0 &&
 		    setresuid(65534, 65534, 65534) == 0;
 		r.r_rv = cred_groups(&sc, &r.r_cg, r.r_err, sizeof(r.r_err));
-		(void)write(fds[1], &r, sizeof(r));
-		_exit(0);
+		_exit(write(fds[1], &r, sizeof(r)) == (ssize_t)sizeof(r) ? 0 : 1);
 	}
 	assert_true(pid > 0);
 	(void)close(fds[1]);
@@ -310,8 +309,7 @@ groups_in_private_etc(const char *dir, gid_t gid, struct result *r)
 		else
 			r->r_rv = cred_groups(&sc, &r->r_cg, r->r_err,
 			    sizeof(r->r_err));
-		(void)write(fds[1], r, sizeof(*r));
-		_exit(0);
+		_exit(write(fds[1], r, sizeof(*r)) == (ssize_t)sizeof(*r) ? 0 : 1);
 	}
 	assert_true(pid > 0);
 	(void)close(fds[1]);
