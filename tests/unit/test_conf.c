@@ -114,37 +114,18 @@ static char		 tmpdir[] = "/tmp/test_conf.XXXXXX";
 static struct conf_diag	 cd;
 static struct config	*cf;
 
-/* "<tmpdir>/<name>" in one of a few rotating static buffers. */
+/* "<tmpdir>/<name>" (unit_path()). */
 static const char *
 tpath(const char *name)
 {
-	static char	 bufs[8][PATH_MAX];
-	static int	 next;
-	char		*b = bufs[next++ % 8];
-	int		 n;
-
-	n = snprintf(b, PATH_MAX, "%s/%s", tmpdir, name);
-	assert_true(n > 0 && n < PATH_MAX);
-	return b;
+	return unit_path(tmpdir, name);
 }
 
 /* Copy <pat> into <out> with every '@' replaced by the scratch directory. */
 static void
 expand(const char *pat, char *out, size_t len)
 {
-	size_t	 o = 0, dl = strlen(tmpdir);
-
-	for (; *pat != '\0'; pat++) {
-		if (*pat == '@') {
-			assert_true(o + dl < len);
-			memcpy(out + o, tmpdir, dl);
-			o += dl;
-		} else {
-			assert_true(o + 1 < len);
-			out[o++] = *pat;
-		}
-	}
-	out[o] = '\0';
+	unit_expand(tmpdir, pat, out, len);
 }
 
 /* Does <s> match <pat>, where "{...}" in <pat> matches any text? */
@@ -233,11 +214,7 @@ mkdir_t(const char *name)
 static void
 dump_diags(void)
 {
-	int	i;
-
-	print_message("diagnostics (%d):\n", cd.cd_nmsgs);
-	for (i = 0; i < cd.cd_nmsgs; i++)
-		print_message("  %s\n", cd.cd_msgs[i].dm_text);
+	unit_dump_diags(&cd);
 }
 
 /* Assert that the diagnostics are exactly <exp> (NULL-terminated). */

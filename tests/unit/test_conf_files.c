@@ -53,37 +53,18 @@ static char		 logpath[PATH_MAX];	/* log.c's own messages */
 static struct conf_diag	 cd;
 static struct config	*cf;
 
-/* "<tmpdir>/<name>" in one of a few rotating static buffers. */
+/* "<tmpdir>/<name>" (unit_path()). */
 static const char *
 tpath(const char *name)
 {
-	static char	 bufs[8][PATH_MAX];
-	static int	 next;
-	char		*b = bufs[next++ % 8];
-	int		 n;
-
-	n = snprintf(b, PATH_MAX, "%s/%s", tmpdir, name);
-	assert_true(n > 0 && n < PATH_MAX);
-	return b;
+	return unit_path(tmpdir, name);
 }
 
 /* Copy <pat> into <out> with every '@' replaced by the scratch directory. */
 static void
 expand(const char *pat, char *out, size_t len)
 {
-	size_t	 o = 0, dl = strlen(tmpdir);
-
-	for (; *pat != '\0'; pat++) {
-		if (*pat == '@') {
-			assert_true(o + dl < len);
-			memcpy(out + o, tmpdir, dl);
-			o += dl;
-		} else {
-			assert_true(o + 1 < len);
-			out[o++] = *pat;
-		}
-	}
-	out[o] = '\0';
+	unit_expand(tmpdir, pat, out, len);
 }
 
 /* Write <text> to <tmpdir>/<name> with exactly <mode>. */
@@ -148,14 +129,11 @@ own(const char *name, uid_t uid)
 	assert_int_equal(lchown(tpath(name), uid, (gid_t)-1), 0);
 }
 
+/* Print every diagnostic (shown when a test fails). */
 static void
 dump_diags(void)
 {
-	int	i;
-
-	print_message("diagnostics (%d):\n", cd.cd_nmsgs);
-	for (i = 0; i < cd.cd_nmsgs; i++)
-		print_message("  %s\n", cd.cd_msgs[i].dm_text);
+	unit_dump_diags(&cd);
 }
 
 /* Assert that the diagnostics are exactly <exp> (NULL-terminated). */

@@ -44,14 +44,11 @@ static struct config	*cf;
 	"\tport = 10007\n" \
 	"}\n"
 
-/* "<tmpdir>/<name>" in a static buffer. */
+/* "<tmpdir>/<name>" (unit_path()). */
 static const char *
 tpath(const char *name)
 {
-	static char	buf[TPATH_MAX];
-
-	(void)snprintf(buf, sizeof(buf), "%s/%s", tmpdir, name);
-	return buf;
+	return unit_path(tmpdir, name);
 }
 
 /* Write <text> (with each '@' replaced by the scratch directory). */
@@ -70,14 +67,11 @@ put(const char *name, const char *text)
 	assert_int_equal(fclose(f), 0);
 }
 
+/* Print every diagnostic (shown when a test fails). */
 static void
 dump_diags(void)
 {
-	int	i;
-
-	print_message("diagnostics (%d):\n", cd.cd_nmsgs);
-	for (i = 0; i < cd.cd_nmsgs; i++)
-		print_message("  %s\n", cd.cd_msgs[i].dm_text);
+	unit_dump_diags(&cd);
 }
 
 /* Load <text> as t.conf; the result stays in cf and cd. */

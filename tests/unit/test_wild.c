@@ -280,14 +280,11 @@ find_datadir(void)
 	}
 }
 
+/* Print every diagnostic (shown when a test fails). */
 static void
 dump_diags(void)
 {
-	int	i;
-
-	print_message("diagnostics (%d):\n", cd.cd_nmsgs);
-	for (i = 0; i < cd.cd_nmsgs; i++)
-		print_message("  %s\n", cd.cd_msgs[i].dm_text);
+	unit_dump_diags(&cd);
 }
 
 /* Load <path> into cf and cd. */

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 
 #include <ftw.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -72,4 +73,45 @@ unit_sockaddr(struct sockaddr_storage *ss, const char *addr, uint16_t port)
 	if (!ok)
 		fail_msg("bad address %s", addr);
 	return (struct sockaddr *)ss;
+}
+
+const char *
+unit_path(const char *dir, const char *name)
+{
+	static char	 bufs[8][PATH_MAX];
+	static int	 next;
+	char		*b = bufs[next++ % 8];
+	int		 n;
+
+	n = snprintf(b, PATH_MAX, "%s/%s", dir, name);
+	assert_true(n > 0 && n < PATH_MAX);
+	return b;
+}
+
+void
+unit_expand(const char *dir, const char *pat, char *out, size_t len)
+{
+	size_t	 o = 0, dl = strlen(dir);
+
+	for (; *pat != '\0'; pat++) {
+		if (*pat == '@') {
+			assert_true(o + dl < len);
+			memcpy(out + o, dir, dl);
+			o += dl;
+		} else {
+			assert_true(o + 1 < len);
+			out[o++] = *pat;
+		}
+	}
+	out[o] = '\0';
+}
+
+void
+unit_dump_diags(const struct conf_diag *cd)
+{
+	int	i;
+
+	print_message("diagnostics (%d):\n", cd->cd_nmsgs);
+	for (i = 0; i < cd->cd_nmsgs; i++)
+		print_message("  %s\n", cd->cd_msgs[i].dm_text);
 }

@@ -1,7 +1,7 @@
 /*
  * Helpers shared by the unit test programs: a scratch tree removed
- * recursively, and a service with its quota table as the gate and quota
- * tests start from.
+ * recursively, paths in it, a service with its quota table as the gate and
+ * quota tests start from, and the configuration diagnostics.
  */
 #ifndef PORTGATE_UNIT_UTIL_H
 #define PORTGATE_UNIT_UTIL_H
@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "conf_diag.h"
 #include "config.h"
 #include "quota.h"
 
@@ -33,5 +34,18 @@ struct unit_fx *unit_fx_new(void);
  */
 struct sockaddr *unit_sockaddr(struct sockaddr_storage *ss,
 		    const char *addr, uint16_t port);
+/*
+ * "<dir>/<name>" in one of a few rotating static buffers (eight paths
+ * may be in use at once), or fail the running test.
+ */
+const char	*unit_path(const char *dir, const char *name);
+/*
+ * Copy <pat> into <out> of <len> bytes with every '@' replaced by <dir>,
+ * or fail the running test.
+ */
+void		 unit_expand(const char *dir, const char *pat, char *out,
+		    size_t len);
+/* Print every diagnostic of <cd> (shown when a test fails). */
+void		 unit_dump_diags(const struct conf_diag *cd);
 
 #endif
