@@ -1296,3 +1296,24 @@ pg_proc_stat(pid_t pid, char *buf, size_t cap)
 		return NULL;
 	return p + 1;
 }
+
+int
+pg_identd_listen(const char *addr)
+{
+	struct sockaddr_in	sin;
+	int			fd, on = 1;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(113);
+	assert_int_equal(inet_pton(AF_INET, addr, &sin.sin_addr), 1);
+	assert_true((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) !=
+	    -1);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+	    sizeof(on)), 0);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+		fail_msg("bind %s:113: %s (the ident tests run as root)",
+		    addr, strerror(errno));
+	assert_int_equal(listen(fd, 16), 0);
+	return fd;
+}

@@ -230,6 +230,11 @@ void	 pg_conf_write(const struct pg_conf *cf, const struct pg_ctx *c,
 	    const char *name);
 /* The number of the first line of <cf> holding <text>, or 0. */
 int	 pg_conf_line(const struct pg_conf *cf, const char *text);
+/*
+ * A TCP socket listening on <addr> (IPv4) port 113, as an ident server
+ * the test plays (root only), or fail the test.
+ */
+int	 pg_identd_listen(const char *addr);
 /* pg_port(), or fail the test when there is no free port. */
 int	 pg_fresh_port(void);
 /* The local port of the bound IPv4 socket <fd>, or fail the test. */

@@ -30,28 +30,6 @@
 #define CONF		"ident.conf"
 #define WAIT_MS		10000
 
-/* An ident server listening on <addr> port 113, or the test fails. */
-static int
-identd_listen(const char *addr)
-{
-	struct sockaddr_in	sin;
-	int			fd, on = 1;
-
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(113);
-	assert_int_equal(inet_pton(AF_INET, addr, &sin.sin_addr), 1);
-	assert_true((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) !=
-	    -1);
-	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
-	    sizeof(on)), 0);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
-		fail_msg("bind %s:113: %s (the ident tests run as root)",
-		    addr, strerror(errno));
-	assert_int_equal(listen(fd, 4), 0);
-	return fd;
-}
-
 /*
  * Take the daemon's query on <lfd>, check it asks about <rport>, <lport>
  * and answer that the pair <rp>, <lp> is <user> ("UNIX : alice"); the
@@ -119,7 +97,7 @@ test_userid_logged(void **state)
 	char		 buf[8];
 	int		 lfd, fd, p = pg_fresh_port();
 
-	lfd = identd_listen("127.0.0.5");
+	lfd = pg_identd_listen("127.0.0.5");
 	conf_echo(&cf, c, p, "HOST USERID EXIT", NULL, "");
 	pg_conf_start(c, &cf, CONF);
 	fd = pg_tcp_connect("127.0.0.5", "127.0.0.1", p);
@@ -168,7 +146,7 @@ test_idonly(void **state)
 	assert_int_equal(pg_log_count(c, "START:"), 0);
 
 	/* With one, the echo starts only once it has answered. */
-	lfd = identd_listen("127.0.0.6");
+	lfd = pg_identd_listen("127.0.0.6");
 	fd = pg_tcp_connect("127.0.0.6", "127.0.0.1", p);
 	assert_int_equal(pg_send_all(fd, "early\n", 6), 0);
 	assert_int_equal(pg_poll(fd, POLLIN, 300), 0);
@@ -195,7 +173,7 @@ test_userid_on_failure(void **state)
 	char		 buf[8];
 	int		 lfd, fd, p = pg_fresh_port();
 
-	lfd = identd_listen("127.0.0.7");
+	lfd = pg_identd_listen("127.0.0.7");
 	conf_echo(&cf, c, p, "HOST", "HOST USERID",
 	    "\tonly_from\t= 127.0.0.1\n");
 	pg_conf_start(c, &cf, CONF);

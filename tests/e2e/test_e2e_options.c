@@ -141,27 +141,6 @@ conf_spawn(struct pg_conf *cf, const char *id, int port, const char *server,
 	    extra != NULL ? extra : "");
 }
 
-/* An ident server listening on <addr> port 113, or the test fails. */
-static int
-identd_listen(const char *addr)
-{
-	struct sockaddr_in	sin;
-	int			fd, on = 1;
-
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(113);
-	assert_int_equal(inet_pton(AF_INET, addr, &sin.sin_addr), 1);
-	assert_true((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) !=
-	    -1);
-	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
-	    sizeof(on)), 0);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
-		fail_msg("bind %s:113: %s", addr, strerror(errno));
-	assert_int_equal(listen(fd, 16), 0);
-	return fd;
-}
-
 /*
  * The next ident query on <lfd>, asked about service port <lport>: its
  * descriptor, and the client port it asks about in <rport>.
@@ -235,7 +214,7 @@ test_logprocs(void **state)
 
 	if (!need_root("port 113"))
 		return;
-	lfd = identd_listen(IDENT_ADDR);
+	lfd = pg_identd_listen(IDENT_ADDR);
 	pg_conf_begin(&cf, c, PG_ACCESS_LOG, "HOST", "HOST USERID");
 	conf_echo(&cf, "deny", "127.0.0.1", p, "\tonly_from\t= 127.0.0.2\n");
 	pg_conf_write(&cf, c, CONF);
