@@ -35,6 +35,9 @@ import_result_free(struct import_result *ir)
 	memset(ir, 0, sizeof(*ir));
 }
 
+static void	import_vprintf(struct import_buf *, const char *, va_list)
+		    __attribute__((format(printf, 2, 0)));
+
 static void
 import_vprintf(struct import_buf *ib, const char *fmt, va_list ap)
 {
@@ -68,6 +71,10 @@ import_printf(struct import_buf *ib, const char *fmt, ...)
 	import_vprintf(ib, fmt, ap);
 	va_end(ap);
 }
+
+static void	import_msg(struct import_result *, const char *, int,
+		    const char *, const char *, va_list)
+		    __attribute__((format(printf, 5, 0)));
 
 static void
 import_msg(struct import_result *ir, const char *file, int line,
