@@ -294,10 +294,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((tw != NULL) != (nwin >= 0))
 		abort();
 	if (tw == NULL) {
-		/* The error names the bad word (if it fits), or the zone. */
+		/*
+		 * The error names the bad word, or the zone (each checked only
+		 * if it can fit in the message).
+		 */
 		if (nwords > 0 && strlen(words[bad]) < 256 &&
 		    strstr(err, words[bad]) == NULL &&
-		    (tz == NULL || strstr(err, tz) == NULL))
+		    (tz == NULL || (strlen(tz) < 256 &&
+		    strstr(err, tz) == NULL)))
 			abort();
 		tzfile_free(z);
 		return (0);
