@@ -82,6 +82,15 @@ void	accesslog_unref(struct accesslog *);
 void	accesslog_set_foreground(int);
 /* Reopen every open FILE sink (SIGHUP, after logrotate). */
 void	accesslog_reopen_all(void);
+/*
+ * A worker writes no record itself: each goes to <fn> with the number of
+ * its sink, and the master writes it (accesslog_write_id()).  Closes the
+ * sinks' files in this process.
+ */
+typedef void	(*accesslog_forward_fn)(unsigned id, const char *line);
+void	accesslog_set_forward(accesslog_forward_fn fn);
+/* Write <line> (one record, no timestamp) to the sink numbered <id>. */
+void	accesslog_write_id(unsigned id, const char *line);
 
 /* What one record says; fields not asked for by the mask are ignored. */
 struct access_rec {

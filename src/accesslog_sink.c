@@ -27,6 +27,7 @@
 struct accesslog {
 	struct accesslog	*al_next;
 	int			 al_refs;
+	unsigned		 al_id;		/* names it to the master */
 	enum logtype_kind	 al_kind;
 	int			 al_facility;	/* SYSLOG */
 	int			 al_level;	/* SYSLOG */
@@ -42,6 +43,8 @@ struct accesslog {
 
 static struct accesslog	*accesslog_sinks;
 static int		 accesslog_foreground;
+static unsigned		 accesslog_next_id = 1;
+static accesslog_forward_fn accesslog_forward;	/* a worker's */
 
 /*
  * Whether the log file <path> that <st> describes may take our records: a
@@ -209,6 +212,7 @@ accesslog_open(const struct logtype *lt, char *err, size_t errlen)
 		return NULL;
 	}
 	al->al_refs = 1;
+	al->al_id = accesslog_next_id++;
 	al->al_kind = lt->lt_kind;
 	al->al_facility = lt->lt_facility;
 	al->al_level = lt->lt_level;
@@ -353,10 +357,41 @@ accesslog_write_stderr(const char *line)
 		continue;
 }
 
+void
+accesslog_set_forward(accesslog_forward_fn fn)
+{
+	struct accesslog	*al;
+
+	accesslog_forward = fn;
+	/* The master keeps the files: a worker could truncate them. */
+	for (al = accesslog_sinks; al != NULL; al = al->al_next)
+		if (al->al_fd != -1) {
+			(void)close(al->al_fd);
+			al->al_fd = -1;
+		}
+}
+
+void
+accesslog_write_id(unsigned id, const char *line)
+{
+	struct accesslog	*al;
+
+	for (al = accesslog_sinks; al != NULL; al = al->al_next)
+		if (al->al_id == id) {
+			accesslog_sink_write(al, line);
+			return;
+		}
+	log_debug("access record for a log no longer open: %s", line);
+}
+
 /* Write one record to sink <al>; see accesslog_int.h. */
 void
 accesslog_sink_write(struct accesslog *al, const char *line)
 {
+	if (accesslog_forward != NULL) {
+		accesslog_forward(al->al_id, line);
+		return;
+	}
 	switch (al->al_kind) {
 	case LOGTYPE_FILE:
 		accesslog_write_file(al, line);

@@ -8,6 +8,7 @@
  * datagrams and hand-offs in admit_dgram.c.
  */
 #include <sys/types.h>
+#include <sys/sysinfo.h>
 #include <sys/socket.h>
 
 #include <stdlib.h>
@@ -62,17 +63,21 @@ admit_clock(time_t *now, double *fnow)
 	*fnow = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The 1-minute load average, read at most once a second. */
+/*
+ * The 1-minute load average, read at most once a second, from sysinfo(2):
+ * glibc's getloadavg() reads /proc/loadavg, which a worker's chroot hides.
+ */
 static double
 admit_loadavg(time_t now)
 {
 	static time_t	when;
 	static double	load = -1;
+	struct sysinfo	si;
 
 	if (now != when) {
 		when = now;
-		if (getloadavg(&load, 1) != 1)
-			load = -1;
+		load = sysinfo(&si) == 0 ?
+		    (double)si.loads[0] / (double)(1 << SI_LOAD_SHIFT) : -1;
 	}
 	return load;
 }

@@ -16,9 +16,30 @@
 #include <unistd.h>
 
 #include "conf_attr_int.h"
+#include "sandbox.h"
 #include "xmalloc.h"
 
 /* user: a name of the password database or a number. */
+/*
+ * worker_user: the account the workers run as (sandbox.c); it must exist
+ * and must not be root, which is what the workers are kept from.
+ */
+int
+attr_set_worker_user(const struct attr_def *ad, struct service_conf *sc,
+    const struct attr_val *av, struct conf_diag *cd)
+{
+	char	err[256];
+	uid_t	uid;
+	gid_t	gid;
+
+	if (sandbox_user(av->av_words[0], &uid, &gid, err, sizeof(err)) == -1)
+		return attr_bad(ad, av, 0, cd, "an existing user other than "
+		    "root");
+	free(sc->sc_worker_user);
+	sc->sc_worker_user = xstrdup(av->av_words[0]);
+	return 0;
+}
+
 int
 attr_set_user(const struct attr_def *ad, struct service_conf *sc,
     const struct attr_val *av, struct conf_diag *cd)

@@ -54,6 +54,7 @@ config_service_free(struct service_conf *sc)
 	wordlist_clear(&sc->sc_server_args);
 	free(sc->sc_user);
 	free(sc->sc_group);
+	free(sc->sc_worker_user);
 	wordlist_clear(&sc->sc_env);
 	wordlist_clear(&sc->sc_passenv);
 	free(sc->sc_spawn_env);

@@ -105,6 +105,7 @@ struct service_conf {
 	char			*sc_user;
 	uid_t			 sc_uid;
 	char			*sc_group;
+	char			*sc_worker_user; /* defaults: workers' user */
 	gid_t			 sc_gid;
 	int			 sc_has_uid;
 	int			 sc_has_gid;

@@ -28,6 +28,7 @@
 #include "daemon.h"
 #include "geoip.h"
 #include "log.h"
+#include "master.h"
 #include "metrics.h"
 #include "proxyproto_accept.h"
 #include "sdnotify.h"
@@ -231,6 +232,9 @@ daemon_reload(void)
 	config_unref(daemon_cf);
 	daemon_cf = cf;
 	metrics_reload(1, time(NULL));
+	if (master_generation(cf) == -1)
+		log_warnx("reload: no worker of the new configuration could "
+		    "start; the old workers go on");
 	if (failed > 0)
 		log_warnx("reload: %d service%s could not start", failed,
 		    failed == 1 ? "" : "s");
@@ -240,11 +244,11 @@ daemon_reload(void)
 	sdnotify_reloaded(1);
 }
 
-/* Leave the loop once every spawned server has been reaped. */
+/* Leave the loop once every spawned server and worker has been reaped. */
 static void
 daemon_stop_check(void)
 {
-	if (daemon_stopping && spawn_running() == 0)
+	if (daemon_stopping && spawn_running() == 0 && master_workers() == 0)
 		(void)event_base_loopexit(daemon_base, NULL);
 }
 
@@ -258,6 +262,7 @@ daemon_grace_cb(evutil_socket_t fd, short what, void *arg)
 	log_warnx("%d server%s still running after %d seconds; killing them",
 	    spawn_running(), spawn_running() == 1 ? "" : "s", DAEMON_GRACE);
 	spawn_signal_all(SIGKILL);
+	master_signal(SIGKILL);
 }
 
 /* SIGTERM, SIGINT: stop listening, end sessions, let servers exit. */
@@ -275,6 +280,7 @@ daemon_stop(int sig)
 	proxyproto_accept_abort_all();
 	admit_shutdown();
 	session_close_all();
+	master_stop();
 	spawn_signal_all(SIGTERM);
 	daemon_grace = evtimer_new(daemon_base, daemon_grace_cb, NULL);
 	if (daemon_grace == NULL || evtimer_add(daemon_grace, &tv) == -1)
@@ -306,8 +312,30 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 		    spawn_running(), daemon_cfpath);
 		service_dump();
 		session_dump();
+		master_signal(SIGUSR1);
 		break;
 	}
+}
+
+void
+daemon_forget(void)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(daemon_sigev) / sizeof(daemon_sigev[0]); i++)
+		if (daemon_sigev[i] != NULL) {
+			event_free(daemon_sigev[i]);
+			daemon_sigev[i] = NULL;
+		}
+	if (daemon_grace != NULL)
+		event_free(daemon_grace);
+	daemon_grace = NULL;
+	if (daemon_readyfd != -1)
+		(void)close(daemon_readyfd);
+	daemon_readyfd = -1;
+	log_tee(-1);
+	free(daemon_pidpath);
+	daemon_pidpath = NULL;
 }
 
 /*

@@ -33,6 +33,11 @@ void	daemon_wire(struct event_base *base);
  */
 int	daemon_signals(struct event_base *base, const char *path,
 	    struct config *cf);
+/*
+ * In a new worker: drop the signal events, the start-up pipe and the pid
+ * file that are the master's.
+ */
+void	daemon_forget(void);
 /* Stop everything after the loop ended; releases the configuration. */
 void	daemon_cleanup(void);
 

@@ -59,6 +59,7 @@ struct geoip {
 };
 
 /* Every open database; few, so a list searched by path. */
+static int	geoip_frozen;	/* a worker: the master checks the files */
 static struct geoip	*geoip_list;
 
 /* The identity of the file that <sb> describes. */
@@ -325,7 +326,7 @@ geoip_check(struct geoip *g, time_t now, int force, char *msg,
 	char			 err[GEOIP_ERRMAX];
 	int			 gone;
 
-	if (!force && now == g->gi_checked)
+	if (geoip_frozen || (!force && now == g->gi_checked))
 		return GEOIP_SAME;
 	g->gi_checked = now;
 	if (stat(g->gi_path, &sb) == -1) {
@@ -356,6 +357,12 @@ geoip_check(struct geoip *g, time_t now, int force, char *msg,
 }
 
 /* The open database after <g>, or the first; see geoip.h. */
+void
+geoip_freeze(void)
+{
+	geoip_frozen = 1;
+}
+
 struct geoip *
 geoip_next(const struct geoip *g)
 {

@@ -62,5 +62,10 @@ enum geoip_change geoip_check(struct geoip *g, time_t now, int force,
  * <g> is NULL, NULL after the last.
  */
 struct geoip	*geoip_next(const struct geoip *g);
+/*
+ * A worker cannot see the files: geoip_check() says GEOIP_SAME from now
+ * on, and the master starts new workers when a database changes.
+ */
+void		 geoip_freeze(void);
 
 #endif

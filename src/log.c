@@ -33,6 +33,7 @@ enum log_dest {
 };
 
 /* Until log_init() runs, start-up errors go to standard error. */
+static log_forward_fn	log_forward;	/* a worker: to the master */
 static enum log_dest	 log_dest = LOG_DEST_STDERR;
 static int		 log_verbose;
 static int		 log_fd = -1;
@@ -270,6 +271,20 @@ log_emit_stderr(int fd, int pri, const char *msg)
 	log_write_fd(fd, line, (size_t)n);
 }
 
+void
+log_set_forward(log_forward_fn fn)
+{
+	log_forward = fn;
+	if (fn == NULL)
+		return;
+	/* The master keeps the log: a worker could truncate it. */
+	if (log_dest == LOG_DEST_FILE && log_fd > STDERR_FILENO) {
+		(void)close(log_fd);
+		log_fd = -1;
+	}
+	closelog();
+}
+
 /* Send <msg> at priority <pri> to the current destination. */
 static void
 log_emit(int pri, const char *msg)
@@ -277,6 +292,10 @@ log_emit(int pri, const char *msg)
 	char	 line[LOG_LINEMAX], ts[32];
 	int	 n;
 
+	if (log_forward != NULL) {
+		log_forward(LOG_PRI(pri), msg);
+		return;
+	}
 	if (log_tee_fd != -1 && LOG_PRI(pri) <= LOG_WARNING)
 		log_emit_stderr(log_tee_fd, pri, msg);
 	switch (log_dest) {
@@ -325,6 +344,18 @@ log_vwrite(int pri, int errnum, const char *fmt, va_list ap)
 	log_sanitize(msg);
 	log_emit(pri, msg);
 	errno = saved;
+}
+
+void
+log_put(int pri, const char *msg)
+{
+	char	line[LOG_LINEMAX];
+
+	if (LOG_PRI(pri) == LOG_DEBUG && !log_verbose)
+		return;
+	(void)snprintf(line, sizeof(line), "%s", msg);
+	log_sanitize(line);
+	log_emit(pri, line);
 }
 
 /* Log an error followed by the strerror() of errno. */

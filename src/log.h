@@ -46,6 +46,16 @@ void	fatalx(const char *, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
  * Format a -filelog line prefix "YY/M/D@HH:MM:SS" for <t> (local time)
  * into <buf>; shared with accesslog.c.  Returns the length written.
  */
+/* Log the line <msg> (a worker's, already formatted) at <pri>. */
+void	log_put(int pri, const char *msg);
+
 size_t	log_timestamp(char *buf, size_t len, time_t t);
+
+/*
+ * A worker has no log of its own: every message goes to <fn> (the
+ * channel to the master) instead, with its priority.  NULL: log here.
+ */
+typedef void	(*log_forward_fn)(int pri, const char *msg);
+void	log_set_forward(log_forward_fn fn);
 
 #endif

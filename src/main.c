@@ -29,9 +29,11 @@
 #include "explain.h"
 #include "import.h"
 #include "log.h"
+#include "master.h"
 #include "sdlisten.h"
 #include "sdnotify.h"
 #include "service.h"
+#include "shared.h"
 #include "spawn.h"
 
 struct options {
@@ -362,6 +364,8 @@ run(const struct options *o, struct config *cf)
 		fatal("cannot detach");
 	if (log_init(o->o_foreground, o->o_facility, o->o_filelog) == -1)
 		fatal("cannot open %s", o->o_filelog);
+	if (shared_init() == -1)
+		fatal("cannot share counters with the workers");
 	if ((base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
 	if (spawn_init(o->o_limit) == -1)
@@ -369,6 +373,8 @@ run(const struct options *o, struct config *cf)
 	if (o->o_logprocs != -1)
 		admit_set_ident_max(o->o_logprocs);
 	daemon_wire(base);
+	/* The master reads no client byte: workers serve (master.c). */
+	service_set_role(SERVICE_MASTER);
 	report_off(o, cf);
 	if ((failed = service_reconcile(cf)) == -1)
 		fatalx("cannot start the services");
@@ -382,14 +388,23 @@ run(const struct options *o, struct config *cf)
 	/* Signals first: the pid file tells the world it may send them. */
 	if (daemon_signals(base, o->o_config, cf) == -1)
 		fatal("cannot install signal events");
+	master_init(base, daemon_forget);
+	(void)master_generation(cf);
+	if (master_run_pending() != 1 || master_workers() != 1)
+		fatalx("cannot start a worker");
+	setproctitle("master");
 	if (o->o_pidfile != NULL && daemon_pidfile_write(o->o_pidfile) == -1)
 		fatal("cannot write pid file %s", o->o_pidfile);
 	log_info("portgate %s started with %d service%s", PACKAGE_VERSION,
 	    service_count(), service_count() == 1 ? "" : "s");
 	daemon_ready(0);
 	sdnotify_ready();
-	if (event_base_dispatch(base) == -1)
-		log_warnx("event loop failed");
+	do {
+		if (event_base_dispatch(base) == -1) {
+			log_warnx("event loop failed");
+			break;
+		}
+	} while (master_run_pending() > 0);
 	daemon_cleanup();
 	event_base_free(base);
 	log_info("portgate stopped");
@@ -457,6 +472,7 @@ main(int argc, char **argv)
 	struct config	*cf;
 	int		 ok;
 
+	setproctitle_init(argc, argv, environ);
 	options_parse(&o, argc, argv);
 	/* As xinetd: servers inherit at least 022 unless `umask` says. */
 	(void)umask(umask(0) | 022);

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "quota.h"
 #include "rbtree.h"
+#include "shared.h"
 
 struct source {
 	RB_ENTRY(source)	 so_node;
@@ -31,7 +32,7 @@ struct quota {
 	struct source_tree	 li_sources;
 	TAILQ_HEAD(, source)	 li_idle;
 	int			 li_nsources;
-	int			 li_running;
+	struct shared_counter	*li_running;	/* across workers */
 	time_t			 li_cps_second;
 	int			 li_cps_count;
 	time_t			 li_blocked_until;
@@ -121,6 +122,10 @@ quota_new(void)
 
 	if ((li = calloc(1, sizeof(*li))) == NULL)
 		return NULL;
+	if ((li->li_running = shared_counter_new()) == NULL) {
+		free(li);
+		return NULL;
+	}
 	RB_INIT(&li->li_sources);
 	TAILQ_INIT(&li->li_idle);
 	return li;
@@ -137,6 +142,7 @@ quota_free(struct quota *li)
 		RB_REMOVE(source_tree, &li->li_sources, so);
 		free(so);
 	}
+	shared_counter_free(li->li_running);
 	free(li);
 }
 
@@ -170,7 +176,7 @@ quota_cps_blocked(const struct quota *li, time_t now)
 int
 quota_running(const struct quota *li)
 {
-	return li->li_running;
+	return shared_counter_sum(li->li_running);
 }
 
 /* The entry of <key>, or NULL. */
@@ -278,11 +284,9 @@ quota_take(struct quota *li, const struct service_conf *sc,
 {
 	struct source	*so;
 
-	li->li_running++;
-	if ((so = quota_get(li, sc, key, now)) == NULL) {
-		li->li_running--;
+	if ((so = quota_get(li, sc, key, now)) == NULL)
 		return -1;
-	}
+	shared_counter_add(li->li_running, 1);
 	if (so->so_running++ == 0)
 		TAILQ_REMOVE(&li->li_idle, so, so_lru);
 	quota_use_token(sc, so, now);
@@ -294,8 +298,7 @@ quota_release(struct quota *li, const struct srckey *key)
 {
 	struct source	*so;
 
-	if (li->li_running > 0)
-		li->li_running--;
+	shared_counter_add(li->li_running, -1);
 	if ((so = quota_find(li, key)) == NULL || so->so_running == 0)
 		return;
 	if (--so->so_running == 0)

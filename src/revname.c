@@ -50,6 +50,12 @@ revname_resolver(struct event_base *base)
 	return revname_dns;
 }
 
+void
+revname_prepare(struct event_base *base)
+{
+	(void)revname_resolver(base);
+}
+
 /* Report the result from the loop, then free. */
 static void
 revname_report_cb(evutil_socket_t fd, short what, void *arg)

@@ -27,5 +27,10 @@ struct revname_req *revname_lookup(struct event_base *base,
 void		 revname_cancel(struct revname_req *);
 /* Free the resolver (shutdown). */
 void		 revname_shutdown(void);
+/*
+ * Read the resolver's settings now, before a worker's chroot hides
+ * /etc/resolv.conf.
+ */
+void		 revname_prepare(struct event_base *base);
 
 #endif

@@ -34,6 +34,7 @@
 
 #include "build-config.h"
 #include "cred.h"
+#include "libwrap_tables.h"
 #include "log.h"
 #include "sandbox.h"
 
@@ -43,6 +44,14 @@
 	  .sr_mask = (mask), .sr_val = (val), .sr_why = (why) }
 #define REFUSE(call, err, why)	{ .sr_call = (call), .sr_errno = (err),	\
 	  .sr_why = (why) }
+
+#define REFUSE_IF(call, arg, mask, val)					\
+	{ .sr_call = (call), .sr_errno = EACCES, .sr_arg = (arg),	\
+	  .sr_cmp = SANDBOX_MASKED_EQ, .sr_mask = (mask), .sr_val = (val),	\
+	  .sr_why = "lazy opens for writing by libraries: fail" }
+#define WHY_OPEN_MASK	(O_ACCMODE | O_CREAT | O_TRUNC)
+#define WHY_OPEN_READ	"reading: libwrap's rule files (the master's copies " \
+	"in the chroot); libraries' lazy opens find nothing there"
 
 #define WHY_IO		"client, back-end and master sockets"
 #define WHY_NET		"connections to redirect targets and ident, UDP flows"
@@ -82,6 +91,13 @@ static const struct sandbox_rule sandbox_table[] = {
 	{ .sr_call = "socket", .sr_errno = EACCES, .sr_arg = 0,
 	  .sr_cmp = SANDBOX_EQ, .sr_val = AF_UNIX,
 	  .sr_why = "syslog(3) retrying /dev/log: fails" },
+	/*
+	 * dgram.c's getifaddrs(): the addresses of this machine, to refuse
+	 * datagrams that a served UDP port of ours sent (a loop).  Without
+	 * CAP_NET_ADMIN a netlink socket can read, never change anything.
+	 */
+	ALLOW_IF("socket", 0, SANDBOX_EQ, 0, AF_NETLINK,
+	    "getifaddrs(): the local addresses, read only"),
 	ALLOW_IF("socketpair", 0, SANDBOX_EQ, 0, AF_UNIX,
 	    "a TLS session's socketpair to its spawned server"),
 	ALLOW("connect", WHY_NET),
@@ -150,12 +166,24 @@ static const struct sandbox_rule sandbox_table[] = {
 	    "fdbudget.c reads RLIMIT_NOFILE (reading only)"),
 	/*
 	 * Libraries open files lazily (openssl.cnf, locales, fdbudget.c's
-	 * /proc/self/fd, which then probes): in an empty root nothing is
-	 * there, so these fail as they would anyway, instead of killing
+	 * /proc/self/fd, which then probes): in the chroot nothing is there
+	 * but the copies of hosts.allow and hosts.deny, so reads fail as
+	 * they would anyway, and opens for writing fail instead of killing
 	 * every session of the worker (as OpenSSH does).
 	 */
-	REFUSE("open", EACCES, "lazy opens by libraries: fail"),
-	REFUSE("openat", EACCES, "lazy opens by libraries: fail"),
+	ALLOW_IF("open", 1, SANDBOX_MASKED_EQ, WHY_OPEN_MASK, O_RDONLY,
+	    WHY_OPEN_READ),
+	REFUSE_IF("open", 1, O_ACCMODE, O_WRONLY),
+	REFUSE_IF("open", 1, O_ACCMODE, O_RDWR),
+	REFUSE_IF("open", 1, O_CREAT, O_CREAT),
+	REFUSE_IF("open", 1, O_TRUNC, O_TRUNC),
+	ALLOW_IF("openat", 2, SANDBOX_MASKED_EQ, WHY_OPEN_MASK, O_RDONLY,
+	    WHY_OPEN_READ),
+	REFUSE_IF("openat", 2, O_ACCMODE, O_WRONLY),
+	REFUSE_IF("openat", 2, O_ACCMODE, O_RDWR),
+	REFUSE_IF("openat", 2, O_CREAT, O_CREAT),
+	REFUSE_IF("openat", 2, O_TRUNC, O_TRUNC),
+	ALLOW("umask", "libwrap puts back the umask its options may set"),
 };
 
 const struct sandbox_rule *
@@ -219,6 +247,21 @@ sandbox_mkdir(int dirfd, const char *name, int last)
 }
 
 /* Is the directory <fd> empty?  1, 0, or -1 on error. */
+/*
+ * Is <name> in the directory <fd> a copy of a TCP wrappers file that the
+ * master keeps there (libwrap_tables.h): a regular file of root's that
+ * only root may write?
+ */
+static int
+sandbox_wrap_copy(int fd, const char *name)
+{
+	struct stat	st;
+
+	return libwrap_tables_name(name) && fstatat(fd, name, &st,
+	    AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == 0 && (st.st_mode & 022) == 0;
+}
+
 static int
 sandbox_empty(int fd)
 {
@@ -234,7 +277,8 @@ sandbox_empty(int fd)
 	}
 	while (empty && (de = readdir(d)) != NULL)
 		if (strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0)
+		    strcmp(de->d_name, "..") != 0 &&
+		    !sandbox_wrap_copy(fd, de->d_name))
 			empty = 0;
 	(void)closedir(d);
 	return empty;

@@ -64,6 +64,7 @@ struct service {
 static TAILQ_HEAD(, service)	services = TAILQ_HEAD_INITIALIZER(services);
 static struct event_base	*service_evbase;
 static const struct service_hooks *service_hooks;
+static enum service_role	 service_role = SERVICE_ALL;
 
 static void	service_retire(struct service *);
 
@@ -336,6 +337,55 @@ service_cps_tripped(struct service *sv, int seconds, int extended)
 		(void)evtimer_add(sv->sv_cps_timer, &tv);
 }
 
+/*
+ * Does this process watch the socket of <sc>?  The master only those it
+ * hands to a server (it reads no client byte); a worker all the others.
+ */
+static int
+service_owned(const struct service_conf *sc)
+{
+	switch (service_role) {
+	case SERVICE_MASTER:
+		return service_hands_off(sc);
+	case SERVICE_WORKER:
+		return !service_hands_off(sc);
+	default:
+		return 1;
+	}
+}
+
+void
+service_set_role(enum service_role role)
+{
+	struct service	*sv;
+
+	service_role = role;
+	TAILQ_FOREACH(sv, &services, sv_entry) {
+		if (sv->sv_fd == -1)
+			continue;
+		if (!service_owned(sv->sv_conf)) {
+			/* A worker keeps no socket it does not serve. */
+			if (sv->sv_ev != NULL)
+				event_free(sv->sv_ev);
+			sv->sv_ev = NULL;
+			(void)close(sv->sv_fd);
+			sv->sv_fd = -1;
+			continue;
+		}
+		if (sv->sv_ev != NULL)
+			continue;
+		sv->sv_ev = event_new(service_evbase, sv->sv_fd,
+		    EV_READ | EV_PERSIST, sv->sv_conf->sc_socktype ==
+		    SOCK_STREAM ? service_accept_cb : service_dgram_cb, sv);
+		if (sv->sv_ev == NULL)
+			fatalx("service %s: cannot watch its socket",
+			    sv->sv_conf->sc_id);
+		if (!sv->sv_paused && event_add(sv->sv_ev, NULL) == -1)
+			fatalx("service %s: cannot watch its socket",
+			    sv->sv_conf->sc_id);
+	}
+}
+
 /* Attach the socket of <sv> to the event loop. */
 static int
 service_listen(struct service *sv)
@@ -351,8 +401,8 @@ service_listen(struct service *sv)
 	if (sc->sc_socktype == SOCK_DGRAM && sc->sc_nredirect > 0 &&
 	    (sv->sv_flows = relay_udp_table_new()) == NULL)
 		return -1;
-	if (sv->sv_fd == -1)
-		return 0;	/* a tcpmux service has no socket */
+	if (sv->sv_fd == -1 || !service_owned(sc))
+		return 0;	/* tcpmux's, or the other process's */
 	sv->sv_ev = event_new(service_evbase, sv->sv_fd, EV_READ | EV_PERSIST,
 	    service_hands_off(sc) ? service_handoff_cb :
 	    sc->sc_socktype == SOCK_STREAM ? service_accept_cb :

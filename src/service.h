@@ -53,6 +53,17 @@ void	service_init(struct event_base *base,
  * nothing changed when there was no memory to compare (logged).
  */
 int	service_reconcile(struct config *cf);
+/* Who watches which socket (service_owned()). */
+enum service_role {
+	SERVICE_ALL,		/* one process does all (the default) */
+	SERVICE_MASTER,		/* only hand-offs (wait = yes): no client byte */
+	SERVICE_WORKER		/* all but hand-offs */
+};
+/*
+ * Set the role of this process; a worker, just forked from the master,
+ * starts watching its sockets and closes the hand-off ones.
+ */
+void	service_set_role(enum service_role role);
 /* Stop listening everywhere (shutdown). */
 void	service_shutdown(void);
 void	service_ref(struct service *);

@@ -34,6 +34,7 @@
 #include "session_int.h"
 #include "sockaddr.h"
 #include "spawn.h"
+#include "worker.h"
 #include "tls.h"
 
 /* Send banner_success on the client side, plain or TLS; 0 or -1. */
@@ -199,27 +200,86 @@ static void
 session_tls_env(struct session *s, char **env, char *buf, size_t len)
 {
 	char	subject[SESSION_DN_LEN], issuer[SESSION_DN_LEN];
-	int	n = 0, off;
 
 	env[0] = NULL;
 	if (s->se_bev == NULL || bufferevent_openssl_get_ssl(s->se_bev) ==
 	    NULL)
 		return;
 	if (tls_client_cert(s->se_bev, subject, sizeof(subject), issuer,
-	    sizeof(issuer))) {
-		off = snprintf(buf, len, "SSL_CLIENT_S_DN=%s", subject);
-		env[n++] = buf;
-		buf += off + 1;
-		len -= (size_t)off + 1;
-		off = snprintf(buf, len, "SSL_CLIENT_I_DN=%s", issuer);
-		env[n++] = buf;
-		buf += off + 1;
-		len -= (size_t)off + 1;
-		(void)snprintf(buf, len, "SSL_CLIENT_VERIFY=SUCCESS");
-	} else
-		(void)snprintf(buf, len, "SSL_CLIENT_VERIFY=NONE");
-	env[n++] = buf;
-	env[n] = NULL;
+	    sizeof(issuer)))
+		spawn_env_tls(subject, issuer, env, buf, len);
+	else
+		spawn_env_tls(NULL, NULL, env, buf, len);
+}
+
+/* What the master says of the server a worker asked it to spawn for <s>. */
+static void
+session_remote_cb(void *arg, enum worker_spawn_event ev, pid_t pid,
+    int status, const char *why)
+{
+	struct session	*s = arg;
+
+	switch (ev) {
+	case WORKER_SPAWNED:
+		s->se_pid = pid;
+		session_log_start(s);
+		break;
+	case WORKER_SPAWN_FAILED:
+		s->se_running = 0;
+		session_log_fail(s, why);
+		metrics_spawn_failure(s->se_metrics);
+		session_close(s, "spawn failed", 1);
+		break;
+	case WORKER_EXITED:
+		session_child_exited(s, pid, status);
+		break;
+	}
+}
+
+/*
+ * A worker spawns nothing itself: the master does, on the descriptor the
+ * request carries (privsep_msg.h).  START waits for the master's answer,
+ * which has the pid.
+ */
+static int
+session_spawn_remote(struct session *s, int fd)
+{
+	struct worker_spawn	ws;
+	char			subject[SESSION_DN_LEN], issuer[SESSION_DN_LEN];
+	socklen_t		len = sizeof(ws.ws_local);
+	int			cfd;
+
+	memset(&ws, 0, sizeof(ws));
+	ws.ws_cf = s->se_cf;
+	ws.ws_conf = s->se_conf;
+	ws.ws_fd = fd;
+	ws.ws_peer = s->se_peer;
+	cfd = s->se_bev != NULL ? bufferevent_getfd(s->se_bev) : s->se_fd;
+	if (getsockname(cfd, (struct sockaddr *)&ws.ws_local, &len) == -1)
+		ws.ws_local.ss_family = s->se_peer.ss_family;
+	else
+		sockaddr_unmap(&ws.ws_local, &len);
+	ws.ws_country = s->se_country;
+	if (s->se_bev != NULL && bufferevent_openssl_get_ssl(s->se_bev) !=
+	    NULL) {
+		ws.ws_tls = 1;
+		if (tls_client_cert(s->se_bev, subject, sizeof(subject),
+		    issuer, sizeof(issuer))) {
+			ws.ws_subject = subject;
+			ws.ws_issuer = issuer;
+		}
+	}
+	ws.ws_cb = session_remote_cb;
+	ws.ws_arg = s;
+	s->se_running = 1;	/* the session ends when the server does */
+	if (worker_spawn(&ws) == -1) {
+		s->se_running = 0;
+		session_log_fail(s, "fork");
+		metrics_spawn_failure(s->se_metrics);
+		session_close(s, "cannot ask the master to spawn", 1);
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -233,6 +293,8 @@ session_spawn(struct session *s, int fd)
 	struct spawn_req		 rq;
 	char				*env[4], buf[2 * SESSION_DN_LEN + 96];
 
+	if (worker_active())
+		return session_spawn_remote(s, fd);
 	session_tls_env(s, env, buf, sizeof(buf));
 	memset(&rq, 0, sizeof(rq));
 	rq.sq_conf = sc;

@@ -54,6 +54,8 @@ static struct child_tree	children = RB_INITIALIZER(&children);
 static int			nchildren;
 static int			spawn_limit;
 static int			spawn_errpipe[2] = { -1, -1 };
+static spawn_exit_cb		spawn_other;	/* reaps what it did not spawn */
+static void			*spawn_other_arg;
 
 static const int	rlimit_resource[CRL_COUNT] = {
 	RLIMIT_AS, RLIMIT_CPU, RLIMIT_DATA, RLIMIT_RSS, RLIMIT_STACK,
@@ -378,13 +380,23 @@ spawn_reap(void)
 	spawn_read_errors();
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		find.ch_pid = pid;
-		if ((ch = RB_FIND(child_tree, &children, &find)) == NULL)
+		if ((ch = RB_FIND(child_tree, &children, &find)) == NULL) {
+			if (spawn_other != NULL)
+				spawn_other(spawn_other_arg, pid, status);
 			continue;
+		}
 		RB_REMOVE(child_tree, &children, ch);
 		nchildren--;
 		ch->ch_exited(ch->ch_arg, pid, status);
 		free(ch);
 	}
+}
+
+void
+spawn_set_other(spawn_exit_cb cb, void *arg)
+{
+	spawn_other = cb;
+	spawn_other_arg = arg;
 }
 
 void

@@ -40,6 +40,11 @@ int	spawn_running(void);
 pid_t	spawn_start(const struct spawn_req *rq);
 /* Reap every child that exited (SIGCHLD). */
 void	spawn_reap(void);
+/*
+ * Children this module did not start (the workers) are reaped too: their
+ * status goes to <cb>.
+ */
+void	spawn_set_other(spawn_exit_cb cb, void *arg);
 /* Send <sig> to every running child's process group. */
 void	spawn_signal_all(int sig);
 

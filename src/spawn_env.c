@@ -117,3 +117,33 @@ spawn_env_clear(struct spawn_env *se)
 	se->se_envp = NULL;
 	se->se_cap = 0;
 }
+
+void
+spawn_env_tls(const char *subject, const char *issuer, char **env,
+    char *buf, size_t len)
+{
+	int	n = 0, off;
+
+	if (subject != NULL) {
+		off = snprintf(buf, len, "SSL_CLIENT_S_DN=%s", subject);
+		if (off < 0 || (size_t)off + 1 >= len)
+			goto none;
+		env[n++] = buf;
+		buf += off + 1;
+		len -= (size_t)off + 1;
+		off = snprintf(buf, len, "SSL_CLIENT_I_DN=%s",
+		    issuer != NULL ? issuer : "");
+		if (off < 0 || (size_t)off + 1 >= len)
+			goto none;
+		env[n++] = buf;
+		buf += off + 1;
+		len -= (size_t)off + 1;
+		(void)snprintf(buf, len, "SSL_CLIENT_VERIFY=SUCCESS");
+	} else {
+none:
+		(void)snprintf(buf, len, "SSL_CLIENT_VERIFY=NONE");
+		n = 0;
+	}
+	env[n++] = buf;
+	env[n] = NULL;
+}

@@ -45,6 +45,14 @@ char	**spawn_env_base(const struct service_conf *sc);
 int	 spawn_env_make(struct spawn_env *se, char *const *base,
 	    const char *addr, int port, const char *country,
 	    char *const *extra);
+/*
+ * The SSL_CLIENT_* variables of a client behind TLS into <env> (at most
+ * three and a NULL), their text in <buf> of <len> bytes: S_DN <subject>,
+ * I_DN <issuer> and VERIFY=SUCCESS for a verified certificate (<subject>
+ * not NULL), else VERIFY=NONE.
+ */
+void	 spawn_env_tls(const char *subject, const char *issuer, char **env,
+	    char *buf, size_t len);
 /* Free what <se> holds (not the strings it points to). */
 void	 spawn_env_clear(struct spawn_env *se);
 

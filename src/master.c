@@ -1,0 +1,590 @@
+/*
+ * The master and its workers; see master.h.  A worker is forked from the
+ * master with the configuration, sockets, TLS contexts and GeoIP databases
+ * already loaded, so nothing is serialised.  What comes back from a worker
+ * is treated as hostile (THREATS.md rule 8): a spawn request only names a
+ * service of the worker's own generation, and everything the server gets
+ * (program, user, limits) comes from the master's copy of it.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "build-config.h"
+
+#include "accesslog.h"
+#include "config.h"
+#include "geoip.h"
+#include "libwrap_tables.h"
+#include "log.h"
+#include "master.h"
+#include "privsep_chan.h"
+#include "sandbox.h"
+#include "shared.h"
+#include "sockaddr.h"
+#include "spawn.h"
+#include "worker.h"
+
+#define MASTER_FASTDEATHS	5	/* worker deaths in a row ... */
+#define MASTER_FASTDEATH_SECS	10	/* ... this close together ... */
+#define MASTER_RESPAWN_PAUSE	1	/* ... wait this long to respawn */
+#define MASTER_GEOIP_SECS	1	/* how often the databases are looked at */
+
+struct mworker {
+	TAILQ_ENTRY(mworker)	 mw_entry;
+	uint64_t		 mw_serial;	/* never reused */
+	pid_t			 mw_pid;
+	struct chan		*mw_chan;
+	int			 mw_row;	/* of the shared counters */
+	uint32_t		 mw_gen;
+	struct config		*mw_cf;		/* that generation's */
+	int			 mw_draining;
+};
+
+/* A server spawned for a worker, until it is reaped. */
+struct mspawn {
+	uint64_t		 ms_worker;	/* its serial */
+	uint64_t		 ms_session;
+	struct timespec		 ms_start;
+};
+
+static TAILQ_HEAD(mworker_list, mworker) master_list =
+				    TAILQ_HEAD_INITIALIZER(master_list);
+static struct event_base	*master_base;
+static void			(*master_forget_cb)(void);
+static struct config		*master_cf;	/* the generation serving */
+static uint32_t			 master_genno;
+static uint64_t			 master_serial;
+static int			 master_stopping;
+static int			 master_nworkers;
+static struct event		*master_respawn_ev;
+static struct event		*master_geoip_ev;
+static time_t			 master_death_first;
+static int			 master_deaths;
+static int			 master_respawns;	/* to fork */
+static int			 master_newgen;		/* to fork */
+
+static int	master_fork(void);
+
+static struct mworker *
+master_find_serial(uint64_t serial)
+{
+	struct mworker	*w;
+
+	TAILQ_FOREACH(w, &master_list, mw_entry)
+		if (w->mw_serial == serial)
+			return w;
+	return NULL;
+}
+
+static void
+master_send(struct mworker *w, const struct privsep_msg *m)
+{
+	if (w->mw_chan != NULL && chan_send(w->mw_chan, m) == -1)
+		log_warnx("worker %ld: cannot send it a message",
+		    (long)w->mw_pid);
+}
+
+/* A server spawned for a worker was reaped: tell the worker. */
+static void
+master_child_exited(void *arg, pid_t pid, int status)
+{
+	struct mspawn		*ms = arg;
+	struct mworker		*w;
+	struct privsep_msg	 m;
+	struct timespec		 now;
+
+	if ((w = master_find_serial(ms->ms_worker)) != NULL) {
+		memset(&m, 0, sizeof(m));
+		m.pm_type = PRIVSEP_CHILD_EXIT;
+		m.pm_fd = -1;
+		m.pm_u.child_exit.ce_session = ms->ms_session;
+		m.pm_u.child_exit.ce_pid = pid;
+		m.pm_u.child_exit.ce_status = status;
+		if (clock_gettime(CLOCK_MONOTONIC, &now) == 0)
+			m.pm_u.child_exit.ce_msecs = (uint64_t)
+			    ((now.tv_sec - ms->ms_start.tv_sec) * 1000 +
+			    (now.tv_nsec - ms->ms_start.tv_nsec) / 1000000);
+		master_send(w, &m);
+	}
+	free(ms);
+}
+
+/* Is <fd> a stream socket (the client's, or TLS's end of a pair)? */
+static int
+master_stream_fd(int fd)
+{
+	int		type;
+	socklen_t	len = sizeof(type);
+
+	return fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) ==
+	    0 && type == SOCK_STREAM;
+}
+
+/* Which service of <w>'s generation <sr> names, if it spawns; else NULL. */
+static const struct service_conf *
+master_spawn_conf(const struct mworker *w,
+    const struct privsep_spawn_req *sr)
+{
+	const struct service_conf	*sc;
+
+	if (sr->sr_gen != w->mw_gen ||
+	    sr->sr_service >= (uint32_t)w->mw_cf->cf_nservices)
+		return NULL;
+	sc = w->mw_cf->cf_services[sr->sr_service];
+	if (sc->sc_server == NULL || sc->sc_nredirect > 0 ||
+	    sc->sc_builtin != BUILTIN_NONE)
+		return NULL;
+	return sc;
+}
+
+static void
+master_spawn_fail(struct mworker *w, uint64_t session, enum privsep_fail why)
+{
+	struct privsep_msg	m;
+
+	memset(&m, 0, sizeof(m));
+	m.pm_type = PRIVSEP_SPAWN_FAIL;
+	m.pm_fd = -1;
+	m.pm_u.spawn_fail.sf_session = session;
+	m.pm_u.spawn_fail.sf_reason = why;
+	master_send(w, &m);
+}
+
+/* SPAWN_REQ: start the server, as the configuration of that service says. */
+static void
+master_spawn(struct mworker *w, const struct privsep_spawn_req *sr, int fd)
+{
+	const struct service_conf	*sc;
+	struct spawn_req		 rq;
+	struct privsep_msg		 m;
+	struct mspawn			*ms;
+	char				 addr[SOCKADDR_STRLEN];
+	char				*env[4], buf[2 * PRIVSEP_DNLEN + 96];
+	pid_t				 pid;
+
+	if ((sc = master_spawn_conf(w, sr)) == NULL) {
+		log_warnx("worker %ld asked to spawn service #%u of generation "
+		    "%u, which does not spawn", (long)w->mw_pid,
+		    (unsigned)sr->sr_service, (unsigned)sr->sr_gen);
+		master_spawn_fail(w, sr->sr_session, PRIVSEP_FAIL_SERVICE);
+		return;
+	}
+	if (!master_stream_fd(fd)) {
+		master_spawn_fail(w, sr->sr_session, PRIVSEP_FAIL_DESCRIPTOR);
+		return;
+	}
+	if (spawn_full()) {
+		master_spawn_fail(w, sr->sr_session, PRIVSEP_FAIL_LIMIT);
+		return;
+	}
+	env[0] = NULL;
+	if (sr->sr_flags & PRIVSEP_F_TLS)
+		spawn_env_tls((sr->sr_flags & PRIVSEP_F_VERIFIED) ?
+		    sr->sr_subject : NULL, sr->sr_issuer, env, buf, sizeof(buf));
+	if ((ms = calloc(1, sizeof(*ms))) == NULL) {
+		master_spawn_fail(w, sr->sr_session, PRIVSEP_FAIL_FORK);
+		return;
+	}
+	ms->ms_worker = w->mw_serial;
+	ms->ms_session = sr->sr_session;
+	(void)clock_gettime(CLOCK_MONOTONIC, &ms->ms_start);
+	memset(&rq, 0, sizeof(rq));
+	rq.sq_conf = sc;
+	rq.sq_fd = fd;
+	rq.sq_addr = sockaddr_ntop((const struct sockaddr *)&sr->sr_peer,
+	    addr, sizeof(addr));
+	rq.sq_port = sockaddr_port((const struct sockaddr *)&sr->sr_peer);
+	rq.sq_country = sr->sr_country[0] != '\0' ? sr->sr_country : NULL;
+	rq.sq_extra_env = env;
+	rq.sq_exited = master_child_exited;
+	rq.sq_arg = ms;
+	if ((pid = spawn_start(&rq)) == -1) {
+		free(ms);
+		master_spawn_fail(w, sr->sr_session, PRIVSEP_FAIL_FORK);
+		return;
+	}
+	memset(&m, 0, sizeof(m));
+	m.pm_type = PRIVSEP_SPAWN_OK;
+	m.pm_fd = -1;
+	m.pm_u.spawn_ok.so_session = sr->sr_session;
+	m.pm_u.spawn_ok.so_pid = pid;
+	master_send(w, &m);
+}
+
+static void
+master_msg_cb(struct chan *ch, struct privsep_msg *m, void *arg)
+{
+	struct mworker	*w = arg;
+
+	(void)ch;
+	switch (m->pm_type) {
+	case PRIVSEP_SPAWN_REQ:
+		master_spawn(w, &m->pm_u.spawn_req, m->pm_fd);
+		break;
+	case PRIVSEP_LOG:
+		if (m->pm_u.log.lg_kind == PRIVSEP_LOG_ACCESS)
+			accesslog_write_id(m->pm_u.log.lg_service,
+			    m->pm_u.log.lg_text);
+		else
+			log_put(m->pm_u.log.lg_level, m->pm_u.log.lg_text);
+		break;
+	default:
+		break;
+	}
+	if (m->pm_fd != -1)
+		(void)close(m->pm_fd);
+}
+
+/* The worker closed its end: it is dying; its status comes by SIGCHLD. */
+static void
+master_eof_cb(struct chan *ch, void *arg)
+{
+	struct mworker	*w = arg;
+
+	chan_free(ch);
+	w->mw_chan = NULL;
+}
+
+/*
+ * Forks happen between two turns of the loop (master_run_pending()): a
+ * child forked inside a callback would inherit a loop that is running,
+ * which it cannot run again.
+ */
+static void
+master_want_fork(void)
+{
+	(void)event_base_loopbreak(master_base);
+}
+
+static void
+master_respawn_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	master_respawns++;
+	master_want_fork();
+}
+
+/* A worker that serves died: start another at once, unless it keeps dying. */
+static void
+master_replace(void)
+{
+	struct timeval	tv = { MASTER_RESPAWN_PAUSE, 0 };
+	time_t		now = time(NULL);
+
+	if (now - master_death_first > MASTER_FASTDEATH_SECS) {
+		master_death_first = now;
+		master_deaths = 0;
+	}
+	if (++master_deaths < MASTER_FASTDEATHS) {
+		master_respawn_cb(-1, 0, NULL);
+		return;
+	}
+	log_warnx("workers keep dying; the next starts in %d second%s",
+	    MASTER_RESPAWN_PAUSE, MASTER_RESPAWN_PAUSE == 1 ? "" : "s");
+	if (master_respawn_ev == NULL || evtimer_add(master_respawn_ev,
+	    &tv) == -1)
+		master_respawn_cb(-1, 0, NULL);
+}
+
+/* spawn.c reaped a pid it did not spawn: one of ours, or nothing. */
+static void
+master_reaped(void *arg, pid_t pid, int status)
+{
+	struct mworker	*w;
+
+	(void)arg;
+	TAILQ_FOREACH(w, &master_list, mw_entry)
+		if (w->mw_pid == pid)
+			break;
+	if (w == NULL)
+		return;
+	if (WIFSIGNALED(status))
+		log_warnx("worker %ld (generation %u) killed by signal %d "
+		    "(%s)%s", (long)pid, (unsigned)w->mw_gen, WTERMSIG(status),
+		    strsignal(WTERMSIG(status)), WTERMSIG(status) == SIGSYS ?
+		    ": it made a system call outside its seccomp allow-list" :
+		    "");
+	else if (WEXITSTATUS(status) != 0)
+		log_warnx("worker %ld (generation %u) exited with status %d",
+		    (long)pid, (unsigned)w->mw_gen, WEXITSTATUS(status));
+	else
+		log_info("worker %ld (generation %u) exited", (long)pid,
+		    (unsigned)w->mw_gen);
+	TAILQ_REMOVE(&master_list, w, mw_entry);
+	master_nworkers--;
+	shared_row_release(w->mw_row);
+	chan_free(w->mw_chan);
+	config_unref(w->mw_cf);
+	if (!w->mw_draining && !master_stopping) {
+		log_warnx("starting a worker in its place; the listening "
+		    "sockets stayed open");
+		master_replace();
+	}
+	free(w);
+}
+
+/* In a new worker: none of the master's channels or events stay. */
+static void
+master_forget(void)
+{
+	struct mworker	*w;
+
+	while ((w = TAILQ_FIRST(&master_list)) != NULL) {
+		TAILQ_REMOVE(&master_list, w, mw_entry);
+		chan_free(w->mw_chan);
+		free(w);
+	}
+	if (master_respawn_ev != NULL)
+		event_free(master_respawn_ev);
+	if (master_geoip_ev != NULL)
+		event_free(master_geoip_ev);
+	master_respawn_ev = master_geoip_ev = NULL;
+	spawn_set_other(NULL, NULL);
+	if (master_forget_cb != NULL)
+		master_forget_cb();
+}
+
+/* Fork one worker of the generation serving.  0, or -1 (logged). */
+static int
+master_fork(void)
+{
+	struct mworker	*w;
+	int		 sp[2], row;
+	pid_t		 pid;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		log_warn("worker");
+		return -1;
+	}
+	if ((row = shared_row_take()) == -1) {
+		log_warnx("worker: %d workers alive already", SHARED_ROWS - 1);
+		free(w);
+		return -1;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("worker: socketpair");
+		shared_row_release(row);
+		free(w);
+		return -1;
+	}
+	switch ((pid = fork())) {
+	case -1:
+		log_warn("worker: fork");
+		(void)close(sp[0]);
+		(void)close(sp[1]);
+		shared_row_release(row);
+		free(w);
+		return -1;
+	case 0:
+		(void)close(sp[0]);
+		free(w);
+		if (event_reinit(master_base) == -1)
+			fatalx("worker: cannot re-make the event loop");
+		master_forget();
+		worker_main(master_base, master_cf, sp[1], row, master_genno);
+	}
+	(void)close(sp[1]);
+	w->mw_serial = ++master_serial;
+	w->mw_pid = pid;
+	w->mw_row = row;
+	w->mw_gen = master_genno;
+	w->mw_cf = master_cf;
+	config_ref(master_cf);
+	if ((w->mw_chan = chan_new(master_base, sp[0], PRIVSEP_TO_MASTER,
+	    master_msg_cb, master_eof_cb, w)) == NULL) {
+		log_warn("worker %ld: channel", (long)pid);
+		(void)close(sp[0]);
+		(void)kill(pid, SIGKILL);	/* reaped as a death */
+	}
+	TAILQ_INSERT_TAIL(&master_list, w, mw_entry);
+	master_nworkers++;
+	log_debug("worker %ld of generation %u started", (long)pid,
+	    (unsigned)master_genno);
+	return 0;
+}
+
+/*
+ * The copies of the TCP wrappers files in the workers' chroot (a worker
+ * that is not root reads the originals).  Returns what
+ * libwrap_tables_copy() does.
+ */
+static int
+master_wrap_tables(void)
+{
+	char	err[256 + PATH_MAX];
+	int	fd, rc;
+
+	if (geteuid() != 0)
+		return 0;
+	if ((fd = sandbox_root(PORTGATE_EMPTYDIR, err, sizeof(err))) == -1) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	rc = libwrap_tables_copy(fd);
+	(void)close(fd);
+	return rc;
+}
+
+/*
+ * Files the workers cannot see: a GeoIP database changed on disk (workers
+ * of a new generation load it), the TCP wrappers files (copied).
+ */
+static void
+master_geoip_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct timeval	 tv = { MASTER_GEOIP_SECS, 0 };
+	struct geoip	*g;
+	char		 msg[GEOIP_MSGMAX];
+	int		 changed = 0;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	(void)master_wrap_tables();
+	for (g = geoip_next(NULL); g != NULL; g = geoip_next(g)) {
+		switch (geoip_check(g, time(NULL), 0, msg, sizeof(msg))) {
+		case GEOIP_RELOADED:
+			log_info("%s", msg);
+			changed = 1;
+			break;
+		case GEOIP_KEPT:
+			log_warnx("%s", msg);
+			break;
+		default:
+			break;
+		}
+	}
+	if (changed && master_cf != NULL && !master_stopping)
+		(void)master_generation(master_cf);
+	(void)evtimer_add(master_geoip_ev, &tv);
+}
+
+void
+master_init(struct event_base *base, void (*forget)(void))
+{
+	struct timeval	tv = { MASTER_GEOIP_SECS, 0 };
+
+	master_base = base;
+	master_forget_cb = forget;
+	spawn_set_other(master_reaped, NULL);
+	/* Without the copies a worker would read no rule: admit everyone. */
+	if (master_wrap_tables() == -1)
+		fatalx("cannot copy the TCP wrappers files for the workers");
+	master_respawn_ev = evtimer_new(base, master_respawn_cb, NULL);
+	master_geoip_ev = evtimer_new(base, master_geoip_cb, NULL);
+	if (master_respawn_ev == NULL || master_geoip_ev == NULL ||
+	    evtimer_add(master_geoip_ev, &tv) == -1)
+		fatalx("master: cannot create its timers");
+}
+
+int
+master_generation(struct config *cf)
+{
+	config_ref(cf);
+	config_unref(master_cf);
+	master_cf = cf;
+	master_genno++;
+	master_newgen = 1;
+	master_want_fork();
+	return 0;
+}
+
+/* The workers before the newest one stop accepting and drain. */
+static void
+master_drain_old(void)
+{
+	struct privsep_msg	 m;
+	struct mworker		*w, *newest;
+
+	newest = TAILQ_LAST(&master_list, mworker_list);
+	memset(&m, 0, sizeof(m));
+	m.pm_type = PRIVSEP_RELOAD;
+	m.pm_fd = -1;
+	m.pm_u.reload.rl_gen = master_genno;
+	TAILQ_FOREACH(w, &master_list, mw_entry) {
+		if (w == newest)
+			break;
+		if (!w->mw_draining && w->mw_gen != master_genno) {
+			w->mw_draining = 1;
+			master_send(w, &m);
+		}
+	}
+}
+
+int
+master_run_pending(void)
+{
+	int	done = 0;
+
+	if (master_stopping || master_cf == NULL)
+		return 0;
+	if (master_newgen) {
+		master_newgen = 0;
+		done++;
+		/* The new one accepts already: then the old ones drain. */
+		if (master_fork() == 0)
+			master_drain_old();
+		else
+			log_warnx("no worker of generation %u could start; "
+			    "the workers before it go on", (unsigned)master_genno);
+	}
+	for (; master_respawns > 0; master_respawns--, done++)
+		if (master_fork() == -1) {
+			log_warnx("cannot start a worker; clients wait in the "
+			    "listening queues");
+			master_replace();
+			master_respawns--;
+			break;
+		}
+	return done;
+}
+
+void
+master_stop(void)
+{
+	struct mworker	*w;
+
+	master_stopping = 1;
+	TAILQ_FOREACH(w, &master_list, mw_entry)
+		(void)kill(w->mw_pid, SIGTERM);
+	config_unref(master_cf);
+	master_cf = NULL;
+}
+
+void
+master_signal(int sig)
+{
+	struct mworker	*w;
+
+	TAILQ_FOREACH(w, &master_list, mw_entry)
+		(void)kill(w->mw_pid, sig);
+}
+
+int
+master_workers(void)
+{
+	return master_nworkers;
+}
+
+unsigned
+master_gen(void)
+{
+	return master_genno;
+}

@@ -1,0 +1,40 @@
+/*
+ * The master's side of privilege separation (doc/DESIGN.md, section 8):
+ * it forks the workers of each configuration generation, replaces one that
+ * dies, spawns servers for them and writes their log lines.  It never
+ * reads a byte a client sent.
+ */
+#ifndef PORTGATE_MASTER_H
+#define PORTGATE_MASTER_H
+
+struct config;
+struct event_base;
+
+/*
+ * Use <base>; <forget> is called in each new worker before anything else,
+ * to drop the master's own events and descriptors (daemon.c's).
+ */
+void	master_init(struct event_base *base, void (*forget)(void));
+/*
+ * Serve <cf> with a new generation of workers: once the first of them
+ * runs, the workers of the generations before finish their sessions and
+ * exit.  The fork happens in master_run_pending().  Returns 0.
+ */
+int	master_generation(struct config *cf);
+/*
+ * Fork what was asked for (a new generation, replacements) outside the
+ * loop; the loop is left for it (event_base_loopbreak()).  Returns the
+ * number of forks it tried: 0 means the loop ended for good.  The child
+ * never returns from here.
+ */
+int	master_run_pending(void);
+/* Tell every worker to stop (SIGTERM), and start no more. */
+void	master_stop(void);
+/* Send <sig> to every worker (SIGUSR1: their part of the dump). */
+void	master_signal(int sig);
+/* Workers alive, draining ones included. */
+int	master_workers(void);
+/* The generation now serving. */
+unsigned master_gen(void);
+
+#endif

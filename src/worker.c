@@ -1,0 +1,388 @@
+/*
+ * The worker's side of privilege separation (doc/DESIGN.md, section 8).
+ * The master forks it with everything loaded (configuration, listening
+ * sockets, TLS contexts, GeoIP databases); it gives up what it must not
+ * keep (log files, the master's channels), confines itself and serves.
+ * Spawning and logging go to the master as messages.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "accesslog.h"
+#include "admit.h"
+#include "config.h"
+#include "geoip.h"
+#include "libwrap_tables.h"
+#include "log.h"
+#include "privsep_chan.h"
+#include "proxyproto_accept.h"
+#include "rbtree.h"
+#include "revname.h"
+#include "sandbox.h"
+#include "service.h"
+#include "session.h"
+#include "shared.h"
+#include "worker.h"
+
+#define WORKER_DRAIN_MSECS	100	/* how often a draining worker looks */
+
+/* A spawn the master was asked for, until its server is reaped. */
+struct pending {
+	RB_ENTRY(pending)	 pd_node;
+	uint64_t		 pd_id;
+	worker_spawn_cb		 pd_cb;
+	void			*pd_arg;
+};
+
+RB_HEAD(pending_tree, pending);
+
+static int
+pending_cmp(struct pending *a, struct pending *b)
+{
+	return a->pd_id < b->pd_id ? -1 : a->pd_id > b->pd_id;
+}
+
+PG_RB_GENERATE_STATIC(pending_tree, pending, pd_node, pending_cmp)
+
+static struct pending_tree	 worker_pending =
+				    RB_INITIALIZER(&worker_pending);
+static struct chan		*worker_chan;
+static struct event_base	*worker_base;
+static struct event		*worker_sigev[4];
+static struct event		*worker_drain_ev;
+static uint32_t			 worker_gen;
+static uint64_t			 worker_next_id = 1;
+static int			 worker_on;
+static int			 worker_logging;	/* no loop through logs */
+
+int
+worker_active(void)
+{
+	return worker_on;
+}
+
+/* Make <s> one printable line of <len> bytes at most, for the master. */
+static void
+worker_text(char *dst, size_t len, const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i + 1 < len && s[i] != '\0'; i++)
+		dst[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	dst[i] = '\0';
+	if (i == 0 && len > 1) {
+		dst[0] = '-';
+		dst[1] = '\0';
+	}
+}
+
+static void
+worker_send_log(enum privsep_logkind kind, uint32_t service, int level,
+    const char *line)
+{
+	struct privsep_msg	m;
+
+	if (worker_chan == NULL || worker_logging)
+		return;
+	worker_logging = 1;
+	memset(&m, 0, sizeof(m));
+	m.pm_type = PRIVSEP_LOG;
+	m.pm_fd = -1;
+	m.pm_u.log.lg_kind = kind;
+	m.pm_u.log.lg_service = service;
+	m.pm_u.log.lg_gen = kind == PRIVSEP_LOG_ACCESS ? worker_gen : 0;
+	m.pm_u.log.lg_level = level;
+	worker_text(m.pm_u.log.lg_text, sizeof(m.pm_u.log.lg_text), line);
+	(void)chan_send(worker_chan, &m);
+	worker_logging = 0;
+}
+
+/* log.c's messages: a worker cannot raise alerts, only errors. */
+static void
+worker_log_forward(int pri, const char *msg)
+{
+	if (pri < LOG_ERR)
+		pri = LOG_ERR;
+	worker_send_log(PRIVSEP_LOG_DIAG, PRIVSEP_NOSERVICE, pri, msg);
+}
+
+static void
+worker_access_forward(unsigned id, const char *line)
+{
+	if (id == PRIVSEP_NOSERVICE)
+		return;
+	worker_send_log(PRIVSEP_LOG_ACCESS, id, 0, line);
+}
+
+/* The index of <sc> in <cf>, or PRIVSEP_NOSERVICE. */
+static uint32_t
+worker_service_index(const struct config *cf,
+    const struct service_conf *sc)
+{
+	int	i;
+
+	for (i = 0; i < cf->cf_nservices; i++)
+		if (cf->cf_services[i] == sc)
+			return (uint32_t)i;
+	return PRIVSEP_NOSERVICE;
+}
+
+static void
+worker_copy(char *dst, size_t len, const char *src)
+{
+	if (src != NULL)
+		worker_text(dst, len, src);
+	else
+		dst[0] = '\0';
+	if (src != NULL && src[0] == '\0')
+		dst[0] = '\0';
+}
+
+int
+worker_spawn(const struct worker_spawn *ws)
+{
+	struct privsep_msg	 m;
+	struct privsep_spawn_req *sr = &m.pm_u.spawn_req;
+	struct pending		*pd;
+
+	memset(&m, 0, sizeof(m));
+	m.pm_type = PRIVSEP_SPAWN_REQ;
+	m.pm_fd = ws->ws_fd;
+	sr->sr_session = worker_next_id;
+	sr->sr_gen = worker_gen;
+	if ((sr->sr_service = worker_service_index(ws->ws_cf,
+	    ws->ws_conf)) == PRIVSEP_NOSERVICE) {
+		log_warnx("service %s: not in the configuration of this worker",
+		    ws->ws_conf->sc_id);
+		return -1;
+	}
+	sr->sr_peer = ws->ws_peer;
+	sr->sr_local = ws->ws_local;
+	if (sr->sr_local.ss_family != sr->sr_peer.ss_family) {
+		memset(&sr->sr_local, 0, sizeof(sr->sr_local));
+		sr->sr_local.ss_family = sr->sr_peer.ss_family;
+	}
+	worker_copy(sr->sr_country, sizeof(sr->sr_country), ws->ws_country);
+	if (ws->ws_tls) {
+		sr->sr_flags |= PRIVSEP_F_TLS;
+		if (ws->ws_subject != NULL) {
+			sr->sr_flags |= PRIVSEP_F_VERIFIED;
+			worker_copy(sr->sr_subject, sizeof(sr->sr_subject),
+			    ws->ws_subject);
+			worker_copy(sr->sr_issuer, sizeof(sr->sr_issuer),
+			    ws->ws_issuer);
+		}
+	}
+	if ((pd = calloc(1, sizeof(*pd))) == NULL)
+		return -1;
+	if (worker_chan == NULL || chan_send(worker_chan, &m) == -1) {
+		free(pd);
+		return -1;
+	}
+	pd->pd_id = worker_next_id++;
+	pd->pd_cb = ws->ws_cb;
+	pd->pd_arg = ws->ws_arg;
+	RB_INSERT(pending_tree, &worker_pending, pd);
+	return 0;
+}
+
+static struct pending *
+worker_pending_find(uint64_t id)
+{
+	struct pending	find;
+
+	find.pd_id = id;
+	return RB_FIND(pending_tree, &worker_pending, &find);
+}
+
+/* What the FAIL record says when the master could not spawn. */
+static const char *
+worker_fail_reason(enum privsep_fail why)
+{
+	switch (why) {
+	case PRIVSEP_FAIL_LIMIT:
+		return "process_limit";
+	default:
+		return "fork";
+	}
+}
+
+/* Every draining look: leave once the last session is gone. */
+static void
+worker_drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (session_count() == 0)
+		(void)event_base_loopexit(worker_base, NULL);
+}
+
+/* RELOAD: a newer generation serves; finish the sessions and go. */
+static void
+worker_drain(void)
+{
+	struct timeval	tv = { 0, WORKER_DRAIN_MSECS * 1000 };
+
+	if (worker_drain_ev != NULL)
+		return;
+	log_debug("worker %ld: a newer configuration serves; finishing %d "
+	    "session%s", (long)getpid(), session_count(),
+	    session_count() == 1 ? "" : "s");
+	service_shutdown();
+	proxyproto_accept_abort_all();
+	worker_drain_ev = event_new(worker_base, -1, EV_PERSIST,
+	    worker_drain_cb, NULL);
+	if (worker_drain_ev == NULL || event_add(worker_drain_ev, &tv) == -1)
+		(void)event_base_loopexit(worker_base, NULL);
+}
+
+static void
+worker_msg_cb(struct chan *ch, struct privsep_msg *m, void *arg)
+{
+	struct pending	*pd = NULL;
+
+	(void)ch;
+	(void)arg;
+	switch (m->pm_type) {
+	case PRIVSEP_SPAWN_OK:
+		if ((pd = worker_pending_find(m->pm_u.spawn_ok.so_session)) !=
+		    NULL)
+			pd->pd_cb(pd->pd_arg, WORKER_SPAWNED,
+			    m->pm_u.spawn_ok.so_pid, 0, NULL);
+		return;
+	case PRIVSEP_SPAWN_FAIL:
+		if ((pd = worker_pending_find(m->pm_u.spawn_fail.sf_session)) ==
+		    NULL)
+			return;
+		RB_REMOVE(pending_tree, &worker_pending, pd);
+		pd->pd_cb(pd->pd_arg, WORKER_SPAWN_FAILED, 0, 0,
+		    worker_fail_reason(m->pm_u.spawn_fail.sf_reason));
+		break;
+	case PRIVSEP_CHILD_EXIT:
+		if ((pd = worker_pending_find(m->pm_u.child_exit.ce_session)) ==
+		    NULL)
+			return;
+		RB_REMOVE(pending_tree, &worker_pending, pd);
+		pd->pd_cb(pd->pd_arg, WORKER_EXITED, m->pm_u.child_exit.ce_pid,
+		    m->pm_u.child_exit.ce_status, NULL);
+		break;
+	case PRIVSEP_RELOAD:
+		worker_drain();
+		return;
+	default:
+		return;
+	}
+	free(pd);
+}
+
+/* The master is gone: nobody spawns, logs or counts for us any more. */
+static void
+worker_eof_cb(struct chan *ch, void *arg)
+{
+	(void)ch;
+	(void)arg;
+	_exit(0);
+}
+
+/* SIGTERM, SIGINT from the master: stop now. */
+static void
+worker_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	(void)arg;
+	switch (sig) {
+	case SIGUSR1:
+		log_info("dump: worker %ld, generation %u, %d sessions",
+		    (long)getpid(), (unsigned)worker_gen, session_count());
+		service_dump();
+		session_dump();
+		break;
+	default:
+		service_shutdown();
+		proxyproto_accept_abort_all();
+		admit_shutdown();
+		session_close_all();
+		(void)event_base_loopexit(worker_base, NULL);
+		break;
+	}
+}
+
+/* The user the workers run as: worker_user of defaults, or the default. */
+static const char *
+worker_user(const struct config *cf)
+{
+	if (cf->cf_nservices > 0)
+		return cf->cf_services[0]->sc_worker_user;
+	return NULL;
+}
+
+/* Confine this process (sandbox.c); a failure ends it. */
+static void
+worker_confine(const struct config *cf)
+{
+	struct sandbox_conf	sb = { .sb_user = worker_user(cf) };
+	char			err[256];
+
+	/* What the chroot will hide: zone files, the resolver's settings. */
+	tzset();
+	revname_prepare(worker_base);
+	if (geteuid() == 0) {
+		libwrap_tables_use();
+		sandbox_worker(&sb);
+		return;
+	}
+	/* Not root: there is no identity to give up, no chroot to enter. */
+	if (sandbox_seccomp(err, sizeof(err)) == -1)
+		fatalx("worker sandbox: %s", err);
+}
+
+void
+worker_main(struct event_base *base, struct config *cf, int chanfd, int row,
+    uint32_t gen)
+{
+	static const int	sigs[] = { SIGTERM, SIGINT, SIGUSR1 };
+	size_t			i;
+
+	worker_base = base;
+	worker_gen = gen;
+	worker_on = 1;
+	setproctitle("worker");
+	shared_row_set(row);
+	geoip_freeze();
+	if ((worker_chan = chan_new(base, chanfd, PRIVSEP_TO_WORKER,
+	    worker_msg_cb, worker_eof_cb, NULL)) == NULL)
+		fatal("worker: channel");
+	log_set_forward(worker_log_forward);
+	accesslog_set_forward(worker_access_forward);
+	if (signal(SIGHUP, SIG_IGN) == SIG_ERR ||
+	    signal(SIGUSR2, SIG_IGN) == SIG_ERR ||
+	    signal(SIGCHLD, SIG_DFL) == SIG_ERR)
+		fatal("worker: signals");
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		worker_sigev[i] = evsignal_new(base, sigs[i], worker_signal_cb,
+		    NULL);
+		if (worker_sigev[i] == NULL ||
+		    evsignal_add(worker_sigev[i], NULL) == -1)
+			fatalx("worker: signal events");
+	}
+	service_set_role(SERVICE_WORKER);
+	worker_confine(cf);
+	log_debug("worker %ld of generation %u serving", (long)getpid(),
+	    (unsigned)gen);
+	if (event_base_dispatch(base) == -1)
+		log_warnx("worker: event loop failed");
+	chan_flush(worker_chan, 1000);
+	_exit(0);
+}
