@@ -200,8 +200,7 @@ const struct attr_def attr_table[] = {
 	{ .name = "worker_user", .scope = ATTR_DEFAULTS,
 	  .min_values = 1, .max_values = 1, .set = attr_set_worker_user,
 	  .offset = ATTR_OFF(sc_worker_user), .values = "USER",
-	  .summary = "The unprivileged user the worker processes run as "
-	  "(default portgate, else nobody)" },
+	  .summary = "The user the worker processes run as" },
 	{ .name = "enabled", .scope = ATTR_DEFAULTS, .flags = ATTR_LIST,
 	  .min_values = 0, .max_values = -1, .set = attr_set_none,
 	  .values = "ID ...",

@@ -229,10 +229,11 @@ config_build_service(struct config *cf, const struct conf_entry *ce,
 /*
  * Check every value of defaults once, on a scratch service, so that a bad
  * one is reported once (and even when no service uses it); services that
- * inherit it then skip it.
+ * inherit it then skip it.  The values only defaults may set go to <cf>.
  */
 static void
-config_check_defaults(struct attr_val *defs, struct conf_diag *cd)
+config_check_defaults(struct config *cf, struct attr_val *defs,
+    struct conf_diag *cd)
 {
 	static char		 name[] = "defaults";
 	struct conf_entry	 ce;
@@ -247,10 +248,13 @@ config_check_defaults(struct attr_val *defs, struct conf_diag *cd)
 	for (k = 0; k < attr_count; k++) {
 		i = order[k];
 		ad = &attr_table[i];
-		if (!defs[i].av_set || !(ad->scope & ATTR_SERVICE))
+		if (!defs[i].av_set)
 			continue;
 		defs[i].av_bad = ad->set(ad, sc, &defs[i], cd) == -1;
 	}
+	/* What only defaults sets is the daemon's, not a service's. */
+	cf->cf_worker_user = sc->sc_worker_user;
+	sc->sc_worker_user = NULL;
 	config_service_free(sc);
 }
 
@@ -377,7 +381,7 @@ config_load(const char *path, int flags, struct conf_diag *cd)
 	cf->cf_path = xstrdup(path);
 	defs = config_vals_new();
 	config_merge_defaults(defs, &tree, cd);
-	config_check_defaults(defs, cd);
+	config_check_defaults(cf, defs, cd);
 	if (flags & CONF_DUMP)
 		config_dump_entry(cf, "defaults", path, 0, defs, NULL);
 	for (i = 0; i < tree.ct_nentries; i++)
@@ -416,6 +420,7 @@ config_unref(struct config *cf)
 	for (i = 0; i < cf->cf_nservices; i++)
 		config_service_free(cf->cf_services[i]);
 	free(cf->cf_services);
+	free(cf->cf_worker_user);
 	for (i = 0; i < cf->cf_noff; i++)
 		free(cf->cf_off[i]);
 	free(cf->cf_off);

@@ -105,7 +105,7 @@ struct service_conf {
 	char			*sc_user;
 	uid_t			 sc_uid;
 	char			*sc_group;
-	char			*sc_worker_user; /* defaults: workers' user */
+	char			*sc_worker_user; /* the setter's: see cf_ */
 	gid_t			 sc_gid;
 	int			 sc_has_uid;
 	int			 sc_has_gid;
@@ -188,6 +188,7 @@ struct config {
 	char			**cf_offmsgs;
 	int			  cf_noffmsgs;
 	char			 *cf_dump;	/* -T: CONF_DUMP's text */
+	char			 *cf_worker_user; /* defaults' worker_user */
 };
 
 /* config_load() flags. */

@@ -44,8 +44,10 @@ static struct event_base *daemon_base;
 static struct event	*daemon_sigev[5];
 static struct event	*daemon_grace;	/* stop: wait for servers */
 static int		 daemon_stopping;
+static int		 daemon_workers_killed;	/* the grace's second step */
 
 #define DAEMON_GRACE	3	/* seconds servers get to exit on stop */
+#define DAEMON_GRACE_WORKERS 2	/* then the workers, to log their exits */
 #define DAEMON_REPORT_MAX 4096	/* longest start-up line the parent buffers */
 
 /* Write all of <buf> to standard error; there is nowhere to report a failure. */
@@ -256,13 +258,28 @@ daemon_stop_check(void)
 static void
 daemon_grace_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct timeval	tv = { DAEMON_GRACE_WORKERS, 0 };
+
 	(void)fd;
 	(void)what;
 	(void)arg;
-	log_warnx("%d server%s still running after %d seconds; killing them",
-	    spawn_running(), spawn_running() == 1 ? "" : "s", DAEMON_GRACE);
-	spawn_signal_all(SIGKILL);
-	master_signal(SIGKILL);
+	if (spawn_running() > 0) {
+		log_warnx("%d server%s still running after %d seconds; "
+		    "killing them", spawn_running(),
+		    spawn_running() == 1 ? "" : "s", DAEMON_GRACE);
+		spawn_signal_all(SIGKILL);
+	}
+	/* The workers log the EXIT of those servers, then go. */
+	if (master_workers() > 0 && !daemon_workers_killed) {
+		daemon_workers_killed = 1;
+		(void)evtimer_add(daemon_grace, &tv);
+		return;
+	}
+	if (master_workers() > 0) {
+		log_warnx("%d worker%s still running; killing them",
+		    master_workers(), master_workers() == 1 ? "" : "s");
+		master_signal(SIGKILL);
+	}
 }
 
 /* SIGTERM, SIGINT: stop listening, end sessions, let servers exit. */
@@ -307,9 +324,10 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 		daemon_stop_check();
 		break;
 	case SIGUSR1:
-		log_info("dump: %d services, %d sessions, %d servers, "
-		    "configuration %s", service_count(), session_count(),
-		    spawn_running(), daemon_cfpath);
+		log_info("dump: %d services, %lld sessions, %d servers, "
+		    "%d workers, configuration %s", service_count(),
+		    metrics_sessions_all(), spawn_running(), master_workers(),
+		    daemon_cfpath);
 		service_dump();
 		session_dump();
 		master_signal(SIGUSR1);

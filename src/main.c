@@ -30,6 +30,7 @@
 #include "import.h"
 #include "log.h"
 #include "master.h"
+#include "metrics.h"
 #include "sdlisten.h"
 #include "sdnotify.h"
 #include "service.h"
@@ -353,6 +354,24 @@ report_off(const struct options *o, const struct config *cf)
 	    off_names(cf, names, sizeof(names)));
 }
 
+/* The command line, for the master's title in ps(1). */
+static char	main_cmdline[256];
+
+static void
+main_args(int argc, char **argv)
+{
+	size_t	len = 0;
+	int	i, n;
+
+	for (i = 1; i < argc && len < sizeof(main_cmdline); i++) {
+		n = snprintf(main_cmdline + len, sizeof(main_cmdline) - len,
+		    "%s%s", i > 1 ? " " : "", argv[i]);
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+}
+
 /* Bind the services and run the loop until told to stop. */
 static int
 run(const struct options *o, struct config *cf)
@@ -364,7 +383,7 @@ run(const struct options *o, struct config *cf)
 		fatal("cannot detach");
 	if (log_init(o->o_foreground, o->o_facility, o->o_filelog) == -1)
 		fatal("cannot open %s", o->o_filelog);
-	if (shared_init() == -1)
+	if (shared_init() == -1 || metrics_share() == -1)
 		fatal("cannot share counters with the workers");
 	if ((base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
@@ -388,13 +407,14 @@ run(const struct options *o, struct config *cf)
 	/* Signals first: the pid file tells the world it may send them. */
 	if (daemon_signals(base, o->o_config, cf) == -1)
 		fatal("cannot install signal events");
+	if (o->o_pidfile != NULL && daemon_pidfile_write(o->o_pidfile) == -1)
+		fatal("cannot write pid file %s", o->o_pidfile);
 	master_init(base, daemon_forget);
 	(void)master_generation(cf);
 	if (master_run_pending() != 1 || master_workers() != 1)
 		fatalx("cannot start a worker");
-	setproctitle("master");
-	if (o->o_pidfile != NULL && daemon_pidfile_write(o->o_pidfile) == -1)
-		fatal("cannot write pid file %s", o->o_pidfile);
+	setproctitle("master%s%s", main_cmdline[0] != '\0' ? " " : "",
+	    main_cmdline);
 	log_info("portgate %s started with %d service%s", PACKAGE_VERSION,
 	    service_count(), service_count() == 1 ? "" : "s");
 	daemon_ready(0);
@@ -472,6 +492,7 @@ main(int argc, char **argv)
 	struct config	*cf;
 	int		 ok;
 
+	main_args(argc, argv);
 	setproctitle_init(argc, argv, environ);
 	options_parse(&o, argc, argv);
 	/* As xinetd: servers inherit at least 022 unless `umask` says. */

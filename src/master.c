@@ -32,6 +32,7 @@
 #include "libwrap_tables.h"
 #include "log.h"
 #include "master.h"
+#include "metrics.h"
 #include "privsep_chan.h"
 #include "sandbox.h"
 #include "shared.h"
@@ -329,6 +330,7 @@ master_reaped(void *arg, pid_t pid, int status)
 		    (unsigned)w->mw_gen);
 	TAILQ_REMOVE(&master_list, w, mw_entry);
 	master_nworkers--;
+	metrics_workers(master_nworkers);
 	shared_row_release(w->mw_row);
 	chan_free(w->mw_chan);
 	config_unref(w->mw_cf);
@@ -367,7 +369,7 @@ master_fork(void)
 {
 	struct mworker	*w;
 	int		 sp[2], row;
-	pid_t		 pid;
+	pid_t		 pid, self = getpid();
 
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		log_warn("worker");
@@ -398,7 +400,8 @@ master_fork(void)
 		if (event_reinit(master_base) == -1)
 			fatalx("worker: cannot re-make the event loop");
 		master_forget();
-		worker_main(master_base, master_cf, sp[1], row, master_genno);
+		worker_main(master_base, master_cf, sp[1], row, master_genno,
+		    self);
 	}
 	(void)close(sp[1]);
 	w->mw_serial = ++master_serial;
@@ -415,6 +418,7 @@ master_fork(void)
 	}
 	TAILQ_INSERT_TAIL(&master_list, w, mw_entry);
 	master_nworkers++;
+	metrics_workers(master_nworkers);
 	log_debug("worker %ld of generation %u started", (long)pid,
 	    (unsigned)master_genno);
 	return 0;

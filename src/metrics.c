@@ -5,6 +5,8 @@
  * pointer; an id keeps its counters across reloads, as counters must
  * never go down.  The table is bounded by METRICS_SERVICES_MAX.
  */
+#include <sys/mman.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,11 +54,55 @@ static const char *const metrics_reasons[METRICS_NREASONS] = {
 	[METRICS_TCPMUX_LIMIT] = "tcpmux_limit"
 };
 
+/* What the daemon counts of itself. */
+struct metrics_daemon {
+	uint64_t	 md_reloads_ok;
+	uint64_t	 md_reloads_failed;
+	int64_t		 md_last_success;
+	int64_t		 md_workers;
+};
+
+/*
+ * With metrics_share(), the counters live in a mapping that the master and
+ * every worker share (each adds atomically), so that they are totals over
+ * all workers and survive a reload's new generation; the ids and the table
+ * stay private (the master makes entries, a worker inherits them).
+ */
 static struct metrics_service	*metrics_table[METRICS_SERVICES_MAX];
 static size_t			 metrics_nservices;
-static uint64_t			 metrics_reloads_ok;
-static uint64_t			 metrics_reloads_failed;
-static time_t			 metrics_last_success;
+static struct metrics_service	*metrics_slab;	/* shared entries */
+static struct metrics_daemon	 metrics_private;
+static struct metrics_daemon	*metrics_d = &metrics_private;
+
+#define METRICS_ADD(field, n)	\
+	((void)__atomic_add_fetch(&(field), (n), __ATOMIC_RELAXED))
+#define METRICS_GET(field)	__atomic_load_n(&(field), __ATOMIC_RELAXED)
+
+int
+metrics_share(void)
+{
+	void	*p;
+	size_t	 len = sizeof(struct metrics_service) * METRICS_SERVICES_MAX +
+		    sizeof(struct metrics_daemon);
+
+	if (metrics_slab != NULL)
+		return 0;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+	    -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	metrics_slab = p;
+	metrics_d = (struct metrics_daemon *)(void *)(metrics_slab +
+	    METRICS_SERVICES_MAX);
+	*metrics_d = metrics_private;
+	return 0;
+}
+
+void
+metrics_workers(int n)
+{
+	__atomic_store_n(&metrics_d->md_workers, n, __ATOMIC_RELAXED);
+}
 
 struct metrics_service *
 metrics_service(const char *id)
@@ -71,10 +117,13 @@ metrics_service(const char *id)
 			return metrics_table[i];
 	if (metrics_nservices == METRICS_SERVICES_MAX)
 		return NULL;
-	if ((ms = calloc(1, sizeof(*ms))) == NULL)
+	if (metrics_slab != NULL)
+		ms = &metrics_slab[metrics_nservices];
+	else if ((ms = calloc(1, sizeof(*ms))) == NULL)
 		return NULL;
 	if ((ms->ms_id = strdup(id)) == NULL) {
-		free(ms);
+		if (metrics_slab == NULL)
+			free(ms);
 		return NULL;
 	}
 	metrics_table[metrics_nservices++] = ms;
@@ -85,21 +134,21 @@ void
 metrics_accepted(struct metrics_service *ms)
 {
 	if (ms != NULL)
-		ms->ms_accepted++;
+		METRICS_ADD(ms->ms_accepted, 1);
 }
 
 void
 metrics_refused(struct metrics_service *ms, enum metrics_reason r)
 {
 	if (ms != NULL && (unsigned)r < METRICS_NREASONS)
-		ms->ms_refused[r]++;
+		METRICS_ADD(ms->ms_refused[r], 1);
 }
 
 void
 metrics_session_start(struct metrics_service *ms)
 {
 	if (ms != NULL)
-		ms->ms_sessions++;
+		METRICS_ADD(ms->ms_sessions, 1);
 }
 
 void
@@ -110,41 +159,66 @@ metrics_session_end(struct metrics_service *ms, uint64_t in, uint64_t out,
 
 	if (ms == NULL)
 		return;
-	ms->ms_sessions--;
-	ms->ms_bytes_in += in;
-	ms->ms_bytes_out += out;
+	METRICS_ADD(ms->ms_sessions, -1);
+	METRICS_ADD(ms->ms_bytes_in, in);
+	METRICS_ADD(ms->ms_bytes_out, out);
 	if (seconds < 0)
 		seconds = 0;
 	for (i = 0; i < METRICS_NBUCKETS; i++)
 		if (seconds <= metrics_buckets[i])
 			break;
 	if (i < METRICS_NBUCKETS)
-		ms->ms_duration[i]++;
-	ms->ms_duration_count++;
-	ms->ms_duration_sum += (uint64_t)seconds;
+		METRICS_ADD(ms->ms_duration[i], 1);
+	METRICS_ADD(ms->ms_duration_count, 1);
+	METRICS_ADD(ms->ms_duration_sum, (uint64_t)seconds);
 }
 
 void
 metrics_spawn_failure(struct metrics_service *ms)
 {
 	if (ms != NULL)
-		ms->ms_spawn_failures++;
+		METRICS_ADD(ms->ms_spawn_failures, 1);
+}
+
+void
+metrics_totals(const struct metrics_service *ms, uint64_t *accepted,
+    uint64_t *refused)
+{
+	size_t	r;
+
+	*accepted = *refused = 0;
+	if (ms == NULL)
+		return;
+	*accepted = METRICS_GET(ms->ms_accepted);
+	for (r = 0; r < METRICS_NREASONS; r++)
+		*refused += METRICS_GET(ms->ms_refused[r]);
+}
+
+long long
+metrics_sessions_all(void)
+{
+	long long	n = 0;
+	size_t		i;
+
+	for (i = 0; i < metrics_nservices; i++)
+		n += METRICS_GET(metrics_table[i]->ms_sessions);
+	return n;
 }
 
 void
 metrics_config_loaded(time_t now)
 {
-	metrics_last_success = now;
+	metrics_d->md_last_success = now;
 }
 
 void
 metrics_reload(int ok, time_t now)
 {
 	if (ok) {
-		metrics_reloads_ok++;
-		metrics_last_success = now;
+		METRICS_ADD(metrics_d->md_reloads_ok, 1);
+		metrics_d->md_last_success = now;
 	} else
-		metrics_reloads_failed++;
+		METRICS_ADD(metrics_d->md_reloads_failed, 1);
 }
 
 enum metrics_reason
@@ -387,17 +461,19 @@ metrics_format(struct evbuffer *buf, const char *version)
 	    evbuffer_add_printf(buf, "portgate_config_reloads_total"
 	    "{result=\"success\"} %llu\n"
 	    "portgate_config_reloads_total{result=\"failure\"} %llu\n",
-	    (unsigned long long)metrics_reloads_ok,
-	    (unsigned long long)metrics_reloads_failed) < 0 ||
+	    (unsigned long long)METRICS_GET(metrics_d->md_reloads_ok),
+	    (unsigned long long)METRICS_GET(metrics_d->md_reloads_failed)) < 0 ||
 	    metrics_head(buf,
 	    "portgate_config_last_reload_success_timestamp_seconds", "gauge",
 	    "When the running configuration was loaded.") == -1 ||
 	    evbuffer_add_printf(buf,
 	    "portgate_config_last_reload_success_timestamp_seconds %lld\n",
-	    (long long)metrics_last_success) < 0 ||
+	    (long long)METRICS_GET(metrics_d->md_last_success)) < 0 ||
 	    metrics_head(buf, "portgate_workers", "gauge",
 	    "Processes serving clients.") == -1 ||
-	    evbuffer_add_printf(buf, "portgate_workers 1\n") < 0 ||
+	    evbuffer_add_printf(buf, "portgate_workers %lld\n",
+	    METRICS_GET(metrics_d->md_workers) > 0 ?
+	    (long long)METRICS_GET(metrics_d->md_workers) : 1LL) < 0 ||
 	    metrics_head(buf, "portgate_build_info", "gauge",
 	    "Always 1; the version is a label.") == -1 ||
 	    evbuffer_add_printf(buf, "portgate_build_info{version=\"") < 0 ||
@@ -414,11 +490,12 @@ metrics_clear(void)
 
 	for (i = 0; i < metrics_nservices; i++) {
 		free(metrics_table[i]->ms_id);
-		free(metrics_table[i]);
+		if (metrics_slab != NULL)
+			memset(metrics_table[i], 0, sizeof(*metrics_table[i]));
+		else
+			free(metrics_table[i]);
 		metrics_table[i] = NULL;
 	}
 	metrics_nservices = 0;
-	metrics_reloads_ok = 0;
-	metrics_reloads_failed = 0;
-	metrics_last_success = 0;
+	memset(metrics_d, 0, sizeof(*metrics_d));
 }

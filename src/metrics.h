@@ -76,5 +76,20 @@ const char *metrics_reason_name(enum metrics_reason r);
 int	metrics_format(struct evbuffer *buf, const char *version);
 /* Forget every service and reset the daemon counters (tests). */
 void	metrics_clear(void);
+/*
+ * Keep the counters in memory shared with the workers forked from now on
+ * (the master, before its first service).  Returns 0, or -1 (errno).
+ */
+int	metrics_share(void);
+/*
+ * The clients of <ms> accepted and refused (any reason), over every
+ * process since the id was first counted.
+ */
+void	metrics_totals(const struct metrics_service *ms, uint64_t *accepted,
+	    uint64_t *refused);
+/* Sessions running now, over every service and process. */
+long long metrics_sessions_all(void);
+/* The number of worker processes serving (the master says). */
+void	metrics_workers(int n);
 
 #endif

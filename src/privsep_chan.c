@@ -22,6 +22,7 @@
 #include "privsep_chan.h"
 
 #define CHAN_READ_BATCH	64	/* messages read per wake-up */
+#define CHAN_SNDBUF	(1024 * 1024)	/* bytes in flight on the socket */
 
 struct chan_out {
 	STAILQ_ENTRY(chan_out)	 co_entry;
@@ -52,11 +53,13 @@ chan_new(struct event_base *base, int fd, unsigned allowed, chan_msg_cb msg,
     chan_eof_cb eof, void *arg)
 {
 	struct chan	*ch;
-	int		 fl;
+	int		 fl, sndbuf = CHAN_SNDBUF;
 
 	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
 	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
 		return NULL;
+	/* Room for bursts of log lines before the queue is needed. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	if ((ch = calloc(1, sizeof(*ch))) == NULL)
 		return NULL;
 	ch->ch_fd = fd;

@@ -114,6 +114,8 @@ static const struct sandbox_rule sandbox_table[] = {
 	ALLOW_IF("fcntl", 1, SANDBOX_EQ, 0, F_SETFL, "O_NONBLOCK"),
 	ALLOW_IF("fcntl", 1, SANDBOX_EQ, 0, F_GETFD, "FD_CLOEXEC"),
 	ALLOW_IF("fcntl", 1, SANDBOX_EQ, 0, F_SETFD, "FD_CLOEXEC"),
+	ALLOW_IF("fcntl", 1, SANDBOX_EQ, 0, F_DUPFD_CLOEXEC,
+	    "a spawn request waiting in the channel keeps its descriptor"),
 	ALLOW_IF("ioctl", 1, SANDBOX_EQ, 0, FIONREAD,
 	    "libevent sizes a read with FIONREAD"),
 	ALLOW("epoll_create", WHY_LOOP),

@@ -593,16 +593,21 @@ service_dump(void)
 {
 	struct service	*sv;
 	char		 desc[128];
+	uint64_t	 accepted, refused;
 
 	TAILQ_FOREACH(sv, &services, sv_entry) {
+		/* The workers count: the totals are in shared memory. */
+		accepted = sv->sv_accepted;
+		refused = sv->sv_refused;
+		if (sv->sv_metrics != NULL)
+			metrics_totals(sv->sv_metrics, &accepted, &refused);
 		log_info("dump: service %s (%s:%d) on %s%s: %d running, "
 		    "%llu accepted, %llu refused", sv->sv_conf->sc_id,
 		    sv->sv_conf->sc_file, sv->sv_conf->sc_line,
 		    listen_describe(sv->sv_fd, sv->sv_conf, desc, sizeof(desc)),
 		    sv->sv_paused ? " (paused)" : "",
 		    quota_running(sv->sv_quota),
-		    (unsigned long long)sv->sv_accepted,
-		    (unsigned long long)sv->sv_refused);
+		    (unsigned long long)accepted, (unsigned long long)refused);
 	}
 }
 

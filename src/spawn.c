@@ -29,6 +29,7 @@
 #include "cred.h"
 #include "log.h"
 #include "rbtree.h"
+#include "shared.h"
 #include "spawn.h"
 #include "spawn_env.h"
 #include "xmalloc.h"
@@ -52,6 +53,7 @@ PG_RB_GENERATE_STATIC(child_tree, child, ch_node, child_cmp)
 
 static struct child_tree	children = RB_INITIALIZER(&children);
 static int			nchildren;
+static struct shared_counter	*spawn_count;	/* nchildren, for workers */
 static int			spawn_limit;
 static int			spawn_errpipe[2] = { -1, -1 };
 static spawn_exit_cb		spawn_other;	/* reaps what it did not spawn */
@@ -66,6 +68,10 @@ int
 spawn_init(int limit)
 {
 	spawn_limit = limit;
+	/* The workers ask spawn_full() before they ask the master to spawn. */
+	if (spawn_count == NULL && (spawn_count = shared_counter_new()) ==
+	    NULL)
+		return -1;
 	if (spawn_errpipe[0] == -1 &&
 	    pipe2(spawn_errpipe, O_CLOEXEC | O_NONBLOCK) == -1)
 		return -1;
@@ -75,7 +81,8 @@ spawn_init(int limit)
 int
 spawn_full(void)
 {
-	return spawn_limit > 0 && nchildren >= spawn_limit;
+	return spawn_limit > 0 && (spawn_count != NULL ?
+	    shared_counter_sum(spawn_count) : nchildren) >= spawn_limit;
 }
 
 int
@@ -330,6 +337,8 @@ spawn_start(const struct spawn_req *rq)
 	ch->ch_arg = rq->sq_arg;
 	RB_INSERT(child_tree, &children, ch);
 	nchildren++;
+	if (spawn_count != NULL)
+		shared_counter_add(spawn_count, 1);
 	return pid;
 }
 
@@ -387,6 +396,8 @@ spawn_reap(void)
 		}
 		RB_REMOVE(child_tree, &children, ch);
 		nchildren--;
+		if (spawn_count != NULL)
+			shared_counter_add(spawn_count, -1);
 		ch->ch_exited(ch->ch_arg, pid, status);
 		free(ch);
 	}

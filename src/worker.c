@@ -6,6 +6,7 @@
  * Spawning and logging go to the master as messages.
  */
 #include <sys/types.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -306,33 +307,25 @@ worker_signal_cb(evutil_socket_t sig, short what, void *arg)
 	case SIGUSR1:
 		log_info("dump: worker %ld, generation %u, %d sessions",
 		    (long)getpid(), (unsigned)worker_gen, session_count());
-		service_dump();
 		session_dump();
 		break;
 	default:
-		service_shutdown();
-		proxyproto_accept_abort_all();
+		/*
+		 * The master ends the spawned servers: their sessions stay
+		 * until it says they were reaped, to write their EXIT.
+		 */
 		admit_shutdown();
 		session_close_all();
-		(void)event_base_loopexit(worker_base, NULL);
+		worker_drain();
 		break;
 	}
-}
-
-/* The user the workers run as: worker_user of defaults, or the default. */
-static const char *
-worker_user(const struct config *cf)
-{
-	if (cf->cf_nservices > 0)
-		return cf->cf_services[0]->sc_worker_user;
-	return NULL;
 }
 
 /* Confine this process (sandbox.c); a failure ends it. */
 static void
 worker_confine(const struct config *cf)
 {
-	struct sandbox_conf	sb = { .sb_user = worker_user(cf) };
+	struct sandbox_conf	sb = { .sb_user = cf->cf_worker_user };
 	char			err[256];
 
 	/* What the chroot will hide: zone files, the resolver's settings. */
@@ -350,11 +343,14 @@ worker_confine(const struct config *cf)
 
 void
 worker_main(struct event_base *base, struct config *cf, int chanfd, int row,
-    uint32_t gen)
+    uint32_t gen, pid_t master)
 {
 	static const int	sigs[] = { SIGTERM, SIGINT, SIGUSR1 };
 	size_t			i;
 
+	/* Without its master a worker can neither log nor spawn: it goes. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != master)
+		_exit(1);
 	worker_base = base;
 	worker_gen = gen;
 	worker_on = 1;

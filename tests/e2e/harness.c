@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -1295,6 +1296,52 @@ pg_proc_stat(pid_t pid, char *buf, size_t cap)
 	if ((p = strrchr(buf, ')')) == NULL)
 		return NULL;
 	return p + 1;
+}
+
+int
+pg_is_worker(pid_t pid)
+{
+	static const char	 title[] = "portgate: worker";
+	char			 path[64], buf[sizeof(title)];
+	FILE			*fp;
+	size_t			 n;
+
+	(void)snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	(void)fclose(fp);
+	buf[n] = '\0';
+	return strcmp(buf, title) == 0;
+}
+
+int
+pg_workers(pid_t master, pid_t *pids, int max)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		 buf[512];
+	const char	*f;
+	long		 ppid;
+	pid_t		 pid;
+	int		 n = 0;
+
+	if ((d = opendir("/proc")) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		pid = (pid_t)atol(de->d_name);
+		if ((f = pg_proc_stat(pid, buf, sizeof(buf))) == NULL ||
+		    sscanf(f, " %*c %ld", &ppid) != 1 || ppid != master ||
+		    !pg_is_worker(pid))
+			continue;
+		if (n < max)
+			pids[n] = pid;
+		n++;
+	}
+	(void)closedir(d);
+	return n;
 }
 
 int

@@ -273,5 +273,12 @@ void	 pg_stop_ok(struct pg_ctx *c);
  * read into <buf> of <cap> bytes; NULL if it cannot be read.
  */
 const char *pg_proc_stat(pid_t pid, char *buf, size_t cap);
+/* Is <pid> a worker of portgate ("portgate: worker" in ps)?  1 or 0. */
+int	 pg_is_worker(pid_t pid);
+/*
+ * The workers whose parent is <master>: their number, the first <max>
+ * pids in <pids>.
+ */
+int	 pg_workers(pid_t master, pid_t *pids, int max);
 
 #endif

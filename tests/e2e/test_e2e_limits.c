@@ -178,9 +178,13 @@ daemon_fds(const struct pg_ctx *c)
 	char		 path[64];
 	DIR		*d;
 	struct dirent	*de;
+	pid_t		 worker;
 	int		 n = 0;
 
-	(void)snprintf(path, sizeof(path), "/proc/%ld/fd", (long)c->pc_pid);
+	/* The worker holds the clients' descriptors. */
+	if (pg_workers(c->pc_pid, &worker, 1) != 1)
+		return -1;
+	(void)snprintf(path, sizeof(path), "/proc/%ld/fd", (long)worker);
 	if ((d = opendir(path)) == NULL)
 		return -1;
 	while ((de = readdir(d)) != NULL)

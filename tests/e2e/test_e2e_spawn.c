@@ -368,8 +368,10 @@ children_of(pid_t parent, int *zombies)
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
+		/* The worker is the master's child too: not a server. */
 		if (proc_state((pid_t)atol(de->d_name), &state, &ppid,
-		    NULL) == -1 || ppid != parent)
+		    NULL) == -1 || ppid != parent ||
+		    pg_is_worker((pid_t)atol(de->d_name)))
 			continue;
 		n++;
 		*zombies += state == 'Z';

@@ -1486,6 +1486,9 @@ static const struct attr_case attr_cases[] = {
 	{ "umask", "SD", 0, "027", NULL, "999",
 	    { "@/t.conf:3: error: umask: bad value '999': expected an octal "
 	    "mask from 0 to 0777" }, NULL },
+	{ "worker_user", "D", 0, "nobody", NULL, "root",
+	    { "@/t.conf:3: error: worker_user: bad value 'root': expected an "
+	    "existing user other than root" }, NULL },
 	{ "enabled", "D", 1, "echo other", NULL, NULL, { NULL }, NULL },
 	{ "disabled", "D", 1, "other", NULL, NULL, { NULL }, NULL },
 	{ "cps", "SD", 0, "0 1", NULL, "10 0",

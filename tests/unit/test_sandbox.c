@@ -213,9 +213,15 @@ child_allowed(void *arg)
 	if ((p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE |
 	    MAP_ANONYMOUS, -1, 0)) == MAP_FAILED || munmap(p, 8192) == -1)
 		return 4;
+	/* Reading is allowed, and the chroot has nothing to read. */
 	if (openat(AT_FDCWD, "/etc/passwd", O_RDONLY) != -1 ||
-	    errno != EACCES)
+	    errno != ENOENT)
 		return 5;
+	if (openat(AT_FDCWD, "/x", O_WRONLY | O_CREAT, 0600) != -1 ||
+	    errno != EACCES || openat(AT_FDCWD, "/x", O_RDONLY | O_CREAT,
+	    0600) != -1 || errno != EACCES || openat(AT_FDCWD, "/x",
+	    O_RDONLY | O_TRUNC) != -1 || errno != EACCES)
+		return 8;
 	if (socket(AF_UNIX, SOCK_DGRAM, 0) != -1 || errno != EACCES)
 		return 6;
 	if (ioctl(sp[1], FIONREAD, &fd) == -1 || fd != 0)
@@ -247,7 +253,7 @@ child_forbidden(void *arg)
 		(void)syscall(SYS_ptrace, 0 /* PTRACE_TRACEME */, 0, 0, 0);
 		break;
 	case 2:
-		(void)socket(AF_NETLINK, SOCK_RAW, 0);
+		(void)socket(AF_PACKET, SOCK_RAW, 0);
 		break;
 	case 3:
 		(void)mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE |
