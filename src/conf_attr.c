@@ -264,6 +264,13 @@ const struct attr_def attr_table[] = {
 	  .values = "yes | no",
 	  .summary =
 	      "For an IPv6 listening socket: yes accepts IPv6 clients only" },
+	{ .name = "freebind", .scope = ATTR_BOTH, .flags = ATTR_EXTENSION,
+	  .min_values = 1, .max_values = 1, .set = attr_set_bool,
+	  .offset = ATTR_OFF(sc_freebind), .default_text = "no",
+	  .values = "yes | no",
+	  .summary =
+	      "bind is allowed to an address this machine does not hold yet, "
+	      "such as a virtual address a standby gate will get" },
 	{ .name = "mdns", .scope = ATTR_BOTH, .flags = ATTR_IGNORED,
 	  .min_values = 1, .max_values = 1, .set = attr_set_ignored,
 	  .values = "yes | no",

@@ -98,6 +98,7 @@ struct service_conf {
 	struct sockaddr_storage	 sc_bindaddr;	/* ss_family 0: wildcard */
 	socklen_t		 sc_bindaddrlen;
 	int			 sc_v6only;	/* -1: not set */
+	int			 sc_freebind;	/* bind before the address is here */
 
 	/* Spawned servers. */
 	char			*sc_server;

@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "config_int.h"
+#include "localaddr.h"
 #include "tcpmux.h"
 #include "xmalloc.h"
 
@@ -154,41 +155,6 @@ config_sysctl_on(const char *path)
 	return c == '1';
 }
 
-/* Is <sa> inside <addr>/<mask>, or <addr> itself when <mask> is NULL? */
-static int
-config_addr_in(const struct sockaddr *sa, const struct sockaddr *addr,
-    const struct sockaddr *mask)
-{
-	const uint8_t	*a, *b, *m = NULL;
-	size_t		 len, i;
-
-	if (sa->sa_family != addr->sa_family)
-		return 0;
-	if (sa->sa_family == AF_INET) {
-		a = (const uint8_t *)
-		    &((const struct sockaddr_in *)sa)->sin_addr;
-		b = (const uint8_t *)
-		    &((const struct sockaddr_in *)addr)->sin_addr;
-		if (mask != NULL)
-			m = (const uint8_t *)
-			    &((const struct sockaddr_in *)mask)->sin_addr;
-		len = 4;
-	} else {
-		a = (const uint8_t *)
-		    &((const struct sockaddr_in6 *)sa)->sin6_addr;
-		b = (const uint8_t *)
-		    &((const struct sockaddr_in6 *)addr)->sin6_addr;
-		if (mask != NULL)
-			m = (const uint8_t *)
-			    &((const struct sockaddr_in6 *)mask)->sin6_addr;
-		len = 16;
-	}
-	for (i = 0; i < len; i++)
-		if ((a[i] ^ b[i]) & (m != NULL ? m[i] : 0xff))
-			return 0;
-	return 1;
-}
-
 /*
  * Can a socket be bound to <ss> here?  The wildcard and multicast groups
  * can; so can an address of an interface, any address of a loopback
@@ -199,10 +165,6 @@ config_addr_in(const struct sockaddr *sa, const struct sockaddr *addr,
 static int
 config_addr_local(const struct sockaddr_storage *ss)
 {
-	const struct sockaddr	*sa = (const struct sockaddr *)ss;
-	struct ifaddrs		*ifa, *i;
-	int			 local = 0;
-
 	if (ss->ss_family == AF_INET) {
 		const struct sockaddr_in *sin = (const void *)ss;
 
@@ -220,17 +182,7 @@ config_addr_local(const struct sockaddr_storage *ss)
 			return 1;
 	} else
 		return 1;
-	if (getifaddrs(&ifa) == -1)
-		return 1;
-	for (i = ifa; i != NULL && !local; i = i->ifa_next) {
-		if (i->ifa_addr == NULL)
-			continue;
-		local = config_addr_in(sa, i->ifa_addr, NULL) ||
-		    ((i->ifa_flags & IFF_LOOPBACK) && i->ifa_netmask != NULL &&
-		    config_addr_in(sa, i->ifa_addr, i->ifa_netmask));
-	}
-	freeifaddrs(ifa);
-	return local;
+	return localaddr_held((const struct sockaddr *)ss) != 0;
 }
 
 /*
@@ -280,7 +232,8 @@ config_check_bind(struct service_conf *sc, struct attr_val *vals,
 		    sc->sc_bind);
 		return 0;
 	}
-	if (config_addr_local(&sc->sc_bindaddr))
+	/* freebind: a standby listens on an address it will get (VRRP). */
+	if (sc->sc_freebind || config_addr_local(&sc->sc_bindaddr))
 		return 0;
 	if (getnameinfo((struct sockaddr *)&sc->sc_bindaddr,
 	    sc->sc_bindaddrlen, host, sizeof(host), NULL, 0,

@@ -3,7 +3,10 @@
  * IPv6 wildcard in dual stack, as xinetd does (IPv4 clients arrive as
  * ::ffff:a.b.c.d and are unmapped by the session), falling back to IPv4
  * where the kernel has no IPv6.  v6only means what it says (xinetd turns
- * v6only = no into an IPv6-only socket).
+ * v6only = no into an IPv6-only socket).  With freebind a service may bind
+ * an address this machine does not hold yet (a VRRP virtual address that a
+ * standby gate will get); it says so in the log, since without it such a
+ * bind is a typo that must fail loudly.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -19,6 +22,8 @@
 #include "config.h"
 #include "dgram.h"
 #include "listen.h"
+#include "localaddr.h"
+#include "log.h"
 #include "sdlisten.h"
 #include "sockaddr.h"
 
@@ -78,6 +83,33 @@ listen_wildcard(const struct service_conf *sc)
 	}
 }
 
+/*
+ * Let <fd> of <family> bind an address no interface has yet.  Linux has
+ * IPV6_FREEBIND since 4.15; before, IP_FREEBIND on an IPv6 socket sets
+ * the same flag.  0, or -1 with errno.
+ */
+static int
+listen_freebind(int fd, int family)
+{
+#ifdef IP_FREEBIND
+	int	one = 1;
+
+#ifdef IPV6_FREEBIND
+	if (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND,
+	    &one, sizeof(one)) == 0)
+		return 0;
+	if (family == AF_INET6 && errno != ENOPROTOOPT)
+		return -1;
+#endif
+	return setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
+#else
+	(void)fd;
+	(void)family;
+	errno = ENOPROTOOPT;
+	return -1;
+#endif
+}
+
 /* Socket options from the configuration; -1 with <err> on failure. */
 static int
 listen_options(int fd, int family, const struct service_conf *sc,
@@ -98,6 +130,11 @@ listen_options(int fd, int family, const struct service_conf *sc,
 	    (sc->sc_builtin != BUILTIN_NONE || sc->sc_nredirect > 0) &&
 	    dgram_want_dst(fd, family) == -1)
 		goto fail;
+	if (sc->sc_freebind && !listen_wildcard(sc) &&
+	    listen_freebind(fd, family) == -1) {
+		(void)snprintf(err, errlen, "freebind: %s", strerror(errno));
+		return -1;
+	}
 	if (sc->sc_socktype == SOCK_STREAM) {
 		if ((sc->sc_flags & SFLAG_NODELAY) && setsockopt(fd,
 		    IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
@@ -110,6 +147,30 @@ listen_options(int fd, int family, const struct service_conf *sc,
 fail:
 	(void)snprintf(err, errlen, "setsockopt: %s", strerror(errno));
 	return -1;
+}
+
+/*
+ * Say when <sc> listens on <ss>, an address no interface has yet: clients
+ * reach it only once the address arrives (keepalived moves it here).
+ */
+static void
+listen_not_held(const struct service_conf *sc,
+    const struct sockaddr_storage *ss)
+{
+	char	addr[SOCKADDR_STRLEN + 8];
+	int	held;
+
+	if ((held = localaddr_held((const struct sockaddr *)ss)) == 1)
+		return;
+	(void)sockaddr_ntop_port((const struct sockaddr *)ss, addr,
+	    sizeof(addr));
+	if (held == -1)
+		log_warn("service %s: cannot tell whether this machine holds "
+		    "%s", sc->sc_id, addr);
+	else
+		log_info("service %s listens on %s %s, an address this "
+		    "machine does not hold yet", sc->sc_id, sc->sc_protoname,
+		    addr);
 }
 
 int
@@ -148,6 +209,8 @@ listen_socket(const struct service_conf *sc, int nonblock, char *err,
 		(void)snprintf(err, errlen, "listen: %s", strerror(errno));
 		goto fail;
 	}
+	if (sc->sc_freebind && !listen_wildcard(sc))
+		listen_not_held(sc, &ss);
 	return fd;
 fail:
 	(void)close(fd);

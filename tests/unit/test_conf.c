@@ -1521,6 +1521,9 @@ static const struct attr_case attr_cases[] = {
 	{ "v6only", "SD", 0, "yes", NULL, "2",
 	    { "@/t.conf:3: error: v6only: bad value '2': expected yes or no" },
 	    NULL },
+	{ "freebind", "SD", 0, "yes", NULL, "always",
+	    { "@/t.conf:3: error: freebind: bad value 'always': expected yes "
+	    "or no" }, NULL },
 	{ "mdns", "SD", 0, "yes", "@/t.conf:3: warning: mdns is accepted for "
 	    "compatibility and ignored", "yes no",
 	    { "@/t.conf:3: error: mdns expects yes | no, found 2 values" },
@@ -1811,6 +1814,7 @@ test_attr_values_stored(void **state)
 	    "\ttls_ciphersuites = TLS_AES_128_GCM_SHA256\n"
 	    "\ttls_handshake_timeout = 7\n"
 	    "\tv6only = yes\n"
+	    "\tfreebind = yes\n"
 	    "}\n");
 	sc = need_svc("my-echo");
 	assert_string_equal(sc->sc_name, "echo");
@@ -1863,6 +1867,7 @@ test_attr_values_stored(void **state)
 	assert_string_equal(sc->sc_tls_ciphersuites, "TLS_AES_128_GCM_SHA256");
 	assert_int_equal(sc->sc_tls_handshake_timeout, 7);
 	assert_int_equal(sc->sc_v6only, 1);
+	assert_int_equal(sc->sc_freebind, 1);
 	assert_int_equal(sc->sc_tls, 0);
 	/* CONF_CHECK_ONLY opens no log. */
 	assert_null(sc->sc_log);
@@ -2024,7 +2029,7 @@ test_attr_rows(void **state)
 		}
 	}
 	assert_int_equal(rlimits, (1u << CRL_COUNT) - 1);
-	assert_int_equal(ndefaults, 8);
+	assert_int_equal(ndefaults, 9);
 	assert_int_equal(attr_lookup("interface"), attr_lookup("bind"));
 }
 

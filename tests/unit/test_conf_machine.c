@@ -315,6 +315,85 @@ test_bind_not_here(void **state)
 	assert_non_null(svc("echo"));
 }
 
+/*
+ * freebind = yes: a bind address not on this machine (a virtual address
+ * keepalived will move here) keeps the service, from the service or from
+ * defaults; freebind = no in the service overrides the defaults and leaves
+ * it out.  An interface name still stands for its address.
+ */
+static void
+test_bind_not_here_freebind(void **state)
+{
+	struct service_conf	*sc;
+
+	(void)state;
+	load(GOOD_SVC
+	    "service echo\n"
+	    "{\n"
+	    "\ttype = INTERNAL UNLISTED\n"
+	    "\tid = echo-vip\n"
+	    "\tsocket_type = stream\n"
+	    "\twait = no\n"
+	    "\tport = 10009\n"
+	    "\tbind = 198.51.100.7\n"
+	    "\tfreebind = yes\n"
+	    "}\n");
+	if (cf == NULL || cd.cd_nmsgs != 0)
+		dump_diags();
+	assert_non_null(cf);
+	assert_int_equal(cd.cd_nmsgs, 0);
+	assert_non_null(sc = svc("echo-vip"));
+	assert_int_equal(sc->sc_freebind, 1);
+	assert_int_equal(sc->sc_bindaddr.ss_family, AF_INET);
+	assert_int_equal(svc("echo")->sc_freebind, 0);
+
+	load("defaults\n"
+	    "{\n"
+	    "\tfreebind = yes\n"
+	    "}\n"
+	    GOOD_SVC
+	    "service echo\n"
+	    "{\n"
+	    "\ttype = INTERNAL UNLISTED\n"
+	    "\tid = echo-vip6\n"
+	    "\tsocket_type = stream\n"
+	    "\twait = no\n"
+	    "\tport = 10009\n"
+	    "\tbind = 2001:db8::7\n"
+	    "}\n"
+	    "service echo\n"
+	    "{\n"
+	    "\ttype = INTERNAL UNLISTED\n"
+	    "\tid = echo-typo\n"
+	    "\tsocket_type = stream\n"
+	    "\twait = no\n"
+	    "\tport = 10011\n"
+	    "\tbind = 198.51.100.8\n"
+	    "\tfreebind = no\n"
+	    "}\n");
+	assert_non_null(sc = svc("echo-vip6"));
+	assert_int_equal(sc->sc_freebind, 1);
+	assert_int_equal(sc->sc_bindaddr.ss_family, AF_INET6);
+	expect_off("echo-typo", 1, "bind address 198.51.100.8 is not an "
+	    "address of this machine");
+
+	load(GOOD_SVC
+	    "service echo\n"
+	    "{\n"
+	    "\ttype = INTERNAL UNLISTED\n"
+	    "\tid = echo-lo\n"
+	    "\tsocket_type = stream\n"
+	    "\twait = no\n"
+	    "\tport = 10009\n"
+	    "\tinterface = lo\n"
+	    "\tflags = IPv4\n"
+	    "\tfreebind = yes\n"
+	    "}\n");
+	assert_non_null(cf);
+	assert_non_null(sc = svc("echo-lo"));
+	assert_int_equal(sc->sc_bindaddr.ss_family, AF_INET);
+}
+
 /* A language error still refuses the whole file. */
 static void
 test_language_error_stops(void **state)
@@ -703,6 +782,7 @@ main(void)
 		T(test_service_name_missing),
 		T(test_builtin_missing),
 		T(test_bind_not_here),
+		T(test_bind_not_here_freebind),
 		T(test_language_error_stops),
 		T(test_duplicate_later_left_out),
 		T(test_port_name),
