@@ -155,7 +155,7 @@ service_same(const struct service_conf *a, const struct service_conf *b)
 	    a->sc_protocol == b->sc_protocol &&
 	    a->sc_port == b->sc_port && strcmp(ba, bb) == 0 &&
 	    a->sc_wait == b->sc_wait && a->sc_v6only == b->sc_v6only &&
-	    (a->sc_flags & (SFLAG_IPV4 | SFLAG_IPV6)) ==
+	    a->sc_freebind == b->sc_freebind && (a->sc_flags & (SFLAG_IPV4 | SFLAG_IPV6)) ==
 	    (b->sc_flags & (SFLAG_IPV4 | SFLAG_IPV6));
 }
 
