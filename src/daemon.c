@@ -35,19 +35,21 @@
 #include "service.h"
 #include "session.h"
 #include "spawn.h"
+#include "upgrade.h"
 
 static int		 daemon_readyfd = -1;
 static char		*daemon_pidpath;
 static char		*daemon_cfpath;
 static struct config	*daemon_cf;
 static struct event_base *daemon_base;
-static struct event	*daemon_sigev[5];
+static struct event	*daemon_sigev[6];
 static struct event	*daemon_grace;	/* stop: wait for servers */
 static int		 daemon_stopping;
 static int		 daemon_workers_killed;	/* the grace's second step */
 
 #define DAEMON_GRACE	3	/* seconds servers get to exit on stop */
 #define DAEMON_GRACE_WORKERS 2	/* then the workers, to log their exits */
+#define DAEMON_UPGRADE_FDS 1024	/* listening sockets an upgrade passes */
 #define DAEMON_REPORT_MAX 4096	/* longest start-up line the parent buffers */
 
 /* Write all of <buf> to standard error; there is nowhere to report a failure. */
@@ -305,6 +307,40 @@ daemon_stop(int sig)
 	daemon_stop_check();
 }
 
+/* The new binary serves, or failed to start. */
+static void
+daemon_upgraded(int ok)
+{
+	if (!ok) {
+		log_warnx("upgrade failed: the new binary did not start; this "
+		    "master goes on");
+		return;
+	}
+	log_info("upgrade: the new master serves; this one stops accepting "
+	    "and exits once its sessions are finished");
+	/* The pid file is the new master's now. */
+	free(daemon_pidpath);
+	daemon_pidpath = NULL;
+	daemon_stopping = 1;
+	service_shutdown();
+	master_retire();
+	daemon_stop_check();
+}
+
+/* SIGUSR2: start the binary again, on the same sockets. */
+static void
+daemon_upgrade(void)
+{
+	int	fds[DAEMON_UPGRADE_FDS], n;
+
+	if (daemon_stopping) {
+		log_warnx("upgrade: not while stopping");
+		return;
+	}
+	n = service_listen_fds(fds, DAEMON_UPGRADE_FDS);
+	(void)upgrade_start(daemon_base, fds, n, daemon_upgraded);
+}
+
 /* Every signal portgate handles arrives here, inside the loop. */
 static void
 daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
@@ -322,6 +358,9 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 	case SIGCHLD:
 		spawn_reap();
 		daemon_stop_check();
+		break;
+	case SIGUSR2:
+		daemon_upgrade();
 		break;
 	case SIGUSR1:
 		log_info("dump: %d services, %lld sessions, %d servers, "
@@ -380,7 +419,7 @@ int
 daemon_signals(struct event_base *base, const char *path, struct config *cf)
 {
 	static const int	sigs[] = {
-		SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGCHLD
+		SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGCHLD
 	};
 	size_t			i;
 

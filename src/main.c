@@ -36,6 +36,7 @@
 #include "service.h"
 #include "shared.h"
 #include "spawn.h"
+#include "upgrade.h"
 
 struct options {
 	const char	*o_config;
@@ -418,6 +419,7 @@ run(const struct options *o, struct config *cf)
 	log_info("portgate %s started with %d service%s", PACKAGE_VERSION,
 	    service_count(), service_count() == 1 ? "" : "s");
 	daemon_ready(0);
+	upgrade_ready();
 	sdnotify_ready();
 	do {
 		if (event_base_dispatch(base) == -1) {
@@ -493,6 +495,7 @@ main(int argc, char **argv)
 	int		 ok;
 
 	main_args(argc, argv);
+	upgrade_init(argc, argv);
 	setproctitle_init(argc, argv, environ);
 	options_parse(&o, argc, argv);
 	/* As xinetd: servers inherit at least 022 unless `umask` says. */

@@ -573,6 +573,24 @@ master_stop(void)
 }
 
 void
+master_retire(void)
+{
+	struct privsep_msg	 m;
+	struct mworker		*w;
+
+	master_stopping = 1;
+	memset(&m, 0, sizeof(m));
+	m.pm_type = PRIVSEP_RELOAD;
+	m.pm_fd = -1;
+	m.pm_u.reload.rl_gen = master_genno + 1;
+	TAILQ_FOREACH(w, &master_list, mw_entry)
+		if (!w->mw_draining) {
+			w->mw_draining = 1;
+			master_send(w, &m);
+		}
+}
+
+void
 master_signal(int sig)
 {
 	struct mworker	*w;

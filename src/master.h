@@ -30,6 +30,11 @@ int	master_generation(struct config *cf);
 int	master_run_pending(void);
 /* Tell every worker to stop (SIGTERM), and start no more. */
 void	master_stop(void);
+/*
+ * Another master serves now (a binary upgrade): the workers finish their
+ * sessions and exit, none is started again.
+ */
+void	master_retire(void);
 /* Send <sig> to every worker (SIGUSR1: their part of the dump). */
 void	master_signal(int sig);
 /* Workers alive, draining ones included. */

@@ -612,6 +612,18 @@ service_dump(void)
 }
 
 int
+service_listen_fds(int *fds, int max)
+{
+	struct service	*sv;
+	int		 n = 0;
+
+	TAILQ_FOREACH(sv, &services, sv_entry)
+		if (sv->sv_fd != -1 && n < max)
+			fds[n++] = sv->sv_fd;
+	return n;
+}
+
+int
 service_count(void)
 {
 	struct service	*sv;

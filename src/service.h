@@ -113,6 +113,8 @@ void	service_handoff_done(struct service *sv, long seconds);
 void	service_cps_tripped(struct service *sv, int seconds, int extended);
 /* Log the state of every service (SIGUSR1). */
 void	service_dump(void);
+/* The listening sockets of the services, at most <max>: their number. */
+int	service_listen_fds(int *fds, int max);
 /* Number of services listening. */
 int	service_count(void);
 /*
