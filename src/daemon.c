@@ -46,6 +46,7 @@ static struct event	*daemon_sigev[6];
 static struct event	*daemon_grace;	/* stop: wait for servers */
 static int		 daemon_stopping;
 static int		 daemon_workers_killed;	/* the grace's second step */
+static int		 daemon_reload_failed;	/* services of the last reload */
 
 #define DAEMON_GRACE	3	/* seconds servers get to exit on stop */
 #define DAEMON_GRACE_WORKERS 2	/* then the workers, to log their exits */
@@ -192,6 +193,19 @@ daemon_pidfile_remove(void)
 	daemon_pidpath = NULL;
 }
 
+/* The new workers serve, the old ones accept no more. */
+static void
+daemon_reloaded(void)
+{
+	if (daemon_reload_failed > 0)
+		log_warnx("reload: %d service%s could not start",
+		    daemon_reload_failed, daemon_reload_failed == 1 ? "" : "s");
+	else
+		log_info("reload done: %d service%s", service_count(),
+		    service_count() == 1 ? "" : "s");
+	sdnotify_reloaded(1);
+}
+
 /* SIGHUP: read the configuration again; apply it only if it is valid. */
 static void
 daemon_reload(void)
@@ -236,16 +250,9 @@ daemon_reload(void)
 	config_unref(daemon_cf);
 	daemon_cf = cf;
 	metrics_reload(1, time(NULL));
-	if (master_generation(cf) == -1)
-		log_warnx("reload: no worker of the new configuration could "
-		    "start; the old workers go on");
-	if (failed > 0)
-		log_warnx("reload: %d service%s could not start", failed,
-		    failed == 1 ? "" : "s");
-	else
-		log_info("reload done: %d service%s", service_count(),
-		    service_count() == 1 ? "" : "s");
-	sdnotify_reloaded(1);
+	daemon_reload_failed = failed;
+	/* Done when the old workers accept no more: daemon_reloaded(). */
+	(void)master_generation(cf, daemon_reloaded);
 }
 
 /* Leave the loop once every spawned server and worker has been reaped. */

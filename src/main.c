@@ -411,7 +411,7 @@ run(const struct options *o, struct config *cf)
 	if (o->o_pidfile != NULL && daemon_pidfile_write(o->o_pidfile) == -1)
 		fatal("cannot write pid file %s", o->o_pidfile);
 	master_init(base, daemon_forget);
-	(void)master_generation(cf);
+	(void)master_generation(cf, NULL);
 	if (master_run_pending() != 1 || master_workers() != 1)
 		fatalx("cannot start a worker");
 	setproctitle("master%s%s", main_cmdline[0] != '\0' ? " " : "",

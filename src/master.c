@@ -54,6 +54,7 @@ struct mworker {
 	uint32_t		 mw_gen;
 	struct config		*mw_cf;		/* that generation's */
 	int			 mw_draining;
+	int			 mw_unacked;	/* RELOAD sent, no DRAINING */
 };
 
 /* A server spawned for a worker, until it is reaped. */
@@ -78,6 +79,8 @@ static time_t			 master_death_first;
 static int			 master_deaths;
 static int			 master_respawns;	/* to fork */
 static int			 master_newgen;		/* to fork */
+static int			 master_unacked;	/* old workers */
+static void			(*master_reloaded_cb)(void);
 
 static int	master_fork(void);
 
@@ -227,6 +230,17 @@ master_spawn(struct mworker *w, const struct privsep_spawn_req *sr, int fd)
 	master_send(w, &m);
 }
 
+/* An old worker accepts no more (or died): is the reload complete? */
+static void
+master_acked(struct mworker *w)
+{
+	if (!w->mw_unacked)
+		return;
+	w->mw_unacked = 0;
+	if (--master_unacked == 0 && master_reloaded_cb != NULL)
+		master_reloaded_cb();
+}
+
 static void
 master_msg_cb(struct chan *ch, struct privsep_msg *m, void *arg)
 {
@@ -243,6 +257,9 @@ master_msg_cb(struct chan *ch, struct privsep_msg *m, void *arg)
 			    m->pm_u.log.lg_text);
 		else
 			log_put(m->pm_u.log.lg_level, m->pm_u.log.lg_text);
+		break;
+	case PRIVSEP_DRAINING:
+		master_acked(w);
 		break;
 	default:
 		break;
@@ -328,6 +345,7 @@ master_reaped(void *arg, pid_t pid, int status)
 	else
 		log_info("worker %ld (generation %u) exited", (long)pid,
 		    (unsigned)w->mw_gen);
+	master_acked(w);
 	TAILQ_REMOVE(&master_list, w, mw_entry);
 	master_nworkers--;
 	metrics_workers(master_nworkers);
@@ -476,7 +494,7 @@ master_geoip_cb(evutil_socket_t fd, short what, void *arg)
 		}
 	}
 	if (changed && master_cf != NULL && !master_stopping)
-		(void)master_generation(master_cf);
+		(void)master_generation(master_cf, NULL);
 	(void)evtimer_add(master_geoip_ev, &tv);
 }
 
@@ -499,8 +517,9 @@ master_init(struct event_base *base, void (*forget)(void))
 }
 
 int
-master_generation(struct config *cf)
+master_generation(struct config *cf, void (*done)(void))
 {
+	master_reloaded_cb = done;
 	config_ref(cf);
 	config_unref(master_cf);
 	master_cf = cf;
@@ -527,9 +546,13 @@ master_drain_old(void)
 			break;
 		if (!w->mw_draining && w->mw_gen != master_genno) {
 			w->mw_draining = 1;
+			w->mw_unacked = 1;
+			master_unacked++;
 			master_send(w, &m);
 		}
 	}
+	if (master_unacked == 0 && master_reloaded_cb != NULL)
+		master_reloaded_cb();
 }
 
 int

@@ -18,9 +18,11 @@ void	master_init(struct event_base *base, void (*forget)(void));
 /*
  * Serve <cf> with a new generation of workers: once the first of them
  * runs, the workers of the generations before finish their sessions and
- * exit.  The fork happens in master_run_pending().  Returns 0.
+ * exit.  The fork happens in master_run_pending().  <done> (or NULL) is
+ * called once no worker of an older generation accepts any more.
+ * Returns 0.
  */
-int	master_generation(struct config *cf);
+int	master_generation(struct config *cf, void (*done)(void));
 /*
  * Fork what was asked for (a new generation, replacements) outside the
  * loop; the loop is left for it (event_base_loopbreak()).  Returns the

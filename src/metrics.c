@@ -189,9 +189,12 @@ metrics_totals(const struct metrics_service *ms, uint64_t *accepted,
 	*accepted = *refused = 0;
 	if (ms == NULL)
 		return;
-	*accepted = METRICS_GET(ms->ms_accepted);
 	for (r = 0; r < METRICS_NREASONS; r++)
 		*refused += METRICS_GET(ms->ms_refused[r]);
+	/* A failed handshake was accepted first (and the counter stays). */
+	*accepted = METRICS_GET(ms->ms_accepted);
+	if (*accepted >= METRICS_GET(ms->ms_refused[METRICS_TLS_HANDSHAKE]))
+		*accepted -= METRICS_GET(ms->ms_refused[METRICS_TLS_HANDSHAKE]);
 }
 
 long long

@@ -36,6 +36,7 @@ static const struct {
 	[PRIVSEP_CHILD_EXIT] = { 8 + 4 + 4 + 8, 0 },
 	[PRIVSEP_LOG] = { 4 + 4 + 4 + 4 + PRIVSEP_TEXTLEN, 0 },
 	[PRIVSEP_RELOAD] = { 4, 0 },
+	[PRIVSEP_DRAINING] = { 4, 0 },
 };
 
 /* A position in a message being written or read; sizes checked before. */
@@ -175,6 +176,7 @@ privsep_msg_check(const struct privsep_msg *m)
 	case PRIVSEP_LOG:
 		return pm_check_log(&m->pm_u.log);
 	case PRIVSEP_RELOAD:
+	case PRIVSEP_DRAINING:
 		return NULL;
 	default:
 		return "unknown type";

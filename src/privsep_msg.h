@@ -31,13 +31,14 @@ enum privsep_type {
 	PRIVSEP_CHILD_EXIT,	/* master -> worker */
 	PRIVSEP_LOG,		/* worker -> master */
 	PRIVSEP_RELOAD,		/* master -> worker */
+	PRIVSEP_DRAINING,	/* worker -> master: RELOAD done */
 	PRIVSEP_NTYPES
 };
 
 #define PRIVSEP_BIT(t)		(1u << (t))
 /* What each side accepts. */
 #define PRIVSEP_TO_MASTER	(PRIVSEP_BIT(PRIVSEP_SPAWN_REQ) |	\
-	    PRIVSEP_BIT(PRIVSEP_LOG))
+	    PRIVSEP_BIT(PRIVSEP_LOG) | PRIVSEP_BIT(PRIVSEP_DRAINING))
 #define PRIVSEP_TO_WORKER	(PRIVSEP_BIT(PRIVSEP_SPAWN_OK) |	\
 	    PRIVSEP_BIT(PRIVSEP_SPAWN_FAIL) |				\
 	    PRIVSEP_BIT(PRIVSEP_CHILD_EXIT) | PRIVSEP_BIT(PRIVSEP_RELOAD))
@@ -107,7 +108,10 @@ struct privsep_log {
 	char			lg_text[PRIVSEP_TEXTLEN];	/* printable */
 };
 
-/* "Configuration generation <rl_gen> is live": stop accepting, drain. */
+/*
+ * RELOAD: "configuration generation <rl_gen> is live": stop accepting,
+ * drain.  DRAINING, the answer: "I accept no more" (the reload is done).
+ */
 struct privsep_reload {
 	uint32_t		rl_gen;
 };

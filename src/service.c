@@ -503,6 +503,13 @@ service_reconcile(struct config *cf)
 				break;
 		if (i == cf->cf_nservices) {
 			log_info("service %s removed", sv->sv_conf->sc_id);
+			/*
+			 * The workers have the socket too, until they drain:
+			 * a listening socket shut down refuses in them all.
+			 */
+			if (service_role == SERVICE_MASTER && sv->sv_fd != -1 &&
+			    sv->sv_conf->sc_socktype == SOCK_STREAM)
+				(void)shutdown(sv->sv_fd, SHUT_RDWR);
 			service_retire(sv);
 			removed++;
 			continue;

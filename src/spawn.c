@@ -325,10 +325,15 @@ spawn_start(const struct spawn_req *rq)
 	 */
 	(void)sigfillset(&all);
 	(void)sigprocmask(SIG_BLOCK, &all, &old);
+	/* Counted before it runs: a worker asks before its client can. */
+	if (spawn_count != NULL)
+		shared_counter_add(spawn_count, 1);
 	pid = spawn_fork(rq, sp);
 	(void)sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid == -1) {
 		log_warn("service %s: fork", rq->sq_conf->sc_id);
+		if (spawn_count != NULL)
+			shared_counter_add(spawn_count, -1);
 		free(ch);
 		return -1;
 	}
@@ -337,8 +342,6 @@ spawn_start(const struct spawn_req *rq)
 	ch->ch_arg = rq->sq_arg;
 	RB_INSERT(child_tree, &children, ch);
 	nchildren++;
-	if (spawn_count != NULL)
-		shared_counter_add(spawn_count, 1);
 	return pid;
 }
 

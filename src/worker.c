@@ -234,7 +234,8 @@ worker_drain_cb(evutil_socket_t fd, short what, void *arg)
 static void
 worker_drain(void)
 {
-	struct timeval	tv = { 0, WORKER_DRAIN_MSECS * 1000 };
+	struct timeval		tv = { 0, WORKER_DRAIN_MSECS * 1000 };
+	struct privsep_msg	m;
 
 	if (worker_drain_ev != NULL)
 		return;
@@ -243,6 +244,12 @@ worker_drain(void)
 	    session_count() == 1 ? "" : "s");
 	service_shutdown();
 	proxyproto_accept_abort_all();
+	/* The master says "reload done" once every old worker said this. */
+	memset(&m, 0, sizeof(m));
+	m.pm_type = PRIVSEP_DRAINING;
+	m.pm_fd = -1;
+	m.pm_u.reload.rl_gen = worker_gen;
+	(void)chan_send(worker_chan, &m);
 	worker_drain_ev = event_new(worker_base, -1, EV_PERSIST,
 	    worker_drain_cb, NULL);
 	if (worker_drain_ev == NULL || event_add(worker_drain_ev, &tv) == -1)

@@ -1367,6 +1367,8 @@ test_udp_flows(void **state)
 		    fport[i]);
 		assert_int_equal(rlen2, rlen[i]);
 	}
+	/* The master writes the worker's records a moment later. */
+	pg_log_wait_re(&ft->ft_c, 4, TS_RE "START: udp pid=0 ");
 	assert_int_equal(pg_log_count_re(&ft->ft_c, TS_RE "START: udp pid=0 "
 	    "from=127\\.0\\.0\\.2$"), 2);
 	assert_int_equal(pg_log_count_re(&ft->ft_c, TS_RE "START: udp pid=0 "
@@ -2168,6 +2170,7 @@ test_udp_ipv6_flows(void **state)
 		assert_string_equal(from, "::1");
 		assert_int_equal(reply_port(reply, n), fport[i]);
 	}
+	pg_log_wait_re(&ft->ft_c, 3, TS_RE "START: udp6 pid=0 ");
 	assert_int_equal(pg_log_count_re(&ft->ft_c, TS_RE "START: udp6 pid=0 "
 	    "from=::1$"), 2);
 	assert_int_equal(pg_log_count_re(&ft->ft_c, TS_RE "START: udp6 pid=0 "
@@ -2203,6 +2206,7 @@ test_udp_idle_postponed(void **state)
 		assert_int_equal(udp_roundtrip(fd, p, "keep me", &rlen), fp);
 		out += rlen;
 	}
+	pg_log_wait_re(&ft->ft_c, 1, "START: udp ");
 	assert_int_equal(pg_log_count_re(&ft->ft_c, "START: udp "), 1);
 	assert_int_equal(pg_log_count_re(&ft->ft_c, "EXIT: udp "), 0);
 	pg_log_wait_re(&ft->ft_c, 1,

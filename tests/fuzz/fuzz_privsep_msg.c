@@ -33,6 +33,7 @@ static const size_t	ref_size[PRIVSEP_NTYPES] = {
 	[PRIVSEP_CHILD_EXIT] = 8 + 8 + 4 + 4 + 8,
 	[PRIVSEP_LOG] = 8 + 4 * 4 + 1024,
 	[PRIVSEP_RELOAD] = 8 + 4,
+	[PRIVSEP_DRAINING] = 8 + 4,
 };
 
 /* Printable ASCII, a NUL within <size>. */

@@ -224,13 +224,13 @@ test_spawn_req(void **state)
 static void
 test_round_trips(void **state)
 {
-	struct privsep_msg	 m[6], got;
+	struct privsep_msg	 m[7], got;
 	const char		*why;
 	int			 i;
 
 	(void)state;
 	memset(m, 0, sizeof(m));
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < 7; i++)
 		m[i].pm_fd = -1;
 	m[0].pm_type = PRIVSEP_SPAWN_OK;
 	m[0].pm_u.spawn_ok.so_session = UINT64_MAX;
@@ -247,7 +247,9 @@ test_round_trips(void **state)
 	m[3].pm_u.reload.rl_gen = UINT32_MAX;
 	mk_log(&m[4], PRIVSEP_LOG_ACCESS);
 	mk_log(&m[5], PRIVSEP_LOG_DIAG);
-	for (i = 0; i < 6; i++) {
+	m[6].pm_type = PRIVSEP_DRAINING;
+	m[6].pm_u.reload.rl_gen = 7;
+	for (i = 0; i < 7; i++) {
 		assert_int_equal(privsep_msg_send(i < 4 ? sp[1] : sp[0], &m[i],
 		    &why), 0);
 		assert_int_equal(privsep_msg_recv(i < 4 ? sp[0] : sp[1],
