@@ -168,10 +168,12 @@ service echo
 }
 EOF
 ! echo_answers 1 || fail "echo answers before the reload"
-invoke-rc.d portgate reload >/dev/null || fail "invoke-rc.d portgate reload"
+invoke-rc.d portgate reload >/tmp/rc.log 2>&1 ||
+    { cat /tmp/rc.log; fail "invoke-rc.d portgate reload"; }
 echo_answers 10 || fail "echo on 127.0.0.1:7 does not answer after reload"
 say "echo service from /etc/portgate.d answers on 127.0.0.1:7"
-invoke-rc.d portgate restart >/dev/null || fail "invoke-rc.d portgate restart"
+invoke-rc.d portgate restart >/tmp/rc.log 2>&1 ||
+    { cat /tmp/rc.log; fail "invoke-rc.d portgate restart"; }
 echo_answers 10 || fail "echo does not answer after restart"
 say "restart: echo answers"
 
