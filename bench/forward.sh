@@ -24,7 +24,10 @@
 # e.g. TARGETS="direct portgate" VARIANTS="fix=/tmp/b/src/portgate").
 # PORTGATE_BASE=/path/to/portgate adds target portgate-base: that build
 # with the same configuration (bench/baseline.sh COMMIT DIR builds one),
-# and a table of portgate / portgate-base for every portgate target.
+# and a table of portgate / portgate-base for every portgate target; with
+# it or WORKERS, also each forwarder's CPU time (user + system) per
+# connection, per GB, per round trip and per UDP request.  HOLD=0 skips
+# the held connections; RESULTS_SECTION=NAME writes another section.
 # WORKERS="1 2" (opt-in) is the workers axis: targets portgate-wN
 # (defaults { workers = N }), haproxy-wN (nbthread N) and nginx-wN
 # (worker_processes N) for each N, and by default only those, direct and
@@ -353,11 +356,34 @@ SAMPLER=$BGPID
 # ---------------------------------------------------------------- measures
 
 
+# The forwarder's CPU time (user + system, its process trees) per unit of
+# work: less moved by the other jobs of a shared machine than the rates.
+# cpu_ticks TARGET; cpu_per TARGET METRIC TICKS UNITS SCALE adds
+# TICKS / HZ * SCALE / UNITS as METRIC (nothing for direct).
+HZ=$(getconf CLK_TCK)
+cpu_ticks() {
+	local r p t s=0
+	[ "$1" = direct ] && { echo 0; return; }
+	for r in ${ROOTS[$1]//,/ }; do
+		for p in $(tree_pids "$r"); do
+			t=$(awk '{ print $14 + $15 }' /proc/"$p"/stat 2>/dev/null)
+			s=$((s + ${t:-0}))
+		done
+	done
+	echo $s
+}
+cpu_per() {
+	[ "$1" = direct ] && return
+	add "$1" "$2" "$(awk -v t="$3" -v n="$4" -v k="$5" -v hz="$HZ" \
+	    'BEGIN { if (n > 0) printf "%.2f", t / hz * k / n; else print "fail" }')"
+}
+
 iperf() {	# target streams
-	local port=$(( ${BASE[$1]} + 1 )) out srv
+	local port=$(( ${BASE[$1]} + 1 )) out srv c0 c1
 	bg iperf3-srv iperf3 -s -1 -p $((B + 1))
 	srv=$BGPID
 	wait_port $((B + 1)) tcp $srv || { log "iperf3 -s failed"; return; }
+	c0=$(cpu_ticks "$1")
 	out=$(timeout $((SECS + 15)) iperf3 -c 127.0.0.1 -p "$port" -t "$SECS" \
 	    -O 1 -P "$2" -J 2>/dev/null | python3 -c '
 import json, sys
@@ -365,32 +391,47 @@ try:
     print("%.3f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))
 except Exception:
     print("fail")')
+	c1=$(cpu_ticks "$1")
 	stop $srv
 	add "$1" "bulk$2" "$out"
+	# ms per GB; the omitted first second counted at the same rate
+	[ "$out" != fail ] && cpu_per "$1" "cpu_bulk$2" $((c1 - c0)) \
+	    "$(awk -v g="$out" -v s="$SECS" 'BEGIN { print g * (s + 1) / 8 }')" 1000
 }
 
 conns() {	# target
-	local port=$(( ${BASE[$1]} + 2 )) out rps errs
+	local port=$(( ${BASE[$1]} + 2 )) out rps errs c0 c1
+	c0=$(cpu_ticks "$1")
 	out=$(timeout $((SECS + 15)) wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"${SECS}s" \
 	    -H 'Connection: close' "http://127.0.0.1:$port/t.txt" 2>&1)
 	rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<< "$out")
 	errs=$(awk '/Socket errors|Non-2xx/ { print }' <<< "$out" | tr -s ' ' | tr '\n' ';')
 	[ -n "$errs" ] && log "$1 wrk: $errs"
 	add "$1" conns "${rps:-fail}"
+	c1=$(cpu_ticks "$1")
+	cpu_per "$1" cpu_conns $((c1 - c0)) \
+	    "$(awk '/requests in/ { print $1 }' <<< "$out")" 1000000
 }
 
 rtt() {	# target
-	local port=$(( ${BASE[$1]} + 3 )) out
+	local port=$(( ${BASE[$1]} + 3 )) out c0 c1
+	c0=$(cpu_ticks "$1")
 	out=$(timeout 90 "$BIN/rtt" 127.0.0.1 "$port" 20000 32 2>&1)
+	c1=$(cpu_ticks "$1")
+	grep -q p50_us <<< "$out" && cpu_per "$1" cpu_rtt $((c1 - c0)) 20000 1000000
 	add "$1" p50 "$(sed -n 's/.*p50_us=\([0-9.]*\).*/\1/p' <<< "$out")"
 	add "$1" p99 "$(sed -n 's/.*p99_us=\([0-9.]*\).*/\1/p' <<< "$out")"
 	grep -q p50_us <<< "$out" || log "$1 rtt: $out"
 }
 
 udp() {	# target
-	local port=$(( ${BASE[$1]} + 4 )) out
+	local port=$(( ${BASE[$1]} + 4 )) out c0 c1 rate
+	c0=$(cpu_ticks "$1")
 	out=$(timeout $((SECS + 15)) "$BIN/udp_rr" 127.0.0.1 "$port" "$SECS" 32 2>&1)
-	add "$1" udp "$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' <<< "$out")"
+	c1=$(cpu_ticks "$1")
+	rate=$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' <<< "$out")
+	[ -n "$rate" ] && cpu_per "$1" cpu_udp $((c1 - c0)) $((rate * SECS)) 1000000
+	add "$1" udp "$rate"
 	add "$1" udplost "$(sed -n 's/.*lost=\([0-9]*\).*/\1/p' <<< "$out")"
 	add "$1" udp_p50 "$(sed -n 's/.*p50_us=\([0-9.]*\).*/\1/p' <<< "$out")"
 }
@@ -465,7 +506,7 @@ MEDIAN_DECIMALS=2
 # disturbed by whatever else runs on the machine).
 best() {
 	local sort="-gr"
-	case $2 in p50|p99|udp_p50) sort="-g" ;; esac
+	case $2 in p50|p99|udp_p50|cpu_*) sort="-g" ;; esac
 	tr ' ' '\n' <<< "${V["$1 $2"]:-}" | grep -E '^[0-9.]+$' | sort $sort | head -1
 }
 ratio() {	# value base
@@ -531,8 +572,8 @@ table() {
 # both, then its ratio, < 1 is better).
 base_table() {
 	local agg=$1 t m dp a b
-	echo "| target / portgate-base | bulk 1 | bulk 8 | conn/s | added p50 (µs), target vs base | ratio | UDP req/s |"
-	echo "|---|---|---|---|---|---|---|"
+	echo "| target / portgate-base | bulk 1 | bulk 8 | conn/s | added p50 (µs), target vs base | ratio | UDP req/s | CPU per conn | per GB, 1 stream | per GB, 8 streams | per round trip | per UDP req |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 	dp=$($agg direct p50)
 	for t in $TARGETS; do
 		case $t in portgate-base|direct) continue ;; esac
@@ -543,8 +584,23 @@ base_table() {
 		done
 		a=$(awk -v a="$($agg $t p50)" -v d="$dp" 'BEGIN { if (a != "" && d != "") printf "%.1f", a - d }')
 		b=$(awk -v a="$($agg portgate-base p50)" -v d="$dp" 'BEGIN { if (a != "" && d != "") printf "%.1f", a - d }')
-		printf '| %s vs %s | %s | %s |\n' "${a:-n/a}" "${b:-n/a}" "$(ratio "$a" "$b")" \
+		printf '| %s vs %s | %s | %s ' "${a:-n/a}" "${b:-n/a}" "$(ratio "$a" "$b")" \
 		    "$(ratio "$($agg $t udp)" "$($agg portgate-base udp)")"
+		for m in cpu_conns cpu_bulk1 cpu_bulk8 cpu_rtt cpu_udp; do
+			printf '| %s ' "$(ratio "$($agg $t $m)" "$($agg portgate-base $m)")"
+		done
+		echo "|"
+	done
+}
+
+# cpu_table AGG: the forwarders' CPU time per unit of work.
+cpu_table() {
+	local agg=$1 t
+	echo "| target | CPU µs per conn | CPU ms per GB, 1 stream | per GB, 8 streams | CPU µs per round trip | per UDP req |"
+	echo "|---|---|---|---|---|---|"
+	for t in $TARGETS; do
+		[ $t = direct ] && continue
+		echo "| $t | $($agg $t cpu_conns) | $($agg $t cpu_bulk1) | $($agg $t cpu_bulk8) | $($agg $t cpu_rtt) | $($agg $t cpu_udp) |"
 	done
 }
 
@@ -570,8 +626,14 @@ OUT=$TMP/forward.md
 	echo
 	table med
 	echo
+	if [ -n "$PORTGATE_BASE$WORKERS" ]; then
+		echo "CPU time (user + system) of each forwarder's processes per unit of work, medians (less moved by other jobs than the rates; the forwarder's own time only, not the softirq time charged to the client and the back end):"
+		echo
+		cpu_table med
+		echo
+	fi
 	if [[ " $TARGETS " = *" portgate-base "* ]]; then
-		echo "portgate / portgate-base ($PORTGATE_REV / $PORTGATE_BASE_REV), best rounds:"
+		echo "portgate / portgate-base ($PORTGATE_REV / $PORTGATE_BASE_REV), rates > 1 and CPU < 1 are better; best rounds:"
 		echo
 		base_table best
 		echo
@@ -585,7 +647,8 @@ OUT=$TMP/forward.md
 	echo '```'
 	w=$(for t in $TARGETS; do echo "$t"; done | awk '{ if (length($0) > w) w = length($0) } END { print (w > 9 ? w : 9) }')
 	for t in $TARGETS; do
-		for m in bulk1 bulk8 conns p50 p99 udp udplost udp_p50; do
+		for m in bulk1 bulk8 conns p50 p99 udp udplost udp_p50 \
+		    $([ -n "$PORTGATE_BASE$WORKERS" ] && echo cpu_conns cpu_bulk1 cpu_bulk8 cpu_rtt cpu_udp); do
 			[ -n "${V["$t $m"]:-}" ] && printf '%-*s %-8s %s\n' "$w" "$t" "$m" "${V["$t $m"]# }"
 		done
 	done

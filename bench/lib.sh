@@ -182,9 +182,11 @@ if [ -n "$PORTGATE_BASE" ]; then
 fi
 
 # update_results NAME FILE: put FILE as section NAME of bench/RESULTS.md
-# (between <!-- NAME begin --> and <!-- NAME end -->, replacing the old one).
+# (between <!-- NAME begin --> and <!-- NAME end -->, replacing the old one);
+# RESULTS_SECTION=OTHER puts it in section OTHER instead (a run that must
+# not replace the reference one).
 update_results() {
-	python3 - "$BENCH/RESULTS.md" "$1" "$2" <<'PY'
+	python3 - "$BENCH/RESULTS.md" "${RESULTS_SECTION:-$1}" "$2" <<'PY'
 import os, sys
 path, name, part = sys.argv[1:4]
 begin, end = f"<!-- {name} begin -->", f"<!-- {name} end -->"
