@@ -162,16 +162,31 @@ machine_md() {
 	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "- machine: $(nproc) CPUs, $cpu, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"
 	echo "- portgate: $PORTGATE_REV ($PORTGATE)"
+	[ -z "$PORTGATE_BASE" ] ||
+	    echo "- portgate-base: $PORTGATE_BASE_REV ($PORTGATE_BASE), same configuration"
 	echo "- load average at the start: $LOAD_START, at the end: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared: other jobs add noise)"
 }
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 PORTGATE_REV=${PORTGATE_REV:-$(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo unknown)}
 
+# PORTGATE_BASE=/path/to/portgate: another build (e.g. bench/baseline.sh's)
+# measured alongside as target portgate-base in forward.sh, spawn.sh and
+# tls.sh; PORTGATE_BASE_REV says what it is (default: the commit that
+# bench/baseline.sh recorded next to it).
+PORTGATE_BASE=${PORTGATE_BASE:-}
+if [ -n "$PORTGATE_BASE" ]; then
+	[ -x "$PORTGATE_BASE" ] || die "PORTGATE_BASE: no $PORTGATE_BASE"
+	PORTGATE_BASE_REV=${PORTGATE_BASE_REV:-$(cut -c1-7 \
+	    "$(dirname "$PORTGATE_BASE")/../.baseline-commit" 2>/dev/null || echo unknown)}
+fi
+
 # update_results NAME FILE: put FILE as section NAME of bench/RESULTS.md
-# (between <!-- NAME begin --> and <!-- NAME end -->, replacing the old one).
+# (between <!-- NAME begin --> and <!-- NAME end -->, replacing the old one);
+# RESULTS_SECTION=OTHER puts it in section OTHER instead (a run that must
+# not replace the reference one).
 update_results() {
-	python3 - "$BENCH/RESULTS.md" "$1" "$2" <<'PY'
+	python3 - "$BENCH/RESULTS.md" "${RESULTS_SECTION:-$1}" "$2" <<'PY'
 import os, sys
 path, name, part = sys.argv[1:4]
 begin, end = f"<!-- {name} begin -->", f"<!-- {name} end -->"

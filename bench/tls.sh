@@ -230,6 +230,28 @@ start_nginx-https() {
 	wait_port $((b + 2)) tcp $BGPID
 }
 
+# portgate-base: PORTGATE_BASE=/path/to/portgate (bench/baseline.sh COMMIT
+# DIR builds one) measured alongside with portgate's configuration;
+# base_ratios prints portgate / portgate-base for every metric measured.
+if [ -n "$PORTGATE_BASE" ]; then
+	BASE[portgate-base]=28700; HAS_ECHO[portgate-base]=1
+	[[ " $TARGETS " = *" portgate-base "* ]] || TARGETS+=" portgate-base"
+	start_portgate-base() { PORTGATE=$PORTGATE_BASE start_portgate portgate-base; }
+fi
+base_ratios() {
+	local m agg out
+	[ -n "$PORTGATE_BASE" ] || return 0
+	for agg in med best; do
+		out=""
+		for m in full resume bulk wrk cpu_full cpu_resume cpu_bulk cpu_wrk; do
+			[ -n "${V["portgate $m"]:-}" ] || continue
+			out+=" $m $(ratio "$($agg portgate $m)" "$($agg portgate-base $m)"),"
+		done
+		echo "portgate / portgate-base ($PORTGATE_REV / $PORTGATE_BASE_REV), $agg:${out%,} (cpu_*: < 1 is better)."
+		echo
+	done
+}
+
 OK_TARGETS=""
 for t in $TARGETS; do
 	log "starting $t"
@@ -379,6 +401,7 @@ OUT=$TMP/results.md
 	echo
 	echo "Idle RSS after the run (MiB): $(for t in $TARGETS; do printf '%s %.1f; ' "$t" "$(awk -v k="${IDLE_RSS[$t]:-0}" 'BEGIN { print k / 1024 }')"; done | sed 's/; $//')"
 	echo
+	base_ratios
 	echo "Raw values (all rounds):"
 	echo
 	echo '```'
