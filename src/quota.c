@@ -33,9 +33,6 @@ struct quota {
 	TAILQ_HEAD(, source)	 li_idle;
 	int			 li_nsources;
 	struct shared_counter	*li_running;	/* across workers */
-	time_t			 li_cps_second;
-	int			 li_cps_count;
-	time_t			 li_blocked_until;
 };
 
 struct denied {
@@ -150,27 +147,17 @@ int
 quota_cps_arrival(struct quota *li, const struct service_conf *sc,
     time_t now)
 {
-	int	blocked;
-
 	if (sc->sc_cps_rate <= 0)
 		return 0;
-	if (now != li->li_cps_second) {
-		li->li_cps_second = now;
-		li->li_cps_count = 0;
-	}
-	if (++li->li_cps_count <= sc->sc_cps_rate)
-		return 0;
-	li->li_cps_count = 0;
-	blocked = li->li_blocked_until > now;
-	li->li_blocked_until = now + sc->sc_cps_wait;
-	return blocked ? 2 : 1;
+	/* Service-wide: every worker counts in the same window. */
+	return shared_rate_arrival(li->li_running, (long long)now,
+	    sc->sc_cps_rate, sc->sc_cps_wait);
 }
 
 int
 quota_cps_blocked(const struct quota *li, time_t now)
 {
-	return li->li_blocked_until > now ? (int)(li->li_blocked_until - now) :
-	    0;
+	return shared_rate_blocked(li->li_running, (long long)now);
 }
 
 int
@@ -286,7 +273,13 @@ quota_take(struct quota *li, const struct service_conf *sc,
 
 	if ((so = quota_get(li, sc, key, now)) == NULL)
 		return -1;
-	shared_counter_add(li->li_running, 1);
+	/* instances is exact over all workers: the slot is taken at once. */
+	if (sc->sc_instances != LIMIT_UNLIMITED) {
+		if (shared_counter_take(li->li_running, sc->sc_instances) ==
+		    -1)
+			return -2;	/* a new entry stays idle */
+	} else
+		shared_counter_add(li->li_running, 1);
 	if (so->so_running++ == 0)
 		TAILQ_REMOVE(&li->li_idle, so, so_lru);
 	quota_use_token(sc, so, now);

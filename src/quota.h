@@ -68,8 +68,9 @@ int	quota_rate_ok(const struct quota *, const struct service_conf *sc,
 
 /*
  * Take a slot for an admitted session from <key>: one running session,
- * one for the source, one token.  Returns 0, or -1 when the source table
- * is full of busy sources (the client is then refused).
+ * one for the source, one token.  Returns 0; -1 when the source table
+ * is full of busy sources; -2 when another worker took the last of the
+ * service's instances since the gate looked (the client is then refused).
  */
 int	quota_take(struct quota *, const struct service_conf *sc,
 	    const struct srckey *key, double now);

@@ -88,10 +88,16 @@ session_new(int fd, const struct session_origin *o)
 {
 	const struct service_conf	*sc = o->so_conf;
 	struct session			*s;
+	int				 rc;
 
-	if (quota_take(o->so_quota, sc, o->so_key, o->so_fnow) == -1) {
-		log_warnx("service %s: source table full, refusing %s",
-		    sc->sc_id, o->so_addr);
+	if ((rc = quota_take(o->so_quota, sc, o->so_key, o->so_fnow)) < 0) {
+		if (rc == -1)
+			log_warnx("service %s: source table full, refusing %s",
+			    sc->sc_id, o->so_addr);
+		else
+			log_debug("service %s: instances %d reached by another "
+			    "worker, refusing %s", sc->sc_id, sc->sc_instances,
+			    o->so_addr);
 		if (fd != -1)
 			(void)close(fd);
 		return NULL;

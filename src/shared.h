@@ -30,10 +30,25 @@ struct shared_counter *shared_counter_new(void);
 void	shared_counter_free(struct shared_counter *);
 /* Add <delta> to this process's row; never below zero. */
 void	shared_counter_add(struct shared_counter *, int delta);
+/*
+ * Add 1 to this process's row if the count is below <limit>, at once for
+ * all processes (a compare-and-swap).  Returns 0, or -1 at the limit.
+ */
+int	shared_counter_take(struct shared_counter *, int limit);
 /* The count over every row. */
 int	shared_counter_sum(const struct shared_counter *);
 /* This process's own part of the count. */
 int	shared_counter_mine(const struct shared_counter *);
+
+/*
+ * One arrival at second <now> for a limit of <rate> a second over all
+ * processes: 0 within it; 1 when it goes over (arrivals are then blocked
+ * for <wait> seconds); 2 when it goes over while blocked already.
+ */
+int	shared_rate_arrival(struct shared_counter *, long long now, int rate,
+	    int wait);
+/* Seconds arrivals stay blocked after <now>, 0 if not. */
+int	shared_rate_blocked(const struct shared_counter *, long long now);
 
 /* The master: a free row for a new worker (1 .. SHARED_ROWS - 1), or -1. */
 int	shared_row_take(void);

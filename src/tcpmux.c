@@ -468,7 +468,7 @@ tcpmux_admit(struct tcpmux_wait *tw, const struct tcpmux_client *c)
 		return -1;
 	}
 	if (quota_take(service_quota(tw->tw_mux), sc, c->tc_key,
-	    c->tc_fnow) == -1) {
+	    c->tc_fnow) < 0) {
 		log_warnx("service %s: source table full, refusing %s",
 		    sc->sc_id, tw->tw_addr);
 		return -1;
