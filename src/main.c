@@ -120,8 +120,8 @@ version_print(void)
 	printf("libwrap: built in (/etc/hosts.allow and /etc/hosts.deny are "
 	    "read at each check)\n");
 	sv = seccomp_version();
-	printf("libseccomp %u.%u.%u (built with %d.%d.%d; the worker sandbox "
-	    "is built, not yet in use)\n", sv->major, sv->minor, sv->micro,
+	printf("libseccomp %u.%u.%u (built with %d.%d.%d; it confines the "
+	    "workers)\n", sv->major, sv->minor, sv->micro,
 	    SCMP_VER_MAJOR, SCMP_VER_MINOR, SCMP_VER_MICRO);
 	printf("configured with: %s\n", PORTGATE_CONFIGURE_ARGS[0] != '\0' ?
 	    PORTGATE_CONFIGURE_ARGS : "(no options)");

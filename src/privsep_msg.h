@@ -96,8 +96,9 @@ enum privsep_logkind {
 };
 
 /*
- * A line to log: ACCESS for service <lg_service> of generation <lg_gen>
- * (the master picks the log from its configuration, level 0), or DIAG
+ * A line to log: ACCESS for the access log numbered <lg_service>
+ * (accesslog_write_id(): the master writes it to that log if it is still
+ * open; <lg_gen> is the worker's generation, level 0), or DIAG
  * (PRIVSEP_NOSERVICE, generation 0) at a level from LOG_ERR to LOG_DEBUG.
  */
 struct privsep_log {

@@ -38,7 +38,7 @@ shared_init(void)
 	if (p == MAP_FAILED)
 		return -1;
 	shared_cells = p;
-	shared_rows_used[0] = 1;	/* the master's: it counts nothing */
+	shared_rows_used[0] = 1;	/* the master's: hand-offs, -limit */
 	return 0;
 }
 

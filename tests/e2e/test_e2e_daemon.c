@@ -280,9 +280,9 @@ test_version(void **state)
 	    "are read at each check)\n";
 	sv = seccomp_version();
 	(void)snprintf(seccomp, sizeof(seccomp), "\nlibseccomp %u.%u.%u "
-	    "(built with %d.%d.%d; the worker sandbox is built, not yet in "
-	    "use)\n", sv->major, sv->minor, sv->micro, SCMP_VER_MAJOR,
-	    SCMP_VER_MINOR, SCMP_VER_MICRO);
+	    "(built with %d.%d.%d; it confines the workers)\n", sv->major,
+	    sv->minor, sv->micro, SCMP_VER_MAJOR, SCMP_VER_MINOR,
+	    SCMP_VER_MICRO);
 	want[3] = seccomp;
 	want[4] = "\nconfiguration file: " PORTGATE_CONF "\n";
 	want[5] = "\nconfigured with: ";
