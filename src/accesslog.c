@@ -51,7 +51,17 @@ static const struct accesslog_field accesslog_fields[] = {
 	{ .af_name = "PORT", .af_bit = ALOG_PORT, .af_success = 1,
 	    .af_failure = 1 },
 	{ .af_name = "TLS", .af_bit = ALOG_TLS, .af_success = 1 },
+	{ .af_name = "WORKER", .af_bit = ALOG_WORKER, .af_success = 1,
+	    .af_failure = 1 },
 };
+
+static int	accesslog_worker;	/* 1..N in a worker */
+
+void
+accesslog_set_worker(int n)
+{
+	accesslog_worker = n;
+}
 
 /* A syslog facility or level name. */
 struct accesslog_name {
@@ -422,6 +432,9 @@ accesslog_format(char *buf, size_t len, enum access_kind kind,
 	if ((kind == ACCESS_START || kind == ACCESS_EXIT) &&
 	    (mask & ALOG_TLS) && rec->ar_tls != NULL)
 		accesslog_add(&ab, " tls=%s", rec->ar_tls);
+	if ((kind == ACCESS_START || kind == ACCESS_EXIT ||
+	    kind == ACCESS_FAIL) && (mask & ALOG_WORKER) && rec->ar_worker > 0)
+		accesslog_add(&ab, " worker=%d", rec->ar_worker);
 	if (ab.ab_error || ab.ab_used > INT_MAX) {
 		if (len > 0)
 			buf[0] = '\0';
@@ -435,10 +448,12 @@ static void
 accesslog_emit(struct accesslog *al, enum access_kind kind, unsigned mask,
     const struct access_rec *rec)
 {
-	char	 line[ACCESSLOG_LINEMAX];
-	char	*p;
+	struct access_rec	 r = *rec;
+	char			 line[ACCESSLOG_LINEMAX];
+	char			*p;
 
-	if (accesslog_format(line, sizeof(line), kind, mask, rec) < 0)
+	r.ar_worker = accesslog_worker;
+	if (accesslog_format(line, sizeof(line), kind, mask, &r) < 0)
 		return;
 	/* A record is one line whatever its fields hold. */
 	for (p = line; *p != '\0'; p++)

@@ -23,6 +23,7 @@
 #define ALOG_COUNTRY	0x0080	/* extension: country=CC */
 #define ALOG_PORT	0x0100	/* extension: port=N after from= */
 #define ALOG_TLS	0x0200	/* extension: tls=PROTOCOL/CIPHER */
+#define ALOG_WORKER	0x0400	/* extension: worker=N that served it */
 
 /*
  * Parse a log_on_success (<failure> == 0) or log_on_failure list of words
@@ -80,6 +81,8 @@ struct accesslog *accesslog_open(const struct logtype *lt, char *err,
 void	accesslog_ref(struct accesslog *);
 void	accesslog_unref(struct accesslog *);
 void	accesslog_set_foreground(int);
+/* This process is worker <n> (1..N): its records may say so. */
+void	accesslog_set_worker(int n);
 /* Reopen every open FILE sink (SIGHUP, after logrotate). */
 void	accesslog_reopen_all(void);
 /*
@@ -108,6 +111,7 @@ struct access_rec {
 	uint64_t	 ar_out;	/* bytes to the client */
 	const char	*ar_tls;	/* "TLSv1.3/TLS_AES_256_GCM_SHA384" */
 	const char	*ar_ident;	/* USERID: the ident reply; NOID: why */
+	int		 ar_worker;	/* 1..N; 0: the master (hand-offs) */
 };
 
 enum access_kind {

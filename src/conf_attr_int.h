@@ -65,6 +65,10 @@ int	attr_set_rpc_number(const struct attr_def *, struct service_conf *,
 	    const struct attr_val *, struct conf_diag *);
 
 /* conf_attr_spawn.c */
+int	attr_set_workers(const struct attr_def *, struct service_conf *,
+	    const struct attr_val *, struct conf_diag *);
+int	attr_set_worker_cpus(const struct attr_def *,
+	    struct service_conf *, const struct attr_val *, struct conf_diag *);
 int	attr_set_worker_user(const struct attr_def *,
 	    struct service_conf *, const struct attr_val *, struct conf_diag *);
 int	attr_set_user(const struct attr_def *, struct service_conf *,

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "conf_attr_int.h"
+#include "conf_value.h"
 #include "sandbox.h"
 #include "xmalloc.h"
 
@@ -37,6 +38,45 @@ attr_set_worker_user(const struct attr_def *ad, struct service_conf *sc,
 		    "root");
 	free(sc->sc_worker_user);
 	sc->sc_worker_user = xstrdup(av->av_words[0]);
+	return 0;
+}
+
+/* workers: a number of worker processes, or auto (one per CPU). */
+int
+attr_set_workers(const struct attr_def *ad, struct service_conf *sc,
+    const struct attr_val *av, struct conf_diag *cd)
+{
+	long long	v;
+
+	if (strcasecmp(av->av_words[0], "auto") == 0)
+		v = 0;
+	else if (conf_value_int(av->av_words[0], 1, CONF_WORKERS_MAX,
+	    &v) == -1)
+		return attr_bad(ad, av, 0, cd, "auto or a number of workers "
+		    "from 1 to " CONF_STR(CONF_WORKERS_MAX));
+	sc->sc_workers = (int)v;
+	return 0;
+}
+
+/* worker_cpus: the CPUs the workers are pinned to, one each in turn. */
+int
+attr_set_worker_cpus(const struct attr_def *ad, struct service_conf *sc,
+    const struct attr_val *av, struct conf_diag *cd)
+{
+	long long	v;
+	int		i;
+
+	if (av->av_n > CONF_WORKERS_MAX)
+		return attr_bad(ad, av, CONF_WORKERS_MAX, cd, "at most "
+		    CONF_STR(CONF_WORKERS_MAX) " CPUs");
+	for (i = 0; i < av->av_n; i++) {
+		if (conf_value_int(av->av_words[i], 0, CONF_CPU_MAX,
+		    &v) == -1)
+			return attr_bad(ad, av, i, cd, "CPU numbers from 0 to "
+			    CONF_STR(CONF_CPU_MAX));
+		sc->sc_worker_cpus[i] = (int)v;
+	}
+	sc->sc_nworker_cpus = av->av_n;
 	return 0;
 }
 

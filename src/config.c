@@ -255,6 +255,10 @@ config_check_defaults(struct config *cf, struct attr_val *defs,
 	/* What only defaults sets is the daemon's, not a service's. */
 	cf->cf_worker_user = sc->sc_worker_user;
 	sc->sc_worker_user = NULL;
+	cf->cf_workers = sc->sc_workers;
+	memcpy(cf->cf_worker_cpus, sc->sc_worker_cpus,
+	    sizeof(cf->cf_worker_cpus));
+	cf->cf_nworker_cpus = sc->sc_nworker_cpus;
 	config_service_free(sc);
 }
 

@@ -7,6 +7,11 @@
 #ifndef PORTGATE_CONFIG_H
 #define PORTGATE_CONFIG_H
 
+#define CONF_WORKERS_MAX	32	/* worker processes of a generation */
+#define CONF_CPU_MAX		1023	/* highest CPU number of worker_cpus */
+#define CONF_STR_(x)		#x
+#define CONF_STR(x)		CONF_STR_(x)
+
 #include <sys/types.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -107,6 +112,9 @@ struct service_conf {
 	uid_t			 sc_uid;
 	char			*sc_group;
 	char			*sc_worker_user; /* the setter's: see cf_ */
+	int			 sc_workers;	/* the setter's: see cf_ */
+	int			 sc_worker_cpus[CONF_WORKERS_MAX];
+	int			 sc_nworker_cpus;
 	gid_t			 sc_gid;
 	int			 sc_has_uid;
 	int			 sc_has_gid;
@@ -190,6 +198,9 @@ struct config {
 	int			  cf_noffmsgs;
 	char			 *cf_dump;	/* -T: CONF_DUMP's text */
 	char			 *cf_worker_user; /* defaults' worker_user */
+	int			  cf_workers;	/* 0: auto, one per CPU */
+	int			  cf_worker_cpus[CONF_WORKERS_MAX];
+	int			  cf_nworker_cpus;
 };
 
 /* config_load() flags. */

@@ -174,16 +174,17 @@ listen_not_held(const struct service_conf *sc,
 }
 
 int
-listen_socket(const struct service_conf *sc, int nonblock, char *err,
-    size_t errlen)
+listen_socket(const struct service_conf *sc, int nonblock, int group,
+    char *err, size_t errlen)
 {
 	struct sockaddr_storage	ss;
 	socklen_t		len;
 	char			addr[SOCKADDR_STRLEN + 8];
-	int			fd, family, type;
+	int			fd, family, type, on = 1;
 
-	if ((fd = sdlisten_take(sc, nonblock)) != -1)
-		return fd;	/* systemd bound it (socket activation) */
+	/* Passed by systemd (socket activation) or the old master. */
+	if ((fd = sdlisten_take(sc, nonblock, group > 1)) != -1)
+		return fd;
 	family = listen_family(sc);
 	type = sc->sc_socktype | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0);
 	fd = socket(family, type, 0);
@@ -199,6 +200,13 @@ listen_socket(const struct service_conf *sc, int nonblock, char *err,
 	len = listen_addr(sc, family, &ss);
 	if (listen_options(fd, family, sc, err, errlen) == -1)
 		goto fail;
+	/* One socket per worker: the group's program picks (reuseport.c). */
+	if (group > 1 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on,
+	    sizeof(on)) == -1) {
+		(void)snprintf(err, errlen, "SO_REUSEPORT: %s",
+		    strerror(errno));
+		goto fail;
+	}
 	if (bind(fd, (struct sockaddr *)&ss, len) == -1) {
 		(void)snprintf(err, errlen, "cannot bind %s %s: %s",
 		    sc->sc_protoname, sockaddr_ntop_port((struct sockaddr *)&ss,

@@ -378,7 +378,7 @@ static int
 run(const struct options *o, struct config *cf)
 {
 	struct event_base	*base;
-	int			 failed;
+	int			 failed, nworkers;
 
 	if (!o->o_foreground && daemon_detach() == -1)
 		fatal("cannot detach");
@@ -394,7 +394,9 @@ run(const struct options *o, struct config *cf)
 		admit_set_ident_max(o->o_logprocs);
 	daemon_wire(base);
 	/* The master reads no client byte: workers serve (master.c). */
-	service_set_role(SERVICE_MASTER);
+	service_set_role(SERVICE_MASTER, 0);
+	nworkers = master_count(cf);
+	service_set_workers(nworkers);
 	report_off(o, cf);
 	if ((failed = service_reconcile(cf)) == -1)
 		fatalx("cannot start the services");
@@ -410,10 +412,10 @@ run(const struct options *o, struct config *cf)
 		fatal("cannot install signal events");
 	if (o->o_pidfile != NULL && daemon_pidfile_write(o->o_pidfile) == -1)
 		fatal("cannot write pid file %s", o->o_pidfile);
-	master_init(base, daemon_forget);
+	master_init(base, nworkers, daemon_forget);
 	(void)master_generation(cf, NULL);
-	if (master_run_pending() != 1 || master_workers() != 1)
-		fatalx("cannot start a worker");
+	if (master_run_pending() != nworkers || master_workers() != nworkers)
+		fatalx("cannot start the workers");
 	setproctitle("master%s%s", main_cmdline[0] != '\0' ? " " : "",
 	    main_cmdline);
 	log_info("portgate %s started with %d service%s", PACKAGE_VERSION,

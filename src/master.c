@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <sched.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -52,6 +54,7 @@ struct mworker {
 	struct chan		*mw_chan;
 	int			 mw_row;	/* of the shared counters */
 	uint32_t		 mw_gen;
+	int			 mw_index;	/* in its generation */
 	struct config		*mw_cf;		/* that generation's */
 	int			 mw_draining;
 	int			 mw_unacked;	/* RELOAD sent, no DRAINING */
@@ -77,12 +80,13 @@ static struct event		*master_respawn_ev;
 static struct event		*master_geoip_ev;
 static time_t			 master_death_first;
 static int			 master_deaths;
-static int			 master_respawns;	/* to fork */
+static uint64_t			 master_respawns;	/* indexes to fork */
+static int			 master_nslots = 1;	/* workers a generation */
 static int			 master_newgen;		/* to fork */
 static int			 master_unacked;	/* old workers */
 static void			(*master_reloaded_cb)(void);
 
-static int	master_fork(void);
+static int	master_fork(int);
 
 static struct mworker *
 master_find_serial(uint64_t serial)
@@ -295,13 +299,15 @@ master_respawn_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	master_respawns++;
 	master_want_fork();
 }
 
-/* A worker that serves died: start another at once, unless it keeps dying. */
+/*
+ * Worker <index> of the generation serving died: start another at once,
+ * unless they keep dying.
+ */
 static void
-master_replace(void)
+master_replace(int index)
 {
 	struct timeval	tv = { MASTER_RESPAWN_PAUSE, 0 };
 	time_t		now = time(NULL);
@@ -310,6 +316,7 @@ master_replace(void)
 		master_death_first = now;
 		master_deaths = 0;
 	}
+	master_respawns |= (uint64_t)1 << index;
 	if (++master_deaths < MASTER_FASTDEATHS) {
 		master_respawn_cb(-1, 0, NULL);
 		return;
@@ -355,7 +362,7 @@ master_reaped(void *arg, pid_t pid, int status)
 	if (!w->mw_draining && !master_stopping) {
 		log_warnx("starting a worker in its place; the listening "
 		    "sockets stayed open");
-		master_replace();
+		master_replace(w->mw_index);
 	}
 	free(w);
 }
@@ -381,9 +388,9 @@ master_forget(void)
 		master_forget_cb();
 }
 
-/* Fork one worker of the generation serving.  0, or -1 (logged). */
+/* Fork worker <index> of the generation serving.  0, or -1 (logged). */
 static int
-master_fork(void)
+master_fork(int index)
 {
 	struct mworker	*w;
 	int		 sp[2], row;
@@ -419,13 +426,14 @@ master_fork(void)
 			fatalx("worker: cannot re-make the event loop");
 		master_forget();
 		worker_main(master_base, master_cf, sp[1], row, master_genno,
-		    self);
+		    index, self);
 	}
 	(void)close(sp[1]);
 	w->mw_serial = ++master_serial;
 	w->mw_pid = pid;
 	w->mw_row = row;
 	w->mw_gen = master_genno;
+	w->mw_index = index;
 	w->mw_cf = master_cf;
 	config_ref(master_cf);
 	if ((w->mw_chan = chan_new(master_base, sp[0], PRIVSEP_TO_MASTER,
@@ -437,8 +445,8 @@ master_fork(void)
 	TAILQ_INSERT_TAIL(&master_list, w, mw_entry);
 	master_nworkers++;
 	metrics_workers(master_nworkers);
-	log_debug("worker %ld of generation %u started", (long)pid,
-	    (unsigned)master_genno);
+	log_debug("worker %ld (%d of generation %u) started", (long)pid,
+	    index + 1, (unsigned)master_genno);
 	return 0;
 }
 
@@ -499,11 +507,12 @@ master_geoip_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-master_init(struct event_base *base, void (*forget)(void))
+master_init(struct event_base *base, int nworkers, void (*forget)(void))
 {
 	struct timeval	tv = { MASTER_GEOIP_SECS, 0 };
 
 	master_base = base;
+	master_nslots = nworkers;
 	master_forget_cb = forget;
 	spawn_set_other(master_reaped, NULL);
 	/* Without the copies a worker would read no rule: admit everyone. */
@@ -529,28 +538,24 @@ master_generation(struct config *cf, void (*done)(void))
 	return 0;
 }
 
-/* The workers before the newest one stop accepting and drain. */
+/* The workers of the generations before this one stop and drain. */
 static void
 master_drain_old(void)
 {
 	struct privsep_msg	 m;
-	struct mworker		*w, *newest;
+	struct mworker		*w;
 
-	newest = TAILQ_LAST(&master_list, mworker_list);
 	memset(&m, 0, sizeof(m));
 	m.pm_type = PRIVSEP_RELOAD;
 	m.pm_fd = -1;
 	m.pm_u.reload.rl_gen = master_genno;
-	TAILQ_FOREACH(w, &master_list, mw_entry) {
-		if (w == newest)
-			break;
+	TAILQ_FOREACH(w, &master_list, mw_entry)
 		if (!w->mw_draining && w->mw_gen != master_genno) {
 			w->mw_draining = 1;
 			w->mw_unacked = 1;
 			master_unacked++;
 			master_send(w, &m);
 		}
-	}
 	if (master_unacked == 0 && master_reloaded_cb != NULL)
 		master_reloaded_cb();
 }
@@ -558,29 +563,53 @@ master_drain_old(void)
 int
 master_run_pending(void)
 {
-	int	done = 0;
+	int	done = 0, i, started = 0;
 
 	if (master_stopping || master_cf == NULL)
 		return 0;
 	if (master_newgen) {
 		master_newgen = 0;
-		done++;
-		/* The new one accepts already: then the old ones drain. */
-		if (master_fork() == 0)
+		master_respawns = 0;	/* the new generation replaces all */
+		for (i = 0; i < master_nslots; i++, done++)
+			if (master_fork(i) == 0)
+				started++;
+			else
+				master_replace(i);
+		/* The new ones accept already: then the old ones drain. */
+		if (started > 0)
 			master_drain_old();
 		else
 			log_warnx("no worker of generation %u could start; "
 			    "the workers before it go on", (unsigned)master_genno);
+		return done;
 	}
-	for (; master_respawns > 0; master_respawns--, done++)
-		if (master_fork() == -1) {
-			log_warnx("cannot start a worker; clients wait in the "
-			    "listening queues");
-			master_replace();
-			master_respawns--;
-			break;
+	for (i = 0; i < master_nslots; i++)
+		if (master_respawns & ((uint64_t)1 << i)) {
+			master_respawns &= ~((uint64_t)1 << i);
+			done++;
+			if (master_fork(i) == -1) {
+				log_warnx("cannot start a worker; clients "
+				    "wait in the listening queues");
+				master_replace(i);
+				break;
+			}
 		}
 	return done;
+}
+
+int
+master_count(const struct config *cf)
+{
+	cpu_set_t	set;
+	int		n;
+
+	if (cf->cf_workers > 0)
+		return cf->cf_workers;
+	/* auto: the CPUs this process may run on. */
+	if (sched_getaffinity(0, sizeof(set), &set) == -1 ||
+	    (n = CPU_COUNT(&set)) < 1)
+		return 1;
+	return n > CONF_WORKERS_MAX ? CONF_WORKERS_MAX : n;
 }
 
 void

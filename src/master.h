@@ -11,10 +11,18 @@ struct config;
 struct event_base;
 
 /*
- * Use <base>; <forget> is called in each new worker before anything else,
- * to drop the master's own events and descriptors (daemon.c's).
+ * The number of workers a generation of <cf> has: its workers, or with
+ * auto one per CPU this process may run on.
  */
-void	master_init(struct event_base *base, void (*forget)(void));
+int	master_count(const struct config *cf);
+/*
+ * Use <base>, <nworkers> workers a generation (fixed until a restart:
+ * the services' reuseport groups have that many sockets); <forget> is
+ * called in each new worker before anything else, to drop the master's
+ * own events and descriptors (daemon.c's).
+ */
+void	master_init(struct event_base *base, int nworkers,
+	    void (*forget)(void));
 /*
  * Serve <cf> with a new generation of workers: once the first of them
  * runs, the workers of the generations before finish their sessions and

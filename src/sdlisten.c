@@ -94,14 +94,18 @@ sdlisten_addr_match(const struct service_conf *sc,
 }
 
 int
-sdlisten_take(const struct service_conf *sc, int nonblock)
+sdlisten_take(const struct service_conf *sc, int nonblock, int group)
 {
 	struct sdlisten	*sl;
 	char		 addr[SOCKADDR_STRLEN + 8];
-	int		 i, fd, fl;
+	int		 i, fd, fl, pass;
 
+	/* A group takes each passed socket once; one socket, any. */
+	for (pass = 0; pass < 2; pass++)
 	for (i = 0; i < sdlisten_n; i++) {
 		sl = &sdlisten[i];
+		if ((pass == 0 && sl->sl_taken) || (pass == 1 && group))
+			continue;
 		if (sl->sl_fd == -1 || sd_is_socket_inet(sl->sl_fd, AF_UNSPEC,
 		    sc->sc_socktype, sc->sc_socktype == SOCK_STREAM ? 1 : -1,
 		    (uint16_t)sc->sc_port) <= 0 ||

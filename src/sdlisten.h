@@ -17,9 +17,10 @@ void	sdlisten_init(void);
  * A descriptor of the passed socket <sc> would bind (close-on-exec,
  * non-blocking if <nonblock>), or -1 when none was passed.  The passed
  * socket stays here: a service that comes back after a reload takes it
- * again.
+ * again.  For a socket of a reuseport <group>, only one not taken yet
+ * (an upgrade passes each socket of a group).
  */
-int	sdlisten_take(const struct service_conf *sc, int nonblock);
+int	sdlisten_take(const struct service_conf *sc, int nonblock, int group);
 /* Report and close the passed sockets that no service took. */
 void	sdlisten_unused(void);
 

@@ -26,7 +26,9 @@
 #include "log.h"
 #include "metrics.h"
 #include "relay_udp.h"
+#include "reuseport.h"
 #include "service.h"
+#include "service_int.h"
 
 #define DGRAM_MAX	65536	/* largest datagram read */
 #define FASTEXIT_MAX	5	/* hand-off servers dying at once in a row */
@@ -38,35 +40,15 @@
  */
 #define ACCEPT_BATCH	32
 
-struct service {
-	TAILQ_ENTRY(service)	 sv_entry;
-	struct service_conf	*sv_conf;	/* current settings */
-	struct config		*sv_cf;		/* holds sv_conf */
-	int			 sv_fd;
-	struct event		*sv_ev;		/* its socket is readable */
-	struct event		*sv_timer;	/* re-enable after a pause */
-	int			 sv_refcnt;	/* the list + each session */
-	int			 sv_retired;	/* no longer configured */
-	int			 sv_paused;
-	int			 sv_fastexits;	/* servers that died at once */
-	struct fdbudget_waiter	 sv_fdwait;	/* paused for descriptors */
-	struct event		*sv_cps_timer;	/* logs the end of cps blocks */
-	/* Counters, kept across reloads. */
-	struct quota		*sv_quota;	/* cps, instances, per source */
-	struct udp_flows	*sv_flows;	/* dgram redirect */
-	void			*sv_admit;	/* the admission's data */
-	uint64_t		 sv_accepted;
-	uint64_t		 sv_refused;
-	struct metrics_service	*sv_metrics;	/* by id, kept by metrics.c */
-	time_t			 sv_started;
-};
 
-static TAILQ_HEAD(, service)	services = TAILQ_HEAD_INITIALIZER(services);
+struct service_list	services = TAILQ_HEAD_INITIALIZER(services);
 static struct event_base	*service_evbase;
 static const struct service_hooks *service_hooks;
 static enum service_role	 service_role = SERVICE_ALL;
+static int			 service_nworkers = 1;	/* sockets a group */
 
 static void	service_retire(struct service *);
+static void	service_close_group(struct service *);
 
 void
 service_init(struct event_base *base, const struct service_hooks *hooks)
@@ -77,71 +59,15 @@ service_init(struct event_base *base, const struct service_hooks *hooks)
 		fatal("cannot watch the descriptor budget");
 }
 
-const struct service_conf *
-service_conf(const struct service *sv)
-{
-	return sv->sv_conf;
-}
 
-struct config *
-service_config(const struct service *sv)
-{
-	return sv->sv_cf;
-}
 
-struct quota *
-service_quota(const struct service *sv)
-{
-	return sv->sv_quota;
-}
 
-struct udp_flows *
-service_flows(const struct service *sv)
-{
-	return sv->sv_flows;
-}
 
-void
-service_count_accepted(struct service *sv)
-{
-	sv->sv_accepted++;
-	metrics_accepted(sv->sv_metrics);
-}
 
-void
-service_count_refused(struct service *sv, enum metrics_reason why)
-{
-	sv->sv_refused++;
-	metrics_refused(sv->sv_metrics, why);
-}
 
-void
-service_count_unaccepted(struct service *sv)
-{
-	if (sv->sv_accepted > 0)
-		sv->sv_accepted--;
-	sv->sv_refused++;
-	/* Counters never go down: it stays in accepted_total too. */
-	metrics_refused(sv->sv_metrics, METRICS_TLS_HANDSHAKE);
-}
 
-struct metrics_service *
-service_metrics(const struct service *sv)
-{
-	return sv->sv_metrics;
-}
 
-void *
-service_admit(const struct service *sv)
-{
-	return sv->sv_admit;
-}
 
-void
-service_set_admit(struct service *sv, void *data)
-{
-	sv->sv_admit = data;
-}
 
 /* Same identity: the socket can be kept across a reload. */
 static int
@@ -355,9 +281,10 @@ service_owned(const struct service_conf *sc)
 }
 
 void
-service_set_role(enum service_role role)
+service_set_role(enum service_role role, int index)
 {
 	struct service	*sv;
+	int		 i, keep;
 
 	service_role = role;
 	TAILQ_FOREACH(sv, &services, sv_entry) {
@@ -368,9 +295,17 @@ service_set_role(enum service_role role)
 			if (sv->sv_ev != NULL)
 				event_free(sv->sv_ev);
 			sv->sv_ev = NULL;
-			(void)close(sv->sv_fd);
-			sv->sv_fd = -1;
+			service_close_group(sv);
 			continue;
+		}
+		/* Worker <index> serves its socket of the group alone. */
+		if (role == SERVICE_WORKER && sv->sv_ngroup > 1) {
+			keep = sv->sv_group[index % sv->sv_ngroup];
+			for (i = 0; i < sv->sv_ngroup; i++)
+				if (sv->sv_group[i] != keep)
+					(void)close(sv->sv_group[i]);
+			sv->sv_fd = sv->sv_group[0] = keep;
+			sv->sv_ngroup = 1;
 		}
 		if (sv->sv_ev != NULL)
 			continue;
@@ -412,6 +347,64 @@ service_listen(struct service *sv)
 	return 0;
 }
 
+/*
+ * The sockets of <sv>: one, or <n> in a reuseport group with the program
+ * that gives each source to one worker (reuseport.h).  A group that cannot
+ * be made (a socket passed by systemd without SO_REUSEPORT) is one socket
+ * that every worker accepts on.  0, or -1 with <err>.
+ */
+static int
+service_group(struct service *sv, int n, char *err, size_t errlen)
+{
+	const struct service_conf	*sc = sv->sv_conf;
+	int				 i, fd;
+
+	if ((fd = listen_socket(sc, n == 1 ? !service_hands_off(sc) : 1, n,
+	    err, errlen)) == -1)
+		return -1;
+	sv->sv_fd = sv->sv_group[0] = fd;
+	sv->sv_ngroup = 1;
+	for (i = 1; i < n; i++) {
+		if ((fd = listen_socket(sc, 1, n, err, errlen)) == -1) {
+			log_warnx("service %s: %s; its %d workers share one "
+			    "socket, and per-source limits count per worker",
+			    sc->sc_id, err, n);
+			while (sv->sv_ngroup > 1)
+				(void)close(sv->sv_group[--sv->sv_ngroup]);
+			return 0;
+		}
+		sv->sv_group[sv->sv_ngroup++] = fd;
+	}
+	if (n > 1 && reuseport_attach(sv->sv_group[0], n,
+	    sc->sc_per_source_prefix6, err, errlen) == -1)
+		log_warnx("service %s: %s; the kernel spreads clients over "
+		    "the workers, and per-source limits count per worker",
+		    sc->sc_id, err);
+	return 0;
+}
+
+/* Close every socket of <sv> that this process holds. */
+static void
+service_close_group(struct service *sv)
+{
+	int	i;
+
+	for (i = 0; i < sv->sv_ngroup; i++)
+		if (sv->sv_group[i] != -1 && sv->sv_group[i] != sv->sv_fd)
+			(void)close(sv->sv_group[i]);
+	if (sv->sv_fd != -1)
+		(void)close(sv->sv_fd);
+	sv->sv_fd = -1;
+	sv->sv_ngroup = 0;
+}
+
+void
+service_set_workers(int n)
+{
+	service_nworkers = n < 1 ? 1 : n > CONF_WORKERS_MAX ?
+	    CONF_WORKERS_MAX : n;
+}
+
 /* Open the socket of a new service; NULL after logging why. */
 static struct service *
 service_new(struct config *cf, struct service_conf *sc)
@@ -434,8 +427,8 @@ service_new(struct config *cf, struct service_conf *sc)
 		    METRICS_SERVICES_MAX);
 	if (service_muxed(sc))
 		sv->sv_fd = -1;		/* tcpmux hands it its clients */
-	else if ((sv->sv_fd = listen_socket(sc, !handed, err,
-	    sizeof(err))) == -1) {
+	else if (service_group(sv, handed ? 1 : service_nworkers, err,
+	    sizeof(err)) == -1) {
 		log_warnx("service %s (%s:%d): %s", sc->sc_id, sc->sc_file,
 		    sc->sc_line, err);
 		free(sv);
@@ -475,9 +468,7 @@ service_retire(struct service *sv)
 	/* Flows need the socket for their replies: they end with it. */
 	relay_udp_table_free(sv->sv_flows);
 	sv->sv_flows = NULL;
-	if (sv->sv_fd != -1)
-		(void)close(sv->sv_fd);
-	sv->sv_fd = -1;
+	service_close_group(sv);
 	TAILQ_REMOVE(&services, sv, sv_entry);
 	service_unref(sv);
 }
@@ -507,9 +498,11 @@ service_reconcile(struct config *cf)
 			 * The workers have the socket too, until they drain:
 			 * a listening socket shut down refuses in them all.
 			 */
-			if (service_role == SERVICE_MASTER && sv->sv_fd != -1 &&
+			if (service_role == SERVICE_MASTER &&
 			    sv->sv_conf->sc_socktype == SOCK_STREAM)
-				(void)shutdown(sv->sv_fd, SHUT_RDWR);
+				for (i = 0; i < sv->sv_ngroup; i++)
+					(void)shutdown(sv->sv_group[i],
+					    SHUT_RDWR);
 			service_retire(sv);
 			removed++;
 			continue;
@@ -595,84 +588,8 @@ service_resume(struct service *sv)
 		(void)event_add(sv->sv_ev, NULL);
 }
 
-void
-service_dump(void)
-{
-	struct service	*sv;
-	char		 desc[128];
-	uint64_t	 accepted, refused;
 
-	TAILQ_FOREACH(sv, &services, sv_entry) {
-		/* The workers count: the totals are in shared memory. */
-		accepted = sv->sv_accepted;
-		refused = sv->sv_refused;
-		if (sv->sv_metrics != NULL)
-			metrics_totals(sv->sv_metrics, &accepted, &refused);
-		log_info("dump: service %s (%s:%d) on %s%s: %d running, "
-		    "%llu accepted, %llu refused", sv->sv_conf->sc_id,
-		    sv->sv_conf->sc_file, sv->sv_conf->sc_line,
-		    listen_describe(sv->sv_fd, sv->sv_conf, desc, sizeof(desc)),
-		    sv->sv_paused ? " (paused)" : "",
-		    quota_running(sv->sv_quota),
-		    (unsigned long long)accepted, (unsigned long long)refused);
-	}
-}
 
-int
-service_listen_fds(int *fds, int max)
-{
-	struct service	*sv;
-	int		 n = 0;
 
-	TAILQ_FOREACH(sv, &services, sv_entry)
-		if (sv->sv_fd != -1 && n < max)
-			fds[n++] = sv->sv_fd;
-	return n;
-}
 
-int
-service_count(void)
-{
-	struct service	*sv;
-	int		 n = 0;
 
-	TAILQ_FOREACH(sv, &services, sv_entry)
-		n++;
-	return n;
-}
-
-/*
- * Is <port> the port of a UDP service of this daemon?  A reply sent to it
- * on one of this host's addresses would reach that service, so that two
- * services could answer each other for ever (admit.c refuses such
- * senders).  Services are few: a walk of the list costs less than keeping
- * a second index in step with reloads.
- */
-int
-service_dgram_port(int port)
-{
-	struct service	*sv;
-
-	if (port <= 0)
-		return 0;
-	TAILQ_FOREACH(sv, &services, sv_entry)
-		if (sv->sv_conf->sc_socktype == SOCK_DGRAM &&
-		    sv->sv_conf->sc_port == port)
-			return 1;
-	return 0;
-}
-
-int
-service_muxed(const struct service_conf *sc)
-{
-	return (sc->sc_type & (STYPE_TCPMUX | STYPE_TCPMUXPLUS)) != 0;
-}
-
-struct service *
-service_tcpmux_next(struct service *sv)
-{
-	sv = sv == NULL ? TAILQ_FIRST(&services) : TAILQ_NEXT(sv, sv_entry);
-	while (sv != NULL && (sv->sv_retired || !service_muxed(sv->sv_conf)))
-		sv = TAILQ_NEXT(sv, sv_entry);
-	return sv;
-}

@@ -60,10 +60,16 @@ enum service_role {
 	SERVICE_WORKER		/* all but hand-offs */
 };
 /*
- * Set the role of this process; a worker, just forked from the master,
- * starts watching its sockets and closes the hand-off ones.
+ * Set the role of this process; a worker (number <index> of its
+ * generation), just forked from the master, starts watching its sockets
+ * (its own of each reuseport group) and closes the others.
  */
-void	service_set_role(enum service_role role);
+void	service_set_role(enum service_role role, int index);
+/*
+ * Services made from now on listen with <n> sockets in a reuseport
+ * group, one per worker (hand-offs and tcpmux's have one).
+ */
+void	service_set_workers(int n);
 /* Stop listening everywhere (shutdown). */
 void	service_shutdown(void);
 void	service_ref(struct service *);

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,7 @@ static struct event_base	*worker_base;
 static struct event		*worker_sigev[4];
 static struct event		*worker_drain_ev;
 static uint32_t			 worker_gen;
+static int			 worker_index;	/* in its generation */
 static uint64_t			 worker_next_id = 1;
 static int			 worker_on;
 static int			 worker_logging;	/* no loop through logs */
@@ -312,8 +314,9 @@ worker_signal_cb(evutil_socket_t sig, short what, void *arg)
 	(void)arg;
 	switch (sig) {
 	case SIGUSR1:
-		log_info("dump: worker %ld, generation %u, %d sessions",
-		    (long)getpid(), (unsigned)worker_gen, session_count());
+		log_info("dump: worker %d (pid %ld), generation %u, %d "
+		    "sessions", worker_index + 1, (long)getpid(),
+		    (unsigned)worker_gen, session_count());
 		session_dump();
 		break;
 	default:
@@ -326,6 +329,22 @@ worker_signal_cb(evutil_socket_t sig, short what, void *arg)
 		worker_drain();
 		break;
 	}
+}
+
+/* worker_cpus: worker <index> runs on the CPU its turn gives it. */
+static void
+worker_pin(const struct config *cf, int index)
+{
+	cpu_set_t	set;
+	int		cpu;
+
+	if (cf->cf_nworker_cpus == 0)
+		return;
+	cpu = cf->cf_worker_cpus[index % cf->cf_nworker_cpus];
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) == -1)
+		log_warn("worker %d: worker_cpus %d", index + 1, cpu);
 }
 
 /* Confine this process (sandbox.c); a failure ends it. */
@@ -350,7 +369,7 @@ worker_confine(const struct config *cf)
 
 void
 worker_main(struct event_base *base, struct config *cf, int chanfd, int row,
-    uint32_t gen, pid_t master)
+    uint32_t gen, int index, pid_t master)
 {
 	static const int	sigs[] = { SIGTERM, SIGINT, SIGUSR1 };
 	size_t			i;
@@ -360,8 +379,10 @@ worker_main(struct event_base *base, struct config *cf, int chanfd, int row,
 		_exit(1);
 	worker_base = base;
 	worker_gen = gen;
+	worker_index = index;
 	worker_on = 1;
 	setproctitle("worker");
+	worker_pin(cf, index);
 	shared_row_set(row);
 	geoip_freeze();
 	if ((worker_chan = chan_new(base, chanfd, PRIVSEP_TO_WORKER,
@@ -369,6 +390,7 @@ worker_main(struct event_base *base, struct config *cf, int chanfd, int row,
 		fatal("worker: channel");
 	log_set_forward(worker_log_forward);
 	accesslog_set_forward(worker_access_forward);
+	accesslog_set_worker(index + 1);
 	if (signal(SIGHUP, SIG_IGN) == SIG_ERR ||
 	    signal(SIGUSR2, SIG_IGN) == SIG_ERR ||
 	    signal(SIGCHLD, SIG_DFL) == SIG_ERR)
@@ -380,7 +402,7 @@ worker_main(struct event_base *base, struct config *cf, int chanfd, int row,
 		    evsignal_add(worker_sigev[i], NULL) == -1)
 			fatalx("worker: signal events");
 	}
-	service_set_role(SERVICE_WORKER);
+	service_set_role(SERVICE_WORKER, index);
 	worker_confine(cf);
 	log_debug("worker %ld of generation %u serving", (long)getpid(),
 	    (unsigned)gen);

@@ -52,10 +52,12 @@ int	worker_spawn(const struct worker_spawn *ws);
  * serve the clients of <cf>'s services on <base> (which holds the
  * master's events, re-made for this process), talk to the master on
  * <chanfd>.  <row> is its row of shared counters, <gen> the generation of
- * <cf>, <master> the master's pid (the worker dies with it).  Never
- * returns.
+ * <cf>, <index> its number in the generation (its socket of each
+ * reuseport group), <master> the master's pid (the worker dies with it).
+ * Never returns.
  */
 void	worker_main(struct event_base *base, struct config *cf, int chanfd,
-	    int row, uint32_t gen, pid_t master) __attribute__((noreturn));
+	    int row, uint32_t gen, int index, pid_t master)
+	    __attribute__((noreturn));
 
 #endif

@@ -171,26 +171,28 @@ target_stop(struct target *tg)
 	(void)close(tg->tg_fd);
 }
 
-/* Descriptors the daemon of <c> has open now, or -1. */
+/* Descriptors the workers of <c> have open now (they hold the clients'). */
 static int
 daemon_fds(const struct pg_ctx *c)
 {
 	char		 path[64];
 	DIR		*d;
 	struct dirent	*de;
-	pid_t		 worker;
-	int		 n = 0;
+	pid_t		 workers[8];
+	int		 i, nw, n = 0;
 
-	/* The worker holds the clients' descriptors. */
-	if (pg_workers(c->pc_pid, &worker, 1) != 1)
+	if ((nw = pg_workers(c->pc_pid, workers, 8)) < 1 || nw > 8)
 		return -1;
-	(void)snprintf(path, sizeof(path), "/proc/%ld/fd", (long)worker);
-	if ((d = opendir(path)) == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	(void)closedir(d);
+	for (i = 0; i < nw; i++) {
+		(void)snprintf(path, sizeof(path), "/proc/%ld/fd",
+		    (long)workers[i]);
+		if ((d = opendir(path)) == NULL)
+			return -1;
+		while ((de = readdir(d)) != NULL)
+			if (de->d_name[0] != '.')
+				n++;
+		(void)closedir(d);
+	}
 	return n;
 }
 

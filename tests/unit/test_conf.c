@@ -1486,6 +1486,12 @@ static const struct attr_case attr_cases[] = {
 	{ "umask", "SD", 0, "027", NULL, "999",
 	    { "@/t.conf:3: error: umask: bad value '999': expected an octal "
 	    "mask from 0 to 0777" }, NULL },
+	{ "workers", "D", 0, "2", NULL, "0",
+	    { "@/t.conf:3: error: workers: bad value '0': expected auto or a "
+	    "number of workers from 1 to 32" }, NULL },
+	{ "worker_cpus", "D", 0, "0 1", NULL, "0 x",
+	    { "@/t.conf:3: error: worker_cpus: bad value 'x': expected CPU "
+	    "numbers from 0 to 1023" }, NULL },
 	{ "worker_user", "D", 0, "nobody", NULL, "root",
 	    { "@/t.conf:3: error: worker_user: bad value 'root': expected an "
 	    "existing user other than root" }, NULL },
