@@ -981,7 +981,7 @@ evidence_print(const char *role, pid_t pid, const struct pstat *ps,
 		print_message("%s", fs->fs_detail);
 }
 
-/* The process confines itself as a worker must. */
+/* <pid> is confined as a worker must be. */
 static void
 assert_confined(pid_t pid, const struct pstat *ps)
 {
@@ -989,9 +989,8 @@ assert_confined(pid_t pid, const struct pstat *ps)
 
 	for (i = 0; i < 4; i++)
 		if (ps->ps_uid[i] == 0)
-			fail_msg("pid %ld holds a client socket with uid "
-			    "field %d 0 (Uid %s)", (long)pid, i,
-			    ps->ps_uidline);
+			fail_msg("worker %ld runs with uid field %d 0 (Uid "
+			    "%s)", (long)pid, i, ps->ps_uidline);
 	assert_string_equal(ps->ps_capeff, "0000000000000000");
 	assert_int_equal(ps->ps_nnp, 1);
 	assert_int_equal(ps->ps_seccomp, 2);
