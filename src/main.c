@@ -31,6 +31,7 @@
 #include "log.h"
 #include "master.h"
 #include "metrics.h"
+#include "quota.h"
 #include "sdlisten.h"
 #include "sdnotify.h"
 #include "service.h"
@@ -384,7 +385,8 @@ run(const struct options *o, struct config *cf)
 		fatal("cannot detach");
 	if (log_init(o->o_foreground, o->o_facility, o->o_filelog) == -1)
 		fatal("cannot open %s", o->o_filelog);
-	if (shared_init() == -1 || metrics_share() == -1)
+	if (shared_init() == -1 || metrics_share() == -1 ||
+	    quota_deny_share() == -1)
 		fatal("cannot share counters with the workers");
 	if ((base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");

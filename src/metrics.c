@@ -71,6 +71,7 @@ struct metrics_daemon {
 static struct metrics_service	*metrics_table[METRICS_SERVICES_MAX];
 static size_t			 metrics_nservices;
 static struct metrics_service	*metrics_slab;	/* shared entries */
+static char			*metrics_ids[METRICS_SERVICES_MAX];
 static struct metrics_daemon	 metrics_private;
 static struct metrics_daemon	*metrics_d = &metrics_private;
 
@@ -126,6 +127,8 @@ metrics_service(const char *id)
 			free(ms);
 		return NULL;
 	}
+	/* The slab is not this process's heap: keep the id in it too. */
+	metrics_ids[metrics_nservices] = ms->ms_id;
 	metrics_table[metrics_nservices++] = ms;
 	return ms;
 }
@@ -493,6 +496,7 @@ metrics_clear(void)
 
 	for (i = 0; i < metrics_nservices; i++) {
 		free(metrics_table[i]->ms_id);
+		metrics_ids[i] = NULL;
 		if (metrics_slab != NULL)
 			memset(metrics_table[i], 0, sizeof(*metrics_table[i]));
 		else

@@ -35,16 +35,6 @@ struct quota {
 	struct shared_counter	*li_running;	/* across workers */
 };
 
-struct denied {
-	RB_ENTRY(denied)	 de_node;
-	struct srckey		 de_key;
-	time_t			 de_until;	/* 0: forever */
-};
-
-RB_HEAD(denied_tree, denied);
-
-static struct denied_tree	denied_tree = RB_INITIALIZER(&denied_tree);
-static int			ndenied;
 
 static int
 srckey_cmp(const struct srckey *a, const struct srckey *b)
@@ -58,14 +48,7 @@ source_cmp(struct source *a, struct source *b)
 	return srckey_cmp(&a->so_key, &b->so_key);
 }
 
-static int
-denied_cmp(struct denied *a, struct denied *b)
-{
-	return srckey_cmp(&a->de_key, &b->de_key);
-}
-
 PG_RB_GENERATE_STATIC(source_tree, source, so_node, source_cmp)
-PG_RB_GENERATE_STATIC(denied_tree, denied, de_node, denied_cmp)
 
 void
 quota_key(const struct service_conf *sc, const struct sockaddr *sa,
@@ -317,71 +300,6 @@ quota_spend(struct quota *li, const struct service_conf *sc,
 	return 0;
 }
 
-/* Drop expired entries; called when the list is full. */
-static void
-quota_deny_expire(time_t now)
-{
-	struct denied	*de, *next;
 
-	for (de = RB_MIN(denied_tree, &denied_tree); de != NULL; de = next) {
-		next = RB_NEXT(denied_tree, &denied_tree, de);
-		if (de->de_until != 0 && de->de_until <= now) {
-			RB_REMOVE(denied_tree, &denied_tree, de);
-			free(de);
-			ndenied--;
-		}
-	}
-}
 
-void
-quota_deny(const struct srckey *key, int minutes, time_t now)
-{
-	struct denied	find, *de;
-	time_t		until = minutes < 0 ? 0 : now + (time_t)minutes * 60;
 
-	find.de_key = *key;
-	if ((de = RB_FIND(denied_tree, &denied_tree, &find)) != NULL) {
-		if (de->de_until != 0 && (until == 0 || until > de->de_until))
-			de->de_until = until;
-		return;
-	}
-	if (ndenied >= QUOTA_MAX_DENIED)
-		quota_deny_expire(now);
-	if (ndenied >= QUOTA_MAX_DENIED || (de = malloc(sizeof(*de))) == NULL)
-		return;
-	de->de_key = *key;
-	de->de_until = until;
-	RB_INSERT(denied_tree, &denied_tree, de);
-	ndenied++;
-}
-
-int
-quota_denied(const struct srckey *key, time_t now)
-{
-	struct denied	find, *de;
-
-	if (ndenied == 0)
-		return 0;
-	find.de_key = *key;
-	if ((de = RB_FIND(denied_tree, &denied_tree, &find)) == NULL)
-		return 0;
-	if (de->de_until != 0 && de->de_until <= now) {
-		RB_REMOVE(denied_tree, &denied_tree, de);
-		free(de);
-		ndenied--;
-		return 0;
-	}
-	return 1;
-}
-
-void
-quota_deny_clear(void)
-{
-	struct denied	*de;
-
-	while ((de = RB_MIN(denied_tree, &denied_tree)) != NULL) {
-		RB_REMOVE(denied_tree, &denied_tree, de);
-		free(de);
-	}
-	ndenied = 0;
-}

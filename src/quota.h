@@ -86,5 +86,10 @@ void	quota_deny(const struct srckey *key, int minutes, time_t now);
 int	quota_denied(const struct srckey *key, time_t now);
 /* Forget the deny list (tests). */
 void	quota_deny_clear(void);
+/*
+ * Keep the deny list in memory shared with the workers forked from now on
+ * (the master, once, at start; denylist.c).  0, or -1 with errno set.
+ */
+int	quota_deny_share(void);
 
 #endif

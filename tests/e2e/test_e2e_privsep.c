@@ -19,7 +19,7 @@
  *   worker left in the end.
  * - test_instances_reload: instances keeps counting the sessions of the
  *   worker of the generation before.
- * - test_upgrade (SIGUSR2): written, not run until main has it.
+ * - test_upgrade (SIGUSR2): no connection fails while the binary restarts.
  *
  * The echo targets of the forwarding services, the loop of short
  * connections and the transfers are threads of this program; they record
@@ -1140,6 +1140,21 @@ enum {
 };
 
 /*
+ * The defaults of these tests, with one worker: the process model of
+ * privilege separation, whatever the CPUs (test_e2e_workers has more).
+ */
+static void
+conf_begin_one(struct pg_conf *cf, const struct pg_ctx *c)
+{
+	char	path[PG_PATH_MAX];
+
+	pg_conf_init(cf);
+	pg_conf_add(cf, "defaults\n{\n\tlog_type\t= FILE %s\n"
+	    "\tlog_on_success\t= PID HOST EXIT\n\tlog_on_failure\t= HOST\n"
+	    "\tworkers\t\t= 1\n}\n", pg_path(c, ACCESS_LOG, path));
+}
+
+/*
  * Sessions of every kind at once, then what /proc says of every portgate
  * process.
  */
@@ -1298,7 +1313,7 @@ test_kill_worker(void **state)
 	int		 i, n_dead, before = 0, after = 0, tries = 0;
 
 	need_root();
-	pg_conf_begin(&cf, c, ACCESS_LOG, "PID HOST EXIT", "HOST");
+	conf_begin_one(&cf, c);
 	conf_svc(&cf, "echo", "short", pecho, ECHO_LINES);
 	conf_svc(&cf, "cat", "cat", pcat, CAT_LINES);
 	pg_conf_start(c, &cf, CONF);
@@ -1392,7 +1407,7 @@ test_reloads(void **state)
 
 	need_root();
 	tg = target_start();
-	pg_conf_begin(&cf, c, ACCESS_LOG, "PID HOST EXIT", "HOST");
+	conf_begin_one(&cf, c);
 	conf_svc(&cf, "echo", "short", pecho, ECHO_LINES);
 	conf_svc(&cf, "cat", "cat", pcat, CAT_LINES);
 	conf_svc(&cf, "fwd", "fwd", pfwd, "\ttype\t\t= UNLISTED\n"
@@ -1454,7 +1469,7 @@ test_instances_reload(void **state)
 	int		 p = pg_fresh_port(), fd[INSTANCES], i, x;
 
 	need_root();
-	pg_conf_begin(&cf, c, ACCESS_LOG, "PID HOST EXIT", "HOST");
+	conf_begin_one(&cf, c);
 	conf_svc(&cf, "echo", "lim", p, ECHO_LINES "\tinstances\t= %d\n",
 	    INSTANCES);
 	pg_conf_write(&cf, c, CONF);
@@ -1501,7 +1516,7 @@ test_instances_reload(void **state)
  * inherited; the new one writes the pid file, the old one's worker
  * drains and the old master exits.  No connection fails meanwhile.
  */
-__attribute__((unused)) static void
+static void
 test_upgrade(void **state)
 {
 	struct pg_ctx	*c = *state;
@@ -1514,7 +1529,7 @@ test_upgrade(void **state)
 	int		 pecho = pg_fresh_port(), pcat = pg_fresh_port(), st;
 
 	need_root();
-	pg_conf_begin(&cf, c, ACCESS_LOG, "PID HOST EXIT", "HOST");
+	conf_begin_one(&cf, c);
 	conf_svc(&cf, "echo", "short", pecho, ECHO_LINES);
 	conf_svc(&cf, "cat", "cat", pcat, CAT_LINES);
 	pg_conf_start(c, &cf, CONF);
@@ -1565,9 +1580,8 @@ main(void)
 		    pg_teardown),
 		cmocka_unit_test_setup_teardown(test_instances_reload,
 		    pg_setup, pg_teardown),
-		/* enabled once SIGUSR2 is on main */
-		/* cmocka_unit_test_setup_teardown(test_upgrade, pg_setup,
-		    pg_teardown), */
+		cmocka_unit_test_setup_teardown(test_upgrade, pg_setup,
+		    pg_teardown),
 	};
 
 	pg_init();
