@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,4 +175,18 @@ libwrap_tables_use(void)
 	libwrap_tables_init();
 	hosts_allow_table = allow;
 	hosts_deny_table = deny;
+}
+
+void
+libwrap_tables_remove(const char *dir)
+{
+	char	path[PATH_MAX];
+	size_t	i;
+
+	for (i = 0; i < sizeof(wrap_tables) / sizeof(wrap_tables[0]); i++) {
+		(void)snprintf(path, sizeof(path), "%s/%s", dir,
+		    wrap_tables[i].wt_name);
+		if (unlink(path) == -1 && errno != ENOENT)
+			log_warn("unlink %s", path);
+	}
 }

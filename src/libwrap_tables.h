@@ -22,6 +22,8 @@
 int	libwrap_tables_copy(int dirfd);
 /* Is <name> one of the copies (the chroot holds nothing else)?  1 or 0. */
 int	libwrap_tables_name(const char *name);
+/* Remove the copies from the directory <dir> (the master, at exit). */
+void	libwrap_tables_remove(const char *dir);
 /* A worker, before its chroot: libwrap reads the copies from now on. */
 void	libwrap_tables_use(void);
 

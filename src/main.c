@@ -432,6 +432,7 @@ run(const struct options *o, struct config *cf)
 		}
 	} while (master_run_pending() > 0);
 	daemon_cleanup();
+	master_cleanup();
 	event_base_free(base);
 	log_info("portgate stopped");
 	return 0;

@@ -84,6 +84,7 @@ static uint64_t			 master_respawns;	/* indexes to fork */
 static int			 master_nslots = 1;	/* workers a generation */
 static int			 master_newgen;		/* to fork */
 static int			 master_unacked;	/* old workers */
+static char			 master_root[PATH_MAX];	/* the workers' */
 static void			(*master_reloaded_cb)(void);
 
 static int	master_fork(int);
@@ -393,6 +394,7 @@ static int
 master_fork(int index)
 {
 	struct mworker	*w;
+	struct worker_args wa;
 	int		 sp[2], row;
 	pid_t		 pid, self = getpid();
 
@@ -425,8 +427,13 @@ master_fork(int index)
 		if (event_reinit(master_base) == -1)
 			fatalx("worker: cannot re-make the event loop");
 		master_forget();
-		worker_main(master_base, master_cf, sp[1], row, master_genno,
-		    index, self);
+		wa.wa_chanfd = sp[1];
+		wa.wa_row = row;
+		wa.wa_gen = master_genno;
+		wa.wa_index = index;
+		wa.wa_master = self;
+		wa.wa_root = master_root;
+		worker_main(master_base, master_cf, &wa);
 	}
 	(void)close(sp[1]);
 	w->mw_serial = ++master_serial;
@@ -463,7 +470,7 @@ master_wrap_tables(void)
 
 	if (geteuid() != 0)
 		return 0;
-	if ((fd = sandbox_root(PORTGATE_EMPTYDIR, err, sizeof(err))) == -1) {
+	if ((fd = sandbox_root(master_root, err, sizeof(err))) == -1) {
 		log_warnx("%s", err);
 		return -1;
 	}
@@ -513,6 +520,13 @@ master_init(struct event_base *base, int nworkers, void (*forget)(void))
 
 	master_base = base;
 	master_nslots = nworkers;
+	/*
+	 * The workers' root is this master's: its copies of the TCP
+	 * wrappers files are its own (another master, or the new one of an
+	 * upgrade, may read other files).
+	 */
+	(void)snprintf(master_root, sizeof(master_root), "%s.%ld",
+	    PORTGATE_EMPTYDIR, (long)getpid());
 	master_forget_cb = forget;
 	spawn_set_other(master_reaped, NULL);
 	/* Without the copies a worker would read no rule: admit everyone. */
@@ -640,6 +654,16 @@ master_retire(void)
 			w->mw_draining = 1;
 			master_send(w, &m);
 		}
+}
+
+void
+master_cleanup(void)
+{
+	if (master_root[0] == '\0' || geteuid() != 0)
+		return;
+	libwrap_tables_remove(master_root);
+	if (rmdir(master_root) == -1 && errno != ENOENT)
+		log_warn("rmdir %s", master_root);
 }
 
 void

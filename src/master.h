@@ -45,6 +45,8 @@ void	master_stop(void);
  * sessions and exit, none is started again.
  */
 void	master_retire(void);
+/* At exit: remove the workers' root directory and what it holds. */
+void	master_cleanup(void);
 /* Send <sig> to every worker (SIGUSR1: their part of the dump). */
 void	master_signal(int sig);
 /* Workers alive, draining ones included. */

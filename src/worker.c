@@ -349,9 +349,10 @@ worker_pin(const struct config *cf, int index)
 
 /* Confine this process (sandbox.c); a failure ends it. */
 static void
-worker_confine(const struct config *cf)
+worker_confine(const struct config *cf, const char *root)
 {
-	struct sandbox_conf	sb = { .sb_user = cf->cf_worker_user };
+	struct sandbox_conf	sb = { .sb_user = cf->cf_worker_user,
+				    .sb_root = root };
 	char			err[256];
 
 	/* What the chroot will hide: zone files, the resolver's settings. */
@@ -368,29 +369,30 @@ worker_confine(const struct config *cf)
 }
 
 void
-worker_main(struct event_base *base, struct config *cf, int chanfd, int row,
-    uint32_t gen, int index, pid_t master)
+worker_main(struct event_base *base, struct config *cf,
+    const struct worker_args *wa)
 {
 	static const int	sigs[] = { SIGTERM, SIGINT, SIGUSR1 };
 	size_t			i;
 
 	/* Without its master a worker can neither log nor spawn: it goes. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != master)
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
+	    getppid() != wa->wa_master)
 		_exit(1);
 	worker_base = base;
-	worker_gen = gen;
-	worker_index = index;
+	worker_gen = wa->wa_gen;
+	worker_index = wa->wa_index;
 	worker_on = 1;
 	setproctitle("worker");
-	worker_pin(cf, index);
-	shared_row_set(row);
+	worker_pin(cf, wa->wa_index);
+	shared_row_set(wa->wa_row);
 	geoip_freeze();
-	if ((worker_chan = chan_new(base, chanfd, PRIVSEP_TO_WORKER,
+	if ((worker_chan = chan_new(base, wa->wa_chanfd, PRIVSEP_TO_WORKER,
 	    worker_msg_cb, worker_eof_cb, NULL)) == NULL)
 		fatal("worker: channel");
 	log_set_forward(worker_log_forward);
 	accesslog_set_forward(worker_access_forward);
-	accesslog_set_worker(index + 1);
+	accesslog_set_worker(wa->wa_index + 1);
 	if (signal(SIGHUP, SIG_IGN) == SIG_ERR ||
 	    signal(SIGUSR2, SIG_IGN) == SIG_ERR ||
 	    signal(SIGCHLD, SIG_DFL) == SIG_ERR)
@@ -402,10 +404,10 @@ worker_main(struct event_base *base, struct config *cf, int chanfd, int row,
 		    evsignal_add(worker_sigev[i], NULL) == -1)
 			fatalx("worker: signal events");
 	}
-	service_set_role(SERVICE_WORKER, index);
-	worker_confine(cf);
+	service_set_role(SERVICE_WORKER, wa->wa_index);
+	worker_confine(cf, wa->wa_root);
 	log_debug("worker %ld of generation %u serving", (long)getpid(),
-	    (unsigned)gen);
+	    (unsigned)wa->wa_gen);
 	if (event_base_dispatch(base) == -1)
 		log_warnx("worker: event loop failed");
 	chan_flush(worker_chan, 1000);

@@ -47,17 +47,23 @@ int	worker_active(void);
  * Returns 0, or -1 when the request could not be sent (nothing called).
  */
 int	worker_spawn(const struct worker_spawn *ws);
+/* Who a new worker is. */
+struct worker_args {
+	int		 wa_chanfd;	/* its end of the channel */
+	int		 wa_row;	/* of the shared counters */
+	uint32_t	 wa_gen;	/* the generation of its config */
+	int		 wa_index;	/* its socket of each reuseport group */
+	pid_t		 wa_master;	/* it dies with the master */
+	const char	*wa_root;	/* its chroot (the master's copies) */
+};
+
 /*
  * The worker's life, in the child the master just forked: confine it,
  * serve the clients of <cf>'s services on <base> (which holds the
- * master's events, re-made for this process), talk to the master on
- * <chanfd>.  <row> is its row of shared counters, <gen> the generation of
- * <cf>, <index> its number in the generation (its socket of each
- * reuseport group), <master> the master's pid (the worker dies with it).
- * Never returns.
+ * master's events, re-made for this process), talk to the master.  Never
+ * returns.
  */
-void	worker_main(struct event_base *base, struct config *cf, int chanfd,
-	    int row, uint32_t gen, int index, pid_t master)
-	    __attribute__((noreturn));
+void	worker_main(struct event_base *base, struct config *cf,
+	    const struct worker_args *wa) __attribute__((noreturn));
 
 #endif
