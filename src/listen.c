@@ -182,9 +182,14 @@ listen_socket(const struct service_conf *sc, int nonblock, int group,
 	char			addr[SOCKADDR_STRLEN + 8];
 	int			fd, family, type, on = 1;
 
-	/* Passed by systemd (socket activation) or the old master. */
+	/*
+	 * Passed by systemd (socket activation) or the old master; a group's
+	 * first socket (<group> negative) may be one taken before.
+	 */
 	if ((fd = sdlisten_take(sc, nonblock, group > 1)) != -1)
 		return fd;
+	if (group < 0)
+		group = -group;
 	family = listen_family(sc);
 	type = sc->sc_socktype | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0);
 	fd = socket(family, type, 0);

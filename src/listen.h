@@ -12,7 +12,8 @@ struct service_conf;
 /*
  * Create, bind and (for stream services) listen on the socket of <sc>.
  * <nonblock> makes it non-blocking (not for a socket handed to a wait = yes
- * server); <group> > 1 makes it one of a reuseport group of that many.
+ * server); <group> > 1 makes it one of a reuseport group of that many,
+ * and -<group> the first of one, which may retake a socket passed before.
  * Returns the descriptor (close-on-exec), or -1 with a message in <err>.
  */
 int	listen_socket(const struct service_conf *sc, int nonblock, int group,

@@ -9,6 +9,7 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 
 #include <errno.h>
@@ -132,6 +133,22 @@ sdlisten_take(const struct service_conf *sc, int nonblock, int group)
 		return fd;
 	}
 	return -1;
+}
+
+int
+sdlisten_passed(int fd)
+{
+	struct stat	a, b;
+	int		i;
+
+	if (fstat(fd, &a) == -1)
+		return 0;
+	for (i = 0; i < sdlisten_n; i++)
+		if (sdlisten[i].sl_fd != -1 &&
+		    fstat(sdlisten[i].sl_fd, &b) == 0 &&
+		    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			return 1;
+	return 0;
 }
 
 void

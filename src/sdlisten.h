@@ -21,6 +21,8 @@ void	sdlisten_init(void);
  * (an upgrade passes each socket of a group).
  */
 int	sdlisten_take(const struct service_conf *sc, int nonblock, int group);
+/* Is <fd> one of the passed sockets (a copy of it)?  1 or 0. */
+int	sdlisten_passed(int fd);
 /* Report and close the passed sockets that no service took. */
 void	sdlisten_unused(void);
 

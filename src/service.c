@@ -27,6 +27,7 @@
 #include "metrics.h"
 #include "relay_udp.h"
 #include "reuseport.h"
+#include "sdlisten.h"
 #include "service.h"
 #include "service_int.h"
 
@@ -357,13 +358,23 @@ static int
 service_group(struct service *sv, int n, char *err, size_t errlen)
 {
 	const struct service_conf	*sc = sv->sv_conf;
-	int				 i, fd;
+	socklen_t			 len = sizeof(int);
+	int				 i, fd, on = 0;
 
-	if ((fd = listen_socket(sc, n == 1 ? !service_hands_off(sc) : 1, n,
-	    err, errlen)) == -1)
+	/* The first may be a socket passed again (a service back). */
+	if ((fd = listen_socket(sc, n == 1 ? !service_hands_off(sc) : 1,
+	    n == 1 ? 1 : -n, err, errlen)) == -1)
 		return -1;
 	sv->sv_fd = sv->sv_group[0] = fd;
 	sv->sv_ngroup = 1;
+	if (n > 1 && sdlisten_passed(fd) && (getsockopt(fd, SOL_SOCKET,
+	    SO_REUSEPORT, &on, &len) == -1 || on == 0)) {
+		log_info("service %s: the socket passed by systemd has no "
+		    "SO_REUSEPORT (ReusePort=yes in the .socket unit): its %d "
+		    "workers share it, and per-source limits count per worker",
+		    sc->sc_id, n);
+		return 0;
+	}
 	for (i = 1; i < n; i++) {
 		if ((fd = listen_socket(sc, 1, n, err, errlen)) == -1) {
 			log_warnx("service %s: %s; its %d workers share one "
@@ -501,8 +512,9 @@ service_reconcile(struct config *cf)
 			if (service_role == SERVICE_MASTER &&
 			    sv->sv_conf->sc_socktype == SOCK_STREAM)
 				for (i = 0; i < sv->sv_ngroup; i++)
-					(void)shutdown(sv->sv_group[i],
-					    SHUT_RDWR);
+					if (!sdlisten_passed(sv->sv_group[i]))
+						(void)shutdown(sv->sv_group[i],
+						    SHUT_RDWR);
 			service_retire(sv);
 			removed++;
 			continue;

@@ -1114,6 +1114,12 @@ pg_conf_begin(struct pg_conf *cf, const struct pg_ctx *c, const char *log,
 }
 
 void
+pg_conf_workers(struct pg_conf *cf, int n)
+{
+	pg_conf_add(cf, "defaults\n{\n\tworkers\t\t= %d\n}\n", n);
+}
+
+void
 pg_conf_write(const struct pg_conf *cf, const struct pg_ctx *c,
     const char *name)
 {

@@ -225,6 +225,11 @@ void	 pg_conf_add(struct pg_conf *cf, const char *fmt, ...)
 /* Empty <cf>, then defaults: FILE <log>, <success>, <failure> (or none). */
 void	 pg_conf_begin(struct pg_conf *cf, const struct pg_ctx *c,
 	    const char *log, const char *success, const char *failure);
+/*
+ * Another defaults block with workers = <n>: for a test of what one worker
+ * counts (limits of descriptors and log rates hold per worker).
+ */
+void	 pg_conf_workers(struct pg_conf *cf, int n);
 /* Write <cf> as <name> in the directory of <c>, or fail the test. */
 void	 pg_conf_write(const struct pg_conf *cf, const struct pg_ctx *c,
 	    const char *name);

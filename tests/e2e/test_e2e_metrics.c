@@ -145,7 +145,8 @@ test_counts(void **state)
 	struct pg_ctx	*c = *state;
 	struct ports	 p;
 	const char	*body;
-	char		*resp;
+	char		*resp, line[64];
+	pid_t		 workers[64];
 
 	start(c, &p);
 	echo_once(p.p_echo, "hello");
@@ -170,7 +171,9 @@ test_counts(void **state)
 	    "{service=\"echo\"} 2");
 	/* This scrape is a session of its own, open while it is answered. */
 	has_line(body, "portgate_sessions{service=\"metrics\"} 1");
-	has_line(body, "portgate_workers 1");
+	(void)snprintf(line, sizeof(line), "portgate_workers %d",
+	    pg_workers(c->pc_pid, workers, 64));
+	has_line(body, line);
 	has_line(body, "portgate_config_reloads_total{result=\"success\"} 0");
 	assert_non_null(strstr(body, "\nportgate_build_info{version=\""));
 	free(resp);

@@ -67,6 +67,8 @@ conf_ap(struct pg_conf *cf, const struct pg_ctx *c, int port,
 	    "\tbanner_success\t= %s\n\tbanner_fail\t= %s\n\tcps\t\t= 0 1\n}\n",
 	    pg_path(c, PG_ACCESS_LOG, log), pg_path(c, "ok.txt", ok),
 	    pg_path(c, "no.txt", no));
+	/* The caps of awaited headers are each worker's. */
+	pg_conf_workers(cf, 1);
 	pg_conf_add(cf, "\nservice echo\n{\n\tid\t\t= ap\n"
 	    "\ttype\t\t= INTERNAL UNLISTED\n\tsocket_type\t= stream\n"
 	    "\twait\t\t= no\n\tbind\t\t= 127.0.0.1\n\tport\t\t= %d\n"

@@ -328,6 +328,7 @@ test_closed_early(void **state)
 	pg_log_wait(c, 2, "FAIL: " MUX_ID " tcpmux from=127.0.0.1");
 	mux_ask(&m, NULL, "echoer\r\nafter\n", buf);
 	assert_string_equal(buf, "+OK\r\nafter from 127.0.0.1\r\n");
+	pg_log_wait(c, 2, "START: echoer");
 	assert_int_equal(pg_log_count(c, "START: echoer"), 2);
 	pg_stop_ok(c);
 }

@@ -368,6 +368,8 @@ shut_start(struct pg_ctx *c)
 	int		port = pg_fresh_port();
 
 	pg_conf_begin(&cf, c, PG_ACCESS_LOG, "HOST", "HOST");
+	/* The rate of FAIL records is each worker's. */
+	pg_conf_workers(&cf, 1);
 	conf_dgram(&cf, "echo", "shut", port, "\tonly_from\t= " SYNC_ADDR
 	    "\n\tper_source_cps\t= 100000 100000\n");
 	pg_conf_start(c, &cf, CONF);
