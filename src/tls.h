@@ -35,6 +35,8 @@ int		 tls_cert_check(const char *file, time_t now, char *warn,
 struct tls_ctx	*tls_ctx_ref(struct tls_ctx *tc);
 /* Drop one user; the last frees the context. */
 void		 tls_ctx_free(struct tls_ctx *);
+/* A new server-side SSL for a client of <tc>; NULL when out of memory. */
+struct ssl_st	*tls_ssl_new(struct tls_ctx *tc);
 
 /*
  * Called once: the SSL and its socket after the handshake (both the
