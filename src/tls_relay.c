@@ -11,7 +11,10 @@
  * watched for writing only while a write is blocked, and a direction stops
  * reading while its pending bytes (at most one read) are not out.
  * Pending bytes live in a buffer allocated only then: an idle session
- * holds none.
+ * holds none.  What OpenSSL writes during one turn (a response, then the
+ * close_notify after the target's EOF; the records of a 64 KiB read) is
+ * gathered by our own BIO and sent in one write at the end of the turn:
+ * one segment, one wake-up of the client, rather than one per record.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -34,6 +37,7 @@
 
 #define TLS_RELAY_READ	16384	/* a TLS record's worth */
 #define TLS_RELAY_WHY	128
+#define TLS_RELAY_WIRE	(2 * RELAY_BUFSZ)	/* gathered before a send */
 
 struct tr_pending {
 	char	*tp_buf;	/* NULL when nothing is pending */
@@ -52,6 +56,7 @@ struct tls_relay {
 	time_t			 tr_last;
 	struct tr_pending	 tr_up;		/* client → target */
 	struct tr_pending	 tr_down;	/* target → client */
+	struct tr_pending	 tr_wire;	/* TLS records to send */
 	short			 tr_rwant;	/* what SSL_read waits for */
 	short			 tr_wwant;	/* what SSL_write waits for */
 	int			 tr_ceof;	/* close_notify or EOF read */
@@ -105,6 +110,90 @@ tls_relay_release(struct tls_relay *tr)
 		event_free(tr->tr_idle);
 	tls_relay_pending_free(&tr->tr_up);
 	tls_relay_pending_free(&tr->tr_down);
+	tls_relay_pending_free(&tr->tr_wire);
+}
+
+/* Send the gathered records: 1 when all went, 0 when blocked, -1. */
+static int
+tls_relay_flush(struct tls_relay *tr)
+{
+	struct tr_pending	*tp = &tr->tr_wire;
+	ssize_t			 n;
+
+	if (tp->tp_len == 0)
+		return 1;
+	if ((n = write(tr->tr_cfd, tp->tp_buf + tp->tp_off, tp->tp_len)) ==
+	    -1)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	tls_relay_sent(tp, (size_t)n);
+	return tp->tp_len == 0;
+}
+
+/* OpenSSL writes a record: gathered, sent at the end of the turn. */
+static int
+tls_relay_bio_write(BIO *bio, const char *data, int len)
+{
+	struct tls_relay	*tr = BIO_get_data(bio);
+	struct tr_pending	*tp = &tr->tr_wire;
+	char			*nb;
+
+	BIO_clear_retry_flags(bio);
+	if (len <= 0)
+		return 0;
+	if (tp->tp_len >= TLS_RELAY_WIRE) {
+		if (tls_relay_flush(tr) == -1)
+			return -1;
+		if (tp->tp_len >= TLS_RELAY_WIRE) {
+			BIO_set_retry_write(bio);
+			return -1;
+		}
+	}
+	if (tp->tp_off > 0) {
+		memmove(tp->tp_buf, tp->tp_buf + tp->tp_off, tp->tp_len);
+		tp->tp_off = 0;
+	}
+	if ((nb = realloc(tp->tp_buf, tp->tp_len + (size_t)len)) == NULL)
+		return -1;
+	memcpy(nb + tp->tp_len, data, (size_t)len);
+	tp->tp_buf = nb;
+	tp->tp_len += (size_t)len;
+	return len;
+}
+
+static long
+tls_relay_bio_ctrl(BIO *bio, int cmd, long num, void *ptr)
+{
+	struct tls_relay	*tr = BIO_get_data(bio);
+
+	(void)num;
+	(void)ptr;
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		return 1;	/* at the end of the turn */
+	case BIO_CTRL_WPENDING:
+		return (long)tr->tr_wire.tp_len;
+	default:
+		return 0;
+	}
+}
+
+/* The BIO method of the client socket's writes, made once. */
+static BIO_METHOD *
+tls_relay_bio_method(void)
+{
+	static BIO_METHOD	*meth;
+
+	if (meth != NULL)
+		return meth;
+	if ((meth = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
+	    "portgate relay")) == NULL)
+		return NULL;
+	if (BIO_meth_set_write(meth, tls_relay_bio_write) != 1 ||
+	    BIO_meth_set_ctrl(meth, tls_relay_bio_ctrl) != 1) {
+		BIO_meth_free(meth);
+		meth = NULL;
+	}
+	return meth;
 }
 
 void
@@ -112,10 +201,14 @@ tls_relay_free(struct tls_relay *tr, int notify)
 {
 	if (tr == NULL)
 		return;
-	tls_relay_release(tr);
-	tls_free(tr->tr_ssl, tr->tr_cfd, notify && !tr->tr_cshut &&
-	    tr->tr_down.tp_len == 0);
+	if (notify && !tr->tr_cshut && tr->tr_down.tp_len == 0) {
+		(void)SSL_shutdown(tr->tr_ssl);
+		ERR_clear_error();
+	}
+	(void)tls_relay_flush(tr);	/* one try: the socket closes now */
+	tls_free(tr->tr_ssl, tr->tr_cfd, 0);
 	(void)close(tr->tr_sfd);
+	tls_relay_release(tr);
 	free(tr);
 }
 
@@ -216,7 +309,9 @@ tls_relay_up(struct tls_relay *tr, char *why)
 	}
 	if (tr->tr_ceof && tr->tr_up.tp_len == 0 && !tr->tr_sshut) {
 		tr->tr_sshut = 1;
-		(void)shutdown(tr->tr_sfd, SHUT_WR);
+		/* Unless the relay ends now: close() says it then. */
+		if (!tr->tr_seof || !tr->tr_cshut)
+			(void)shutdown(tr->tr_sfd, SHUT_WR);
 	}
 }
 
@@ -284,15 +379,19 @@ tls_relay_pump(struct tls_relay *tr)
 {
 	char	why[TLS_RELAY_WHY] = "";
 	short	c = 0;
+	int	flushed = 0;
 
 	tls_relay_up(tr, why);
 	if (why[0] == '\0')
 		tls_relay_down(tr, why);
+	if (why[0] == '\0' && (flushed = tls_relay_flush(tr)) == -1)
+		tls_relay_why(why, "client");
 	if (why[0] != '\0') {
 		tls_relay_end(tr, RELAY_ERROR, why);
 		return;
 	}
-	if (tr->tr_ceof && tr->tr_seof && tr->tr_cshut && tr->tr_sshut) {
+	if (tr->tr_ceof && tr->tr_seof && tr->tr_cshut && tr->tr_sshut &&
+	    flushed) {
 		tls_relay_end(tr, RELAY_DONE, "done");
 		return;
 	}
@@ -300,6 +399,8 @@ tls_relay_pump(struct tls_relay *tr)
 		c |= tr->tr_rwant;
 	if (tr->tr_down.tp_len > 0)
 		c |= tr->tr_wwant;
+	if (!flushed)
+		c |= EV_WRITE;
 	tls_relay_watch(tr->tr_cr, c & EV_READ);
 	tls_relay_watch(tr->tr_cw, c & EV_WRITE);
 	tls_relay_watch(tr->tr_sr, !tr->tr_seof && tr->tr_down.tp_len == 0);
@@ -338,8 +439,11 @@ tls_relay_start(struct event_base *base, struct ssl_st *ssl, int cfd,
 {
 	struct tls_relay	*tr;
 	struct timeval		 tv = { idle, 0 };
+	BIO_METHOD		*meth;
+	BIO			*bio;
 
-	if ((tr = calloc(1, sizeof(*tr))) == NULL)
+	if ((meth = tls_relay_bio_method()) == NULL ||
+	    (tr = calloc(1, sizeof(*tr))) == NULL)
 		goto fail;
 	tr->tr_ssl = ssl;
 	tr->tr_cfd = cfd;
@@ -369,6 +473,14 @@ tls_relay_start(struct event_base *base, struct ssl_st *ssl, int cfd,
 	 * called until it wants the socket.  A half-closed client (EOF
 	 * without close_notify) is an EOF, as it was under the bufferevent.
 	 */
+	if ((bio = BIO_new(meth)) == NULL) {
+		tls_relay_release(tr);
+		free(tr);
+		goto fail;
+	}
+	BIO_set_data(bio, tr);
+	BIO_set_init(bio, 1);
+	SSL_set0_wbio(ssl, bio);	/* the socket BIO still reads */
 	SSL_set_read_ahead(ssl, 1);
 	(void)SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	(void)SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
