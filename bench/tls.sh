@@ -35,7 +35,8 @@
 # portgate portgate-nodelay stunnel haproxy nginx-stream nginx-https
 # installed), TLS_MAX=1.2
 # (the client offers TLS 1.2 at most), RESULTS_SECTION (tls: the section of
-# bench/RESULTS.md written), KEEP_TMP=1 keeps the temp dir.
+# bench/RESULTS.md written), PORT_OFFSET (0: ports 28000-28899),
+# KEEP_TMP=1 keeps the temp dir.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -70,7 +71,9 @@ fi
 # BEFORE=/path/to/portgate: another build beside, as target "before".
 [ -n "${BEFORE:-}" ] && [[ " $TARGETS " != *" before "* ]] &&
     TARGETS="before $TARGETS"
-BEFORE_REV=${BEFORE_REV:-$BEFORE}
+BEFORE_REV=${BEFORE_REV:-${BEFORE:-}}
+# PORT_OFFSET moves every port (another benchmark of the same ports).
+for t in "${!BASE[@]}"; do BASE[$t]=$(( ${BASE[$t]} + ${PORT_OFFSET:-0} )); done
 B=${BASE[back]}
 
 build_tools echo_server

@@ -99,15 +99,22 @@ tls_relay_sent(struct tr_pending *tp, size_t n)
 		tls_relay_pending_free(tp);
 }
 
+/* Free the events (before the sockets close), then the buffers. */
 static void
-tls_relay_release(struct tls_relay *tr)
+tls_relay_release(struct tls_relay *tr, int events)
 {
-	event_free(tr->tr_cr);
-	event_free(tr->tr_cw);
-	event_free(tr->tr_sr);
-	event_free(tr->tr_sw);
-	if (tr->tr_idle != NULL)
-		event_free(tr->tr_idle);
+	struct event	**evs[] = { &tr->tr_cr, &tr->tr_cw, &tr->tr_sr,
+			    &tr->tr_sw, &tr->tr_idle };
+	size_t		  i;
+
+	if (events) {
+		for (i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+			if (*evs[i] != NULL) {
+				event_free(*evs[i]);
+				*evs[i] = NULL;
+			}
+		return;
+	}
 	tls_relay_pending_free(&tr->tr_up);
 	tls_relay_pending_free(&tr->tr_down);
 	tls_relay_pending_free(&tr->tr_wire);
@@ -201,6 +208,7 @@ tls_relay_free(struct tls_relay *tr, int notify)
 {
 	if (tr == NULL)
 		return;
+	tls_relay_release(tr, 1);
 	if (notify && !tr->tr_cshut && tr->tr_down.tp_len == 0) {
 		(void)SSL_shutdown(tr->tr_ssl);
 		ERR_clear_error();
@@ -208,7 +216,7 @@ tls_relay_free(struct tls_relay *tr, int notify)
 	(void)tls_relay_flush(tr);	/* one try: the socket closes now */
 	tls_free(tr->tr_ssl, tr->tr_cfd, 0);
 	(void)close(tr->tr_sfd);
-	tls_relay_release(tr);
+	tls_relay_release(tr, 0);
 	free(tr);
 }
 
@@ -464,7 +472,7 @@ tls_relay_start(struct event_base *base, struct ssl_st *ssl, int cfd,
 	    tls_relay_io_cb, tr)) == NULL ||
 	    (idle > 0 && ((tr->tr_idle = evtimer_new(base, tls_relay_idle_cb,
 	    tr)) == NULL || evtimer_add(tr->tr_idle, &tv) == -1))) {
-		tls_relay_release(tr);
+		tls_relay_release(tr, 1);
 		free(tr);
 		goto fail;
 	}
@@ -474,7 +482,7 @@ tls_relay_start(struct event_base *base, struct ssl_st *ssl, int cfd,
 	 * without close_notify) is an EOF, as it was under the bufferevent.
 	 */
 	if ((bio = BIO_new(meth)) == NULL) {
-		tls_relay_release(tr);
+		tls_relay_release(tr, 1);
 		free(tr);
 		goto fail;
 	}
