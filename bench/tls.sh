@@ -12,6 +12,11 @@
 #   bulk	MiB/s of a TLS echo: one connection sends BULK_MIB MiB in 16 KiB
 #		writes, at most 256 KiB in flight, and reads it back
 #		(bench/echo_server.c behind the terminator; reference: nginx stream)
+#   wrk		requests/s of wrk -t1 -cWRK_CONNS with "Connection: close"
+#		against the same file: a new connection per request, and wrk
+#		keeps the TLS session of a connection for the next one (it
+#		calls SSL_shutdown() then SSL_clear(), which keeps the session
+#		only after a clean close: a resumption pattern of its own)
 #   CPU		the terminator's user+system time per handshake / per MiB
 #		(its process tree, /proc/PID/stat), less noisy than the rates on
 #		a shared machine
@@ -23,11 +28,15 @@
 # (section "tls").
 #
 # Environment: PORTGATE (binary, default src/portgate), PORTGATE_REV,
+# BEFORE (another portgate binary, measured beside as "before"), BEFORE_REV,
 # REPEAT (3), SECS (seconds per handshake run, 3), THREADS (client threads,
-# 2), BULK_MIB (512), MAXCONNS (per run, 100000), TARGETS (default: all of
+# 2), BULK_MIB (512), MAXCONNS (per run, 100000), WRK_CONNS (32), METRICS
+# (what to measure, default "full resume bulk wrk"), TARGETS (default: all of
 # portgate portgate-nodelay stunnel haproxy nginx-stream nginx-https
 # installed), TLS_MAX=1.2
-# (the client offers TLS 1.2 at most), KEEP_TMP=1 keeps the temp dir.
+# (the client offers TLS 1.2 at most), RESULTS_SECTION (tls: the section of
+# bench/RESULTS.md written), PORT_OFFSET (0: ports 28000-28899),
+# KEEP_TMP=1 keeps the temp dir.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -36,20 +45,22 @@ SECS=${SECS:-3}
 THREADS=${THREADS:-2}
 BULK_MIB=${BULK_MIB:-512}
 MAXCONNS=${MAXCONNS:-100000}
+WRK_CONNS=${WRK_CONNS:-32}
+METRICS=${METRICS:-full resume bulk wrk}
 NGINX_STREAM_MOD=/usr/lib/nginx/modules/ngx_stream_module.so
 export TLS_MAX=${TLS_MAX:-}
 
 need_portgate
-for c in nginx gcc openssl python3 ss; do
+for c in nginx gcc openssl python3 ss $([[ " $METRICS " = *" wrk "* ]] && echo wrk); do
 	command -v $c >/dev/null || die "$c missing: run bench/install-peers.sh"
 done
 
 # Port blocks: +2 http (to the nginx back end), +3 echo.
 declare -A BASE=([back]=28000 [portgate]=28100 [stunnel]=28200
     [haproxy]=28300 [nginx-stream]=28400 [nginx-https]=28500
-    [portgate-nodelay]=28600)
+    [portgate-nodelay]=28600 [before]=28700 [portgate-nolibwrap]=28800)
 declare -A HAS_ECHO=([portgate]=1 [stunnel]=1 [haproxy]=1 [nginx-stream]=1
-    [portgate-nodelay]=1)
+    [portgate-nodelay]=1 [before]=1 [portgate-nolibwrap]=1)
 if [ -z "${TARGETS:-}" ]; then
 	TARGETS="portgate portgate-nodelay"
 	command -v stunnel4 >/dev/null && TARGETS+=" stunnel"
@@ -57,6 +68,12 @@ if [ -z "${TARGETS:-}" ]; then
 	[ -f $NGINX_STREAM_MOD ] && TARGETS+=" nginx-stream"
 	TARGETS+=" nginx-https"
 fi
+# BEFORE=/path/to/portgate: another build beside, as target "before".
+[ -n "${BEFORE:-}" ] && [[ " $TARGETS " != *" before "* ]] &&
+    TARGETS="before $TARGETS"
+BEFORE_REV=${BEFORE_REV:-${BEFORE:-}}
+# PORT_OFFSET moves every port (another benchmark of the same ports).
+for t in "${!BASE[@]}"; do BASE[$t]=$(( ${BASE[$t]} + ${PORT_OFFSET:-0} )); done
 B=${BASE[back]}
 
 build_tools echo_server
@@ -149,7 +166,7 @@ service tls-${svc[$n]}
 }
 EOF
 	done
-	bg "$name" "$PORTGATE" -dontfork -f "$conf" -pidfile "$TMP/$name.pid"
+	bg "$name" "${PG_BIN:-$PORTGATE}" -dontfork -f "$conf" -pidfile "$TMP/$name.pid"
 	ROOTS[$name]=$BGPID
 	wait_port $((b + 3)) tcp $BGPID
 }
@@ -158,6 +175,17 @@ EOF
 # the plain relay sets it on every client socket, the TLS path does not.
 start_portgate-nodelay() {
 	start_portgate portgate-nodelay "flags		= NODELAY"
+}
+
+start_before() {
+	[ -x "${BEFORE:-}" ] || { log "BEFORE=${BEFORE:-}: no such program"; return 1; }
+	PG_BIN=$BEFORE start_portgate before
+}
+
+# Without the /etc/hosts.allow and hosts.deny look-up (flags = NOLIBWRAP),
+# which the peers do not make: two files read per connection.
+start_portgate-nolibwrap() {
+	start_portgate portgate-nolibwrap "flags		= NOLIBWRAP"
 }
 
 start_stunnel() {
@@ -315,13 +343,30 @@ bulk() {	# target
 	grep -q 'fails=0 ' <<< "$out" || log "$1 bulk: $out"
 }
 
+wrkrun() {	# target
+	local port=$(( ${BASE[$1]} + 2 )) out c0 c1 n rps errs
+	c0=$(cpu_ticks "$1")
+	out=$(timeout $((SECS + 15)) wrk -t1 -c"$WRK_CONNS" -d"${SECS}s" \
+	    -H 'Connection: close' "https://127.0.0.1:$port/t.txt" 2>&1)
+	c1=$(cpu_ticks "$1")
+	rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<< "$out")
+	n=$(awk '/requests in/ { print $1 }' <<< "$out")
+	errs=$(awk '/Socket errors|Non-2xx/ { print }' <<< "$out" | tr -s ' ' | tr '\n' ';')
+	[ -n "$errs" ] && log "$1 wrk: $errs"
+	add "$1" wrk "${rps:-fail}"
+	add "$1" cpu_wrk "$(per_unit_us $((c1 - c0)) "${n:-0}")"
+}
+
+has() { [[ " $METRICS " = *" $1 "* ]]; }
+
 START=$(date +%s)
 for r in $(seq "$REPEAT"); do
 	for t in $TARGETS; do
 		log "round $r/$REPEAT: $t"
-		hs "$t" full
-		hs "$t" resume
-		[ -n "${HAS_ECHO[$t]:-}" ] && bulk "$t"
+		has full && hs "$t" full
+		has resume && hs "$t" resume
+		has bulk && [ -n "${HAS_ECHO[$t]:-}" ] && bulk "$t"
+		has wrk && wrkrun "$t"
 	done
 done
 declare -A IDLE_RSS PEAK_RSS
@@ -345,6 +390,7 @@ ratio() {	# value base
 ver() {
 	case $1 in
 	portgate*) "$PORTGATE" -version 2>&1 | head -1 ;;
+	before) "$BEFORE" -version 2>&1 | head -1 ;;
 	stunnel) stunnel4 -version 2>&1 | grep -m1 '^stunnel' | awk '{ print "stunnel " $2 }' ;;
 	haproxy) haproxy -v 2>&1 | head -1 | awk '{ print "HAProxy " $3 }' ;;
 	nginx*) nginx -v 2>&1 | sed 's/.*version: //' ;;
@@ -355,6 +401,8 @@ label() {
 	nginx-https) echo "nginx http ssl (serves the file itself)" ;;
 	nginx-stream) echo "nginx stream ssl" ;;
 	portgate-nodelay) echo "portgate, flags = NODELAY" ;;
+	before) echo "portgate before ($BEFORE_REV)" ;;
+	portgate-nolibwrap) echo "portgate, flags = NOLIBWRAP" ;;
 	*) echo "$1" ;;
 	esac
 }
@@ -365,18 +413,32 @@ BREF=nginx-stream
 [[ " $TARGETS " = *" $BREF "* ]] || BREF=portgate
 
 table() {	# AGG
-	local agg=$1 t f r b rf rr rb
-	echo "| target | full handshakes/s | ratio | resumed handshakes/s | ratio | resumed/full | resumed (%) | bulk (MiB/s) | ratio | CPU µs per full handshake | per resumed | CPU µs per MiB |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+	local agg=$1 t f r b rf rr rb w
+	if [ "$METRICS" = wrk ]; then
+		echo "| target | wrk requests/s | ratio | CPU µs per request |"
+		echo "|---|---|---|---|"
+		rw=$($agg $REF wrk)
+		for t in $TARGETS; do
+			w=$($agg $t wrk)
+			printf '| %s | %s | %s | %s |\n' "$(label $t)" \
+			    "${w:-fail}" "$(ratio "$w" "$rw")" "$($agg $t cpu_wrk)"
+		done
+		return
+	fi
+	echo "| target | full handshakes/s | ratio | resumed handshakes/s | ratio | resumed/full | resumed (%) | bulk (MiB/s) | ratio | wrk requests/s | ratio | CPU µs per full handshake | per resumed | per wrk request | CPU µs per MiB |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	rf=$($agg $REF full); rr=$($agg $REF resume); rb=$($agg $BREF bulk)
+	rw=$($agg $REF wrk)
 	for t in $TARGETS; do
 		f=$($agg $t full); r=$($agg $t resume); b=$($agg $t bulk)
-		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
-		    "$(label $t)" "${f:-fail}" "$(ratio "$f" "$rf")" \
-		    "${r:-fail}" "$(ratio "$r" "$rr")" "$(ratio "$r" "$f")" \
+		w=$($agg $t wrk)
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+		    "$(label $t)" "${f:-n/a}" "$(ratio "$f" "$rf")" \
+		    "${r:-n/a}" "$(ratio "$r" "$rr")" "$(ratio "$r" "$f")" \
 		    "$(med $t resumed)" "${b:-n/a}" "$(ratio "$b" "$rb")" \
+		    "${w:-n/a}" "$(ratio "$w" "$rw")" \
 		    "$($agg $t cpu_full)" "$($agg $t cpu_resume)" \
-		    "$($agg $t cpu_bulk)"
+		    "$($agg $t cpu_wrk)" "$($agg $t cpu_bulk)"
 	done
 }
 
@@ -387,9 +449,9 @@ OUT=$TMP/results.md
 	machine_md
 	echo "- $(openssl version); every terminator linked to the system libssl3; $(for t in $TARGETS; do printf '%s: %s; ' "$t" "$(ver $t)"; done | sed 's/; $//')"
 	echo "- negotiated: $(for t in $TARGETS; do printf '%s %s; ' "$t" "${INFO[$t]:-?}"; done | sed 's/; $//'); ECDSA P-256 self-signed certificate, not verified by the client"
-	echo "- bench/tls_client.c, $THREADS client threads, one connection at a time each, ${SECS} s per run; full: no session offered; resume: each thread offers its previous connection's ticket; request: HTTP/1.0 GET of a 46-byte file, read to EOF (the terminators relay it from an nginx back end, nginx http ssl serves it itself); bulk: one connection, $BULK_MIB MiB echoed through bench/echo_server.c, 256 KiB in flight"
+	echo "- bench/tls_client.c, $THREADS client threads, one connection at a time each, ${SECS} s per run; full: no session offered; resume: each thread offers its previous connection's ticket; request: HTTP/1.0 GET of a 46-byte file, read to EOF (the terminators relay it from an nginx back end, nginx http ssl serves it itself); bulk: one connection, $BULK_MIB MiB echoed through bench/echo_server.c, 256 KiB in flight; wrk: wrk -t1 -c$WRK_CONNS -H 'Connection: close' for ${SECS} s, the same file (wrk reuses a connection's TLS session for the next one); measured: $METRICS"
 	echo "- one worker each (nginx worker_processes 1, haproxy nbthread 1, portgate single-threaded; stunnel: one process, a thread per connection); $REPEAT rounds round-robin; ${ELAPSED} s in all"
-	echo "- ratios: handshakes to nginx http ssl ($REF, 1.00), bulk to nginx stream ssl ($BREF, 1.00); CPU: the terminator's user+system time (its process tree) over the run, divided by the connections or MiB (the back end, the client and softirq time charged to other processes are not in it)"
+	echo "- ratios: handshakes and wrk to nginx http ssl ($REF, 1.00), bulk to nginx stream ssl ($BREF, 1.00); CPU: the terminator's user+system time (its process tree) over the run, divided by the connections or MiB (the back end, the client and softirq time charged to other processes are not in it)"
 	echo
 	echo "Medians of the $REPEAT rounds:"
 	echo
@@ -406,12 +468,12 @@ OUT=$TMP/results.md
 	echo
 	echo '```'
 	for t in $TARGETS; do
-		for m in full resume resumed bulk cpu_full cpu_resume cpu_bulk; do
+		for m in full resume resumed bulk wrk cpu_full cpu_resume cpu_bulk cpu_wrk; do
 			[ -n "${V["$t $m"]:-}" ] && printf '%-13s %-10s %s\n' "$t" "$m" "${V["$t $m"]# }"
 		done
 	done
 	echo '```'
 } > "$OUT"
 cat "$OUT"
-update_results tls "$OUT"
-log "results in bench/RESULTS.md (section tls)"
+update_results "${RESULTS_SECTION:-tls}" "$OUT"
+log "results in bench/RESULTS.md (section ${RESULTS_SECTION:-tls})"

@@ -36,6 +36,7 @@
 #include "spawn.h"
 #include "worker.h"
 #include "tls.h"
+#include "tls_relay.h"
 
 /* Send banner_success on the client side, plain or TLS; 0 or -1. */
 static int
@@ -96,6 +97,7 @@ session_relay_done(void *arg, enum relay_end end, const char *why,
 
 	s->se_relay = NULL;
 	s->se_bevrelay = NULL;
+	s->se_tlsrelay = NULL;
 	s->se_bev = NULL;	/* the relays free what they own */
 	session_fds_release(s, s->se_fds, 0);
 	s->se_in = in;
@@ -113,6 +115,16 @@ session_relay(struct session *s, int fd)
 {
 	struct bufferevent	*server;
 
+	if (s->se_ssl != NULL) {
+		s->se_tlsrelay = tls_relay_start(s->se_base, s->se_ssl,
+		    s->se_fd, fd, s->se_conf->sc_idle_timeout,
+		    session_relay_done, s);
+		s->se_ssl = NULL;
+		s->se_fd = -1;
+		if (s->se_tlsrelay == NULL)
+			session_close(s, "out of memory", 1);
+		return;
+	}
 	if (s->se_bev == NULL) {
 		s->se_relay = relay_tcp_start(s->se_base, s->se_fd, fd,
 		    s->se_conf, session_relay_done, s);
@@ -169,7 +181,7 @@ session_forward(struct session *s)
 	if (s->se_conf->sc_proxy_protocol != PROXY_NONE &&
 	    getsockname(fd, (struct sockaddr *)&local, &locallen) == 0)
 		sockaddr_unmap(&local, &locallen);
-	if (session_banner_success(s) == -1) {
+	if (s->se_ssl == NULL && session_banner_success(s) == -1) {
 		session_close(s, "out of memory", 1);
 		return;
 	}
@@ -368,25 +380,37 @@ session_backend(struct session *s)
 
 /* A verified client certificate goes to the diagnostic log. */
 static void
-session_log_client_cert(const struct session *s)
+session_log_client_cert(const struct session *s, struct ssl_st *ssl)
 {
 	char	subject[SESSION_DN_LEN], issuer[SESSION_DN_LEN];
 
-	if (s->se_conf->sc_tls_ca != NULL && tls_client_cert(s->se_bev,
+	if (s->se_conf->sc_tls_ca != NULL && tls_ssl_client_cert(ssl,
 	    subject, sizeof(subject), issuer, sizeof(issuer)))
 		log_info("service %s: client %s certificate subject \"%s\" "
 		    "issuer \"%s\"", s->se_conf->sc_id, s->se_addr, subject,
 		    issuer);
 }
 
+/*
+ * A forward without banners relays on the SSL itself (tls_relay.c); the
+ * other back ends get an OpenSSL bufferevent.
+ */
+static int
+session_tls_direct(const struct service_conf *sc)
+{
+	return sc->sc_builtin == BUILTIN_NONE && sc->sc_nredirect > 0 &&
+	    sc->sc_banner.b_len == 0 && sc->sc_banner_success.b_len == 0;
+}
+
 /* The TLS handshake of <s> finished. */
 static void
-session_tls_ready(void *arg, struct bufferevent *bev, const char *err)
+session_tls_ready(void *arg, struct ssl_st *ssl, int fd, const char *err)
 {
-	struct session	*s = arg;
+	struct session			*s = arg;
+	const struct service_conf	*sc = s->se_conf;
 
 	s->se_tls = NULL;
-	if (bev == NULL) {
+	if (ssl == NULL) {
 		log_warnx("service %s: %s from %s", s->se_conf->sc_id, err,
 		    s->se_addr);
 		session_log_fail(s, "tls");
@@ -394,9 +418,16 @@ session_tls_ready(void *arg, struct bufferevent *bev, const char *err)
 		session_close(s, err, 1);
 		return;
 	}
-	s->se_bev = bev;
-	tls_describe(bev, s->se_tlsinfo, sizeof(s->se_tlsinfo));
-	session_log_client_cert(s);
+	tls_describe(ssl, s->se_tlsinfo, sizeof(s->se_tlsinfo));
+	session_log_client_cert(s, ssl);
+	if (session_tls_direct(sc)) {
+		s->se_ssl = ssl;
+		s->se_fd = fd;
+	} else if ((s->se_bev = tls_bev_new(s->se_base, ssl, fd)) == NULL) {
+		tls_free(ssl, fd, 0);
+		session_close(s, "out of memory", 1);
+		return;
+	}
 	session_backend(s);
 }
 
@@ -410,7 +441,8 @@ session_front(struct session *s)
 		return;
 	}
 	s->se_tls = tls_accept_start(s->se_base, s->se_fd, sc->sc_tlsctx,
-	    sc->sc_tls_handshake_timeout, session_tls_ready, s);
+	    sc->sc_tls_handshake_timeout, session_tls_direct(sc),
+	    session_tls_ready, s);
 	if (s->se_tls == NULL) {
 		session_close(s, "out of memory", 1);
 		return;
@@ -481,6 +513,8 @@ session_backend_counts(struct session *s)
 		relay_tcp_counts(s->se_relay, &s->se_in, &s->se_out);
 	if (s->se_bevrelay != NULL)
 		relay_bev_counts(s->se_bevrelay, &s->se_in, &s->se_out);
+	if (s->se_tlsrelay != NULL)
+		tls_relay_counts(s->se_tlsrelay, &s->se_in, &s->se_out);
 	if (s->se_flow != NULL)
 		relay_udp_counts(s->se_flow, &s->se_in, &s->se_out);
 }
@@ -495,6 +529,9 @@ session_backend_free(struct session *s)
 	if (s->se_builtin != NULL)
 		builtin_stream_free(s->se_builtin);
 	relay_tcp_free(s->se_relay);
+	tls_relay_free(s->se_tlsrelay, 1);
+	if (s->se_ssl != NULL)		/* the socket is closed below */
+		tls_free(s->se_ssl, -1, 1);
 	if (s->se_bevrelay != NULL)
 		relay_bev_close(s->se_bevrelay);
 	else if (s->se_bev != NULL) {

@@ -49,7 +49,9 @@ struct session {
 	struct builtin_session	*se_builtin;
 	struct relay_connector	*se_connector;
 	struct relay		*se_relay;	/* splice relay */
-	struct bev_relay	*se_bevrelay;	/* TLS relay */
+	struct bev_relay	*se_bevrelay;	/* TLS relay, bufferevents */
+	struct ssl_st		*se_ssl;	/* TLS client on se_fd, unwrapped */
+	struct tls_relay	*se_tlsrelay;	/* TLS relay to a target */
 	struct udp_flow		*se_flow;
 	struct ident		*se_ident;	/* USERID query under way */
 	pid_t			 se_pid;	/* spawned server */

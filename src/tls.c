@@ -1,26 +1,22 @@
 /*
- * TLS termination with OpenSSL 3 and libevent's OpenSSL bufferevents.  The
- * gate has decided before the handshake starts, so a refused client costs
- * no handshake.  Session tickets stay on (OpenSSL's default), which lets
+ * TLS termination with OpenSSL 3: the contexts of the services, and what
+ * is read from an established session (the handshake is tls_accept.c's,
+ * the relay of a forward tls_relay.c's).  The gate has decided before the
+ * handshake starts, so a refused client costs no handshake.  Session tickets stay on (OpenSSL's default), which lets
  * returning clients resume without a full handshake; one ticket per
  * handshake (not two) and no server-side session cache, which a ticket
  * makes useless and which costs memory and a flush every 255 sessions.
  */
 #include <sys/types.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
-#include <event2/event.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -36,13 +32,6 @@ struct tls_ctx {
 	int		  tc_n;
 	unsigned char	 *tc_alpn;	/* wire format */
 	size_t		  tc_alpnlen;
-};
-
-struct tls_accept {
-	struct bufferevent	*ta_bev;
-	struct event		*ta_timer;
-	tls_accept_cb		 ta_cb;
-	void			*ta_arg;
 };
 
 /* The last OpenSSL error as text, into <err>; returns -1. */
@@ -399,6 +388,12 @@ fail:
 	return NULL;
 }
 
+struct ssl_st *
+tls_ssl_new(struct tls_ctx *tc)
+{
+	return SSL_new(tc->tc_ctx[0]);
+}
+
 struct tls_ctx *
 tls_ctx_ref(struct tls_ctx *tc)
 {
@@ -420,118 +415,9 @@ tls_ctx_free(struct tls_ctx *tc)
 	free(tc);
 }
 
-/* Finish a handshake attempt: hand the bufferevent on, or drop it. */
-static void
-tls_accept_done(struct tls_accept *ta, const char *err)
-{
-	tls_accept_cb		 cb = ta->ta_cb;
-	void			*arg = ta->ta_arg;
-	struct bufferevent	*bev = ta->ta_bev;
-
-	event_free(ta->ta_timer);
-	free(ta);
-	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
-	if (err != NULL) {
-		bufferevent_free(bev);
-		bev = NULL;
-	}
-	cb(arg, bev, err);
-}
-
-/* Handshake events. */
-static void
-tls_accept_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct tls_accept	*ta = arg;
-	char			 buf[256];
-	unsigned long		 e;
-
-	if (what & BEV_EVENT_CONNECTED) {
-		tls_accept_done(ta, NULL);
-		return;
-	}
-	if ((e = bufferevent_get_openssl_error(bev)) != 0) {
-		(void)strlcpy(buf, "TLS handshake: ", sizeof(buf));
-		ERR_error_string_n(e, buf + strlen(buf),
-		    sizeof(buf) - strlen(buf));
-	} else
-		(void)snprintf(buf, sizeof(buf), "TLS handshake: %s",
-		    (what & BEV_EVENT_EOF) ? "client closed" : "socket error");
-	while (bufferevent_get_openssl_error(bev) != 0)
-		;
-	tls_accept_done(ta, buf);
-}
-
-/* The handshake took too long. */
-static void
-tls_accept_timeout_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	tls_accept_done(arg, "TLS handshake: timed out");
-}
-
-struct tls_accept *
-tls_accept_start(struct event_base *base, int fd, struct tls_ctx *tc,
-    int timeout, tls_accept_cb cb, void *arg)
-{
-	struct tls_accept	*ta;
-	struct timeval		 tv = { timeout, 0 };
-	SSL			*ssl;
-	int			 one = 1;
-
-	if ((ta = calloc(1, sizeof(*ta))) == NULL)
-		return NULL;
-	/*
-	 * Handshake messages, tickets and close_notify are separate small
-	 * writes: without this, Nagle holds each until the client's delayed
-	 * ACK (40 ms).
-	 */
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if ((ssl = SSL_new(tc->tc_ctx[0])) == NULL) {
-		free(ta);
-		return NULL;
-	}
-	ta->ta_bev = bufferevent_openssl_socket_new(base, fd, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	if (ta->ta_bev == NULL) {
-		SSL_free(ssl);
-		free(ta);
-		return NULL;
-	}
-	bufferevent_openssl_set_allow_dirty_shutdown(ta->ta_bev, 1);
-	ta->ta_cb = cb;
-	ta->ta_arg = arg;
-	if ((ta->ta_timer = evtimer_new(base, tls_accept_timeout_cb, ta)) ==
-	    NULL || evtimer_add(ta->ta_timer, &tv) == -1) {
-		if (ta->ta_timer != NULL)
-			event_free(ta->ta_timer);
-		/* The bufferevent owns <fd> now: give it back. */
-		bufferevent_setfd(ta->ta_bev, -1);
-		bufferevent_free(ta->ta_bev);
-		free(ta);
-		return NULL;
-	}
-	bufferevent_setcb(ta->ta_bev, NULL, NULL, tls_accept_event_cb, ta);
-	(void)bufferevent_enable(ta->ta_bev, EV_READ | EV_WRITE);
-	return ta;
-}
-
 void
-tls_accept_cancel(struct tls_accept *ta)
+tls_describe(struct ssl_st *ssl, char *buf, size_t len)
 {
-	if (ta == NULL)
-		return;
-	event_free(ta->ta_timer);
-	bufferevent_free(ta->ta_bev);
-	free(ta);
-}
-
-void
-tls_describe(struct bufferevent *bev, char *buf, size_t len)
-{
-	SSL	*ssl = bufferevent_openssl_get_ssl(bev);
-
 	if (ssl == NULL) {
 		(void)strlcpy(buf, "-", len);
 		return;
@@ -565,7 +451,14 @@ int
 tls_client_cert(struct bufferevent *bev, char *subject, size_t slen,
     char *issuer, size_t ilen)
 {
-	SSL	*ssl = bufferevent_openssl_get_ssl(bev);
+	return tls_ssl_client_cert(bufferevent_openssl_get_ssl(bev), subject,
+	    slen, issuer, ilen);
+}
+
+int
+tls_ssl_client_cert(struct ssl_st *ssl, char *subject, size_t slen,
+    char *issuer, size_t ilen)
+{
 	X509	*cert;
 	int	 ok = 0;
 
