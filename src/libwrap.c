@@ -20,6 +20,8 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <tcpd.h>
@@ -64,13 +66,70 @@ libwrap_daemon(const struct service_conf *sc)
 	return path;
 }
 
+/* What a rule file held when it was last read. */
+struct libwrap_seen {
+	dev_t		ls_dev;
+	ino_t		ls_ino;
+	off_t		ls_size;
+	struct timespec	ls_mtime;
+	int		ls_read;	/* the fields above are set */
+	int		ls_rules;	/* a line that is not a comment */
+};
+
+/*
+ * Does the file <path> hold a rule?  Read again only when it changed (a
+ * new inode, size or time): most machines have only comments there, and
+ * libwrap would open and read both files for every client.
+ */
+static int
+libwrap_has_rules(const char *path, struct libwrap_seen *ls)
+{
+	struct stat	 st;
+	FILE		*f;
+	char		 line[1024], *p;
+
+	if (stat(path, &st) == -1)
+		return errno != ENOENT;	/* unreadable: let libwrap say */
+	if (ls->ls_read && st.st_dev == ls->ls_dev &&
+	    st.st_ino == ls->ls_ino && st.st_size == ls->ls_size &&
+	    st.st_mtim.tv_sec == ls->ls_mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == ls->ls_mtime.tv_nsec)
+		return ls->ls_rules;
+	ls->ls_read = 0;
+	if ((f = fopen(path, "re")) == NULL)
+		return 1;
+	ls->ls_rules = 0;
+	while (!ls->ls_rules && fgets(line, sizeof(line), f) != NULL) {
+		for (p = line; *p == ' ' || *p == '\t'; p++)
+			continue;
+		if (*p != '#' && *p != '\n' && *p != '\0')
+			ls->ls_rules = 1;
+	}
+	if (ferror(f))
+		ls->ls_rules = 1;
+	(void)fclose(f);
+	ls->ls_dev = st.st_dev;
+	ls->ls_ino = st.st_ino;
+	ls->ls_size = st.st_size;
+	ls->ls_mtime = st.st_mtim;
+	ls->ls_read = 1;
+	return ls->ls_rules;
+}
+
 int
 libwrap_check(const char *daemon, const char *addr, const char *name,
     int *wanted)
 {
-	struct request_info	req;
-	mode_t			mask;
-	int			ok;
+	static struct libwrap_seen	allow, deny;
+	struct request_info		req;
+	mode_t				mask;
+	int				ok;
+
+	/* No rule anywhere admits everyone, as libwrap would. */
+	*wanted = 0;
+	if (!libwrap_has_rules(hosts_allow_table, &allow) &&
+	    !libwrap_has_rules(hosts_deny_table, &deny))
+		return 1;
 
 	(void)request_init(&req, RQ_DAEMON, daemon, RQ_CLIENT_ADDR,
 	    addr != NULL ? addr : STRING_UNKNOWN, RQ_USER, STRING_UNKNOWN, 0);

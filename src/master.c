@@ -207,6 +207,8 @@ master_reaped(void *arg, pid_t pid, int status)
 	else
 		log_info("worker %ld (generation %u) exited", (long)pid,
 		    (unsigned)w->mw_gen);
+	/* Its last records may still wait in the channel. */
+	chan_read_all(w->mw_chan);
 	master_acked(w);
 	TAILQ_REMOVE(&master_list, w, mw_entry);
 	master_nworkers--;

@@ -231,17 +231,16 @@ chan_flush(struct chan *ch, int msecs)
 	}
 }
 
+/* Read at most <max> messages (-1: all there are) and hand them on. */
 static void
-chan_read_cb(evutil_socket_t fd, short what, void *arg)
+chan_read(struct chan *ch, int max)
 {
-	struct chan		*ch = arg;
 	struct privsep_msg	 m;
 	const char		*why;
-	int			 i, rc;
+	int			 i, rc, fd = ch->ch_fd;
 
-	(void)what;
 	ch->ch_busy = 1;
-	for (i = 0; i < CHAN_READ_BATCH && !ch->ch_dead; i++) {
+	for (i = 0; (max == -1 || i < max) && !ch->ch_dead; i++) {
 		rc = privsep_msg_recv(fd, ch->ch_allowed, &m, &why);
 		if (rc == 1) {
 			ch->ch_msg(ch, &m, ch->ch_arg);
@@ -263,4 +262,19 @@ chan_read_cb(evutil_socket_t fd, short what, void *arg)
 	ch->ch_busy = 0;
 	if (ch->ch_dead)
 		chan_destroy(ch);
+}
+
+static void
+chan_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	chan_read(arg, CHAN_READ_BATCH);
+}
+
+void
+chan_read_all(struct chan *ch)
+{
+	if (ch != NULL)
+		chan_read(ch, -1);
 }

@@ -44,6 +44,11 @@ int		 chan_queued(const struct chan *);
  * before it exits).
  */
 void		 chan_flush(struct chan *, int msecs);
+/*
+ * Hand on every message waiting (the other side is dead: what it sent
+ * before it died still counts).  The callbacks may free the channel.
+ */
+void		 chan_read_all(struct chan *);
 /* Messages refused as invalid since the channel opened. */
 unsigned long	 chan_refused(const struct chan *);
 
