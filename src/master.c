@@ -398,6 +398,10 @@ master_init(struct event_base *base, int nworkers, void (*forget)(void))
 int
 master_generation(struct config *cf, void (*done)(void))
 {
+	if (master_cf != NULL && master_count(cf) != master_nslots)
+		log_warnx("workers = %d takes effect at the next start; %d "
+		    "workers go on (the services have a socket each)",
+		    master_count(cf), master_nslots);
 	master_reloaded_cb = done;
 	config_ref(cf);
 	config_unref(master_cf);
