@@ -9,7 +9,8 @@ libevent-dev libssl-dev libmaxminddb-dev libbsd-dev libcmocka-dev libseccomp-dev
 libwrap0-dev libsystemd-dev
 openssl tzdata netbase procps systemd
 libmaxmind-db-writer-perl mmdb-bin gcovr fail2ban prometheus
-clang libclang-rt-14-dev keepalived iproute2"
+clang libclang-rt-14-dev keepalived iproute2
+dpkg-dev debhelper lintian piuparts debootstrap mandoc"
 
 missing=""
 for p in $PKGS; do
