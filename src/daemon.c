@@ -46,6 +46,7 @@ static struct event	*daemon_sigev[6];
 static struct event	*daemon_grace;	/* stop: wait for servers */
 static int		 daemon_stopping;
 static int		 daemon_workers_killed;	/* the grace's second step */
+static int		 daemon_retiring;	/* a new master serves */
 static int		 daemon_reload_failed;	/* services of the last reload */
 
 #define DAEMON_GRACE	3	/* seconds servers get to exit on stop */
@@ -216,6 +217,11 @@ daemon_reload(void)
 	char			 msg[GEOIP_MSGMAX];
 	int			 failed;
 
+	if (daemon_stopping) {
+		log_warnx("not reloading: this master is stopping%s",
+		    daemon_retiring ? " (a new one serves)" : "");
+		return;
+	}
 	log_info("reloading %s", daemon_cfpath);
 	sdnotify_reloading();
 	accesslog_reopen_all();
@@ -297,9 +303,11 @@ daemon_stop(int sig)
 {
 	struct timeval	tv = { DAEMON_GRACE, 0 };
 
-	if (daemon_stopping)
+	/* A master retiring after an upgrade may still be told to stop. */
+	if (daemon_stopping && !daemon_retiring)
 		return;
 	daemon_stopping = 1;
+	daemon_retiring = 0;
 	log_info("stopping on signal %d", sig);
 	sdnotify_stopping();
 	service_shutdown();
@@ -329,6 +337,7 @@ daemon_upgraded(int ok)
 	free(daemon_pidpath);
 	daemon_pidpath = NULL;
 	daemon_stopping = 1;
+	daemon_retiring = 1;
 	service_shutdown();
 	master_retire();
 	daemon_stop_check();

@@ -89,6 +89,18 @@ master_send(struct mworker *w, const struct privsep_msg *m)
 		    (long)w->mw_pid);
 }
 
+/* No worker of an older generation accepts: the reload is done. */
+static void
+master_reload_check(void)
+{
+	void	(*cb)(void) = master_reloaded_cb;
+
+	if (master_unacked > 0 || cb == NULL)
+		return;
+	master_reloaded_cb = NULL;
+	cb();
+}
+
 /* An old worker accepts no more (or died): is the reload complete? */
 static void
 master_acked(struct mworker *w)
@@ -96,8 +108,8 @@ master_acked(struct mworker *w)
 	if (!w->mw_unacked)
 		return;
 	w->mw_unacked = 0;
-	if (--master_unacked == 0 && master_reloaded_cb != NULL)
-		master_reloaded_cb();
+	master_unacked--;
+	master_reload_check();
 }
 
 static void
@@ -430,8 +442,7 @@ master_drain_old(void)
 			master_unacked++;
 			master_send(w, &m);
 		}
-	if (master_unacked == 0 && master_reloaded_cb != NULL)
-		master_reloaded_cb();
+	master_reload_check();
 }
 
 int
@@ -467,6 +478,8 @@ master_run_pending(void)
 				master_replace(i);
 				break;
 			}
+			/* A generation none of whose workers had started. */
+			master_drain_old();
 		}
 	return done;
 }
