@@ -80,8 +80,8 @@ test_program_length(void **state)
 				if (BPF_OP(prog[pc].code) == BPF_JA)
 					assert_true(pc + 1 + prog[pc].k < len);
 				else
-					assert_true(pc + 1 + prog[pc].jt < len &&
-					    pc + 1 + prog[pc].jf < len);
+					assert_true(pc + 1 + prog[pc].jt <
+					    len && pc + 1 + prog[pc].jf < len);
 			}
 		}
 }
