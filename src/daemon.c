@@ -21,9 +21,12 @@
 
 #include <event2/event.h>
 
+#include "build-config.h"
+
 #include "accesslog.h"
 #include "admit.h"
 #include "conf_diag.h"
+#include "coverage.h"
 #include "config.h"
 #include "daemon.h"
 #include "geoip.h"
@@ -96,6 +99,7 @@ daemon_wait_child(int fd)
 		    != NULL) {
 			if (line[0] == '!') {
 				status = atoi(line + 1);
+				COVERAGE_DUMP();
 				_exit(status);
 			}
 			daemon_say(line, (size_t)(nl - line) + 1);
@@ -109,6 +113,7 @@ daemon_wait_child(int fd)
 			used = 0;
 		}
 	}
+	COVERAGE_DUMP();
 	_exit(status);
 }
 

@@ -15,6 +15,9 @@
 
 #include <event2/event.h>
 
+#include "build-config.h"
+
+#include "coverage.h"
 #include "log.h"
 #include "upgrade.h"
 #include "xmalloc.h"
@@ -117,6 +120,7 @@ upgrade_exec(const int *fds, int n, int notify)
 	(void)snprintf(num, sizeof(num), "%d", 3 + n);
 	if (setenv(UPGRADE_ENV, num, 1) == -1)
 		_exit(127);
+	COVERAGE_DUMP();
 	(void)execv(upgrade_exe, upgrade_argv);
 	_exit(127);
 }
