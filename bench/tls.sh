@@ -28,6 +28,7 @@
 # (section "tls").
 #
 # Environment: PORTGATE (binary, default src/portgate), PORTGATE_REV,
+# PG_WORKERS (workers = N for the tree's portgate; default: auto),
 # BEFORE (another portgate binary, measured beside as "before"), BEFORE_REV,
 # REPEAT (3), SECS (seconds per handshake run, 3), THREADS (client threads,
 # 2), BULK_MIB (512), MAXCONNS (per run, 100000), WRK_CONNS (32), METRICS
@@ -148,6 +149,12 @@ defaults
 	cps		= 1000000 1
 }
 EOF
+	# PG_WORKERS=N: the tree's portgate with N workers (not the base build,
+	# which has no such attribute).
+	if [ -n "${PG_WORKERS:-}" ] && [ "$name" != portgate-base ]; then
+		printf 'defaults\n{\n\tworkers\t= %s\n}\n' "$PG_WORKERS" \
+		    >> "$conf"
+	fi
 	for n in 2 3; do
 		cat >> "$conf" <<EOF
 
