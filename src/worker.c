@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <paths.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -348,6 +350,29 @@ worker_signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
+/*
+ * Standard input, output and error are the master's (a terminal, the log
+ * of -d): a worker's lines go through the master, which is where a forged
+ * one could not be told apart.
+ */
+static void
+worker_stdio(void)
+{
+	int	fd, i;
+
+	if ((fd = open(_PATH_DEVNULL, O_RDWR | O_CLOEXEC)) == -1)
+		fatal("worker: %s", _PATH_DEVNULL);
+	for (i = STDIN_FILENO; i <= STDERR_FILENO; i++) {
+#ifdef PORTGATE_SANITIZERS
+		if (i == STDERR_FILENO)
+			break;		/* the sanitizers report there */
+#endif
+		if (dup2(fd, i) == -1)
+			fatal("worker: dup2");
+	}
+	(void)close(fd);
+}
+
 /* worker_cpus: worker <index> runs on the CPU its turn gives it. */
 static void
 worker_pin(const struct config *cf, int index)
@@ -417,6 +442,7 @@ worker_main(struct event_base *base, struct config *cf,
 		fatal("worker: channel");
 	log_set_forward(worker_log_forward);
 	accesslog_set_forward(worker_access_forward);
+	worker_stdio();
 	accesslog_set_worker(wa->wa_index + 1);
 	if (signal(SIGHUP, SIG_IGN) == SIG_ERR ||
 	    signal(SIGUSR2, SIG_IGN) == SIG_ERR ||
