@@ -13,6 +13,7 @@
 
 #include <sched.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -381,6 +382,48 @@ master_geoip_cb(evutil_socket_t fd, short what, void *arg)
 	(void)evtimer_add(master_geoip_ev, &tv);
 }
 
+/*
+ * Remove the workers' directories of masters that are gone (killed, so
+ * that they could not remove their own): PORTGATE_EMPTYDIR.PID.
+ */
+static void
+master_sweep(void)
+{
+	char		 dir[PATH_MAX], path[2 * PATH_MAX], *slash, *end;
+	const char	*base;
+	DIR		*d;
+	struct dirent	*de;
+	size_t		 len;
+	long		 pid;
+
+	if (geteuid() != 0)
+		return;
+	(void)snprintf(dir, sizeof(dir), "%s", PORTGATE_EMPTYDIR);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		return;
+	*slash = '\0';
+	base = slash + 1;
+	len = strlen(base);
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, base, len) != 0 ||
+		    de->d_name[len] != '.')
+			continue;
+		errno = 0;
+		pid = strtol(de->d_name + len + 1, &end, 10);
+		if (errno != 0 || *end != '\0' || pid <= 0 ||
+		    pid == (long)getpid() || kill((pid_t)pid, 0) == 0 ||
+		    errno != ESRCH)
+			continue;
+		(void)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		libwrap_tables_remove(path);
+		if (rmdir(path) == -1)
+			log_warn("rmdir %s", path);
+	}
+	(void)closedir(d);
+}
+
 void
 master_init(struct event_base *base, int nworkers, void (*forget)(void))
 {
@@ -395,6 +438,7 @@ master_init(struct event_base *base, int nworkers, void (*forget)(void))
 	 */
 	(void)snprintf(master_root, sizeof(master_root), "%s.%ld",
 	    PORTGATE_EMPTYDIR, (long)getpid());
+	master_sweep();
 	master_forget_cb = forget;
 	spawn_set_other(master_reaped, NULL);
 	/* Without the copies a worker would read no rule: admit everyone. */
