@@ -259,12 +259,16 @@ session_close(struct session *s, const char *reason, int error)
 	rec.ar_duration = session_now() - s->se_start;
 	if (rec.ar_duration < 0)
 		rec.ar_duration = 0;
+	/*
+	 * The slot first: the master writes EXIT in another process, and a
+	 * client who read it may come back at once to another worker.
+	 */
+	quota_release(s->se_quota, &s->se_key);
+	metrics_session_end(s->se_metrics, rec.ar_in, rec.ar_out,
+	    (long)rec.ar_duration);
 	if (s->se_started)
 		accesslog_exit(s->se_conf->sc_log, s->se_conf->sc_log_success,
 		    &rec);
-	metrics_session_end(s->se_metrics, rec.ar_in, rec.ar_out,
-	    (long)rec.ar_duration);
-	quota_release(s->se_quota, &s->se_key);
 	session_fds_release(s, s->se_fds, 1);
 	TAILQ_REMOVE(&sessions, s, se_entry);
 	nsessions--;
