@@ -52,6 +52,7 @@ static const struct ref_field ref_fields[] = {
 	{ "COUNTRY", ALOG_COUNTRY, 1, 1, " country=" },
 	{ "PORT", ALOG_PORT, 1, 1, " port=" },
 	{ "TLS", ALOG_TLS, 1, 0, " tls=" },
+	{ "WORKER", ALOG_WORKER, 1, 1, " worker=" },
 };
 #define REF_NFIELDS	(sizeof(ref_fields) / sizeof(ref_fields[0]))
 
@@ -96,7 +97,7 @@ fz_fields(char **words, int nwords, int failure)
 	static const struct access_rec rec = {
 		.ar_id = "fz", .ar_pid = 7, .ar_addr = "192.0.2.1",
 		.ar_port = 9, .ar_country = "ZZ", .ar_reason = "why",
-		.ar_exited = 1, .ar_tls = "TLSv1.3/X"
+		.ar_exited = 1, .ar_tls = "TLSv1.3/X", .ar_worker = 3
 	};
 	const struct ref_field	*f;
 	char			 line[1024];

@@ -259,6 +259,14 @@ test_start_extensions(void **state)
 	r.ar_country = "--";
 	assert_format(ACCESS_START, ALOG_HOST | ALOG_COUNTRY, &r,
 	    "START: echo from=::1 country=--");
+	/* WORKER: the worker that served it; nothing from the master. */
+	assert_format(ACCESS_START, ALOG_HOST | ALOG_WORKER, &r,
+	    "START: echo from=::1");
+	r.ar_worker = 2;
+	assert_format(ACCESS_START, ALOG_HOST | ALOG_WORKER, &r,
+	    "START: echo from=::1 worker=2");
+	assert_format(ACCESS_FAIL, ALOG_HOST | ALOG_WORKER, &r,
+	    "FAIL: echo address from=::1 worker=2");
 }
 
 /* Extensions asked for but unknown are left out. */
