@@ -41,8 +41,12 @@
 #define ACCESS_LOG	"access.log"
 #define FILELOG		"portgate.log"
 #define CONF		"portgate.conf"
-/* A stop "promptly" ends well within this, even on a loaded machine. */
-#define STOP_MS		5000
+/*
+ * A stop "promptly" ends well within this, even on a loaded machine: the
+ * master's grace is 3 + 2 seconds at the most (servers, then workers),
+ * and a worker of a coverage build writes every counter file as it exits.
+ */
+#define STOP_MS		8000
 
 /* xinetd's time stamp, "YY/M/D@HH:MM:SS". */
 #define TS_RE		"[0-9]{2}/[0-9]{1,2}/[0-9]{1,2}@" \
