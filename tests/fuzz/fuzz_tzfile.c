@@ -27,7 +27,11 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 #define REF_HEADER	44
 #define REF_MAXCHECK	256
-#define REF_FOOTERMAX	(25 * 3600L)
+/*
+ * The footer's offsets: a POSIX TZ offset is at most 24:59:59, and a DST
+ * offset left out is one hour ahead of standard time (up to 25:59:59).
+ */
+#define REF_FOOTERMAX	(26 * 3600L)
 /*
  * Instants checked: within 2^40 s (35 000 years) of 1970.  The footer
  * arithmetic of tzfile.c overflows near the ends of time_t, which no clock
