@@ -38,6 +38,7 @@
 
 #include "../test_skip.h"
 
+#include "echo_target.h"
 #include "harness.h"
 
 #include "fdbudget.h"
@@ -45,7 +46,6 @@
 #define CONF		"limits.conf"
 #define NOFILE		128		/* the daemon's ulimit -n */
 
-#define ECHO_MAXCONN	1024		/* connections of the TCP target */
 
 #define FLOOD_PORTS	3000		/* source ports of the UDP flood */
 #define FLOOD_BURST	300		/* datagrams between TCP probes */
@@ -60,116 +60,6 @@
 #define HOLD_CLIENTS	500		/* clients of the TCP redirect */
 #define SERVE_MS	500		/* a new client's bound once they left */
 
-/* An echo target: a TCP or UDP socket served by a thread. */
-struct target {
-	int		tg_fd;
-	int		tg_port;
-	int		tg_stop[2];	/* a byte on [1] stops the thread */
-	pthread_t	tg_thread;
-};
-
-/* Serve TCP echo on tg_fd: each connection gets back what it sent. */
-static void *
-target_tcp_main(void *arg)
-{
-	struct target	*tg = arg;
-	static struct pollfd pfd[ECHO_MAXCONN + 2];
-	char		 buf[4096];
-	nfds_t		 n = 2, i;
-	ssize_t		 r;
-	int		 fd;
-
-	pfd[0].fd = tg->tg_stop[0];
-	pfd[1].fd = tg->tg_fd;
-	pfd[0].events = pfd[1].events = POLLIN;
-	for (;;) {
-		if (poll(pfd, n, -1) == -1 && errno != EINTR)
-			break;
-		if (pfd[0].revents != 0)
-			break;
-		if (pfd[1].revents != 0)
-			while (n < ECHO_MAXCONN + 2 && (fd = accept4(tg->tg_fd,
-			    NULL, NULL, SOCK_CLOEXEC)) != -1) {
-				pfd[n].fd = fd;
-				pfd[n].events = POLLIN;
-				pfd[n++].revents = 0;
-			}
-		for (i = 2; i < n; i++) {
-			if (pfd[i].revents == 0)
-				continue;
-			if ((r = recv(pfd[i].fd, buf, sizeof(buf), 0)) > 0 &&
-			    send(pfd[i].fd, buf, (size_t)r, MSG_NOSIGNAL) == r)
-				continue;
-			(void)close(pfd[i].fd);
-			pfd[i--] = pfd[--n];
-		}
-	}
-	for (i = 2; i < n; i++)
-		(void)close(pfd[i].fd);
-	return NULL;
-}
-
-/* Serve UDP echo on tg_fd. */
-static void *
-target_udp_main(void *arg)
-{
-	struct target		*tg = arg;
-	struct pollfd		 pfd[2];
-	struct sockaddr_storage	 from;
-	socklen_t		 len;
-	char			 buf[2048];
-	ssize_t			 r;
-
-	pfd[0].fd = tg->tg_stop[0];
-	pfd[1].fd = tg->tg_fd;
-	pfd[0].events = pfd[1].events = POLLIN;
-	for (;;) {
-		if (poll(pfd, 2, -1) == -1 && errno != EINTR)
-			break;
-		if (pfd[0].revents != 0)
-			break;
-		len = sizeof(from);
-		if ((r = recvfrom(tg->tg_fd, buf, sizeof(buf), MSG_DONTWAIT,
-		    (struct sockaddr *)&from, &len)) >= 0)
-			(void)sendto(tg->tg_fd, buf, (size_t)r, 0,
-			    (struct sockaddr *)&from, len);
-	}
-	return NULL;
-}
-
-/* Start an echo target of <socktype> on 127.0.0.1, or fail the test. */
-static void
-target_start(struct target *tg, int socktype)
-{
-	struct sockaddr_in	sin;
-
-	memset(tg, 0, sizeof(*tg));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	tg->tg_fd = socket(AF_INET, socktype | SOCK_CLOEXEC |
-	    (socktype == SOCK_STREAM ? SOCK_NONBLOCK : 0), 0);
-	assert_true(tg->tg_fd >= 0);
-	assert_int_equal(bind(tg->tg_fd, (struct sockaddr *)&sin,
-	    sizeof(sin)), 0);
-	if (socktype == SOCK_STREAM)
-		assert_int_equal(listen(tg->tg_fd, 1024), 0);
-	tg->tg_port = pg_local_port(tg->tg_fd);
-	assert_int_equal(pipe2(tg->tg_stop, O_CLOEXEC), 0);
-	assert_int_equal(pthread_create(&tg->tg_thread, NULL,
-	    socktype == SOCK_STREAM ? target_tcp_main : target_udp_main, tg),
-	    0);
-}
-
-static void
-target_stop(struct target *tg)
-{
-	assert_int_equal(write(tg->tg_stop[1], "", 1), 1);
-	(void)pthread_join(tg->tg_thread, NULL);
-	(void)close(tg->tg_stop[0]);
-	(void)close(tg->tg_stop[1]);
-	(void)close(tg->tg_fd);
-}
 
 /* Descriptors the workers of <c> have open now (they hold the clients'). */
 static int
@@ -281,14 +171,14 @@ static void
 test_udp_flood(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct target	 tg;
+	struct echo_target	 tg;
 	struct pg_conf	 cf;
 	long long	 start;
 	int		 up = pg_fresh_port(), tp = pg_fresh_port();
 	int		 next = FLOOD_PORT0, lines, grown, bound, i, fd;
 	char		 msg[64];
 
-	target_start(&tg, SOCK_DGRAM);
+	echo_target_start(&tg, SOCK_DGRAM);
 	pg_conf_begin(&cf, c, PG_ACCESS_LOG, "PID HOST EXIT", "HOST");
 	pg_conf_add(&cf, "service udpfwd\n{\n\ttype\t\t= UNLISTED\n"
 	    "\tsocket_type\t= dgram\n\twait\t\t= yes\n"
@@ -328,7 +218,7 @@ test_udp_flood(void **state)
 	assert_int_equal(pg_file_count(c, PG_ERRLOG, "flow for"), 0);
 	(void)close(fd);
 	pg_stop_ok(c);
-	target_stop(&tg);
+	echo_target_stop(&tg);
 }
 
 /*
@@ -342,14 +232,14 @@ static void
 test_accept_recovers(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct target	 tg;
+	struct echo_target	 tg;
 	struct pg_conf	 cf;
 	static int	 fds[HOLD_CLIENTS];
 	char		 buf[4];
 	long long	 deadline, t0, took;
 	int		 p = pg_fresh_port(), i, idle, n;
 
-	target_start(&tg, SOCK_STREAM);
+	echo_target_start(&tg, SOCK_STREAM);
 	pg_conf_begin(&cf, c, PG_ACCESS_LOG, "PID HOST EXIT", "HOST");
 	pg_conf_add(&cf, "service fwd\n{\n\ttype\t\t= UNLISTED\n"
 	    "\tsocket_type\t= stream\n\twait\t\t= no\n"
@@ -399,7 +289,7 @@ test_accept_recovers(void **state)
 	assert_int_equal(pg_log_count(c, "FAIL"), 0);
 	assert_int_equal(pg_file_count(c, PG_ERRLOG, "accepts failed"), 0);
 	pg_stop_ok(c);
-	target_stop(&tg);
+	echo_target_stop(&tg);
 }
 
 int

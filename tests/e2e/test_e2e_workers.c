@@ -49,13 +49,13 @@
 
 #include "../test_skip.h"
 
+#include "echo_target.h"
 #include "harness.h"
 
 #include "reuseport.h"
 
 #define CONF		"workers.conf"
 
-#define ECHO_MAXCONN	256		/* connections of the target */
 
 #define LIM_SOURCES	20		/* 127.0.0.10 .. 127.0.0.29 */
 #define LIM_FIRST	10
@@ -75,119 +75,6 @@
 #define KILL_INSTANCES	6
 #define KILL_FIRST	60		/* sources looked for from here */
 #define REPLACE_MS	1000		/* a replacement's bound */
-
-/* An echo target: a TCP or UDP socket served by a thread. */
-struct target {
-	int		tg_fd;
-	int		tg_port;
-	int		tg_stop[2];	/* a byte on [1] stops it */
-	pthread_t	tg_thread;
-};
-
-/* Serve TCP echo on tg_fd: each connection gets back what it sent. */
-static void *
-target_tcp_main(void *arg)
-{
-	struct target	*tg = arg;
-	static struct pollfd pfd[ECHO_MAXCONN + 2];
-	char		 buf[4096];
-	nfds_t		 n = 2, i;
-	ssize_t		 r;
-	int		 fd;
-
-	pfd[0].fd = tg->tg_stop[0];
-	pfd[1].fd = tg->tg_fd;
-	pfd[0].events = pfd[1].events = POLLIN;
-	for (;;) {
-		if (poll(pfd, n, -1) == -1 && errno != EINTR)
-			break;
-		if (pfd[0].revents != 0)
-			break;
-		if (pfd[1].revents != 0)
-			while (n < ECHO_MAXCONN + 2 && (fd = accept4(tg->tg_fd,
-			    NULL, NULL, SOCK_CLOEXEC)) != -1) {
-				pfd[n].fd = fd;
-				pfd[n].events = POLLIN;
-				pfd[n++].revents = 0;
-			}
-		for (i = 2; i < n; i++) {
-			if (pfd[i].revents == 0)
-				continue;
-			if ((r = recv(pfd[i].fd, buf, sizeof(buf), 0)) > 0 &&
-			    send(pfd[i].fd, buf, (size_t)r, MSG_NOSIGNAL) == r)
-				continue;
-			(void)close(pfd[i].fd);
-			pfd[i--] = pfd[--n];
-		}
-	}
-	for (i = 2; i < n; i++)
-		(void)close(pfd[i].fd);
-	return NULL;
-}
-
-/* Serve UDP echo on tg_fd. */
-static void *
-target_udp_main(void *arg)
-{
-	struct target		*tg = arg;
-	struct pollfd		 pfd[2];
-	struct sockaddr_storage	 from;
-	socklen_t		 len;
-	char			 buf[2048];
-	ssize_t			 r;
-
-	pfd[0].fd = tg->tg_stop[0];
-	pfd[1].fd = tg->tg_fd;
-	pfd[0].events = pfd[1].events = POLLIN;
-	for (;;) {
-		if (poll(pfd, 2, -1) == -1 && errno != EINTR)
-			break;
-		if (pfd[0].revents != 0)
-			break;
-		len = sizeof(from);
-		while ((r = recvfrom(tg->tg_fd, buf, sizeof(buf), MSG_DONTWAIT,
-		    (struct sockaddr *)&from, &len)) >= 0) {
-			(void)sendto(tg->tg_fd, buf, (size_t)r, 0,
-			    (struct sockaddr *)&from, len);
-			len = sizeof(from);
-		}
-	}
-	return NULL;
-}
-
-/* Start an echo target of <socktype> on 127.0.0.1, or fail the test. */
-static void
-target_start(struct target *tg, int socktype)
-{
-	struct sockaddr_in	sin;
-
-	memset(tg, 0, sizeof(*tg));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	tg->tg_fd = socket(AF_INET, socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0);
-	assert_true(tg->tg_fd >= 0);
-	assert_int_equal(bind(tg->tg_fd, (struct sockaddr *)&sin,
-	    sizeof(sin)), 0);
-	if (socktype == SOCK_STREAM)
-		assert_int_equal(listen(tg->tg_fd, 1024), 0);
-	tg->tg_port = pg_local_port(tg->tg_fd);
-	assert_int_equal(pipe2(tg->tg_stop, O_CLOEXEC), 0);
-	assert_int_equal(pthread_create(&tg->tg_thread, NULL,
-	    socktype == SOCK_STREAM ? target_tcp_main : target_udp_main, tg),
-	    0);
-}
-
-static void
-target_stop(struct target *tg)
-{
-	assert_int_equal(write(tg->tg_stop[1], "", 1), 1);
-	(void)pthread_join(tg->tg_thread, NULL);
-	(void)close(tg->tg_stop[0]);
-	(void)close(tg->tg_stop[1]);
-	(void)close(tg->tg_fd);
-}
 
 /* The worker (0-based) reuseport_pick() gives 127.0.0.<last> of 2. */
 static int
@@ -433,14 +320,14 @@ test_limits(void **state)
 {
 	static struct lim_client	 cl[LIM_CLIENTS];
 	struct pg_ctx			*c = *state;
-	struct target			 tg;
+	struct echo_target			 tg;
 	struct pg_conf			 cf;
 	int				 port = pg_fresh_port();
 	int				 held[LIM_SOURCES], w[2];
 	int				 peak = 0, served = 0, refused = 0;
 	int				 r, s, i, n, persrc, svc;
 
-	target_start(&tg, SOCK_STREAM);
+	echo_target_start(&tg, SOCK_STREAM);
 	pg_conf_begin(&cf, c, PG_ACCESS_LOG, "HOST EXIT WORKER",
 	    "HOST WORKER");
 	pg_conf_add(&cf, "defaults\n{\n\tworkers\t\t= 2\n}\n");
@@ -502,7 +389,7 @@ test_limits(void **state)
 	assert_true(w[0] > 0 && w[1] > 0);
 	assert_true(peak <= LIM_INSTANCES);
 	pg_stop_ok(c);
-	target_stop(&tg);
+	echo_target_stop(&tg);
 }
 
 /* --- udp --------------------------------------------------------------- */
@@ -511,7 +398,7 @@ static void
 test_udp(void **state)
 {
 	struct pg_ctx		*c = *state;
-	struct target		 tg;
+	struct echo_target		 tg;
 	struct pg_conf		 cf;
 	struct sockaddr_in	 from;
 	socklen_t		 flen;
@@ -523,7 +410,7 @@ test_udp(void **state)
 	int			 r, i, n, left;
 	ssize_t			 len;
 
-	target_start(&tg, SOCK_DGRAM);
+	echo_target_start(&tg, SOCK_DGRAM);
 	pg_conf_begin(&cf, c, PG_ACCESS_LOG, "HOST WORKER", "HOST WORKER");
 	pg_conf_add(&cf, "defaults\n{\n\tworkers\t\t= 2\n}\n");
 	pg_conf_add(&cf, "service udpfwd\n{\n\ttype\t\t= UNLISTED\n"
@@ -598,7 +485,7 @@ test_udp(void **state)
 	for (i = 0; i < UDP_CLIENTS; i++)
 		(void)close(fds[i]);
 	pg_stop_ok(c);
-	target_stop(&tg);
+	echo_target_stop(&tg);
 }
 
 /* --- kill -------------------------------------------------------------- */
@@ -678,7 +565,7 @@ static void
 test_kill(void **state)
 {
 	struct pg_ctx	*c = *state;
-	struct target	 tg;
+	struct echo_target	 tg;
 	struct pg_conf	 cf;
 	struct loader	 ld;
 	char		 src[32], msg[64], buf[16];
@@ -694,7 +581,7 @@ test_kill(void **state)
 	keep[1] = source_of(0, &next);
 	lose[0] = source_of(1, &next);
 	lose[1] = source_of(1, &next);
-	target_start(&tg, SOCK_STREAM);
+	echo_target_start(&tg, SOCK_STREAM);
 	pg_conf_begin(&cf, c, PG_ACCESS_LOG, "HOST EXIT WORKER",
 	    "HOST WORKER");
 	pg_conf_add(&cf, "defaults\n{\n\tworkers\t\t= 2\n}\n");
@@ -780,7 +667,7 @@ test_kill(void **state)
 	(void)close(held[0]);
 	(void)close(held[1]);
 	pg_stop_ok(c);
-	target_stop(&tg);
+	echo_target_stop(&tg);
 }
 
 /* --- workers = 1 ------------------------------------------------------- */
@@ -869,13 +756,13 @@ static void
 test_one(void **state)
 {
 	struct pg_ctx		*c = *state;
-	struct target		 tg;
+	struct echo_target		 tg;
 	struct sockaddr_in	 sin;
 	int			 port = pg_fresh_port();
 	int			 uport = pg_fresh_port();
 	int			 fd, on = 1, rc, saved;
 
-	target_start(&tg, SOCK_STREAM);
+	echo_target_start(&tg, SOCK_STREAM);
 	one_start(c, 1, tg.tg_port, port, uport);
 	workers_wait(c, 1);
 	one_serve(c, port, uport, 9, 1);
@@ -907,7 +794,7 @@ test_one(void **state)
 	one_serve(c, port, uport, source_of(0, &fd), 1);
 	one_serve(c, port, uport, source_of(1, &fd), 2);
 	pg_stop_ok(c);
-	target_stop(&tg);
+	echo_target_stop(&tg);
 }
 
 int
