@@ -597,9 +597,3 @@ master_workers(void)
 {
 	return master_nworkers;
 }
-
-unsigned
-master_gen(void)
-{
-	return master_genno;
-}

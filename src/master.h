@@ -51,7 +51,5 @@ void	master_cleanup(void);
 void	master_signal(int sig);
 /* Workers alive, draining ones included. */
 int	master_workers(void);
-/* The generation now serving. */
-unsigned master_gen(void);
 
 #endif
