@@ -200,6 +200,23 @@ metrics_totals(const struct metrics_service *ms, uint64_t *accepted,
 		*accepted -= METRICS_GET(ms->ms_refused[METRICS_TLS_HANDSHAKE]);
 }
 
+void
+metrics_snapshot(const struct metrics_service *ms, struct metrics_snap *out)
+{
+	size_t	r;
+
+	memset(out, 0, sizeof(*out));
+	if (ms == NULL)
+		return;
+	metrics_totals(ms, &out->mn_accepted, &out->mn_refused_all);
+	for (r = 0; r < METRICS_NREASONS; r++)
+		out->mn_refused[r] = METRICS_GET(ms->ms_refused[r]);
+	out->mn_sessions = METRICS_GET(ms->ms_sessions);
+	out->mn_bytes_in = METRICS_GET(ms->ms_bytes_in);
+	out->mn_bytes_out = METRICS_GET(ms->ms_bytes_out);
+	out->mn_spawn_failures = METRICS_GET(ms->ms_spawn_failures);
+}
+
 long long
 metrics_sessions_all(void)
 {

@@ -87,6 +87,19 @@ int	metrics_share(void);
  */
 void	metrics_totals(const struct metrics_service *ms, uint64_t *accepted,
 	    uint64_t *refused);
+/* What portgatectl status shows of a service: totals over every process. */
+struct metrics_snap {
+	uint64_t	mn_accepted;
+	uint64_t	mn_refused_all;
+	uint64_t	mn_refused[METRICS_NREASONS];
+	int64_t		mn_sessions;
+	uint64_t	mn_bytes_in;
+	uint64_t	mn_bytes_out;
+	uint64_t	mn_spawn_failures;
+};
+/* Read the counters of <ms> (all zero for NULL) into <out>. */
+void	metrics_snapshot(const struct metrics_service *ms,
+	    struct metrics_snap *out);
 /* Sessions running now, over every service and process. */
 long long metrics_sessions_all(void);
 /* The number of worker processes serving (the master says). */
