@@ -5,8 +5,14 @@
  * worker's replacement.  An open-addressing table of QUOTA_MAX_DENIED
  * entries (twice that many slots), under a spin lock that is only ever
  * tried a bounded number of times: a worker that holds it forever (a
- * compromised one) makes the others skip the list, never hang.  The
- * master never reads it.
+ * compromised one) makes the others skip the list, never hang.
+ *
+ * The master reads and changes it too (bans.c: the state file, Redis,
+ * portgatectl), and trusts nothing in it: every walk is bounded by the
+ * table's size, a slot in an unknown state is skipped, and a lock held too
+ * long makes the master try again at its next turn.  dt_version counts
+ * the changes (a ban added, extended or lifted), so that the master can
+ * tell from a timer, without the lock, whether to look.
  */
 #include <sys/mman.h>
 
@@ -31,6 +37,7 @@ struct deny_slot {
 
 struct deny_table {
 	atomic_flag		dt_lock;
+	_Atomic uint64_t	dt_version;	/* changes, see above */
 	int32_t			dt_used;	/* DENY_USED slots */
 	int32_t			dt_gone;	/* DENY_GONE slots */
 	struct deny_slot	dt_slot[DENY_SLOTS];
@@ -51,6 +58,7 @@ quota_deny_share(void)
 		return -1;
 	deny_table = p;
 	atomic_flag_clear(&deny_table->dt_lock);
+	atomic_init(&deny_table->dt_version, 0);
 	return 0;
 }
 
@@ -64,6 +72,7 @@ deny_lock(void)
 		if ((deny_table = calloc(1, sizeof(*deny_table))) == NULL)
 			return NULL;
 		atomic_flag_clear(&deny_table->dt_lock);
+		atomic_init(&deny_table->dt_version, 0);
 	}
 	for (i = 0; i < DENY_SPINS; i++)
 		if (!atomic_flag_test_and_set_explicit(&deny_table->dt_lock,
@@ -145,40 +154,145 @@ deny_expire(struct deny_table *t, time_t now)
 	free(old);
 }
 
+/* A change others should see: a ban added, extended or lifted. */
+static void
+deny_changed(struct deny_table *t)
+{
+	atomic_fetch_add_explicit(&t->dt_version, 1, memory_order_relaxed);
+}
+
+/*
+ * Ban <key> until <until> (0: forever) in the locked <t>, extending an
+ * existing ban, never shortening it.  0, or -1 when the table is full.
+ */
+static int
+deny_add(struct deny_table *t, const struct srckey *key, int64_t until,
+    time_t now)
+{
+	long	f;
+	size_t	s;
+
+	if ((f = deny_find(t, key)) != -1) {
+		if (t->dt_slot[f].ds_until != 0 &&
+		    (until == 0 || until > t->dt_slot[f].ds_until)) {
+			t->dt_slot[f].ds_until = until;
+			deny_changed(t);
+		}
+		return 0;
+	}
+	if (t->dt_used >= QUOTA_MAX_DENIED ||
+	    t->dt_used + t->dt_gone >= DENY_SLOTS - 1)
+		deny_expire(t, now);
+	if (t->dt_used >= QUOTA_MAX_DENIED ||
+	    t->dt_used + t->dt_gone >= DENY_SLOTS - 1)
+		return -1;
+	s = deny_hash(key);
+	while (t->dt_slot[s].ds_state == DENY_USED)
+		s = (s + 1) % DENY_SLOTS;
+	if (t->dt_slot[s].ds_state == DENY_GONE)
+		t->dt_gone--;
+	t->dt_slot[s].ds_state = DENY_USED;
+	t->dt_slot[s].ds_key = *key;
+	t->dt_slot[s].ds_until = until;
+	t->dt_used++;
+	deny_changed(t);
+	return 0;
+}
+
 void
 quota_deny(const struct srckey *key, int minutes, time_t now)
 {
 	struct deny_table	*t;
 	int64_t			 until = minutes < 0 ? 0 :
 				    (int64_t)now + (int64_t)minutes * 60;
-	long			 f;
-	size_t			 s;
 
 	if ((t = deny_lock()) == NULL)
 		return;
-	if ((f = deny_find(t, key)) != -1) {
-		if (t->dt_slot[f].ds_until != 0 &&
-		    (until == 0 || until > t->dt_slot[f].ds_until))
-			t->dt_slot[f].ds_until = until;
+	(void)deny_add(t, key, until, now);
+	deny_unlock(t);
+}
+
+int
+quota_deny_until(const struct srckey *key, time_t until)
+{
+	struct deny_table	*t;
+	time_t			 now = time(NULL);
+	int			 rc;
+
+	if (until != 0 && until <= now)
+		return 0;
+	if ((t = deny_lock()) == NULL)
+		return -1;
+	rc = deny_add(t, key, (int64_t)until, now);
+	deny_unlock(t);
+	return rc;
+}
+
+int
+quota_undeny(const struct srckey *key)
+{
+	struct deny_table	*t;
+	long			 f;
+
+	if ((t = deny_lock()) == NULL)
+		return 0;
+	if ((f = deny_find(t, key)) == -1) {
 		deny_unlock(t);
-		return;
+		return 0;
 	}
-	if (t->dt_used >= QUOTA_MAX_DENIED ||
-	    t->dt_used + t->dt_gone >= DENY_SLOTS - 1)
-		deny_expire(t, now);
-	if (t->dt_used < QUOTA_MAX_DENIED &&
-	    t->dt_used + t->dt_gone < DENY_SLOTS - 1) {
-		s = deny_hash(key);
-		while (t->dt_slot[s].ds_state == DENY_USED)
-			s = (s + 1) % DENY_SLOTS;
-		if (t->dt_slot[s].ds_state == DENY_GONE)
-			t->dt_gone--;
-		t->dt_slot[s].ds_state = DENY_USED;
-		t->dt_slot[s].ds_key = *key;
-		t->dt_slot[s].ds_until = until;
-		t->dt_used++;
+	/* An expired ban is gone already: nothing others need to hear. */
+	if (t->dt_slot[f].ds_until != 0 &&
+	    t->dt_slot[f].ds_until <= time(NULL)) {
+		deny_remove(t, (size_t)f);
+		deny_unlock(t);
+		return 0;
+	}
+	deny_remove(t, (size_t)f);
+	deny_changed(t);
+	deny_unlock(t);
+	return 1;
+}
+
+uint64_t
+quota_deny_version(void)
+{
+	if (deny_table == NULL)
+		return 0;
+	return atomic_load_explicit(&deny_table->dt_version,
+	    memory_order_relaxed);
+}
+
+int
+quota_deny_walk(time_t now, int (*cb)(const struct srckey *key,
+    time_t until, void *arg), void *arg)
+{
+	struct deny_table	*t;
+	struct deny_slot	*live;
+	size_t			 s, n = 0, i;
+
+	/* A copy, so that <cb> may change the list (and takes no lock). */
+	if ((live = calloc(QUOTA_MAX_DENIED, sizeof(*live))) == NULL)
+		return -1;
+	if ((t = deny_lock()) == NULL) {
+		free(live);
+		return -1;
+	}
+	for (s = 0; s < DENY_SLOTS && n < QUOTA_MAX_DENIED; s++) {
+		if (t->dt_slot[s].ds_state != DENY_USED ||
+		    t->dt_slot[s].ds_until < 0 ||
+		    (t->dt_slot[s].ds_until != 0 &&
+		    t->dt_slot[s].ds_until <= now))
+			continue;
+		live[n++] = t->dt_slot[s];
 	}
 	deny_unlock(t);
+	for (i = 0; i < n; i++)
+		if (cb(&live[i].ds_key, (time_t)live[i].ds_until, arg) != 0) {
+			i++;
+			break;
+		}
+	free(live);
+	return (int)i;
 }
 
 int
@@ -212,5 +326,6 @@ quota_deny_clear(void)
 		return;
 	memset(t->dt_slot, 0, sizeof(t->dt_slot));
 	t->dt_used = t->dt_gone = 0;
+	deny_changed(t);
 	deny_unlock(t);
 }

@@ -84,6 +84,27 @@ int	quota_spend(struct quota *, const struct service_conf *sc,
 void	quota_deny(const struct srckey *key, int minutes, time_t now);
 /* Is <key> on the deny list at <now>?  1 or 0. */
 int	quota_denied(const struct srckey *key, time_t now);
+/*
+ * Ban <key> until <until> (0: forever), or extend its ban to then; a ban
+ * is never shortened (quota_undeny() lifts it).  0 (also when <until> is
+ * past: nothing to do), or -1 when the list is full or busy.
+ */
+int	quota_deny_until(const struct srckey *key, time_t until);
+/* Lift the ban of <key>: 1 if there was one, 0 if not. */
+int	quota_undeny(const struct srckey *key);
+/*
+ * Call <cb> with every ban alive at <now> (<until> 0: forever), from a
+ * copy taken under the lock, so that <cb> may change the list; stops when
+ * <cb> returns non-zero.  Returns how many calls were made, or -1 when
+ * the list is busy or no memory is left (then <cb> was not called).
+ */
+int	quota_deny_walk(time_t now, int (*cb)(const struct srckey *key,
+	    time_t until, void *arg), void *arg);
+/*
+ * A counter that every change of the list moves (a ban added, extended,
+ * lifted, the list cleared; not an expiry): cheap to poll, no lock.
+ */
+uint64_t	quota_deny_version(void);
 /* Forget the deny list (tests). */
 void	quota_deny_clear(void);
 /*

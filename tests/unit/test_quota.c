@@ -5,7 +5,8 @@
  * burst, datagrams, the default of dgram built-ins), the bounded source
  * table (least recently idle source evicted, busy ones never, a full
  * table of busy sources refusing) and the global deny list (minutes,
- * forever, expiry, extension, capacity).
+ * forever, expiry, extension, capacity; the master's calls: a ban until a
+ * time, lifting one, walking the list, the change counter).
  */
 
 #include <sys/types.h>
@@ -627,6 +628,168 @@ test_deny_capacity(void **state)
 	assert_int_equal(quota_denied(&k, T0 + 60), 0);
 }
 
+/* quota_deny_until(): forever, extension only, past times, a full list. */
+static void
+test_deny_until(void **state)
+{
+	struct srckey	a = key(NULL, "192.0.2.10");
+	struct srckey	b = key(NULL, "2001:db8::10");
+	struct srckey	k;
+	time_t		now = time(NULL);
+	unsigned	i;
+
+	(void)state;
+	assert_int_equal(quota_deny_until(&a, now + 100), 0);
+	assert_int_equal(quota_denied(&a, now + 99), 1);
+	/* Never shortened; later extends; forever stays. */
+	assert_int_equal(quota_deny_until(&a, now + 50), 0);
+	assert_int_equal(quota_denied(&a, now + 99), 1);
+	assert_int_equal(quota_deny_until(&a, now + 200), 0);
+	assert_int_equal(quota_denied(&a, now + 199), 1);
+	assert_int_equal(quota_denied(&b, now), 0);
+	assert_int_equal(quota_deny_until(&b, now + 100), 0);
+	assert_int_equal(quota_denied(&b, now + 100), 0);
+	assert_int_equal(quota_deny_until(&a, 0), 0);
+	assert_int_equal(quota_deny_until(&a, now + 300), 0);
+	assert_int_equal(quota_denied(&a, now + 86400 * 1000LL), 1);
+	/* A time past adds nothing. */
+	assert_int_equal(quota_deny_until(&b, now - 1), 0);
+	assert_int_equal(quota_denied(&b, now), 0);
+	/* A full list says so. */
+	for (i = 1; i < QUOTA_MAX_DENIED; i++) {
+		k = key_n(NULL, i);
+		assert_int_equal(quota_deny_until(&k, now + 1000), 0);
+	}
+	assert_int_equal(quota_deny_until(&b, now + 1000), -1);
+	assert_int_equal(quota_denied(&b, now), 0);
+}
+
+/* quota_undeny(): 1 when a ban was lifted, 0 when none (or expired). */
+static void
+test_undeny(void **state)
+{
+	struct srckey	a = key(NULL, "192.0.2.11");
+	struct srckey	b = key(NULL, "192.0.2.12");
+	time_t		now = time(NULL);
+
+	(void)state;
+	assert_int_equal(quota_undeny(&a), 0);
+	assert_int_equal(quota_deny_until(&a, 0), 0);
+	assert_int_equal(quota_deny_until(&b, now + 100), 0);
+	assert_int_equal(quota_undeny(&a), 1);
+	assert_int_equal(quota_denied(&a, now), 0);
+	assert_int_equal(quota_denied(&b, now), 1);
+	assert_int_equal(quota_undeny(&a), 0);
+	/* Lifted means gone: a new ban starts afresh, not "forever". */
+	assert_int_equal(quota_deny_until(&a, now + 10), 0);
+	assert_int_equal(quota_denied(&a, now + 10), 0);
+	/* An expired ban is nothing to lift. */
+	quota_deny(&b, 1, now - 120);
+	assert_int_equal(quota_undeny(&b), 1);
+	quota_deny(&b, 1, now - 120);
+	assert_int_equal(quota_undeny(&b), 0);
+}
+
+struct walk_seen {
+	int		ws_calls;
+	int		ws_stop;	/* return 1 at this call */
+	int		ws_forever;
+	time_t		ws_until[4];
+	struct srckey	ws_key[4];
+};
+
+static int
+walk_cb(const struct srckey *k, time_t until, void *arg)
+{
+	struct walk_seen	*ws = arg;
+
+	if (ws->ws_calls < 4) {
+		ws->ws_key[ws->ws_calls] = *k;
+		ws->ws_until[ws->ws_calls] = until;
+	}
+	if (until == 0)
+		ws->ws_forever++;
+	/* The list is not locked: the callback may change it. */
+	(void)quota_undeny(k);
+	return ++ws->ws_calls == ws->ws_stop;
+}
+
+/* quota_deny_walk(): live bans only, with their expiry; stops on request. */
+static void
+test_deny_walk(void **state)
+{
+	struct srckey		a = key(NULL, "192.0.2.13");
+	struct srckey		b = key(NULL, "2001:db8::13");
+	struct srckey		c = key(NULL, "192.0.2.14");
+	struct walk_seen	ws;
+
+	(void)state;
+	memset(&ws, 0, sizeof(ws));
+	assert_int_equal(quota_deny_walk(T0, walk_cb, &ws), 0);
+	assert_int_equal(ws.ws_calls, 0);
+	quota_deny(&a, 1, T0);
+	quota_deny(&b, DENY_FOREVER, T0);
+	quota_deny(&c, 1, T0 - 120);		/* expired at T0 */
+	assert_int_equal(quota_deny_walk(T0, walk_cb, &ws), 2);
+	assert_int_equal(ws.ws_calls, 2);
+	assert_int_equal(ws.ws_forever, 1);
+	if (ws.ws_until[0] == 0) {
+		assert_memory_equal(&ws.ws_key[0], &b, sizeof(b));
+		assert_memory_equal(&ws.ws_key[1], &a, sizeof(a));
+		assert_int_equal(ws.ws_until[1], T0 + 60);
+	} else {
+		assert_memory_equal(&ws.ws_key[0], &a, sizeof(a));
+		assert_int_equal(ws.ws_until[0], T0 + 60);
+		assert_memory_equal(&ws.ws_key[1], &b, sizeof(b));
+	}
+	/* The callback lifted both. */
+	assert_int_equal(quota_denied(&a, T0), 0);
+	assert_int_equal(quota_denied(&b, T0), 0);
+
+	memset(&ws, 0, sizeof(ws));
+	ws.ws_stop = 1;
+	quota_deny(&a, 1, T0);
+	quota_deny(&b, 1, T0);
+	assert_int_equal(quota_deny_walk(T0, walk_cb, &ws), 1);
+	assert_int_equal(ws.ws_calls, 1);
+}
+
+/* quota_deny_version(): moves on every change, not on a look or no-op. */
+static void
+test_deny_version(void **state)
+{
+	struct srckey	a = key(NULL, "192.0.2.15");
+	time_t		now = time(NULL);
+	uint64_t	v, v2;
+
+	(void)state;
+	v = quota_deny_version();
+	assert_int_equal(quota_denied(&a, now), 0);
+	assert_true(quota_deny_version() == v);
+	assert_int_equal(quota_deny_until(&a, now + 100), 0);
+	v2 = quota_deny_version();
+	assert_true(v2 != v);
+	/* Shorter, equal, past: no change. */
+	assert_int_equal(quota_deny_until(&a, now + 50), 0);
+	assert_int_equal(quota_deny_until(&a, now + 100), 0);
+	assert_int_equal(quota_deny_until(&a, now - 1), 0);
+	quota_deny(&a, 1, now - 120);
+	assert_int_equal(quota_denied(&a, now), 1);
+	assert_true(quota_deny_version() == v2);
+	/* Extended, lifted, lifted again (no-op). */
+	assert_int_equal(quota_deny_until(&a, now + 200), 0);
+	v = quota_deny_version();
+	assert_true(v != v2);
+	assert_int_equal(quota_undeny(&a), 1);
+	v2 = quota_deny_version();
+	assert_true(v2 != v);
+	assert_int_equal(quota_undeny(&a), 0);
+	assert_true(quota_deny_version() == v2);
+	/* A ban by a SENSOR service moves it too. */
+	quota_deny(&a, 5, now);
+	assert_true(quota_deny_version() != v2);
+}
+
 int
 main(void)
 {
@@ -659,6 +822,13 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_deny_extend, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_deny_capacity, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_deny_until, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_undeny, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deny_walk, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_deny_version, setup,
 		    teardown),
 	};
 
