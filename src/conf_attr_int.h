@@ -71,6 +71,8 @@ int	attr_set_worker_cpus(const struct attr_def *,
 	    struct service_conf *, const struct attr_val *, struct conf_diag *);
 int	attr_set_worker_user(const struct attr_def *,
 	    struct service_conf *, const struct attr_val *, struct conf_diag *);
+int	attr_set_control_socket(const struct attr_def *,
+	    struct service_conf *, const struct attr_val *, struct conf_diag *);
 int	attr_set_user(const struct attr_def *, struct service_conf *,
 	    const struct attr_val *, struct conf_diag *);
 int	attr_set_group(const struct attr_def *, struct service_conf *,

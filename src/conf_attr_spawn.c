@@ -3,7 +3,9 @@
  * (server), their environment, umask, nice and resource limits.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -38,6 +40,26 @@ attr_set_worker_user(const struct attr_def *ad, struct service_conf *sc,
 		    "root");
 	free(sc->sc_worker_user);
 	sc->sc_worker_user = xstrdup(av->av_words[0]);
+	return 0;
+}
+
+/*
+ * control_socket: an absolute path that fits a sockaddr_un, or none (no
+ * control socket).
+ */
+int
+attr_set_control_socket(const struct attr_def *ad, struct service_conf *sc,
+    const struct attr_val *av, struct conf_diag *cd)
+{
+	struct sockaddr_un	sun;
+	const char		*w = av->av_words[0];
+
+	if (strcmp(w, "none") != 0 &&
+	    (w[0] != '/' || strlen(w) >= sizeof(sun.sun_path)))
+		return attr_bad(ad, av, 0, cd, "none or an absolute path of "
+		    "at most 107 bytes");
+	free(sc->sc_control_socket);
+	sc->sc_control_socket = xstrdup(w);
 	return 0;
 }
 

@@ -55,6 +55,7 @@ config_service_free(struct service_conf *sc)
 	free(sc->sc_user);
 	free(sc->sc_group);
 	free(sc->sc_worker_user);
+	free(sc->sc_control_socket);
 	wordlist_clear(&sc->sc_env);
 	wordlist_clear(&sc->sc_passenv);
 	free(sc->sc_spawn_env);
@@ -255,6 +256,8 @@ config_check_defaults(struct config *cf, struct attr_val *defs,
 	/* What only defaults sets is the daemon's, not a service's. */
 	cf->cf_worker_user = sc->sc_worker_user;
 	sc->sc_worker_user = NULL;
+	cf->cf_control_socket = sc->sc_control_socket;
+	sc->sc_control_socket = NULL;
 	cf->cf_workers = sc->sc_workers;
 	memcpy(cf->cf_worker_cpus, sc->sc_worker_cpus,
 	    sizeof(cf->cf_worker_cpus));
@@ -425,6 +428,7 @@ config_unref(struct config *cf)
 		config_service_free(cf->cf_services[i]);
 	free(cf->cf_services);
 	free(cf->cf_worker_user);
+	free(cf->cf_control_socket);
 	for (i = 0; i < cf->cf_noff; i++)
 		free(cf->cf_off[i]);
 	free(cf->cf_off);

@@ -112,6 +112,7 @@ struct service_conf {
 	uid_t			 sc_uid;
 	char			*sc_group;
 	char			*sc_worker_user; /* the setter's: see cf_ */
+	char			*sc_control_socket; /* the setter's: see cf_ */
 	int			 sc_workers;	/* the setter's: see cf_ */
 	int			 sc_worker_cpus[CONF_WORKERS_MAX];
 	int			 sc_nworker_cpus;
@@ -198,6 +199,7 @@ struct config {
 	int			  cf_noffmsgs;
 	char			 *cf_dump;	/* -T: CONF_DUMP's text */
 	char			 *cf_worker_user; /* defaults' worker_user */
+	char			 *cf_control_socket; /* NULL: the default */
 	int			  cf_workers;	/* 0: auto, one per CPU */
 	int			  cf_worker_cpus[CONF_WORKERS_MAX];
 	int			  cf_nworker_cpus;

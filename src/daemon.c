@@ -28,6 +28,7 @@
 #include "conf_diag.h"
 #include "coverage.h"
 #include "config.h"
+#include "ctl.h"
 #include "daemon.h"
 #include "geoip.h"
 #include "log.h"
@@ -51,6 +52,9 @@ static int		 daemon_stopping;
 static int		 daemon_workers_killed;	/* the grace's second step */
 static int		 daemon_retiring;	/* a new master serves */
 static int		 daemon_reload_failed;	/* services of the last reload */
+/* portgatectl reload: who waits for the outcome. */
+static void		(*daemon_ctl_cb)(void *, const struct reload_outcome *);
+static void		*daemon_ctl_arg;
 
 #define DAEMON_GRACE	3	/* seconds servers get to exit on stop */
 #define DAEMON_GRACE_WORKERS 2	/* then the workers, to log their exits */
@@ -199,6 +203,37 @@ daemon_pidfile_remove(void)
 	daemon_pidpath = NULL;
 }
 
+/* Tell portgatectl how its reload went (<cd>: the diagnostics). */
+static void
+daemon_ctl_tell(int ok, const struct conf_diag *cd)
+{
+	struct reload_outcome	 ro;
+	struct reconcile_counts	 rc;
+	void			(*cb)(void *, const struct reload_outcome *) =
+				    daemon_ctl_cb;
+	char			*msgs[64];
+	int			 i;
+
+	if (cb == NULL)
+		return;
+	daemon_ctl_cb = NULL;
+	memset(&ro, 0, sizeof(ro));
+	ro.ro_ok = ok;
+	ro.ro_services = service_count();
+	if (ok) {
+		service_reconciled(&rc);
+		ro.ro_added = rc.rc_added;
+		ro.ro_kept = rc.rc_kept;
+		ro.ro_removed = rc.rc_removed;
+		ro.ro_failed = rc.rc_failed;
+	}
+	for (i = 0; cd != NULL && i < cd->cd_nmsgs &&
+	    ro.ro_nmsgs < (int)(sizeof(msgs) / sizeof(msgs[0])); i++)
+		msgs[ro.ro_nmsgs++] = cd->cd_msgs[i].dm_text;
+	ro.ro_msgs = msgs;
+	cb(daemon_ctl_arg, &ro);
+}
+
 /* The new workers serve, the old ones accept no more. */
 static void
 daemon_reloaded(void)
@@ -210,6 +245,7 @@ daemon_reloaded(void)
 		log_info("reload done: %d service%s", service_count(),
 		    service_count() == 1 ? "" : "s");
 	sdnotify_reloaded(1);
+	daemon_ctl_tell(1, NULL);
 }
 
 /* SIGHUP: read the configuration again; apply it only if it is valid. */
@@ -245,6 +281,7 @@ daemon_reload(void)
 		log_warnx("reload failed: %d error%s in %s; the running "
 		    "configuration is kept", cd.cd_errors,
 		    cd.cd_errors == 1 ? "" : "s", daemon_cfpath);
+		daemon_ctl_tell(0, &cd);
 		conf_diag_clear(&cd);
 		metrics_reload(0, time(NULL));
 		sdnotify_reloaded(0);
@@ -253,6 +290,7 @@ daemon_reload(void)
 	conf_diag_clear(&cd);
 	if ((failed = service_reconcile(cf)) == -1) {
 		log_warnx("reload failed: the running configuration is kept");
+		daemon_ctl_tell(0, NULL);
 		config_unref(cf);
 		metrics_reload(0, time(NULL));
 		sdnotify_reloaded(0);
@@ -264,6 +302,25 @@ daemon_reload(void)
 	daemon_reload_failed = failed;
 	/* Done when the old workers accept no more: daemon_reloaded(). */
 	(void)master_generation(cf, daemon_reloaded);
+}
+
+int
+daemon_reload_request(void (*cb)(void *, const struct reload_outcome *),
+    void *arg)
+{
+	if (daemon_ctl_cb != NULL || daemon_stopping)
+		return -1;
+	daemon_ctl_cb = cb;
+	daemon_ctl_arg = arg;
+	log_info("reload asked for by portgatectl");
+	daemon_reload();
+	return 0;
+}
+
+const char *
+daemon_config_path(void)
+{
+	return daemon_cfpath != NULL ? daemon_cfpath : "";
 }
 
 /* Leave the loop once every spawned server and worker has been reaped. */
@@ -315,6 +372,7 @@ daemon_stop(int sig)
 	daemon_retiring = 0;
 	log_info("stopping on signal %d", sig);
 	sdnotify_stopping();
+	ctl_close();
 	service_shutdown();
 	proxyproto_accept_abort_all();
 	admit_shutdown();
@@ -414,6 +472,7 @@ daemon_forget(void)
 	log_tee(-1);
 	free(daemon_pidpath);
 	daemon_pidpath = NULL;
+	ctl_forget();
 }
 
 /*

@@ -38,6 +38,27 @@ int	daemon_signals(struct event_base *base, const char *path,
  * file that are the master's.
  */
 void	daemon_forget(void);
+/* What a reload asked for by portgatectl came to. */
+struct reload_outcome {
+	int		 ro_ok;		/* applied */
+	int		 ro_services;	/* running now */
+	int		 ro_added;
+	int		 ro_kept;
+	int		 ro_removed;
+	int		 ro_failed;	/* could not start */
+	char		**ro_msgs;	/* "file:line: error: ..." */
+	int		 ro_nmsgs;
+};
+/*
+ * Reload as SIGHUP does and call <cb> with the outcome once it is known:
+ * at once when the configuration is refused, once the workers of the
+ * previous generation accept no more when it is applied.  -1 when a
+ * reload for portgatectl is under way or the daemon is stopping.
+ */
+int	daemon_reload_request(void (*cb)(void *, const struct reload_outcome *),
+	    void *arg);
+/* The configuration file the daemon reads. */
+const char *daemon_config_path(void);
 /* Stop everything after the loop ended; releases the configuration. */
 void	daemon_cleanup(void);
 

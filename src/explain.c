@@ -29,7 +29,7 @@ static const char *const explain_days[] = {
 };
 
 /* The service called <name>: by id first, then by name. */
-static const struct service_conf *
+const struct service_conf *
 explain_find(const struct config *cf, const char *name)
 {
 	int	i;
@@ -131,31 +131,69 @@ explain_libwrap(const struct service_conf *sc, struct gate_client *c,
  * whether <addr> (at <sa>) would be believed as the front sending it.
  */
 static void
-explain_proxy_from(const struct service_conf *sc, const struct sockaddr *sa,
-    const char *addr)
+explain_proxy_from(FILE *out, const struct service_conf *sc,
+    const struct sockaddr *sa, const char *addr)
 {
 	struct addrmatch	m;
 
 	if (!sc->sc_accept_proxy || sc->sc_proxy_from == NULL)
 		return;
 	if (addrlist_match(sc->sc_proxy_from, sa, NULL, &m))
-		printf("accept_proxy: a connection from %s itself is a "
+		fprintf(out, "accept_proxy: a connection from %s itself is a "
 		    "trusted front: proxy_from %s\n", addr, m.am_rule);
 	else
-		printf("accept_proxy: a connection from %s itself is "
+		fprintf(out, "accept_proxy: a connection from %s itself is "
 		    "refused before its PROXY header: not on proxy_from\n",
 		    addr);
+}
+
+/*
+ * The live counts the master sees: per_source is counted by the worker of
+ * the source, so the master counts that source's sessions instead.
+ */
+static void
+explain_live_counts(FILE *out, const struct service_conf *sc,
+    const struct explain_live *live, time_t now, struct verdict *v)
+{
+	int	n;
+
+	fprintf(out, "now: %d session%s of this service", quota_running(
+	    live->el_quota), quota_running(live->el_quota) == 1 ? "" : "s");
+	if (sc->sc_instances != LIMIT_UNLIMITED)
+		fprintf(out, " (instances %d)", sc->sc_instances);
+	fprintf(out, ", %d from this source", live->el_source_now);
+	if (sc->sc_per_source != LIMIT_UNLIMITED)
+		fprintf(out, " (per_source %d)", sc->sc_per_source);
+	if ((n = quota_cps_blocked(live->el_quota, now)) > 0)
+		fprintf(out, ", disabled by cps for %d s", n);
+	fprintf(out, "\n");
+	if (v->v_ok && sc->sc_per_source != LIMIT_UNLIMITED &&
+	    live->el_source_now >= sc->sc_per_source) {
+		v->v_ok = 0;
+		v->v_reason = GATE_PER_SOURCE;
+		(void)snprintf(v->v_rule, sizeof(v->v_rule), "per_source %d: "
+		    "%d running from this source", sc->sc_per_source,
+		    live->el_source_now);
+	}
 }
 
 int
 explain_run(const struct config *cf, const char *name, const char *addr,
     const char *when)
 {
+	return explain_write(stdout, stderr, cf, name, addr, when, NULL);
+}
+
+int
+explain_write(FILE *out, FILE *err, const struct config *cf,
+    const char *name, const char *addr, const char *when,
+    const struct explain_live *live)
+{
 	const struct service_conf	*sc;
 	struct gate_client		 c;
 	struct sockaddr_storage		 ss;
 	struct addrinfo			 hints, *res;
-	struct quota			*li;
+	struct quota			*li = NULL;
 	struct verdict			 v;
 	struct tm			 tm;
 	socklen_t			 sslen;
@@ -163,14 +201,14 @@ explain_run(const struct config *cf, const char *name, const char *addr,
 	time_t				 t;
 
 	if ((sc = explain_find(cf, name)) == NULL) {
-		fprintf(stderr, "portgate: --explain: no enabled service %s\n",
+		fprintf(err, "portgate: --explain: no enabled service %s\n",
 		    name);
 		return 2;
 	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_flags = AI_NUMERICHOST;
 	if (getaddrinfo(addr, NULL, &hints, &res) != 0) {
-		fprintf(stderr, "portgate: --explain: '%s' is not a numeric "
+		fprintf(err, "portgate: --explain: '%s' is not a numeric "
 		    "address\n", addr);
 		return 2;
 	}
@@ -179,7 +217,7 @@ explain_run(const struct config *cf, const char *name, const char *addr,
 	freeaddrinfo(res);
 	sockaddr_unmap(&ss, &sslen);
 	if ((t = explain_when(when)) == -1) {
-		fprintf(stderr, "portgate: --explain: expected [DAY] HH:MM, "
+		fprintf(err, "portgate: --explain: expected [DAY] HH:MM, "
 		    "found '%s'\n", when);
 		return 2;
 	}
@@ -191,19 +229,23 @@ explain_run(const struct config *cf, const char *name, const char *addr,
 		c.gc_country = geoip_country(sc->sc_geoip, c.gc_sa, cc);
 	if (gate_needs_name(sc))
 		c.gc_revname = explain_revname(c.gc_sa, sslen, rev, sizeof(rev));
-	if ((li = quota_new()) == NULL) {
-		fprintf(stderr, "portgate: --explain: out of memory\n");
+	if (live == NULL && (li = quota_new()) == NULL) {
+		fprintf(err, "portgate: --explain: out of memory\n");
 		return 2;
 	}
-	if (gate_check(sc, li, &c, t, (double)t, -1, &v))
+	if (gate_check(sc, live != NULL ? live->el_quota : li, &c, t,
+	    (double)t, -1, &v))
 		explain_libwrap(sc, &c, sslen, rev, sizeof(rev), &v);
-	quota_free(li);
+	if (live == NULL)
+		quota_free(li);
+	else
+		explain_live_counts(out, sc, live, t, &v);
 	(void)localtime_r(&t, &tm);
 	(void)strftime(stamp, sizeof(stamp), "%a %H:%M", &tm);
-	printf("service %s, client %s%s%s, %s: %s: %s\n", sc->sc_id, addr,
+	fprintf(out, "service %s, client %s%s%s, %s: %s: %s\n", sc->sc_id, addr,
 	    c.gc_country != NULL ? " country " : "",
 	    c.gc_country != NULL ? c.gc_country : "", stamp,
 	    v.v_ok ? "admitted" : "refused", v.v_rule);
-	explain_proxy_from(sc, c.gc_sa, addr);
+	explain_proxy_from(out, sc, c.gc_sa, addr);
 	return v.v_ok ? 0 : 1;
 }

@@ -26,6 +26,7 @@
 #include "conf_diag.h"
 #include "config.h"
 #include "daemon.h"
+#include "ctl.h"
 #include "explain.h"
 #include "import.h"
 #include "log.h"
@@ -42,6 +43,7 @@
 struct options {
 	const char	*o_config;
 	const char	*o_pidfile;
+	const char	*o_control;	/* -control: the control socket */
 	const char	*o_filelog;
 	int		 o_facility;
 	int		 o_foreground;
@@ -76,6 +78,9 @@ static const struct optdef optdefs[] = {
 	    "(log to standard error)" },
 	{ "-d", "--debug", 0, 0, "      foreground with debug messages" },
 	{ "-pidfile", "--pidfile", 1, 0, "FILE  write the process id to FILE" },
+	{ "-control", "--control-socket", 1, 0, "PATH  the control socket for "
+	    "portgatectl (default control_socket, or " PORTGATE_CONTROL "; "
+	    "none: no socket)" },
 	{ "-stayalive", NULL, 0, 0, "      keep running when a service "
 	    "cannot start" },
 	{ "-syslog", NULL, 1, 0, "FACILITY  own messages to syslog FACILITY "
@@ -133,6 +138,7 @@ version_print(void)
 	    "-pidfile): %s\n", PORTGATE_PIDFILE);
 	printf("log files (contrib logrotate): %s/portgate*.log\n",
 	    PORTGATE_LOGDIR);
+	printf("control socket (portgatectl): %s\n", PORTGATE_CONTROL);
 }
 
 static void
@@ -229,6 +235,8 @@ option_apply(struct options *o, const struct optdef *od, const char *val)
 		o->o_foreground = o->o_debug = 1;
 	else if (strcmp(n, "-pidfile") == 0)
 		o->o_pidfile = val;
+	else if (strcmp(n, "-control") == 0)
+		o->o_control = val;
 	else if (strcmp(n, "-stayalive") == 0)
 		o->o_stayalive = 1;
 	else if (strcmp(n, "-filelog") == 0)
@@ -414,6 +422,10 @@ run(const struct options *o, struct config *cf)
 		fatal("cannot install signal events");
 	if (o->o_pidfile != NULL && daemon_pidfile_write(o->o_pidfile) == -1)
 		fatal("cannot write pid file %s", o->o_pidfile);
+	/* Without it the daemon serves on: portgatectl just cannot ask. */
+	(void)ctl_open(base, o->o_control != NULL ? o->o_control :
+	    cf->cf_control_socket != NULL ? cf->cf_control_socket :
+	    PORTGATE_CONTROL);
 	master_init(base, nworkers, daemon_forget);
 	(void)master_generation(cf, NULL);
 	if (master_run_pending() != nworkers || master_workers() != nworkers)

@@ -72,6 +72,12 @@ static void			(*master_reloaded_cb)(void);
 static int	master_fork(int);
 
 struct mworker *
+master_next(struct mworker *w)
+{
+	return w == NULL ? TAILQ_FIRST(&master_list) : TAILQ_NEXT(w, mw_entry);
+}
+
+struct mworker *
 master_find_serial(uint64_t serial)
 {
 	struct mworker	*w;
@@ -132,6 +138,10 @@ master_msg_cb(struct chan *ch, struct privsep_msg *m, void *arg)
 		break;
 	case PRIVSEP_DRAINING:
 		master_acked(w);
+		break;
+	case PRIVSEP_SESSION:
+	case PRIVSEP_CTL_DONE:
+		master_ctl_msg(w, m);
 		break;
 	default:
 		break;

@@ -7,6 +7,8 @@
 #ifndef PORTGATE_MASTER_H
 #define PORTGATE_MASTER_H
 
+#include <stdint.h>
+
 struct config;
 struct event_base;
 
@@ -51,5 +53,19 @@ void	master_cleanup(void);
 void	master_signal(int sig);
 /* Workers alive, draining ones included. */
 int	master_workers(void);
+
+/*
+ * For the control socket (ctl.c), master_ctl.c: what the workers answer
+ * to request <req>: a session of worker <worker> (1, 2, ...), or with
+ * <ss> NULL, the worker's end (<more> sessions it did not send).
+ */
+struct privsep_session;
+typedef void	(*master_ctl_cb)(uint64_t req, int worker,
+		    const struct privsep_session *ss, unsigned more);
+void	master_ctl_init(master_ctl_cb cb);
+/* Ask every worker for its sessions; the number asked. */
+int	master_ctl_sessions(uint64_t req);
+/* Tell every worker that service <id> is disabled (1) or enabled (0). */
+void	master_ctl_disable(const char *id, int off);
 
 #endif

@@ -26,8 +26,13 @@ struct mworker {
 	struct config		*mw_cf;		/* that generation's */
 	int			 mw_draining;
 	int			 mw_unacked;	/* RELOAD sent, no DRAINING */
+	uint64_t		 mw_ctl_req;	/* CTL SESSIONS unanswered */
 };
 
+/* The worker after <w> (NULL: the first), or NULL. */
+struct mworker	*master_next(struct mworker *w);
+/* A SESSION or CTL_DONE message of <w> (master_ctl.c). */
+void		 master_ctl_msg(struct mworker *w, const struct privsep_msg *m);
 /* The worker of serial number <serial>, or NULL (it is gone). */
 struct mworker	*master_find_serial(uint64_t serial);
 /* Send <m> to <w>, or log why not. */

@@ -37,6 +37,10 @@ static const struct {
 	[PRIVSEP_LOG] = { 4 + 4 + 4 + 4 + PRIVSEP_TEXTLEN, 0 },
 	[PRIVSEP_RELOAD] = { 4, 0 },
 	[PRIVSEP_DRAINING] = { 4, 0 },
+	[PRIVSEP_CTL] = { 8 + 4 + PRIVSEP_IDLEN, 0 },
+	[PRIVSEP_SESSION] = { 8 + 8 + 8 + 8 + 4 + PM_ADDRLEN + PRIVSEP_IDLEN +
+	    PRIVSEP_BACKENDLEN + PRIVSEP_TLSLEN, 0 },
+	[PRIVSEP_CTL_DONE] = { 8 + 4, 0 },
 };
 
 /* A position in a message being written or read; sizes checked before. */
@@ -154,6 +158,20 @@ pm_check_log(const struct privsep_log *lg)
 	return NULL;
 }
 
+static const char *
+pm_check_session(const struct privsep_session *ss)
+{
+	int	fam = ss->ss_peer.ss_family;
+
+	if (fam != AF_INET && fam != AF_INET6)
+		return "bad address family";
+	if (!pm_str_ok(ss->ss_service, sizeof(ss->ss_service)) ||
+	    !pm_str_ok(ss->ss_backend, sizeof(ss->ss_backend)) ||
+	    !pm_str_ok(ss->ss_tls, sizeof(ss->ss_tls)))
+		return "bad string";
+	return NULL;
+}
+
 /* Why <m> is not a valid message, or NULL. */
 static const char *
 privsep_msg_check(const struct privsep_msg *m)
@@ -177,7 +195,16 @@ privsep_msg_check(const struct privsep_msg *m)
 		return pm_check_log(&m->pm_u.log);
 	case PRIVSEP_RELOAD:
 	case PRIVSEP_DRAINING:
+	case PRIVSEP_CTL_DONE:
 		return NULL;
+	case PRIVSEP_CTL:
+		if (m->pm_u.ctl.ct_op <= 0 ||
+		    m->pm_u.ctl.ct_op >= PRIVSEP_CTL_MAX)
+			return "bad operation";
+		return pm_str_ok(m->pm_u.ctl.ct_id, sizeof(m->pm_u.ctl.ct_id)) ?
+		    NULL : "bad string";
+	case PRIVSEP_SESSION:
+		return pm_check_session(&m->pm_u.session);
 	default:
 		return "unknown type";
 	}
@@ -221,6 +248,7 @@ pm_put_body(struct pm_cur *c, const struct privsep_msg *m)
 {
 	const struct privsep_spawn_req	*sr = &m->pm_u.spawn_req;
 	const struct privsep_log	*lg = &m->pm_u.log;
+	const struct privsep_session	*ss = &m->pm_u.session;
 
 	switch (m->pm_type) {
 	case PRIVSEP_SPAWN_REQ:
@@ -248,6 +276,26 @@ pm_put_body(struct pm_cur *c, const struct privsep_msg *m)
 		pm_put(c, (uint32_t)m->pm_u.child_exit.ce_pid, 4);
 		pm_put(c, (uint32_t)m->pm_u.child_exit.ce_status, 4);
 		pm_put(c, m->pm_u.child_exit.ce_msecs, 8);
+		break;
+	case PRIVSEP_CTL:
+		pm_put(c, m->pm_u.ctl.ct_req, 8);
+		pm_put(c, (uint32_t)m->pm_u.ctl.ct_op, 4);
+		pm_put_str(c, m->pm_u.ctl.ct_id, sizeof(m->pm_u.ctl.ct_id));
+		break;
+	case PRIVSEP_SESSION:
+		pm_put(c, ss->ss_req, 8);
+		pm_put(c, ss->ss_in, 8);
+		pm_put(c, ss->ss_out, 8);
+		pm_put(c, ss->ss_age, 8);
+		pm_put(c, ss->ss_pid, 4);
+		pm_put_addr(c, &ss->ss_peer);
+		pm_put_str(c, ss->ss_service, sizeof(ss->ss_service));
+		pm_put_str(c, ss->ss_backend, sizeof(ss->ss_backend));
+		pm_put_str(c, ss->ss_tls, sizeof(ss->ss_tls));
+		break;
+	case PRIVSEP_CTL_DONE:
+		pm_put(c, m->pm_u.ctl_done.cd_req, 8);
+		pm_put(c, m->pm_u.ctl_done.cd_more, 4);
 		break;
 	case PRIVSEP_LOG:
 		pm_put(c, lg->lg_service, 4);
@@ -335,6 +383,7 @@ pm_get_body(struct pm_cur *c, struct privsep_msg *m)
 	struct privsep_spawn_req	*sr = &m->pm_u.spawn_req;
 	struct privsep_child_exit	*ce = &m->pm_u.child_exit;
 	struct privsep_log		*lg = &m->pm_u.log;
+	struct privsep_session		*ss = &m->pm_u.session;
 
 	switch (m->pm_type) {
 	case PRIVSEP_SPAWN_REQ:
@@ -364,6 +413,25 @@ pm_get_body(struct pm_cur *c, struct privsep_msg *m)
 		ce->ce_pid = (pid_t)(int32_t)pm_get(c, 4);
 		ce->ce_status = (int)(int32_t)pm_get(c, 4);
 		ce->ce_msecs = pm_get(c, 8);
+		return 0;
+	case PRIVSEP_CTL:
+		m->pm_u.ctl.ct_req = pm_get(c, 8);
+		m->pm_u.ctl.ct_op = (enum privsep_ctl_op)(int32_t)pm_get(c, 4);
+		return pm_get_str(c, m->pm_u.ctl.ct_id,
+		    sizeof(m->pm_u.ctl.ct_id));
+	case PRIVSEP_SESSION:
+		ss->ss_req = pm_get(c, 8);
+		ss->ss_in = pm_get(c, 8);
+		ss->ss_out = pm_get(c, 8);
+		ss->ss_age = pm_get(c, 8);
+		ss->ss_pid = (uint32_t)pm_get(c, 4);
+		return pm_get_addr(c, &ss->ss_peer) == -1 ||
+		    pm_get_str(c, ss->ss_service, sizeof(ss->ss_service)) ||
+		    pm_get_str(c, ss->ss_backend, sizeof(ss->ss_backend)) ||
+		    pm_get_str(c, ss->ss_tls, sizeof(ss->ss_tls)) ? -1 : 0;
+	case PRIVSEP_CTL_DONE:
+		m->pm_u.ctl_done.cd_req = pm_get(c, 8);
+		m->pm_u.ctl_done.cd_more = (uint32_t)pm_get(c, 4);
 		return 0;
 	case PRIVSEP_LOG:
 		lg->lg_service = (uint32_t)pm_get(c, 4);

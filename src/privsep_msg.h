@@ -23,6 +23,9 @@
 #define PRIVSEP_DNLEN		2048	/* an RFC 2253 name (session.c) */
 #define PRIVSEP_TEXTLEN		1024	/* a record: xinetd's 1023 bytes */
 #define PRIVSEP_NOSERVICE	UINT32_MAX
+#define PRIVSEP_IDLEN		256	/* a service id (portgatectl) */
+#define PRIVSEP_BACKENDLEN	256	/* what a session talks to */
+#define PRIVSEP_TLSLEN		96	/* "TLSv1.3 TLS_AES_256_GCM_SHA384" */
 
 enum privsep_type {
 	PRIVSEP_SPAWN_REQ = 1,	/* worker -> master, with the client */
@@ -32,16 +35,21 @@ enum privsep_type {
 	PRIVSEP_LOG,		/* worker -> master */
 	PRIVSEP_RELOAD,		/* master -> worker */
 	PRIVSEP_DRAINING,	/* worker -> master: RELOAD done */
+	PRIVSEP_CTL,		/* master -> worker: portgatectl asks */
+	PRIVSEP_SESSION,	/* worker -> master: one session (CTL) */
+	PRIVSEP_CTL_DONE,	/* worker -> master: CTL answered */
 	PRIVSEP_NTYPES
 };
 
 #define PRIVSEP_BIT(t)		(1u << (t))
 /* What each side accepts. */
 #define PRIVSEP_TO_MASTER	(PRIVSEP_BIT(PRIVSEP_SPAWN_REQ) |	\
-	    PRIVSEP_BIT(PRIVSEP_LOG) | PRIVSEP_BIT(PRIVSEP_DRAINING))
+	    PRIVSEP_BIT(PRIVSEP_LOG) | PRIVSEP_BIT(PRIVSEP_DRAINING) |	\
+	    PRIVSEP_BIT(PRIVSEP_SESSION) | PRIVSEP_BIT(PRIVSEP_CTL_DONE))
 #define PRIVSEP_TO_WORKER	(PRIVSEP_BIT(PRIVSEP_SPAWN_OK) |	\
 	    PRIVSEP_BIT(PRIVSEP_SPAWN_FAIL) |				\
-	    PRIVSEP_BIT(PRIVSEP_CHILD_EXIT) | PRIVSEP_BIT(PRIVSEP_RELOAD))
+	    PRIVSEP_BIT(PRIVSEP_CHILD_EXIT) | PRIVSEP_BIT(PRIVSEP_RELOAD) |	\
+	    PRIVSEP_BIT(PRIVSEP_CTL))
 
 /* sr_flags */
 #define PRIVSEP_F_TLS		0x1	/* the descriptor is TLS's pair end */
@@ -117,6 +125,42 @@ struct privsep_reload {
 	uint32_t		rl_gen;
 };
 
+enum privsep_ctl_op {
+	PRIVSEP_CTL_SESSIONS = 1,	/* send a SESSION for each, then DONE */
+	PRIVSEP_CTL_DISABLE,		/* stop accepting on service ct_id */
+	PRIVSEP_CTL_ENABLE,		/* accept again on service ct_id */
+	PRIVSEP_CTL_MAX
+};
+
+/* CTL: request <ct_req> of the control socket (ctl.c). */
+struct privsep_ctl {
+	uint64_t		ct_req;
+	enum privsep_ctl_op	ct_op;
+	char			ct_id[PRIVSEP_IDLEN];	/* "" for SESSIONS */
+};
+
+/*
+ * SESSION: one session of the worker, for request <ss_req>.  Strings are
+ * printable ASCII; the worker is not believed, only shown.
+ */
+struct privsep_session {
+	uint64_t		ss_req;
+	uint64_t		ss_in;		/* bytes from the client */
+	uint64_t		ss_out;		/* bytes to the client */
+	uint64_t		ss_age;		/* seconds */
+	uint32_t		ss_pid;		/* spawned server, or 0 */
+	struct sockaddr_storage	ss_peer;
+	char			ss_service[PRIVSEP_IDLEN];
+	char			ss_backend[PRIVSEP_BACKENDLEN];
+	char			ss_tls[PRIVSEP_TLSLEN];
+};
+
+/* CTL_DONE: request <cd_req> answered; <cd_more> sessions not sent. */
+struct privsep_ctl_done {
+	uint64_t		cd_req;
+	uint32_t		cd_more;
+};
+
 struct privsep_msg {
 	enum privsep_type	pm_type;
 	int			pm_fd;		/* SPAWN_REQ's, else -1 */
@@ -127,6 +171,9 @@ struct privsep_msg {
 		struct privsep_child_exit	child_exit;
 		struct privsep_log		log;
 		struct privsep_reload		reload;
+		struct privsep_ctl		ctl;
+		struct privsep_session		session;
+		struct privsep_ctl_done		ctl_done;
 	}			pm_u;
 };
 

@@ -46,6 +46,7 @@ struct service_list	services = TAILQ_HEAD_INITIALIZER(services);
 static struct event_base	*service_evbase;
 static const struct service_hooks *service_hooks;
 static enum service_role	 service_role = SERVICE_ALL;
+static struct reconcile_counts	 service_last;	/* service_reconciled() */
 static int			 service_nworkers = 1;	/* sockets a group */
 
 static void	service_retire(struct service *);
@@ -123,7 +124,8 @@ service_accept_cb(evutil_socket_t lfd, short what, void *arg)
 	(void)what;
 	service_ref(sv);
 	need = service_hooks->sh_fds(sv->sv_conf);
-	for (i = 0; i < ACCEPT_BATCH && !sv->sv_retired && !sv->sv_paused;
+	for (i = 0; i < ACCEPT_BATCH && !sv->sv_retired && !sv->sv_paused &&
+	    !sv->sv_disabled;
 	    i++) {
 		if (!fdbudget_can(need, FDB_SESSION)) {
 			fdbudget_note(FDB_DEFERRED);
@@ -170,7 +172,8 @@ service_dgram_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)what;
 	service_ref(sv);
-	for (i = 0; i < DGRAM_BATCH && !sv->sv_retired && !sv->sv_paused;
+	for (i = 0; i < DGRAM_BATCH && !sv->sv_retired && !sv->sv_paused &&
+	    !sv->sv_disabled;
 	    i++) {
 		fromlen = sizeof(from);
 		n = dgram_recv(fd, buf, sizeof(buf), (struct sockaddr *)&from,
@@ -316,7 +319,8 @@ service_set_role(enum service_role role, int index)
 		if (sv->sv_ev == NULL)
 			fatalx("service %s: cannot watch its socket",
 			    sv->sv_conf->sc_id);
-		if (!sv->sv_paused && event_add(sv->sv_ev, NULL) == -1)
+		if (!sv->sv_paused && !sv->sv_disabled &&
+		    event_add(sv->sv_ev, NULL) == -1)
 			fatalx("service %s: cannot watch its socket",
 			    sv->sv_conf->sc_id);
 	}
@@ -542,7 +546,17 @@ service_reconcile(struct config *cf)
 	fdbudget_recount();	/* listeners came and went */
 	log_info("services: %d new, %d kept, %d removed, %d failed", added,
 	    kept, removed, failed);
+	service_last.rc_added = added;
+	service_last.rc_kept = kept;
+	service_last.rc_removed = removed;
+	service_last.rc_failed = failed;
 	return failed;
+}
+
+void
+service_reconciled(struct reconcile_counts *rc)
+{
+	*rc = service_last;
 }
 
 void
@@ -596,12 +610,6 @@ service_resume(struct service *sv)
 	sv->sv_paused = 0;
 	fdbudget_unwait(&sv->sv_fdwait);
 	(void)evtimer_del(sv->sv_timer);
-	if (sv->sv_ev != NULL)
+	if (sv->sv_ev != NULL && !sv->sv_disabled)
 		(void)event_add(sv->sv_ev, NULL);
 }
-
-
-
-
-
-

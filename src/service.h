@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include <stddef.h>
+#include <time.h>
 
 #include "metrics.h"
 
@@ -53,6 +54,14 @@ void	service_init(struct event_base *base,
  * nothing changed when there was no memory to compare (logged).
  */
 int	service_reconcile(struct config *cf);
+/* What the last service_reconcile() did. */
+struct reconcile_counts {
+	int	rc_added;
+	int	rc_kept;
+	int	rc_removed;
+	int	rc_failed;
+};
+void	service_reconciled(struct reconcile_counts *);
 /* Who watches which socket (service_owned()). */
 enum service_role {
 	SERVICE_ALL,		/* one process does all (the default) */
@@ -121,6 +130,26 @@ void	service_cps_tripped(struct service *sv, int seconds, int extended);
 void	service_dump(void);
 /* The listening sockets of the services, at most <max>: their number. */
 int	service_listen_fds(int *fds, int max);
+/* The running service after <sv> (NULL: the first), or NULL. */
+struct service	*service_next(struct service *sv);
+/* The running service of id <id>, or NULL. */
+struct service	*service_find_id(const char *id);
+/*
+ * Stop (<off> 1) or resume (0) accepting on <sv> for portgatectl: its
+ * socket stays bound and its sessions go on; a pause for cps or
+ * descriptors ends without resuming a disabled service.
+ */
+void	service_set_disabled(struct service *sv, int off);
+int	service_disabled(const struct service *sv);
+/*
+ * The state of <sv> at <now> in words ("enabled", "disabled", "paused by
+ * cps for 7 s", ...) into <buf>.
+ */
+const char *service_state(const struct service *sv, time_t now, char *buf,
+	    size_t len);
+/* Describe the sockets of <sv> ("tcp 127.0.0.1 port 23") into <buf>. */
+const char *service_describe(const struct service *sv, char *buf,
+	    size_t len);
 /* Number of services listening. */
 int	service_count(void);
 /*

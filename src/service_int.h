@@ -26,6 +26,7 @@ struct service {
 	int			 sv_refcnt;	/* the list + each session */
 	int			 sv_retired;	/* no longer configured */
 	int			 sv_paused;
+	int			 sv_disabled;	/* portgatectl disable */
 	int			 sv_fastexits;	/* servers that died at once */
 	struct fdbudget_waiter	 sv_fdwait;	/* paused for descriptors */
 	struct event		*sv_cps_timer;	/* logs the end of cps blocks */

@@ -7,7 +7,10 @@
 #include <sys/socket.h>
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+
+#include <event2/event.h>
 
 #include "config.h"
 #include "listen.h"
@@ -104,6 +107,64 @@ service_dump(void)
 		    quota_running(sv->sv_quota),
 		    (unsigned long long)accepted, (unsigned long long)refused);
 	}
+}
+
+struct service *
+service_next(struct service *sv)
+{
+	return sv == NULL ? TAILQ_FIRST(&services) : TAILQ_NEXT(sv, sv_entry);
+}
+
+struct service *
+service_find_id(const char *id)
+{
+	struct service	*sv;
+
+	TAILQ_FOREACH(sv, &services, sv_entry)
+		if (strcmp(sv->sv_conf->sc_id, id) == 0)
+			return sv;
+	return NULL;
+}
+
+void
+service_set_disabled(struct service *sv, int off)
+{
+	sv->sv_disabled = off != 0;
+	if (sv->sv_ev == NULL)
+		return;		/* not this process's to watch */
+	if (off)
+		(void)event_del(sv->sv_ev);
+	else if (!sv->sv_paused && !sv->sv_retired)
+		(void)event_add(sv->sv_ev, NULL);
+}
+
+int
+service_disabled(const struct service *sv)
+{
+	return sv->sv_disabled;
+}
+
+const char *
+service_state(const struct service *sv, time_t now, char *buf, size_t len)
+{
+	int	n;
+
+	if (sv->sv_disabled)
+		(void)snprintf(buf, len, "disabled");
+	else if (sv->sv_quota != NULL &&
+	    (n = quota_cps_blocked(sv->sv_quota, now)) > 0)
+		(void)snprintf(buf, len, "paused by cps for %d s", n);
+	else if (sv->sv_paused)
+		(void)snprintf(buf, len, "paused");
+	else
+		(void)snprintf(buf, len, "enabled");
+	return buf;
+}
+
+const char *
+service_describe(const struct service *sv, char *buf, size_t len)
+{
+	return listen_describe(sv->sv_fd, sv->sv_conf, buf, len);
 }
 
 int

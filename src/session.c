@@ -14,12 +14,14 @@
 #include <sys/wait.h>
 #include <netinet/in.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "accesslog.h"
+#include "builtin.h"
 #include "config.h"
 #include "fdbudget.h"
 #include "ident.h"
@@ -307,6 +309,53 @@ session_dump(void)
 		    (unsigned long long)s->se_out,
 		    s->se_tlsinfo[0] != '\0' ? ", " : "", s->se_tlsinfo);
 	}
+}
+
+/* What <s> talks to: its server, its built-in, or its target. */
+static void
+session_backend_name(const struct session *s, char *buf, size_t len)
+{
+	const struct service_conf	*sc = s->se_conf;
+
+	if (s->se_pid > 0)
+		(void)snprintf(buf, len, "server %s", sc->sc_server != NULL ?
+		    sc->sc_server : "");
+	else if (sc->sc_nredirect > 0)
+		(void)snprintf(buf, len, "%s:%s%s", sc->sc_redirect[0].rt_host,
+		    sc->sc_redirect[0].rt_port, sc->sc_nredirect > 1 ?
+		    " (or another target)" : "");
+	else if (sc->sc_type & STYPE_INTERNAL)
+		(void)snprintf(buf, len, "built-in %s",
+		    builtin_name(sc->sc_builtin));
+	else
+		(void)snprintf(buf, len, "server %s", sc->sc_server != NULL ?
+		    sc->sc_server : "");
+}
+
+int
+session_walk(int (*cb)(const struct session_info *, void *), void *arg)
+{
+	struct session		*s;
+	struct session_info	 sn;
+	time_t			 now = session_now();
+	int			 left = nsessions;
+
+	TAILQ_FOREACH(s, &sessions, se_entry) {
+		session_backend_counts(s);
+		memset(&sn, 0, sizeof(sn));
+		sn.sn_service = s->se_conf->sc_id;
+		sn.sn_peer = (const struct sockaddr *)&s->se_peer;
+		session_backend_name(s, sn.sn_backend, sizeof(sn.sn_backend));
+		sn.sn_tls = s->se_tlsinfo;
+		sn.sn_pid = s->se_pid;
+		sn.sn_age = (long long)(now - s->se_start);
+		sn.sn_in = s->se_in;
+		sn.sn_out = s->se_out;
+		left--;
+		if (cb(&sn, arg) != 0)
+			break;
+	}
+	return left;
 }
 
 int

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "quota.h"
@@ -77,6 +78,23 @@ void		 session_start_handoff(struct session *);
 void		 session_start_flow(struct session *, struct udp_flows *flows,
 		    int lfd, const struct sockaddr *from, socklen_t fromlen,
 		    const struct dgram_dst *dst, const void *data, size_t len);
+/* What portgatectl sessions shows of one session (session_walk()). */
+struct session_info {
+	const char		*sn_service;	/* its id */
+	const struct sockaddr	*sn_peer;
+	char			 sn_backend[128];
+	const char		*sn_tls;	/* "" without TLS */
+	pid_t			 sn_pid;	/* spawned server, or 0 */
+	long long		 sn_age;	/* seconds */
+	uint64_t		 sn_in;		/* bytes from the client */
+	uint64_t		 sn_out;	/* bytes to the client */
+};
+/*
+ * Call <cb> for every session until it returns non-zero.  Returns the
+ * number of sessions <cb> was not called for.
+ */
+int		 session_walk(int (*cb)(const struct session_info *, void *),
+		    void *arg);
 /* Close every session without a running server (shutdown). */
 void		 session_close_all(void);
 /* Log every session (SIGUSR1). */

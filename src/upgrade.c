@@ -31,6 +31,12 @@ static int		 upgrade_notify = -1;	/* new master: to the old */
 static struct event	*upgrade_ev;		/* old master: from the new */
 static void		(*upgrade_done)(int);
 
+int
+upgrade_child(void)
+{
+	return upgrade_notify != -1;
+}
+
 void
 upgrade_init(int argc, char **argv)
 {

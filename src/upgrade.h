@@ -27,6 +27,8 @@ void	upgrade_init(int argc, char **argv);
  */
 int	upgrade_start(struct event_base *base, const int *fds, int n,
 	    void (*done)(int ok));
+/* Is this the new master of an upgrade (until upgrade_ready())? */
+int	upgrade_child(void);
 /* The new master serves: tell the old one (a no-op when not upgraded). */
 void	upgrade_ready(void);
 

@@ -9,6 +9,8 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <paths.h>
@@ -72,6 +74,7 @@ static int			 worker_index;	/* in its generation */
 static uint64_t			 worker_next_id = 1;
 static int			 worker_on;
 static int			 worker_logging;	/* no loop through logs */
+static uint64_t			 worker_ctl_req;	/* SESSIONS being answered */
 
 /*
  * The end of a worker: without the master's atexit handlers (OpenSSL's
@@ -277,6 +280,76 @@ worker_drain(void)
 		(void)event_base_loopexit(worker_base, NULL);
 }
 
+/* One session for request <arg> of the control socket. */
+static int
+worker_ctl_session(const struct session_info *sn, void *arg)
+{
+	struct privsep_msg	 m;
+	uint32_t		*more = arg;
+	socklen_t		 len = sizeof(m.pm_u.session.ss_peer);
+
+	/* Keep room in the queue for the records that matter more. */
+	if (chan_queued(worker_chan) > CHAN_QUEUE_MAX / 2 ||
+	    (sn->sn_peer->sa_family != AF_INET &&
+	    sn->sn_peer->sa_family != AF_INET6)) {
+		(*more)++;
+		return 0;
+	}
+	memset(&m, 0, sizeof(m));
+	m.pm_type = PRIVSEP_SESSION;
+	m.pm_fd = -1;
+	m.pm_u.session.ss_req = worker_ctl_req;
+	m.pm_u.session.ss_in = sn->sn_in;
+	m.pm_u.session.ss_out = sn->sn_out;
+	m.pm_u.session.ss_age = sn->sn_age < 0 ? 0 : (uint64_t)sn->sn_age;
+	m.pm_u.session.ss_pid = sn->sn_pid > 0 ? (uint32_t)sn->sn_pid : 0;
+	if (sn->sn_peer->sa_family == AF_INET)
+		len = sizeof(struct sockaddr_in);
+	else
+		len = sizeof(struct sockaddr_in6);
+	memcpy(&m.pm_u.session.ss_peer, sn->sn_peer, len);
+	worker_text(m.pm_u.session.ss_service,
+	    sizeof(m.pm_u.session.ss_service), sn->sn_service);
+	worker_text(m.pm_u.session.ss_backend,
+	    sizeof(m.pm_u.session.ss_backend), sn->sn_backend);
+	if (sn->sn_tls[0] != '\0')	/* "": no TLS */
+		worker_text(m.pm_u.session.ss_tls,
+		    sizeof(m.pm_u.session.ss_tls), sn->sn_tls);
+	if (chan_send(worker_chan, &m) == -1)
+		(*more)++;
+	return 0;
+}
+
+/* What the master asks for portgatectl. */
+static void
+worker_ctl(const struct privsep_ctl *ct)
+{
+	struct privsep_msg	 m;
+	struct service		*sv;
+	uint32_t		 more = 0;
+
+	switch (ct->ct_op) {
+	case PRIVSEP_CTL_SESSIONS:
+		worker_ctl_req = ct->ct_req;
+		(void)session_walk(worker_ctl_session, &more);
+		memset(&m, 0, sizeof(m));
+		m.pm_type = PRIVSEP_CTL_DONE;
+		m.pm_fd = -1;
+		m.pm_u.ctl_done.cd_req = ct->ct_req;
+		m.pm_u.ctl_done.cd_more = more;
+		(void)chan_send(worker_chan, &m);
+		break;
+	case PRIVSEP_CTL_DISABLE:
+	case PRIVSEP_CTL_ENABLE:
+		if ((sv = service_find_id(ct->ct_id)) != NULL)
+			service_set_disabled(sv,
+			    ct->ct_op == PRIVSEP_CTL_DISABLE);
+		break;
+	default:
+		break;
+	}
+}
+
 static void
 worker_msg_cb(struct chan *ch, struct privsep_msg *m, void *arg)
 {
@@ -309,6 +382,9 @@ worker_msg_cb(struct chan *ch, struct privsep_msg *m, void *arg)
 		break;
 	case PRIVSEP_RELOAD:
 		worker_drain();
+		return;
+	case PRIVSEP_CTL:
+		worker_ctl(&m->pm_u.ctl);
 		return;
 	default:
 		return;
