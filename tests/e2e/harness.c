@@ -605,7 +605,9 @@ pg_vlaunch(struct pg_ctx *c, const char *conf, enum pg_mode mode,
 	const char	*argv[PG_MAXARGS];
 	char		 confpath[PG_PATH_MAX], pidpath[PG_PATH_MAX];
 	char		 outpath[PG_PATH_MAX], errpath[PG_PATH_MAX];
+	char		 ctlpath[PG_PATH_MAX], *text;
 	pid_t		 pid;
+	int		 n = 6;
 
 	if (c->pc_pid > 0) {
 		fprintf(stderr, "e2e: a daemon already runs in %s\n",
@@ -620,7 +622,17 @@ pg_vlaunch(struct pg_ctx *c, const char *conf, enum pg_mode mode,
 	argv[3] = pg_path(c, conf, confpath);
 	argv[4] = "-pidfile";
 	argv[5] = pidpath;
-	if (pg_args(argv, 6, ap) == -1)
+	/*
+	 * Each daemon its own control socket (portgatectl -s), unless the
+	 * test sets one in the configuration.
+	 */
+	text = pg_file_read(c, conf);
+	if (text == NULL || strstr(text, "control_socket") == NULL) {
+		argv[n++] = "-control";
+		argv[n++] = pg_path(c, PG_CTLSOCK, ctlpath);
+	}
+	free(text);
+	if (pg_args(argv, n, ap) == -1)
 		return -1;
 	c->pc_status = -1;
 	pid = pg_spawn(argv, pg_path(c, "portgate.out", outpath),
@@ -761,23 +773,19 @@ pg_reload(struct pg_ctx *c, const char *log, const char *expect)
 	return pg_file_wait(c, log, expect, before + 1);
 }
 
-int
-pg_run(struct pg_ctx *c, struct pg_result *r, ...)
+/* pg_run() of <argv> (<n> set), <ap> after them. */
+static int
+pg_vrun(struct pg_ctx *c, struct pg_result *r, const char **argv, int n,
+    va_list ap)
 {
-	const char	*argv[PG_MAXARGS];
 	char		 out[PG_PATH_MAX], err[PG_PATH_MAX], name[64];
 	long long	 deadline;
-	va_list		 ap;
 	pid_t		 pid;
-	int		 i, n, st = -1;
+	int		 i, st = -1;
 
 	memset(r, 0, sizeof(*r));
 	r->pr_code = -1;
-	argv[0] = pg_binpath;
-	va_start(ap, r);
-	n = pg_args(argv, 1, ap);
-	va_end(ap);
-	if (n == -1)
+	if (pg_args(argv, n, ap) == -1)
 		return -1;
 	c->pc_nruns++;
 	(void)snprintf(name, sizeof(name), "run%d.out", c->pc_nruns);
@@ -808,6 +816,54 @@ pg_run(struct pg_ctx *c, struct pg_result *r, ...)
 	if (r->pr_err == NULL)
 		r->pr_err = strdup("");
 	return r->pr_code;
+}
+
+int
+pg_run(struct pg_ctx *c, struct pg_result *r, ...)
+{
+	const char	*argv[PG_MAXARGS];
+	va_list		 ap;
+	int		 rc;
+
+	argv[0] = pg_binpath;
+	va_start(ap, r);
+	rc = pg_vrun(c, r, argv, 1, ap);
+	va_end(ap);
+	return rc;
+}
+
+const char *
+pg_ctl_bin(void)
+{
+	static char	path[PG_PATH_MAX];
+	char		*slash;
+
+	if (path[0] == '\0') {
+		(void)snprintf(path, sizeof(path), "%s", pg_binpath);
+		if ((slash = strrchr(path, '/')) != NULL)
+			(void)snprintf(slash + 1, sizeof(path) -
+			    (size_t)(slash + 1 - path), "portgatectl");
+		else
+			(void)snprintf(path, sizeof(path), "portgatectl");
+	}
+	return path;
+}
+
+int
+pg_ctl(struct pg_ctx *c, struct pg_result *r, ...)
+{
+	const char	*argv[PG_MAXARGS];
+	char		 sock[PG_PATH_MAX];
+	va_list		 ap;
+	int		 rc;
+
+	argv[0] = pg_ctl_bin();
+	argv[1] = "-s";
+	argv[2] = pg_path(c, PG_CTLSOCK, sock);
+	va_start(ap, r);
+	rc = pg_vrun(c, r, argv, 3, ap);
+	va_end(ap);
+	return rc;
 }
 
 void

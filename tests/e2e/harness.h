@@ -29,6 +29,7 @@
 #define PG_ERRLOG	"portgate.err"
 /* Name of the pid file inside the test directory. */
 #define PG_PIDFILE	"portgate.pid"
+#define PG_CTLSOCK	"ctl.sock"	/* the daemon's control socket */
 
 /* How pg_start() runs the daemon. */
 enum pg_mode {
@@ -161,6 +162,14 @@ int	 pg_poll(int fd, short events, int ms);
 int	 pg_run(struct pg_ctx *c, struct pg_result *r, ...)
 	    __attribute__((sentinel));
 void	 pg_result_clear(struct pg_result *r);
+/* src/portgatectl, beside the binary under test. */
+const char *pg_ctl_bin(void);
+/*
+ * pg_run() of portgatectl -s <the daemon's control socket> and the
+ * NULL-terminated arguments.
+ */
+int	 pg_ctl(struct pg_ctx *c, struct pg_result *r, ...)
+	    __attribute__((sentinel));
 
 /*
  * Connect by TCP to <dst> port <port> from <src> (NULL for any), with the
