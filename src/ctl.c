@@ -45,6 +45,7 @@ struct ctl_client {
 	struct event		*cc_deadline;
 	int			 cc_asked;	/* a request was read */
 	int			 cc_answered;	/* closing once written */
+	int			 cc_shut;	/* the answer is all sent */
 };
 
 static TAILQ_HEAD(, ctl_client)	 ctl_clients =
@@ -172,8 +173,7 @@ ctl_reply(uint64_t id, struct json_object *o)
 		return;
 	}
 	json_object_put(o);
-	(void)bufferevent_disable(cc->cc_bev, EV_READ);
-	if (bufferevent_enable(cc->cc_bev, EV_WRITE) == -1)
+	if (bufferevent_enable(cc->cc_bev, EV_READ | EV_WRITE) == -1)
 		ctl_client_free(cc);
 }
 
@@ -242,8 +242,11 @@ ctl_read_cb(struct bufferevent *bev, void *arg)
 	char			*line;
 	size_t			 len;
 
-	if (cc->cc_asked)
+	if (cc->cc_asked) {
+		/* More than the one line: read and dropped. */
+		(void)evbuffer_drain(in, evbuffer_get_length(in));
 		return;
+	}
 	if ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) == NULL) {
 		if (evbuffer_get_length(in) > CTL_LINE_MAX) {
 			cc->cc_asked = 1;
@@ -268,9 +271,16 @@ ctl_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct ctl_client	*cc = arg;
 
-	(void)bev;
-	if (cc->cc_answered)
-		ctl_client_free(cc);
+	/*
+	 * Answered: end our side and wait for the client's end, reading
+	 * what it still sends; closing on unread bytes would reset the
+	 * connection, and the client could lose the answer.
+	 */
+	if (cc->cc_answered && !cc->cc_shut) {
+		cc->cc_shut = 1;
+		if (shutdown(bufferevent_getfd(bev), SHUT_WR) == -1)
+			ctl_client_free(cc);
+	}
 }
 
 static void
@@ -279,6 +289,12 @@ ctl_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct ctl_client	*cc = arg;
 
 	(void)bev;
+	if ((what & BEV_EVENT_EOF) && cc->cc_answered && !cc->cc_shut &&
+	    !(what & BEV_EVENT_WRITING)) {
+		/* It shut its side; the answer still goes. */
+		(void)bufferevent_disable(cc->cc_bev, EV_READ);
+		return;
+	}
 	if ((what & BEV_EVENT_EOF) && cc->cc_asked && !cc->cc_answered &&
 	    !(what & BEV_EVENT_WRITING)) {
 		/* Asked, then shut its side: the answer still goes. */
