@@ -29,6 +29,7 @@
 
 #include "ctl.h"
 #include "ctl_int.h"
+#include "ctl_parse.h"
 #include "log.h"
 #include "upgrade.h"
 
@@ -177,41 +178,17 @@ ctl_reply(uint64_t id, struct json_object *o)
 		ctl_client_free(cc);
 }
 
-/* Split <line> into at most CTL_ARGS_MAX words; their number, or -1. */
-static int
-ctl_split(char *line, char **argv)
-{
-	char	*p = line, *w;
-	int	 n = 0;
-
-	while ((w = strsep(&p, " \t")) != NULL) {
-		if (*w == '\0')
-			continue;
-		if (n == CTL_ARGS_MAX)
-			return -1;
-		argv[n++] = w;
-	}
-	return n;
-}
-
 static void
 ctl_dispatch(struct ctl_client *cc, char *line)
 {
 	struct json_object	*o;
 	char			*argv[CTL_ARGS_MAX];
-	const char		*p;
+	const char		*why;
 	size_t			 i;
 	int			 argc;
 
-	for (p = line; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 && *p != '\t') {
-			ctl_reply(cc->cc_id, ctl_error("a request is one "
-			    "line of printable text"));
-			return;
-		}
-	if ((argc = ctl_split(line, argv)) <= 0) {
-		ctl_reply(cc->cc_id, ctl_error(argc == 0 ? "empty request" :
-		    "too many words"));
+	if ((argc = ctl_parse(line, argv, CTL_ARGS_MAX, &why)) == -1) {
+		ctl_reply(cc->cc_id, ctl_error("%s", why));
 		return;
 	}
 	for (i = 0; i < sizeof(ctl_verbs) / sizeof(ctl_verbs[0]); i++) {

@@ -9,7 +9,8 @@
  * accepted packet has a type of the accepted set, the descriptor count of
  * its type (1 for SPAWN_REQ, else 0) and exactly its type's size (header
  * 8 bytes, then SPAWN_REQ 4430 in all, SPAWN_OK and SPAWN_FAIL 20,
- * CHILD_EXIT 32, LOG 1048, RELOAD 12); its strings are printable ASCII
+ * CHILD_EXIT 32, LOG 1048, RELOAD and DRAINING 12, CTL 276, SESSION 675,
+ * CTL_DONE 20); its strings are printable ASCII
  * ended by a NUL within their field; and it re-encodes to the very same
  * bytes (so the decoder accepts nothing the encoder could not have made),
  * which decode again to the same message.
@@ -34,6 +35,9 @@ static const size_t	ref_size[PRIVSEP_NTYPES] = {
 	[PRIVSEP_LOG] = 8 + 4 * 4 + 1024,
 	[PRIVSEP_RELOAD] = 8 + 4,
 	[PRIVSEP_DRAINING] = 8 + 4,
+	[PRIVSEP_CTL] = 8 + 8 + 4 + 256,
+	[PRIVSEP_SESSION] = 8 + 4 * 8 + 4 + 23 + 256 + 256 + 96,
+	[PRIVSEP_CTL_DONE] = 8 + 8 + 4,
 };
 
 /* Printable ASCII, a NUL within <size>. */
@@ -58,6 +62,15 @@ ref_strings(const struct privsep_msg *m)
 		ref_str(m->pm_u.log.lg_text, sizeof(m->pm_u.log.lg_text));
 		if (m->pm_u.log.lg_text[0] == '\0')
 			abort();
+	}
+	if (m->pm_type == PRIVSEP_CTL)
+		ref_str(m->pm_u.ctl.ct_id, sizeof(m->pm_u.ctl.ct_id));
+	if (m->pm_type == PRIVSEP_SESSION) {
+		ref_str(m->pm_u.session.ss_service,
+		    sizeof(m->pm_u.session.ss_service));
+		ref_str(m->pm_u.session.ss_backend,
+		    sizeof(m->pm_u.session.ss_backend));
+		ref_str(m->pm_u.session.ss_tls, sizeof(m->pm_u.session.ss_tls));
 	}
 	if (m->pm_type != PRIVSEP_SPAWN_REQ)
 		return;

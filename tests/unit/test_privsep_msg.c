@@ -224,13 +224,14 @@ test_spawn_req(void **state)
 static void
 test_round_trips(void **state)
 {
-	struct privsep_msg	 m[7], got;
+	struct privsep_msg	 m[10], got;
+	struct sockaddr_in6	*sin6;
 	const char		*why;
-	int			 i;
+	int			 i, to_worker;
 
 	(void)state;
 	memset(m, 0, sizeof(m));
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < 10; i++)
 		m[i].pm_fd = -1;
 	m[0].pm_type = PRIVSEP_SPAWN_OK;
 	m[0].pm_u.spawn_ok.so_session = UINT64_MAX;
@@ -249,12 +250,38 @@ test_round_trips(void **state)
 	mk_log(&m[5], PRIVSEP_LOG_DIAG);
 	m[6].pm_type = PRIVSEP_DRAINING;
 	m[6].pm_u.reload.rl_gen = 7;
-	for (i = 0; i < 7; i++) {
-		assert_int_equal(privsep_msg_send(i < 4 ? sp[1] : sp[0], &m[i],
-		    &why), 0);
-		assert_int_equal(privsep_msg_recv(i < 4 ? sp[0] : sp[1],
-		    i < 4 ? PRIVSEP_TO_WORKER : PRIVSEP_TO_MASTER, &got, &why),
-		    1);
+	/* portgatectl's: a question, a session, the end of the answer. */
+	m[7].pm_type = PRIVSEP_CTL;
+	m[7].pm_u.ctl.ct_req = UINT64_MAX - 1;
+	m[7].pm_u.ctl.ct_op = PRIVSEP_CTL_DISABLE;
+	(void)strlcpy(m[7].pm_u.ctl.ct_id, "echo-stream",
+	    sizeof(m[7].pm_u.ctl.ct_id));
+	m[8].pm_type = PRIVSEP_SESSION;
+	m[8].pm_u.session.ss_req = 9;
+	m[8].pm_u.session.ss_in = UINT64_MAX;
+	m[8].pm_u.session.ss_out = 1;
+	m[8].pm_u.session.ss_age = 3600;
+	m[8].pm_u.session.ss_pid = 4242;
+	sin6 = (struct sockaddr_in6 *)&m[8].pm_u.session.ss_peer;
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(65535);
+	sin6->sin6_addr.s6_addr[15] = 1;
+	(void)strlcpy(m[8].pm_u.session.ss_service, "fwd",
+	    sizeof(m[8].pm_u.session.ss_service));
+	(void)strlcpy(m[8].pm_u.session.ss_backend, "127.0.0.1:7",
+	    sizeof(m[8].pm_u.session.ss_backend));
+	(void)strlcpy(m[8].pm_u.session.ss_tls, "TLSv1.3 TLS_AES_128_GCM_SHA256",
+	    sizeof(m[8].pm_u.session.ss_tls));
+	m[9].pm_type = PRIVSEP_CTL_DONE;
+	m[9].pm_u.ctl_done.cd_req = 9;
+	m[9].pm_u.ctl_done.cd_more = 12;
+	for (i = 0; i < 10; i++) {
+		to_worker = i < 4 || i == 7;
+		assert_int_equal(privsep_msg_send(to_worker ? sp[1] : sp[0],
+		    &m[i], &why), 0);
+		assert_int_equal(privsep_msg_recv(to_worker ? sp[0] : sp[1],
+		    to_worker ? PRIVSEP_TO_WORKER : PRIVSEP_TO_MASTER, &got,
+		    &why), 1);
 		assert_int_equal(got.pm_fd, -1);
 		assert_memory_equal(&got, &m[i], sizeof(got));
 	}
