@@ -13,6 +13,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "fdbudget.h"
 #include "listen.h"
 #include "log.h"
 #include "metrics.h"
@@ -124,6 +125,32 @@ service_find_id(const char *id)
 		if (strcmp(sv->sv_conf->sc_id, id) == 0)
 			return sv;
 	return NULL;
+}
+
+void
+service_pause(struct service *sv, int seconds)
+{
+	struct timeval	tv = { seconds, 0 };
+
+	if (sv->sv_retired)
+		return;
+	sv->sv_paused = 1;
+	if (sv->sv_ev != NULL)
+		(void)event_del(sv->sv_ev);
+	if (seconds > 0)
+		(void)evtimer_add(sv->sv_timer, &tv);
+}
+
+void
+service_resume(struct service *sv)
+{
+	if (sv->sv_retired || !sv->sv_paused)
+		return;
+	sv->sv_paused = 0;
+	fdbudget_unwait(&sv->sv_fdwait);
+	(void)evtimer_del(sv->sv_timer);
+	if (sv->sv_ev != NULL && !sv->sv_disabled)
+		(void)event_add(sv->sv_ev, NULL);
 }
 
 void
