@@ -7,6 +7,7 @@
  */
 #include <sys/mman.h>
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,25 +15,7 @@
 
 #include <event2/buffer.h>
 
-#include "metrics.h"
-
-/* Upper bounds of the session duration buckets, in seconds. */
-static const long metrics_buckets[] = { 1, 10, 60, 300, 3600 };
-#define METRICS_NBUCKETS \
-	(sizeof(metrics_buckets) / sizeof(metrics_buckets[0]))
-
-struct metrics_service {
-	char		*ms_id;
-	uint64_t	 ms_accepted;
-	uint64_t	 ms_refused[METRICS_NREASONS];
-	int64_t		 ms_sessions;
-	uint64_t	 ms_bytes_in;
-	uint64_t	 ms_bytes_out;
-	uint64_t	 ms_spawn_failures;
-	uint64_t	 ms_duration[METRICS_NBUCKETS];	/* not cumulative */
-	uint64_t	 ms_duration_count;
-	uint64_t	 ms_duration_sum;
-};
+#include "metrics_int.h"
 
 static const char *const metrics_reasons[METRICS_NREASONS] = {
 	[METRICS_ONLY_FROM] = "only_from",
@@ -74,10 +57,6 @@ static struct metrics_service	*metrics_slab;	/* shared entries */
 static char			*metrics_ids[METRICS_SERVICES_MAX];
 static struct metrics_daemon	 metrics_private;
 static struct metrics_daemon	*metrics_d = &metrics_private;
-
-#define METRICS_ADD(field, n)	\
-	((void)__atomic_add_fetch(&(field), (n), __ATOMIC_RELAXED))
-#define METRICS_GET(field)	__atomic_load_n(&(field), __ATOMIC_RELAXED)
 
 int
 metrics_share(void)
@@ -127,10 +106,23 @@ metrics_service(const char *id)
 			free(ms);
 		return NULL;
 	}
+	ms->ms_index = metrics_nservices;
 	/* The slab is not this process's heap: keep the id in it too. */
 	metrics_ids[metrics_nservices] = ms->ms_id;
 	metrics_table[metrics_nservices++] = ms;
 	return ms;
+}
+
+size_t
+metrics_count(void)
+{
+	return metrics_nservices;
+}
+
+struct metrics_service *
+metrics_at(size_t i)
+{
+	return metrics_table[i];
 }
 
 void
@@ -158,22 +150,13 @@ void
 metrics_session_end(struct metrics_service *ms, uint64_t in, uint64_t out,
     long seconds)
 {
-	size_t	i;
-
 	if (ms == NULL)
 		return;
 	METRICS_ADD(ms->ms_sessions, -1);
 	METRICS_ADD(ms->ms_bytes_in, in);
 	METRICS_ADD(ms->ms_bytes_out, out);
-	if (seconds < 0)
-		seconds = 0;
-	for (i = 0; i < METRICS_NBUCKETS; i++)
-		if (seconds <= metrics_buckets[i])
-			break;
-	if (i < METRICS_NBUCKETS)
-		METRICS_ADD(ms->ms_duration[i], 1);
-	METRICS_ADD(ms->ms_duration_count, 1);
-	METRICS_ADD(ms->ms_duration_sum, (uint64_t)seconds);
+	metrics_hist_add(&ms->ms_duration, &metrics_hist_session,
+	    seconds > 0 ? (uint64_t)seconds * 1000000 : 0);
 }
 
 void
@@ -296,8 +279,8 @@ metrics_reason_name(enum metrics_reason r)
 	return metrics_reasons[r];
 }
 
-/* Append <s> as a label value: backslash, double quote and newline escaped. */
-static int
+/* Backslash, double quote and newline escaped. */
+int
 metrics_label(struct evbuffer *buf, const char *s)
 {
 	const char	*esc;
@@ -318,8 +301,7 @@ metrics_label(struct evbuffer *buf, const char *s)
 	return 0;
 }
 
-/* The HELP and TYPE lines of family <name>. */
-static int
+int
 metrics_head(struct evbuffer *buf, const char *name, const char *type,
     const char *help)
 {
@@ -327,8 +309,7 @@ metrics_head(struct evbuffer *buf, const char *name, const char *type,
 	    help, name, type) < 0 ? -1 : 0;
 }
 
-/* "<name>{service="<id>"" without the closing brace. */
-static int
+int
 metrics_start(struct evbuffer *buf, const char *name,
     const struct metrics_service *ms)
 {
@@ -429,40 +410,17 @@ metrics_format_bytes(struct evbuffer *buf)
 static int
 metrics_format_duration(struct evbuffer *buf)
 {
-	const char			*name =
-	    "portgate_session_duration_seconds";
-	const char			*bucket =
-	    "portgate_session_duration_seconds_bucket";
-	const struct metrics_service	*ms;
-	size_t				 i, b;
-	uint64_t			 n;
+	const char	*name = "portgate_session_duration_seconds";
+	size_t		 i;
 
 	if (metrics_head(buf, name, "histogram",
 	    "Length of ended sessions.") == -1)
 		return -1;
-	for (i = 0; i < metrics_nservices; i++) {
-		ms = metrics_table[i];
-		n = 0;
-		for (b = 0; b < METRICS_NBUCKETS; b++) {
-			n += ms->ms_duration[b];
-			if (metrics_start(buf, bucket, ms) == -1 ||
-			    evbuffer_add_printf(buf, ",le=\"%ld\"} %llu\n",
-			    metrics_buckets[b], (unsigned long long)n) < 0)
-				return -1;
-		}
-		if (metrics_start(buf, bucket, ms) == -1 ||
-		    evbuffer_add_printf(buf, ",le=\"+Inf\"} %llu\n",
-		    (unsigned long long)ms->ms_duration_count) < 0 ||
-		    evbuffer_add_printf(buf, "%s_sum{service=\"", name) < 0 ||
-		    metrics_label(buf, ms->ms_id) == -1 ||
-		    evbuffer_add_printf(buf, "\"} %llu\n",
-		    (unsigned long long)ms->ms_duration_sum) < 0 ||
-		    evbuffer_add_printf(buf, "%s_count{service=\"", name) < 0 ||
-		    metrics_label(buf, ms->ms_id) == -1 ||
-		    evbuffer_add_printf(buf, "\"} %llu\n",
-		    (unsigned long long)ms->ms_duration_count) < 0)
+	for (i = 0; i < metrics_nservices; i++)
+		if (metrics_hist_format(buf, name, metrics_table[i],
+		    &metrics_table[i]->ms_duration,
+		    &metrics_hist_session) == -1)
 			return -1;
-	}
 	return 0;
 }
 
@@ -477,7 +435,8 @@ metrics_format(struct evbuffer *buf, const char *version)
 	    metrics_format_bytes(buf) == -1 ||
 	    metrics_family(buf, "portgate_spawn_failures_total", "counter",
 	    "Servers that could not be started.", MP_SPAWN_FAILURES) == -1 ||
-	    metrics_format_duration(buf) == -1)
+	    metrics_format_duration(buf) == -1 ||
+	    metrics_hist_families(buf) == -1)
 		return -1;
 	if (metrics_head(buf, "portgate_config_reloads_total", "counter",
 	    "Configuration reloads, by result.") == -1 ||
@@ -521,5 +480,6 @@ metrics_clear(void)
 		metrics_table[i] = NULL;
 	}
 	metrics_nservices = 0;
+	metrics_targets_clear();
 	memset(metrics_d, 0, sizeof(*metrics_d));
 }

@@ -56,6 +56,25 @@ void	metrics_session_end(struct metrics_service *, uint64_t in,
 	    uint64_t out, long seconds);
 void	metrics_spawn_failure(struct metrics_service *);
 
+/* Redirect targets of a service with a label of their own; the rest: other. */
+#define METRICS_TARGETS_MAX	8
+/*
+ * Give redirect target <host> port <port> of <ms> a label of its own, if
+ * one of the METRICS_TARGETS_MAX is left (the master, when it loads a
+ * configuration: the workers it forks then know the name).
+ */
+void	metrics_target(struct metrics_service *, const char *host,
+	    const char *port);
+/* A connect to <host> port <port> failed (or timed out). */
+void	metrics_connect_failure(struct metrics_service *, const char *host,
+	    const char *port);
+/* Microseconds of the monotonic clock: the start of what is timed. */
+uint64_t metrics_clock(void);
+/* A connect to a target, started at <since>, succeeded now. */
+void	metrics_connect_time(struct metrics_service *, uint64_t since);
+/* A TLS handshake with a client, started at <since>, completed now. */
+void	metrics_tls_time(struct metrics_service *, uint64_t since);
+
 /* The configuration was loaded at <now> (start-up: not a reload). */
 void	metrics_config_loaded(time_t now);
 /* A reload ended: <ok> 1 if applied (at <now>), 0 if it failed. */

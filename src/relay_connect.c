@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "metrics.h"
 #include "proxyproto.h"
 #include "relay_connect.h"
 
@@ -26,6 +27,8 @@ struct relay_connector {
 	struct sockaddr_storage		 cn_to;
 	int				 cn_target;	/* being tried */
 	int				 cn_fd;
+	uint64_t			 cn_since;	/* its connect() */
+	struct metrics_service		*cn_metrics;
 	struct event			*cn_ev;
 	relay_connect_cb			 cn_cb;
 	void				*cn_arg;
@@ -104,12 +107,15 @@ relay_connect_io_cb(evutil_socket_t fd, short what, void *arg)
 	event_free(cn->cn_ev);
 	cn->cn_ev = NULL;
 	if (err == 0) {
+		metrics_connect_time(cn->cn_metrics, cn->cn_since);
 		if (relay_connect_ready(cn) == 0) {
 			relay_connect_done(cn, cn->cn_fd);
 			return;
 		}
 	} else {
 		rt = &cn->cn_conf->sc_redirect[cn->cn_target];
+		metrics_connect_failure(cn->cn_metrics, rt->rt_host,
+		    rt->rt_port);
 		(void)snprintf(cn->cn_why, sizeof(cn->cn_why), "%s port %s: "
 		    "%s", rt->rt_host, rt->rt_port, strerror(err));
 	}
@@ -136,6 +142,7 @@ relay_connect_next(struct relay_connector *cn)
 			    "socket: %s", strerror(errno));
 			break;
 		}
+		cn->cn_since = metrics_clock();
 		if (connect(cn->cn_fd, (const struct sockaddr *)&rt->rt_addr,
 		    rt->rt_addrlen) == 0 || errno == EINPROGRESS) {
 			cn->cn_ev = event_new(cn->cn_base, cn->cn_fd, EV_WRITE,
@@ -149,6 +156,8 @@ relay_connect_next(struct relay_connector *cn)
 		}
 		(void)snprintf(cn->cn_why, sizeof(cn->cn_why), "%s port %s: "
 		    "%s", rt->rt_host, rt->rt_port, strerror(errno));
+		metrics_connect_failure(cn->cn_metrics, rt->rt_host,
+		    rt->rt_port);
 		(void)close(cn->cn_fd);
 		cn->cn_fd = -1;
 	}
@@ -171,7 +180,7 @@ relay_connect_start_cb(evutil_socket_t fd, short what, void *arg)
 struct relay_connector *
 relay_connect_start(struct event_base *base, const struct service_conf *sc,
     const struct sockaddr *client, const struct sockaddr *local,
-    relay_connect_cb cb, void *arg)
+    struct metrics_service *ms, relay_connect_cb cb, void *arg)
 {
 	struct relay_connector	*cn;
 
@@ -180,6 +189,7 @@ relay_connect_start(struct event_base *base, const struct service_conf *sc,
 	cn->cn_base = base;
 	cn->cn_conf = sc;
 	cn->cn_fd = -1;
+	cn->cn_metrics = ms;
 	cn->cn_cb = cb;
 	cn->cn_arg = arg;
 	memcpy(&cn->cn_from, client, client->sa_family == AF_INET6 ?

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 struct event_base;
+struct metrics_service;
 struct service_conf;
 struct relay_connector;
 
@@ -21,12 +22,14 @@ typedef void	(*relay_connect_cb)(void *arg, int fd, const char *why);
 
 /*
  * Start reaching the targets of <sc> for a client at <client> that came in
- * at <local> (both for the PROXY header).  Returns NULL on allocation
- * failure; <cb> is never called from inside this function.
+ * at <local> (both for the PROXY header); each connect is counted in
+ * <ms> (may be NULL).  Returns NULL on allocation failure; <cb> is never
+ * called from inside this function.
  */
 struct relay_connector *relay_connect_start(struct event_base *base,
 	    const struct service_conf *sc, const struct sockaddr *client,
-	    const struct sockaddr *local, relay_connect_cb cb, void *arg);
+	    const struct sockaddr *local, struct metrics_service *ms,
+	    relay_connect_cb cb, void *arg);
 /* Give up (the session ends first); <cb> is not called. */
 void	relay_connect_cancel(struct relay_connector *);
 

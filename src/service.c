@@ -440,6 +440,7 @@ service_new(struct config *cf, struct service_conf *sc)
 		log_warnx("service %s: not counted in the metrics (out of "
 		    "memory or %d services counted)", sc->sc_id,
 		    METRICS_SERVICES_MAX);
+	service_count_targets(sv);
 	if (service_muxed(sc))
 		sv->sv_fd = -1;		/* tcpmux hands it its clients */
 	else if (service_group(sv, handed ? 1 : service_nworkers, err,
@@ -527,6 +528,7 @@ service_reconcile(struct config *cf)
 		old = sv->sv_cf;
 		sv->sv_conf = cf->cf_services[i];
 		sv->sv_cf = cf;
+		service_count_targets(sv);
 		config_ref(cf);
 		config_unref(old);
 		kept++;

@@ -40,6 +40,12 @@ struct service {
 	time_t			 sv_started;
 };
 
+/*
+ * Name the redirect targets of <sv> in its metrics (at every load of its
+ * configuration: a reload may add targets).
+ */
+void	service_count_targets(struct service *sv);
+
 TAILQ_HEAD(service_list, service);
 /* The running services, in the order they were configured. */
 extern struct service_list	services;

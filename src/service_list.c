@@ -53,6 +53,20 @@ service_count_accepted(struct service *sv)
 }
 
 void
+service_count_targets(struct service *sv)
+{
+	const struct service_conf	*sc = sv->sv_conf;
+	int				 i;
+
+	/* Only a stream forward connects (relay_connect.c). */
+	if (sc->sc_socktype != SOCK_STREAM)
+		return;
+	for (i = 0; i < sc->sc_nredirect; i++)
+		metrics_target(sv->sv_metrics, sc->sc_redirect[i].rt_host,
+		    sc->sc_redirect[i].rt_port);
+}
+
+void
 service_count_refused(struct service *sv, enum metrics_reason why)
 {
 	sv->sv_refused++;

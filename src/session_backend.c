@@ -188,7 +188,7 @@ session_forward(struct session *s)
 	session_log_start(s);
 	s->se_connector = relay_connect_start(s->se_base, s->se_conf,
 	    (struct sockaddr *)&s->se_peer, (struct sockaddr *)&local,
-	    session_connected, s);
+	    s->se_metrics, session_connected, s);
 	if (s->se_connector == NULL)
 		session_close(s, "out of memory", 1);
 }
@@ -418,6 +418,7 @@ session_tls_ready(void *arg, struct ssl_st *ssl, int fd, const char *err)
 		session_close(s, err, 1);
 		return;
 	}
+	metrics_tls_time(s->se_metrics, s->se_tls_since);
 	tls_describe(ssl, s->se_tlsinfo, sizeof(s->se_tlsinfo));
 	session_log_client_cert(s, ssl);
 	if (session_tls_direct(sc)) {
@@ -440,6 +441,7 @@ session_front(struct session *s)
 		session_backend(s);
 		return;
 	}
+	s->se_tls_since = metrics_clock();
 	s->se_tls = tls_accept_start(s->se_base, s->se_fd, sc->sc_tlsctx,
 	    sc->sc_tls_handshake_timeout, session_tls_direct(sc),
 	    session_tls_ready, s);

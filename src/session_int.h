@@ -44,6 +44,7 @@ struct session {
 	int			 se_refused;	/* TLS handshake failed */
 	/* Back ends: at most one of each is live. */
 	struct tls_accept	*se_tls;	/* handshake under way */
+	uint64_t		 se_tls_since;	/* its start: metrics_clock() */
 	struct bufferevent	*se_bev;	/* client side: TLS, built-in */
 	char			 se_tlsinfo[SESSION_TLS_INFO_LEN];
 	struct builtin_session	*se_builtin;

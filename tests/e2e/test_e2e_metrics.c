@@ -6,11 +6,8 @@
  * and the text passes `promtool check metrics` (Debian's prometheus).
  */
 #include <sys/types.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,10 +22,9 @@
 #include "../test_skip.h"
 
 #include "harness.h"
+#include "metrics_util.h"
 
 #define CONF		"metrics.conf"
-#define RESP_MAX	65536
-#define PROMTOOL	"/usr/bin/promtool"
 
 /* The ports of the echo and metrics services. */
 struct ports {
@@ -89,55 +85,6 @@ refused(const char *src, int port)
 	assert_true(n <= 0);
 }
 
-/*
- * Send <req> to the metrics port and read the answer to EOF into a
- * malloc'd string (the caller frees it); fail unless the status line is
- * <status> and Content-Length matches the body.  <body> gets the body.
- */
-static char *
-ask(int port, const char *req, const char *status, const char **body)
-{
-	char		*resp, *cl, *b;
-	ssize_t		 n;
-	int		 fd;
-
-	assert_non_null(resp = malloc(RESP_MAX + 1));
-	if ((fd = pg_tcp_connect("127.0.0.1", "127.0.0.1", port)) == -1)
-		fail_msg("connect: %s", strerror(errno));
-	n = pg_tcp_exchange(fd, req, strlen(req), resp, RESP_MAX);
-	(void)close(fd);
-	assert_true(n > 0);
-	resp[n] = '\0';
-	if (strncmp(resp, status, strlen(status)) != 0)
-		fail_msg("expected %s, got: %.200s", status, resp);
-	assert_non_null(strstr(resp, "\r\nConnection: close\r\n"));
-	assert_non_null(b = strstr(resp, "\r\n\r\n"));
-	b += 4;
-	assert_non_null(cl = strstr(resp, "\r\nContent-Length: "));
-	assert_true(cl < b);
-	assert_int_equal(strtoul(cl + 18, NULL, 10), strlen(b));
-	if (body != NULL)
-		*body = b;
-	return resp;
-}
-
-/* <body> has the line <line> (without its newline). */
-static void
-has_line(const char *body, const char *line)
-{
-	const char	*p = body;
-	size_t		 len = strlen(line);
-
-	while ((p = strstr(p, line)) != NULL) {
-		if ((p == body || p[-1] == '\n') && p[len] == '\n')
-			return;
-		p += len;
-	}
-	fail_msg("no line \"%s\" in:\n%s", line, body);
-}
-
-static const char GET[] = "GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n";
-
 /* Admitted and refused clients of echo are counted by service and rule. */
 static void
 test_counts(void **state)
@@ -155,26 +102,27 @@ test_counts(void **state)
 	pg_log_wait(c, 1, "FAIL: echo address from=127.0.0.2\n");
 	pg_log_wait(c, 2, "EXIT: echo ");
 
-	resp = ask(p.p_metrics, GET, "HTTP/1.1 200 OK\r\n", &body);
+	resp = mu_ask(p.p_metrics, MU_GET, "HTTP/1.1 200 OK\r\n", &body);
 	assert_non_null(strstr(resp, "\r\nContent-Type: text/plain; "
 	    "version=0.0.4; charset=utf-8\r\n"));
-	has_line(body,
+	mu_has_line(body,
 	    "portgate_connections_accepted_total{service=\"echo\"} 2");
-	has_line(body, "portgate_connections_refused_total{service=\"echo\","
+	mu_has_line(body, "portgate_connections_refused_total{service=\"echo\","
 	    "reason=\"only_from\"} 1");
-	has_line(body, "portgate_sessions{service=\"echo\"} 0");
-	has_line(body, "portgate_bytes_total{service=\"echo\","
+	mu_has_line(body, "portgate_sessions{service=\"echo\"} 0");
+	mu_has_line(body, "portgate_bytes_total{service=\"echo\","
 	    "direction=\"in\"} 10");
-	has_line(body, "portgate_bytes_total{service=\"echo\","
+	mu_has_line(body, "portgate_bytes_total{service=\"echo\","
 	    "direction=\"out\"} 10");
-	has_line(body, "portgate_session_duration_seconds_count"
+	mu_has_line(body, "portgate_session_duration_seconds_count"
 	    "{service=\"echo\"} 2");
 	/* This scrape is a session of its own, open while it is answered. */
-	has_line(body, "portgate_sessions{service=\"metrics\"} 1");
+	mu_has_line(body, "portgate_sessions{service=\"metrics\"} 1");
 	(void)snprintf(line, sizeof(line), "portgate_workers %d",
 	    pg_workers(c->pc_pid, workers, 64));
-	has_line(body, line);
-	has_line(body, "portgate_config_reloads_total{result=\"success\"} 0");
+	mu_has_line(body, line);
+	mu_has_line(body,
+	    "portgate_config_reloads_total{result=\"success\"} 0");
 	assert_non_null(strstr(body, "\nportgate_build_info{version=\""));
 	free(resp);
 	pg_stop_ok(c);
@@ -190,11 +138,11 @@ test_errors(void **state)
 	char		*resp;
 
 	start(c, &p);
-	free(ask(p.p_metrics, "GET / HTTP/1.1\r\n\r\n",
+	free(mu_ask(p.p_metrics, "GET / HTTP/1.1\r\n\r\n",
 	    "HTTP/1.1 404 Not Found\r\n", NULL));
-	free(ask(p.p_metrics, "GET /metrics/x HTTP/1.1\r\n\r\n",
+	free(mu_ask(p.p_metrics, "GET /metrics/x HTTP/1.1\r\n\r\n",
 	    "HTTP/1.1 404 Not Found\r\n", NULL));
-	resp = ask(p.p_metrics, "POST /metrics HTTP/1.1\r\n\r\n",
+	resp = mu_ask(p.p_metrics, "POST /metrics HTTP/1.1\r\n\r\n",
 	    "HTTP/1.1 405 Method Not Allowed\r\n", NULL);
 	assert_non_null(strstr(resp, "\r\nAllow: GET\r\n"));
 	free(resp);
@@ -202,11 +150,11 @@ test_errors(void **state)
 	/* The metrics service sits behind its own gate. */
 	refused("127.0.0.2", p.p_metrics);
 	pg_log_wait(c, 1, "FAIL: metrics address from=127.0.0.2\n");
-	resp = ask(p.p_metrics, GET, "HTTP/1.1 200 OK\r\n", &body);
-	has_line(body, "portgate_connections_refused_total"
+	resp = mu_ask(p.p_metrics, MU_GET, "HTTP/1.1 200 OK\r\n", &body);
+	mu_has_line(body, "portgate_connections_refused_total"
 	    "{service=\"metrics\",reason=\"only_from\"} 1");
 	/* The three error answers and this one. */
-	has_line(body,
+	mu_has_line(body,
 	    "portgate_connections_accepted_total{service=\"metrics\"} 4");
 	free(resp);
 	pg_stop_ok(c);
@@ -227,59 +175,18 @@ test_reload(void **state)
 	assert_int_equal(pg_file_write(c, CONF, "service echo\n{\n"
 	    "\tno_such_attribute = 1\n}\n"), 0);
 	assert_int_equal(pg_reload(c, PG_ERRLOG, "reload failed"), 0);
-	resp = ask(p.p_metrics, GET, "HTTP/1.1 200 OK\r\n", &body);
-	has_line(body, "portgate_config_reloads_total{result=\"success\"} 1");
-	has_line(body, "portgate_config_reloads_total{result=\"failure\"} 1");
-	has_line(body,
+	resp = mu_ask(p.p_metrics, MU_GET, "HTTP/1.1 200 OK\r\n", &body);
+	mu_has_line(body,
+	    "portgate_config_reloads_total{result=\"success\"} 1");
+	mu_has_line(body,
+	    "portgate_config_reloads_total{result=\"failure\"} 1");
+	mu_has_line(body,
 	    "portgate_connections_accepted_total{service=\"echo\"} 1");
 	assert_non_null(ts = strstr(body, "\nportgate_config_last_reload_"
 	    "success_timestamp_seconds "));
 	assert_true(strtoll(strchr(ts + 1, ' ') + 1, NULL, 10) > 1000000000);
 	free(resp);
 	pg_stop_ok(c);
-}
-
-/* Run promtool check metrics on <text>; its exit code, or fail. */
-static int
-promtool_check(struct pg_ctx *c, const char *text)
-{
-	char		 in[PG_PATH_MAX], out[PG_PATH_MAX];
-	long long	 deadline;
-	pid_t		 pid, w;
-	int		 st, fd;
-
-	assert_int_equal(pg_file_write(c, "scrape.txt", "%s", text), 0);
-	(void)pg_path(c, "scrape.txt", in);
-	(void)pg_path(c, "promtool.out", out);
-	if ((pid = fork()) == -1)
-		fail_msg("fork: %s", strerror(errno));
-	if (pid == 0) {
-		if ((fd = open(in, O_RDONLY)) == -1 ||
-		    dup2(fd, STDIN_FILENO) == -1 ||
-		    (fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600)) ==
-		    -1 || dup2(fd, STDOUT_FILENO) == -1 ||
-		    dup2(fd, STDERR_FILENO) == -1)
-			_exit(126);
-		execl(PROMTOOL, "promtool", "check", "metrics", (char *)NULL);
-		_exit(127);
-	}
-	deadline = pg_now_ms() + PG_TIMEOUT_MS;
-	while ((w = waitpid(pid, &st, WNOHANG)) == 0 && pg_left(deadline))
-		pg_sleep_ms(20);
-	if (w == 0) {
-		(void)kill(pid, SIGKILL);
-		(void)waitpid(pid, &st, 0);
-		fail_msg("promtool did not finish");
-	}
-	assert_int_equal(w, pid);
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		char	*o = pg_file_read(c, "promtool.out");
-
-		print_message("promtool says:\n%s\n", o != NULL ? o : "");
-		free(o);
-		return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-	}
-	return 0;
 }
 
 /* The exposition text, with refusals and sessions in it, passes promtool. */
@@ -291,8 +198,9 @@ test_promtool(void **state)
 	const char	*body;
 	char		*resp;
 
-	if (access(PROMTOOL, X_OK) == -1) {
-		print_message("no %s (Debian package prometheus)\n", PROMTOOL);
+	if (access(MU_PROMTOOL, X_OK) == -1) {
+		print_message("no %s (Debian package prometheus)\n",
+		    MU_PROMTOOL);
 		TEST_SKIP();
 	}
 	start(c, &p);
@@ -300,10 +208,10 @@ test_promtool(void **state)
 	refused("127.0.0.2", p.p_echo);
 	pg_log_wait(c, 1, "FAIL: echo address from=127.0.0.2\n");
 	pg_log_wait(c, 1, "EXIT: echo ");
-	resp = ask(p.p_metrics, GET, "HTTP/1.1 200 OK\r\n", &body);
-	assert_int_equal(promtool_check(c, body), 0);
+	resp = mu_ask(p.p_metrics, MU_GET, "HTTP/1.1 200 OK\r\n", &body);
+	assert_int_equal(mu_promtool(c, body), 0);
 	/* promtool does fail on a broken text. */
-	assert_int_not_equal(promtool_check(c,
+	assert_int_not_equal(mu_promtool(c,
 	    "# TYPE x counter\nx{a=\"b} 1\n"), 0);
 	free(resp);
 	pg_stop_ok(c);

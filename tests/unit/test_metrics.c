@@ -1,6 +1,7 @@
 /*
- * Unit tests for metrics.c (the counters and their exposition text, to
- * the byte, with label escaping) and metrics_http.c (the answers to whole,
+ * Unit tests for metrics.c and metrics_hist.c (the counters, histograms
+ * and their exposition text, to the byte, with label escaping; the bound
+ * on target labels) and metrics_http.c (the answers to whole,
  * partial, oversized and wrong requests).
  */
 #include <setjmp.h>
@@ -18,6 +19,7 @@
 #include "../test_skip.h"
 #include "metrics.h"
 #include "metrics_http.h"
+#include "metrics_int.h"
 
 /* The label of a service id with every character that needs escaping. */
 #define ODD	"service=\"a\\\"b\\\\c\\nd\""
@@ -109,6 +111,44 @@ test_format_exact(void **state)
 	    "portgate_session_duration_seconds_sum{" ODD "} 0\n"
 	    "portgate_session_duration_seconds_count{" ODD "} "
 	    "0\n"
+	    "# HELP portgate_connect_failures_total Failed connects to a "
+	    "redirect target, by target.\n"
+	    "# TYPE portgate_connect_failures_total counter\n"
+	    "portgate_connect_failures_total{service=\"echo\","
+	    "target=\"127.0.0.1:7\"} 2\n"
+	    "portgate_connect_failures_total{service=\"echo\","
+	    "target=\"[::1]:8\"} 0\n"
+	    "portgate_connect_failures_total{service=\"echo\","
+	    "target=\"other\"} 1\n"
+	    "portgate_connect_failures_total{" ODD ",target=\"a\\\"b:p\"} "
+	    "0\n"
+	    "# HELP portgate_connect_duration_seconds Time to connect to a "
+	    "redirect target, of those reached.\n"
+	    "# TYPE portgate_connect_duration_seconds histogram\n"
+	    "portgate_connect_duration_seconds_bucket{service=\"echo\","
+	    "le=\"0.001\"} 1\n"
+	    "portgate_connect_duration_seconds_bucket{service=\"echo\","
+	    "le=\"0.005\"} 2\n"
+	    "portgate_connect_duration_seconds_bucket{service=\"echo\","
+	    "le=\"0.01\"} 2\n"
+	    "portgate_connect_duration_seconds_bucket{service=\"echo\","
+	    "le=\"0.05\"} 2\n"
+	    "portgate_connect_duration_seconds_bucket{service=\"echo\","
+	    "le=\"0.1\"} 2\n"
+	    "portgate_connect_duration_seconds_bucket{service=\"echo\","
+	    "le=\"0.5\"} 2\n"
+	    "portgate_connect_duration_seconds_bucket{service=\"echo\","
+	    "le=\"1\"} 2\n"
+	    "portgate_connect_duration_seconds_bucket{service=\"echo\","
+	    "le=\"5\"} 3\n"
+	    "portgate_connect_duration_seconds_bucket{service=\"echo\","
+	    "le=\"+Inf\"} 4\n"
+	    "portgate_connect_duration_seconds_sum{service=\"echo\"} "
+	    "9.00605\n"
+	    "portgate_connect_duration_seconds_count{service=\"echo\"} 4\n"
+	    "# HELP portgate_tls_handshake_duration_seconds Time of completed "
+	    "TLS handshakes with clients.\n"
+	    "# TYPE portgate_tls_handshake_duration_seconds histogram\n"
 	    "# HELP portgate_config_reloads_total Configuration reloads, by "
 	    "result.\n"
 	    "# TYPE portgate_config_reloads_total counter\n"
@@ -149,6 +189,19 @@ test_format_exact(void **state)
 	metrics_session_end(echo, 2, 3, 2);
 	metrics_session_end(echo, 3, 4, 7200);
 	metrics_spawn_failure(echo);
+	/* Targets: a duplicate is one; an unknown one is "other". */
+	metrics_target(echo, "127.0.0.1", "7");
+	metrics_target(echo, "::1", "8");
+	metrics_target(echo, "127.0.0.1", "7");
+	metrics_target(odd, "a\"b", "p");
+	metrics_connect_failure(echo, "127.0.0.1", "7");
+	metrics_connect_failure(echo, "127.0.0.1", "7");
+	metrics_connect_failure(echo, "127.0.0.1", "8");
+	/* 1 ms, 5 ms (bounds are inclusive), 2.00005 s, 7 s. */
+	metrics_hist_add(&echo->ms_connect, &metrics_hist_fast, 1000);
+	metrics_hist_add(&echo->ms_connect, &metrics_hist_fast, 5000);
+	metrics_hist_add(&echo->ms_connect, &metrics_hist_fast, 2000050);
+	metrics_hist_add(&echo->ms_connect, &metrics_hist_fast, 7000000);
 	metrics_config_loaded(1000);
 	metrics_reload(0, 1500);
 	metrics_reload(1, 2000);
@@ -159,6 +212,10 @@ test_format_exact(void **state)
 	metrics_session_start(NULL);
 	metrics_session_end(NULL, 1, 1, 1);
 	metrics_spawn_failure(NULL);
+	metrics_target(NULL, "h", "1");
+	metrics_connect_failure(NULL, "h", "1");
+	metrics_connect_time(NULL, 0);
+	metrics_tls_time(NULL, 0);
 
 	assert_non_null(buf = evbuffer_new());
 	assert_int_equal(metrics_format(buf, "1.0\"x"), 0);
@@ -223,6 +280,83 @@ test_bound(void **state)
 	assert_null(metrics_service(NULL));
 	metrics_clear();
 	assert_non_null(metrics_service("one-more"));
+}
+
+/*
+ * METRICS_TARGETS_MAX targets get a label; the next ones, and failures of
+ * a target never named, count as "other".  Names survive until cleared.
+ */
+static void
+test_targets(void **state)
+{
+	struct metrics_service	*ms;
+	struct evbuffer		*buf;
+	char			 port[16], line[128], *got;
+	int			 i;
+
+	(void)state;
+	assert_non_null(ms = metrics_service("fwd"));
+	for (i = 0; i <= METRICS_TARGETS_MAX; i++) {
+		(void)snprintf(port, sizeof(port), "%d", 1000 + i);
+		metrics_target(ms, "127.0.0.1", port);
+		metrics_connect_failure(ms, "127.0.0.1", port);
+	}
+	metrics_connect_failure(ms, "localhost", "1000");
+	assert_non_null(buf = evbuffer_new());
+	assert_int_equal(metrics_format(buf, "1"), 0);
+	got = buf_text(buf);
+	for (i = 0; i < METRICS_TARGETS_MAX; i++) {
+		(void)snprintf(line, sizeof(line), "\nportgate_connect_"
+		    "failures_total{service=\"fwd\",target=\"127.0.0.1:%d\"} "
+		    "1\n",
+		    1000 + i);
+		assert_non_null(strstr(got, line));
+	}
+	assert_null(strstr(got, "target=\"127.0.0.1:1008\""));
+	assert_non_null(strstr(got, "\nportgate_connect_failures_total"
+	    "{service=\"fwd\",target=\"other\"} 2\n"));
+	free(got);
+	evbuffer_free(buf);
+}
+
+/*
+ * The clock-driven observations: a connect that took two seconds lands in
+ * the bucket of 5 s (a stall of 3 s in between would be needed to miss);
+ * a start in the future (never, on a monotonic clock) counts as 0 s.
+ */
+static void
+test_durations(void **state)
+{
+	struct metrics_service	*ms;
+	struct evbuffer		*buf;
+	uint64_t		 now;
+	char			*got, *p;
+	static const char	 first[] = "\nportgate_tls_handshake_duration_"
+	    "seconds_bucket{service=\"fwd\",le=\"0.001\"} ";
+
+	(void)state;
+	assert_non_null(ms = metrics_service("fwd"));
+	assert_true((now = metrics_clock()) > 2000000);
+	metrics_connect_time(ms, now - 2000000);
+	metrics_tls_time(ms, metrics_clock());
+	metrics_tls_time(ms, now + 1000000);	/* not yet: counted as 0 */
+	assert_non_null(buf = evbuffer_new());
+	assert_int_equal(metrics_format(buf, "1"), 0);
+	got = buf_text(buf);
+	assert_non_null(strstr(got, "\nportgate_connect_duration_seconds_"
+	    "bucket{service=\"fwd\",le=\"1\"} 0\n"));
+	assert_non_null(strstr(got, "\nportgate_connect_duration_seconds_"
+	    "bucket{service=\"fwd\",le=\"5\"} 1\n"));
+	assert_non_null(strstr(got, "\nportgate_connect_duration_seconds_"
+	    "count{service=\"fwd\"} 1\n"));
+	assert_non_null(strstr(got, "\nportgate_connect_duration_seconds_"
+	    "sum{service=\"fwd\"} 2"));
+	assert_non_null(strstr(got, "\nportgate_tls_handshake_duration_"
+	    "seconds_count{service=\"fwd\"} 2\n"));
+	assert_non_null(p = strstr(got, first));
+	assert_true(strtoul(p + sizeof(first) - 1, NULL, 10) >= 1);
+	free(got);
+	evbuffer_free(buf);
 }
 
 /* Feed <req> and return the answer (NULL: none yet); <rv> gets the return. */
@@ -327,6 +461,8 @@ main(void)
 		cmocka_unit_test_setup(test_format_exact, clear_setup),
 		cmocka_unit_test(test_reasons),
 		cmocka_unit_test_setup(test_bound, clear_setup),
+		cmocka_unit_test_setup(test_targets, clear_setup),
+		cmocka_unit_test_setup(test_durations, clear_setup),
 		cmocka_unit_test_setup(test_http, clear_setup),
 	};
 
