@@ -23,6 +23,7 @@
 
 #include "accesslog.h"
 #include "admit.h"
+#include "bans.h"
 #include "conf_diag.h"
 #include "config.h"
 #include "daemon.h"
@@ -414,6 +415,7 @@ run(const struct options *o, struct config *cf)
 		fatal("cannot install signal events");
 	if (o->o_pidfile != NULL && daemon_pidfile_write(o->o_pidfile) == -1)
 		fatal("cannot write pid file %s", o->o_pidfile);
+	bans_start(base, cf);
 	master_init(base, nworkers, daemon_forget);
 	(void)master_generation(cf, NULL);
 	if (master_run_pending() != nworkers || master_workers() != nworkers)
@@ -431,6 +433,7 @@ run(const struct options *o, struct config *cf)
 			break;
 		}
 	} while (master_run_pending() > 0);
+	bans_stop();
 	daemon_cleanup();
 	master_cleanup();
 	event_base_free(base);

@@ -1495,6 +1495,9 @@ static const struct attr_case attr_cases[] = {
 	{ "worker_user", "D", 0, "nobody", NULL, "root",
 	    { "@/t.conf:3: error: worker_user: bad value 'root': expected an "
 	    "existing user other than root" }, NULL },
+	{ "ban_state_file", "D", 0, "/var/lib/portgate/bans", NULL,
+	    "bans", { "@/t.conf:3: error: ban_state_file: bad value 'bans': "
+	    "expected an absolute path of a file, or none" }, NULL },
 	{ "enabled", "D", 1, "echo other", NULL, NULL, { NULL }, NULL },
 	{ "disabled", "D", 1, "other", NULL, NULL, { NULL }, NULL },
 	{ "cps", "SD", 0, "0 1", NULL, "10 0",
