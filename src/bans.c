@@ -1,7 +1,8 @@
 /*
  * The master's timer over the ban list: when the list changed
  * (quota_deny_version()), save the state file (at most once a second) and
- * tell Redis; at start load the file, at a clean stop save it.  Writing
+ * tell Redis (bans_redis.c); at start load the file, at a clean stop save
+ * it.  Writing
  * the file blocks the master for an fsync at most once a second; the
  * workers, which serve the clients, never wait for it.
  */
@@ -19,6 +20,7 @@
 #include "build-config.h"
 
 #include "bans.h"
+#include "bans_int.h"
 #include "banstate.h"
 #include "config.h"
 #include "log.h"
@@ -80,6 +82,7 @@ bans_tick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
+	bans_redis_tick(now);
 	if (now < bans.bs_last || now - bans.bs_last >= BANS_SAVE_SECS)
 		bans_save(now);
 	(void)evtimer_add(bans.bs_timer, &tv);
@@ -105,11 +108,15 @@ bans_start(struct event_base *base, const struct config *cf)
 	if ((bans.bs_timer = evtimer_new(base, bans_tick_cb, NULL)) == NULL ||
 	    evtimer_add(bans.bs_timer, &tv) == -1)
 		fatalx("bans: cannot create the timer");
+	/* Without Redis the gate still serves, on its own list. */
+	if (bans_redis_start(base, &cf->cf_bans) == -1)
+		log_warnx("the ban list is not shared through Redis");
 }
 
 void
 bans_stop(void)
 {
+	bans_redis_stop();
 	if (bans.bs_timer != NULL)
 		event_free(bans.bs_timer);
 	bans.bs_timer = NULL;
@@ -124,6 +131,7 @@ bans_stop(void)
 void
 bans_forget(void)
 {
+	bans_redis_forget();
 	if (bans.bs_timer != NULL)
 		event_free(bans.bs_timer);
 	bans.bs_timer = NULL;

@@ -9,6 +9,8 @@
 #ifndef PORTGATE_BANS_H
 #define PORTGATE_BANS_H
 
+#include <stddef.h>
+
 struct config;
 struct event_base;
 
@@ -28,6 +30,20 @@ void	bans_stop(void);
  * sockets are closed, nothing is written or sent).
  */
 void	bans_forget(void);
+/* Where the sharing through Redis stands. */
+enum bans_redis_state {
+	BANS_REDIS_OFF,		/* no redis in the configuration */
+	BANS_REDIS_CONNECTING,	/* connecting, reading, reconciling */
+	BANS_REDIS_UP,		/* connected, in step */
+	BANS_REDIS_DOWN		/* cut off: the local list holds; retrying */
+};
+enum bans_redis_state	bans_redis_state(void);
+/*
+ * One line for portgatectl status into <buf>: "redis ADDR: connected
+ * since T, N bans shared", "...: not connected since T (why); the local
+ * ban list holds", "redis: not used".  Returns <buf>.
+ */
+const char	*bans_redis_status(char *buf, size_t len);
 /* The state file in use, or NULL when none is kept. */
 const char *bans_state_file(void);
 
