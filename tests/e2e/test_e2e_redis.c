@@ -6,8 +6,10 @@
  * portgate_redis_connected says 1.  With redis-server stopped each gate
  * keeps its own bans, says so in its log and in the metric, and a ban
  * made then stays local; when Redis returns (empty), the gates reconcile
- * and each refuses what the other banned meanwhile.  Skipped (77) when
- * redis-server is not installed (Debian: redis-server).
+ * and each refuses what the other banned meanwhile.  Over a UNIX socket
+ * with a password (requirepass): the right one connects, a wrong one is
+ * refused and said so, and that gate serves on its own list.  Skipped
+ * (77) when redis-server is not installed (Debian: redis-server).
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -73,6 +75,31 @@ redis_start(const struct pg_ctx *c)
 		pg_sleep_ms(20);
 	}
 	(void)close(fd);
+}
+
+/* redis-server on the UNIX socket <sock> only, with password <pass>. */
+static void
+redis_start_unix(const struct pg_ctx *c, const char *sock, const char *pass)
+{
+	char		 log[PG_PATH_MAX];
+	long long	 deadline = pg_now_ms() + PG_TIMEOUT_MS;
+
+	(void)pg_path(c, "redis.log", log);
+	fflush(NULL);
+	if ((redis_pid = fork()) == 0) {
+		execl(REDIS_SERVER, REDIS_SERVER, "--port", "0",
+		    "--unixsocket", sock, "--unixsocketperm", "700",
+		    "--requirepass", pass, "--save", "", "--appendonly", "no",
+		    "--daemonize", "no", "--logfile", log, "--dir", c->pc_dir,
+		    (char *)NULL);
+		_exit(127);
+	}
+	assert_true(redis_pid > 0);
+	while (access(sock, F_OK) == -1) {
+		if (pg_left(deadline) == 0)
+			fail_msg("redis-server made no socket %s", sock);
+		pg_sleep_ms(20);
+	}
 }
 
 static void
@@ -296,6 +323,65 @@ test_shared_bans(void **state)
 	pg_stop_ok(g1);
 }
 
+/*
+ * A UNIX socket and a password: the gate with the right one shares, the
+ * one with a wrong one says AUTH was refused, keeps trying, and serves
+ * with its own list.
+ */
+static void
+test_unix_password(void **state)
+{
+	struct pg_ctx	*g1 = *state;
+	struct pg_conf	 cf;
+	char		 sock[PG_PATH_MAX], pw[PG_PATH_MAX], bad[PG_PATH_MAX];
+	int		 trap1 = pg_fresh_port(), echo1 = pg_fresh_port();
+	int		 echo2 = pg_fresh_port(), g;
+
+	if (access(REDIS_SERVER, X_OK) == -1) {
+		print_message("redis-server is not installed\n");
+		TEST_SKIP();
+	}
+	assert_int_equal(pg_ctx_init(&gate2), 0);
+	(void)pg_path(g1, "redis.sock", sock);
+	redis_start_unix(g1, sock, "s3cret-pw");
+	assert_int_equal(pg_file_write(g1, "pw", "s3cret-pw\n"), 0);
+	assert_int_equal(pg_file_write(&gate2, "pw", "wrong\n"), 0);
+	(void)pg_path(g1, "pw", pw);
+	(void)pg_path(&gate2, "pw", bad);
+	for (g = 1; g <= 2; g++) {
+		struct pg_ctx	*c = g == 1 ? g1 : &gate2;
+
+		pg_conf_begin(&cf, c, PG_ACCESS_LOG, "HOST", "HOST");
+		pg_conf_add(&cf, "defaults\n{\n\tban_state_file\t= none\n"
+		    "\tredis\t\t= %s\n\tredis_password_file = %s\n}\n",
+		    sock, g == 1 ? pw : bad);
+		if (g == 1)
+			pg_conf_add(&cf, "\nservice trap\n{\n"
+			    "\ttype\t\t= UNLISTED\n\tflags\t\t= SENSOR\n"
+			    "\tsocket_type\t= stream\n\twait\t\t= no\n"
+			    "\tbind\t\t= 127.0.0.1\n\tport\t\t= %d\n"
+			    "\tdeny_time\t= %d\n}\n", trap1, DENY_MINUTES);
+		pg_conf_add(&cf, "\nservice echo\n{\n"
+		    "\ttype\t\t= INTERNAL UNLISTED\n\tsocket_type\t= stream\n"
+		    "\twait\t\t= no\n\tbind\t\t= 127.0.0.1\n"
+		    "\tport\t\t= %d\n}\n", g == 1 ? echo1 : echo2);
+		pg_conf_start(c, &cf, CONF);
+	}
+	log_wait(g1, "connected; ban lists reconciled", 1, PG_TIMEOUT_MS);
+	log_wait(&gate2, "AUTH refused", 1, PG_TIMEOUT_MS);
+	log_wait(&gate2, "keeping the local ban list", 1, PG_TIMEOUT_MS);
+	/* The password is nowhere in the log. */
+	assert_int_equal(pg_file_count(g1, PG_ERRLOG, "s3cret"), 0);
+	touch("127.0.0.5", trap1);
+	(void)until_refused("127.0.0.5", echo1, SHARE_MS);
+	/* Not shared with the gate Redis refused; it serves all the same. */
+	assert_int_equal(echoed("127.0.0.5", echo2), 1);
+	assert_int_equal(pg_file_count(&gate2, PG_ERRLOG,
+	    "connected; ban lists reconciled"), 0);
+	pg_stop_ok(&gate2);
+	pg_stop_ok(g1);
+}
+
 /* The second gate and redis-server go, whatever happened. */
 static int
 teardown(void **state)
@@ -310,6 +396,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_shared_bans, pg_setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_unix_password, pg_setup,
 		    teardown),
 	};
 
