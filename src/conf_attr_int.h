@@ -64,6 +64,16 @@ int	attr_set_rpc_version(const struct attr_def *, struct service_conf *,
 int	attr_set_rpc_number(const struct attr_def *, struct service_conf *,
 	    const struct attr_val *, struct conf_diag *);
 
+/* conf_attr_bans.c */
+int	attr_set_ban_state_file(const struct attr_def *,
+	    struct service_conf *, const struct attr_val *, struct conf_diag *);
+int	attr_set_redis(const struct attr_def *, struct service_conf *,
+	    const struct attr_val *, struct conf_diag *);
+int	attr_set_redis_password_file(const struct attr_def *,
+	    struct service_conf *, const struct attr_val *, struct conf_diag *);
+int	attr_set_redis_prefix(const struct attr_def *, struct service_conf *,
+	    const struct attr_val *, struct conf_diag *);
+
 /* conf_attr_spawn.c */
 int	attr_set_workers(const struct attr_def *, struct service_conf *,
 	    const struct attr_val *, struct conf_diag *);

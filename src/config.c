@@ -40,6 +40,16 @@ config_service_new(const struct conf_entry *ce, struct conf_diag *cd)
 }
 
 static void
+config_bans_clear(struct bans_conf *bc)
+{
+	free(bc->bc_state_file);
+	free(bc->bc_redis);
+	free(bc->bc_redis_password_file);
+	free(bc->bc_redis_prefix);
+	memset(bc, 0, sizeof(*bc));
+}
+
+static void
 config_service_free(struct service_conf *sc)
 {
 	int	i;
@@ -56,6 +66,7 @@ config_service_free(struct service_conf *sc)
 	free(sc->sc_group);
 	free(sc->sc_worker_user);
 	free(sc->sc_control_socket);
+	config_bans_clear(&sc->sc_bans);
 	wordlist_clear(&sc->sc_env);
 	wordlist_clear(&sc->sc_passenv);
 	free(sc->sc_spawn_env);
@@ -262,6 +273,8 @@ config_check_defaults(struct config *cf, struct attr_val *defs,
 	memcpy(cf->cf_worker_cpus, sc->sc_worker_cpus,
 	    sizeof(cf->cf_worker_cpus));
 	cf->cf_nworker_cpus = sc->sc_nworker_cpus;
+	cf->cf_bans = sc->sc_bans;
+	memset(&sc->sc_bans, 0, sizeof(sc->sc_bans));
 	config_service_free(sc);
 }
 
@@ -429,6 +442,7 @@ config_unref(struct config *cf)
 	free(cf->cf_services);
 	free(cf->cf_worker_user);
 	free(cf->cf_control_socket);
+	config_bans_clear(&cf->cf_bans);
 	for (i = 0; i < cf->cf_noff; i++)
 		free(cf->cf_off[i]);
 	free(cf->cf_off);

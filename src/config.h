@@ -82,6 +82,17 @@ struct geoip;
 struct timewin;
 struct tls_ctx;
 
+/*
+ * The ban list's state file and its sharing through Redis: set in
+ * defaults only, read by the master at start (bans.c).
+ */
+struct bans_conf {
+	char		*bc_state_file;	/* NULL: the built-in default; "none" */
+	char		*bc_redis;	/* HOST:PORT or /PATH; NULL: none */
+	char		*bc_redis_password_file;
+	char		*bc_redis_prefix;	/* NULL: "portgate" */
+};
+
 /* One configured service, defaults merged in. */
 struct service_conf {
 	char			*sc_name;	/* service NAME */
@@ -114,6 +125,7 @@ struct service_conf {
 	char			*sc_worker_user; /* the setter's: see cf_ */
 	char			*sc_control_socket; /* the setter's: see cf_ */
 	int			 sc_workers;	/* the setter's: see cf_ */
+	struct bans_conf	 sc_bans;	/* the setter's: see cf_ */
 	int			 sc_worker_cpus[CONF_WORKERS_MAX];
 	int			 sc_nworker_cpus;
 	gid_t			 sc_gid;
@@ -203,6 +215,7 @@ struct config {
 	int			  cf_workers;	/* 0: auto, one per CPU */
 	int			  cf_worker_cpus[CONF_WORKERS_MAX];
 	int			  cf_nworker_cpus;
+	struct bans_conf	  cf_bans;	/* defaults' ban_state_file, redis */
 };
 
 /* config_load() flags. */

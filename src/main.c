@@ -23,6 +23,7 @@
 
 #include "accesslog.h"
 #include "admit.h"
+#include "bans.h"
 #include "conf_diag.h"
 #include "config.h"
 #include "daemon.h"
@@ -426,6 +427,7 @@ run(const struct options *o, struct config *cf)
 	(void)ctl_open(base, o->o_control != NULL ? o->o_control :
 	    cf->cf_control_socket != NULL ? cf->cf_control_socket :
 	    PORTGATE_CONTROL);
+	bans_start(base, cf);
 	master_init(base, nworkers, daemon_forget);
 	(void)master_generation(cf, NULL);
 	if (master_run_pending() != nworkers || master_workers() != nworkers)
@@ -443,6 +445,7 @@ run(const struct options *o, struct config *cf)
 			break;
 		}
 	} while (master_run_pending() > 0);
+	bans_stop();
 	daemon_cleanup();
 	master_cleanup();
 	event_base_free(base);

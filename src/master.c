@@ -30,6 +30,7 @@
 #include "build-config.h"
 
 #include "accesslog.h"
+#include "bans.h"
 #include "config.h"
 #include "geoip.h"
 #include "libwrap_tables.h"
@@ -264,6 +265,7 @@ master_forget(void)
 		event_free(master_geoip_ev);
 	master_respawn_ev = master_geoip_ev = NULL;
 	spawn_set_other(NULL, NULL);
+	bans_forget();
 	if (master_forget_cb != NULL)
 		master_forget_cb();
 }

@@ -43,6 +43,7 @@ struct metrics_daemon {
 	uint64_t	 md_reloads_failed;
 	int64_t		 md_last_success;
 	int64_t		 md_workers;
+	int64_t		 md_redis;	/* 0: not used, 1: cut off, 2: up */
 };
 
 /*
@@ -82,6 +83,13 @@ void
 metrics_workers(int n)
 {
 	__atomic_store_n(&metrics_d->md_workers, n, __ATOMIC_RELAXED);
+}
+
+void
+metrics_redis(int connected)
+{
+	__atomic_store_n(&metrics_d->md_redis, connected + 1,
+	    __ATOMIC_RELAXED);
 }
 
 struct metrics_service *
@@ -456,6 +464,11 @@ metrics_format(struct evbuffer *buf, const char *version)
 	    evbuffer_add_printf(buf, "portgate_workers %lld\n",
 	    METRICS_GET(metrics_d->md_workers) > 0 ?
 	    (long long)METRICS_GET(metrics_d->md_workers) : 1LL) < 0 ||
+	    (METRICS_GET(metrics_d->md_redis) > 0 &&
+	    (metrics_head(buf, "portgate_redis_connected", "gauge",
+	    "1 when the ban list is shared through Redis, 0 when cut off.") ==
+	    -1 || evbuffer_add_printf(buf, "portgate_redis_connected %lld\n",
+	    (long long)METRICS_GET(metrics_d->md_redis) - 1) < 0)) ||
 	    metrics_head(buf, "portgate_build_info", "gauge",
 	    "Always 1; the version is a label.") == -1 ||
 	    evbuffer_add_printf(buf, "portgate_build_info{version=\"") < 0 ||

@@ -123,5 +123,7 @@ void	metrics_snapshot(const struct metrics_service *ms,
 long long metrics_sessions_all(void);
 /* The number of worker processes serving (the master says). */
 void	metrics_workers(int n);
+/* Redis for the ban list: -1 not used (no metric), 0 cut off, 1 connected. */
+void	metrics_redis(int connected);
 
 #endif

@@ -130,6 +130,8 @@ pg_init(void)
 		exit(1);
 	}
 	pg_binpath = bin;
+	/* The daemons of tests share no ban state file unless they ask. */
+	(void)setenv("PORTGATE_BAN_STATE_FILE", "none", 0);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1) {
 		fprintf(stderr, "e2e: PR_SET_CHILD_SUBREAPER: %s\n",
 		    strerror(errno));

@@ -13,10 +13,16 @@
 #    sends them through the other gate again within 5 s (the time and the
 #    failed connections are printed);
 #  - when the first gate's daemon comes back, a session through the
-#    surviving gate goes on untouched (nopreempt: VIP stays).
+#    surviving gate goes on untouched (nopreempt: VIP stays);
+#  - the gates share their bans through Redis (a redis-server in a
+#    namespace of its own): a scanner that touches a SENSOR port on VIP
+#    (gate 1) is refused by gate 2 within 1 s, and another scanner after
+#    the failover (gate 2) is refused by gate 1 within 1 s; with Redis
+#    stopped, each gate keeps its bans and says so in its log.
 #
-# Needs root, ip(8) and keepalived (Debian package keepalived); exits 77
-# (skip) without them.  Every wait polls a condition under a deadline.
+# Needs root, ip(8), keepalived and redis-server (Debian packages
+# keepalived, redis-server); exits 77 (skip) without them.  Every wait
+# polls a condition under a deadline.
 set -u
 if [ -z "${BASH_VERSION:-}" ]; then
 	command -v bash >/dev/null 2>&1 || { echo "no bash: skipped"; exit 77; }
@@ -35,17 +41,24 @@ KEEPALIVED=$(PATH=$PATH:/usr/sbin:/sbin command -v keepalived) || {
 	echo "test_e2e_keepalived: no keepalived: skipped"; exit 77; }
 IP=$(PATH=$PATH:/usr/sbin:/sbin command -v ip) || {
 	echo "test_e2e_keepalived: no ip(8): skipped"; exit 77; }
+REDIS=$(PATH=$PATH:/usr/sbin:/sbin command -v redis-server) || {
+	echo "test_e2e_keepalived: no redis-server: skipped"; exit 77; }
 
 NET=10.77.0
 VIP=$NET.100
 PORT=8000		# the gates' service on VIP
 BPORT=7777		# the back end's echo
+TRAP=8001		# the gates' SENSOR service on VIP
+DIRECT=8002		# an echo on each gate's own address
+RPORT=6379		# Redis, at $NET.3
+SHARE_MAX_MS=1000	# a ban reaches the other gate within
 FAILOVER_MAX_MS=5000
 LOOP_MAX=5000		# short connections at most in the loop
 LOOP_SECONDS=30		# and at most this long
 
 P=pgka$$		# namespace prefix: unique, and ours to remove
 NS_SW=${P}sw NS_C=${P}c NS_G1=${P}g1 NS_G2=${P}g2 NS_B=${P}b
+NS_R=${P}r NS_S1=${P}s1 NS_S2=${P}s2	# Redis, two scanners
 tmp=$(mktemp -d /tmp/test_e2e_keepalived.XXXXXX) || exit 99
 chmod 755 "$tmp"
 pids=""			# every process this test started
@@ -118,7 +131,8 @@ mkns() {
 	made_ns="$made_ns $1"
 	"$IP" -n "$1" link set lo up || fail "lo up in $1"
 }
-for ns in "$NS_SW" "$NS_C" "$NS_G1" "$NS_G2" "$NS_B"; do
+for ns in "$NS_SW" "$NS_C" "$NS_G1" "$NS_G2" "$NS_B" "$NS_R" "$NS_S1" \
+    "$NS_S2"; do
 	mkns "$ns"
 done
 "$IP" -n "$NS_SW" link add br0 type bridge mcast_snooping 0 ||
@@ -135,6 +149,22 @@ link "$NS_C" pc "$NET.1"
 link "$NS_B" pb "$NET.2"
 link "$NS_G1" pg1 "$NET.11"
 link "$NS_G2" pg2 "$NET.12"
+link "$NS_R" pr "$NET.3"
+link "$NS_S1" ps1 "$NET.21"
+link "$NS_S2" ps2 "$NET.22"
+
+# --- Redis, without persistence (a restart starts it empty). ---
+start_redis() {
+	"$IP" netns exec "$NS_R" "$REDIS" --bind "$NET.3" --port "$RPORT" \
+	    --save '' --appendonly no --daemonize no --protected-mode no \
+	    --dir "$tmp" --logfile "$tmp/redis.log" &
+	redis_pid=$!
+	pids="$pids $redis_pid"
+	wait_for 10000 in_ns "$NS_R" bash -c \
+	    "exec 3<>/dev/tcp/$NET.3/$RPORT" 2>/dev/null ||
+	    fail "redis-server does not listen"
+}
+start_redis
 
 # --- The back end: portgate's echo. ---
 cat >"$tmp/backend.conf" <<EOF
@@ -180,6 +210,31 @@ service vip
 	redirect	= $NET.2 $BPORT
 	connect_timeout	= 2
 }
+defaults
+{
+	redis		= $NET.3:$RPORT
+	ban_state_file	= $tmp/gate$g.bans
+}
+service trap
+{
+	type		= UNLISTED
+	flags		= SENSOR
+	socket_type	= stream
+	wait		= no
+	port		= $TRAP
+	bind		= $VIP
+	freebind	= yes
+	deny_time	= 10
+}
+service echo
+{
+	type		= INTERNAL UNLISTED
+	id		= direct
+	socket_type	= stream
+	wait		= no
+	port		= $DIRECT
+	bind		= $NET.1$g
+}
 EOF
 	# keepalived's notify: the state of the instance, in a file.
 	cat >"$tmp/notify$g.sh" <<EOF
@@ -217,6 +272,10 @@ listens_on_vip() {	# <namespace>
 start_portgate "$NS_G1" gate1
 start_portgate "$NS_G2" gate2
 for g in 1 2; do
+	wait_for 10000 grep -q "connected; ban lists reconciled" \
+	    "$tmp/gate$g.err" || fail "gate $g is not connected to Redis"
+done
+for g in 1 2; do
 	wait_for 10000 grep -q "does not hold yet" "$tmp/gate$g.err" ||
 	    fail "gate $g does not say it listens on $VIP before holding it"
 	eval "ns=\$NS_G$g"
@@ -242,6 +301,36 @@ holds_vip "$NS_G2" && fail "gate 2 holds $VIP too"
 # The standby listens on VIP, which it does not hold, with freebind.
 listens_on_vip "$NS_G2" || fail "the standby does not listen on $VIP"
 echo "standby gate 2 listens on $VIP:$PORT without holding it"
+
+# --- Shared bans: a scanner touches the trap on VIP (gate 1). ---
+echoes() {	# <namespace> <address>: the direct echo answers
+	in_ns "$1" bash -c "exec 3<>/dev/tcp/$2/$DIRECT || exit 1
+	    echo hi >&3; read -r -t 2 r <&3; [ \"\$r\" = hi ]" 2>/dev/null
+}
+refused_by() {	# <namespace> <address>
+	! echoes "$1" "$2"
+}
+touch_trap() {	# <namespace>: a connection to the trap on VIP
+	in_ns "$1" bash -c "exec 3<>/dev/tcp/$VIP/$TRAP && cat <&3" \
+	    >/dev/null 2>&1
+}
+share() {	# <scanner namespace> <other gate's address>: sets share_ms
+	local t
+	echoes "$1" "$2" || fail "$2 refuses the scanner before its touch"
+	t=$(now_ms)
+	touch_trap "$1"
+	wait_for "$SHARE_MAX_MS" refused_by "$1" "$2" ||
+	    fail "$2 still admits the scanner $SHARE_MAX_MS ms after its touch"
+	share_ms=$(($(now_ms) - t))
+}
+count_ge() {	# <file> <text> <n>
+	[ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "$3" ]
+}
+share "$NS_S1" "$NET.12"
+echo "shared ban: gate 2 refuses scanner 1 $share_ms ms after its touch" \
+    "on gate 1"
+grep -q "adding $NET.21 to the global deny list" "$tmp/gate1.err" ||
+    fail "gate 1 did not ban scanner 1"
 
 # --- A loop of short connections through VIP, from the client. ---
 # tests/e2e/connloop: one line per connection, "start-ms ok|fail", at most
@@ -341,5 +430,27 @@ wait_for 5000 session_says two || fail "the session through gate 2 broke" \
 echo quit >"$tmp/sess.in"
 wait_gone "$sess_pid" 5000 || fail "the session did not end"
 echo "the session through gate 2 is untouched when gate 1 comes back"
+
+# --- After the failover: a scanner touches VIP (gate 2 now). ---
+wait_for 10000 count_ge "$tmp/gate1.err" "connected; ban lists reconciled" 2 ||
+    fail "gate 1 did not connect to Redis again"
+refused_by "$NS_S1" "$NET.11" || fail "gate 1 forgot scanner 1 over its restart"
+share "$NS_S2" "$NET.11"
+echo "shared ban after the failover: gate 1 refuses scanner 2 $share_ms ms" \
+    "after its touch on gate 2"
+grep -q "adding $NET.22 to the global deny list" "$tmp/gate2.err" ||
+    fail "gate 2 did not ban scanner 2"
+
+# --- Redis stops: each gate keeps its bans and says so. ---
+{ kill -KILL "$redis_pid"; wait "$redis_pid"; } 2>/dev/null
+for g in 1 2; do
+	wait_for 10000 grep -q "keeping the local ban list" "$tmp/gate$g.err" ||
+	    fail "gate $g does not say it lost Redis"
+done
+for a in "$NET.11" "$NET.12"; do
+	refused_by "$NS_S1" "$a" || fail "$a forgot scanner 1 without Redis"
+	refused_by "$NS_S2" "$a" || fail "$a forgot scanner 2 without Redis"
+done
+echo "without Redis each gate keeps its bans"
 echo "PASS"
 exit 0

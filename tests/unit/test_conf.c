@@ -1498,6 +1498,19 @@ static const struct attr_case attr_cases[] = {
 	{ "control_socket", "D", 0, "/run/pg.sock", NULL, "run/pg.sock",
 	    { "@/t.conf:3: error: control_socket: bad value 'run/pg.sock': "
 	    "expected none or an absolute path of at most 107 bytes" }, NULL },
+	{ "ban_state_file", "D", 0, "/var/lib/portgate/bans", NULL,
+	    "bans", { "@/t.conf:3: error: ban_state_file: bad value 'bans': "
+	    "expected an absolute path of a file, or none" }, NULL },
+	{ "redis", "D", 0, "[::1]:6379", NULL, "localhost:6379",
+	    { "@/t.conf:3: error: redis: bad value 'localhost:6379': expected "
+	    "a numeric ADDRESS:PORT ([ADDRESS]:PORT for IPv6) or the absolute "
+	    "path of a UNIX socket" }, NULL },
+	{ "redis_password_file", "D", 0, "@/banner.txt", NULL,
+	    "@/nonexistent", { "@/t.conf:3: error: redis_password_file: "
+	    "cannot read @/nonexistent on this machine{...}" }, NULL },
+	{ "redis_prefix", "D", 0, "gates:eu", NULL, "a/c",
+	    { "@/t.conf:3: error: redis_prefix: bad value 'a/c': expected 1 "
+	    "to 64 letters, digits or _-.:{}" }, NULL },
 	{ "enabled", "D", 1, "echo other", NULL, NULL, { NULL }, NULL },
 	{ "disabled", "D", 1, "other", NULL, NULL, { NULL }, NULL },
 	{ "cps", "SD", 0, "0 1", NULL, "10 0",
