@@ -4,14 +4,10 @@
  * the address in all of them at its next connection.
  */
 #include <sys/types.h>
-#include <sys/socket.h>
 
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <errno.h>
 #include <limits.h>
-#include <netdb.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +15,7 @@
 
 #include <json-c/json.h>
 
+#include "banstate.h"
 #include "ctl_int.h"
 #include "log.h"
 #include "quota.h"
@@ -26,32 +23,6 @@
 
 /* Longest ban with a time: ten years (0 is for ever). */
 #define CTL_BAN_MAX	(10LL * 366 * 24 * 3600)
-
-/* The numeric address <s> as a deny-list key; 0, or -1. */
-static int
-ctl_ban_key(const char *s, struct srckey *key)
-{
-	struct addrinfo	 hints, *res;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_flags = AI_NUMERICHOST;
-	if (getaddrinfo(s, NULL, &hints, &res) != 0)
-		return -1;
-	quota_key(NULL, res->ai_addr, key);
-	freeaddrinfo(res);
-	return 0;
-}
-
-/* The address of <key> as text. */
-static const char *
-ctl_ban_addr(const struct srckey *key, char *buf, size_t len)
-{
-	static const uint8_t	mapped[12] = { [10] = 0xff, [11] = 0xff };
-
-	if (memcmp(key->sk_addr, mapped, sizeof(mapped)) == 0)
-		return inet_ntop(AF_INET, key->sk_addr + 12, buf, len);
-	return inet_ntop(AF_INET6, key->sk_addr, buf, (socklen_t)len);
-}
 
 struct ctl_ban_list {
 	struct json_object	*bl_list;
@@ -64,9 +35,9 @@ ctl_ban_one(const struct srckey *key, time_t until, void *arg)
 {
 	struct ctl_ban_list	*bl = arg;
 	struct json_object	*o;
-	char			 addr[INET6_ADDRSTRLEN];
+	char			 addr[BANSTATE_ADDR_MAX];
 
-	if (ctl_ban_addr(key, addr, sizeof(addr)) == NULL)
+	if (banstate_addr(key, addr, sizeof(addr)) == NULL)
 		return 0;
 	if ((o = json_object_new_object()) == NULL ||
 	    ctl_add(o, "address", json_object_new_string(addr)) ||
@@ -133,7 +104,7 @@ ctl_ban(uint64_t id, int argc, char **argv)
 	char			*end;
 
 	(void)id;
-	if (ctl_ban_key(argv[0], &key) == -1)
+	if (banstate_addr_parse(argv[0], &key) == -1)
 		return ctl_error("'%s' is not a numeric address", argv[0]);
 	if (argc == 2) {
 		errno = 0;
@@ -168,7 +139,7 @@ ctl_unban(uint64_t id, int argc, char **argv)
 
 	(void)id;
 	(void)argc;
-	if (ctl_ban_key(argv[0], &key) == -1)
+	if (banstate_addr_parse(argv[0], &key) == -1)
 		return ctl_error("'%s' is not a numeric address", argv[0]);
 	if (quota_undeny(&key) == 0)
 		return ctl_error("%s is not banned", argv[0]);

@@ -15,6 +15,7 @@
 
 #include "build-config.h"
 
+#include "bans.h"
 #include "config.h"
 #include "ctl_int.h"
 #include "daemon.h"
@@ -81,9 +82,16 @@ ctl_service(struct service *sv, time_t now)
 struct json_object *
 ctl_status(uint64_t id, int argc, char **argv)
 {
+	static const char *const redis_state[] = {
+		[BANS_REDIS_OFF] = "off",
+		[BANS_REDIS_CONNECTING] = "connecting",
+		[BANS_REDIS_UP] = "up",
+		[BANS_REDIS_DOWN] = "down",
+	};
 	struct json_object	*o, *list;
 	struct service		*sv;
 	time_t			 now = time(NULL);
+	char			 redis[256];
 
 	(void)id;
 	(void)argc;
@@ -99,6 +107,12 @@ ctl_status(uint64_t id, int argc, char **argv)
 	    ctl_add(o, "sessions", json_object_new_int64(
 	    metrics_sessions_all())) ||
 	    ctl_add(o, "bans", json_object_new_int(ctl_ban_count(now))) ||
+	    ctl_add(o, "ban_state_file", json_object_new_string(
+	    bans_state_file() != NULL ? bans_state_file() : "")) ||
+	    ctl_add(o, "redis", json_object_new_string(redis_state[
+	    bans_redis_state()])) ||
+	    ctl_add(o, "redis_status", json_object_new_string(
+	    bans_redis_status(redis, sizeof(redis)))) ||
 	    (list = json_object_new_array()) == NULL ||
 	    ctl_add(o, "services", list)) {
 		json_object_put(o);

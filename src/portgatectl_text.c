@@ -58,6 +58,8 @@ print_status(struct json_object *ans)
 	    num(ans, "workers") == 1 ? "" : "s", num(ans, "sessions"),
 	    num(ans, "sessions") == 1 ? "" : "s", num(ans, "bans"),
 	    num(ans, "bans") == 1 ? "" : "es", str(ans, "config"));
+	if (str(ans, "redis_status")[0] != '\0')
+		printf("%s\n", str(ans, "redis_status"));
 	if ((svs = list(ans, "services")) == NULL)
 		return;
 	n = json_object_array_length(svs);
