@@ -30,6 +30,7 @@ if [ -z "${BASH_VERSION:-}" ]; then
 fi
 : "${PORTGATE_BIN:?run by make check}"
 CONTRIB_KA=${PG_TOP_SRCDIR:-$(dirname "$0")/../..}/contrib/keepalived.conf
+PORTGATECTL=$(dirname "$PORTGATE_BIN")/portgatectl
 CONNLOOP=${PG_TOP_BUILDDIR:-$(dirname "$PORTGATE_BIN")/..}/tests/e2e/connloop
 [ -x "$CONNLOOP" ] || { echo "no $CONNLOOP: build it (make check)"; exit 99; }
 
@@ -182,7 +183,7 @@ start_portgate() {	# <namespace> <name>
 	local pid
 	rm -f "$tmp/$2.pid"
 	"$IP" netns exec "$1" "$PORTGATE_BIN" -dontfork -f "$tmp/$2.conf" \
-	    -pidfile "$tmp/$2.pid" 2>>"$tmp/$2.err" &
+	    -pidfile "$tmp/$2.pid" -control "$tmp/$2.sock" 2>>"$tmp/$2.err" &
 	pid=$!
 	pids="$pids $pid"
 	eval "pid_$2=$pid"
@@ -245,13 +246,13 @@ EOF
 	# contrib/keepalived.conf with this test's addresses, pid file,
 	# priority and adverts, and the notify script.
 	sed -e "s|router_id gate1|router_id gate$g|" \
-	    -e "s|/run/portgate.pid|$tmp/gate$g.pid|" \
+	    -e "s|/usr/sbin/portgatectl -s /run/portgate.sock|$PORTGATECTL -s $tmp/gate$g.sock|" \
 	    -e "s|priority 150|priority $((200 - 50 * g))|" \
 	    -e "s|advert_int 1\$|advert_int 0.2|" \
 	    -e "s|192.0.2.100/24|$VIP/24|" \
 	    -e "s|^\([[:space:]]*\)nopreempt\$|&\n\1notify \"$tmp/notify$g.sh\"|" \
 	    "$CONTRIB_KA" >"$tmp/ka$g.conf" || fail "sed"
-	for want in "router_id gate$g" "-F $tmp/gate$g.pid -x portgate" \
+	for want in "router_id gate$g" "$PORTGATECTL -s $tmp/gate$g.sock status" \
 	    "priority $((200 - 50 * g))" "advert_int 0.2" "$VIP/24 dev eth0" \
 	    "notify \"$tmp/notify$g.sh\"" "nopreempt" "interface eth0"; do
 		grep -qF -- "$want" "$tmp/ka$g.conf" ||
