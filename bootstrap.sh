@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 
 PKGS="build-essential autoconf automake libtool pkg-config
 libevent-dev libssl-dev libmaxminddb-dev libbsd-dev libcmocka-dev libseccomp-dev
-libwrap0-dev libsystemd-dev libjson-c-dev libhiredis-dev redis-server
+libwrap0-dev libsystemd-dev libjson-c-dev libhiredis-dev redis-server haproxy
 openssl tzdata netbase procps systemd
 libmaxmind-db-writer-perl mmdb-bin gcovr fail2ban prometheus
 clang libclang-rt-14-dev keepalived iproute2
