@@ -23,7 +23,9 @@
 # targets (up to 4; A/B of a change, measured round-robin with the rest,
 # e.g. TARGETS="direct portgate" VARIANTS="fix=/tmp/b/src/portgate").
 # PORTGATE_BASE=/path/to/portgate adds target portgate-base: that build
-# with the same configuration (bench/baseline.sh COMMIT DIR builds one),
+# with the same configuration (bench/baseline.sh COMMIT DIR builds one;
+# BASE_WORKERS=N gives it defaults { workers = N }, e.g. to compare it
+# with portgate-wN),
 # and a table of portgate / portgate-base for every portgate target; with
 # it or WORKERS, also each forwarder's CPU time (user + system) per
 # connection, per GB, per round trip and per UDP request.  HOLD=0 skips
@@ -316,7 +318,8 @@ for t in $TARGETS; do
 	[ "$t" = direct ] && { OK_TARGETS+=" direct"; continue; }
 	log "starting $t"
 	case $t in
-	portgate-base) start=(start_portgate "$t" "$PORTGATE_BASE") ;;
+	portgate-base) start=(start_portgate "$t" "$PORTGATE_BASE"
+	    ${BASE_WORKERS:+"workers	= $BASE_WORKERS"}) ;;
 	portgate-w[0-9]*)
 		start=(start_portgate "$t" "$PORTGATE" "workers	= ${t#portgate-w}") ;;
 	haproxy-w[0-9]*) start=(start_haproxy "$t" "${t#haproxy-w}") ;;

@@ -9,18 +9,25 @@
 #   rtt		bench/rtt.c 32-byte echoes through a TCP redirect
 #   udp		bench/udp_rr.c through a UDP redirect
 #   conn	wrk Connection: close through a TCP redirect to nginx
+#   conn_haproxy  the same through haproxy (mode tcp, nbthread 1), for
+#		comparison (not in the default list); both print the CPU time
+#		per connection (user and kernel) and the system calls per
+#		accepted connection of the forwarder
 #   spawn	bench/conn_rate.c against a spawned bench/tiny_server
 #		(system-wide profile: the children's time is most of it)
 #   spawn_xinetd  the same under xinetd, same configuration (for comparison;
 #		not in the default list)
 #   flood	bench/gate.sh's full-speed flood of refused clients plus the
 #		admitted client, 10,000 only_from rules
+# portgate runs with WORKERS workers (default 1); perf and strace follow
+# all its processes (the master and the workers).
 # Environment: PORTGATE (build it with -g; -fno-omit-frame-pointer gives
-# better user-space call graphs), SECS (5), KEEP_TMP=1.
+# better user-space call graphs), SECS (5), WORKERS (1), KEEP_TMP=1.
 set -u
 . "$(dirname "$0")/lib.sh"
 
 SECS=${SECS:-5}
+WORKERS=${WORKERS:-1}
 OUTDIR=$BENCH/profiles
 mkdir -p "$OUTDIR"
 need_portgate
@@ -38,6 +45,7 @@ defaults
 	log_on_failure	=
 	instances	= UNLIMITED
 	cps		= 0 1
+	workers		= $WORKERS
 }
 EOF
 }
@@ -79,7 +87,7 @@ load_bg() {
 	bulk) bg load timeout $((s + 10)) iperf3 -c 127.0.0.1 -p 22101 -t "$s" ;;
 	rtt) bg load "$BIN/rtt" 127.0.0.1 22103 $((s * 25000)) 32 ;;
 	udp) bg load "$BIN/udp_rr" 127.0.0.1 22104 "$s" 32 ;;
-	conn) bg load timeout $((s + 10)) wrk -t1 -c32 -d"${s}s" -H 'Connection: close' \
+	conn|conn_haproxy) bg load timeout $((s + 10)) wrk -t1 -c32 -d"${s}s" -H 'Connection: close' \
 	    http://127.0.0.1:22102/t.txt ;;
 	spawn|spawn_xinetd) bg load "$BIN/conn_rate" -c 16 -t "$s" 127.0.0.1 22105 ;;
 	flood) bg load bash -c "'$BIN/conn_rate' -b 127.0.0.2 -c 64 -t $s 127.0.0.1 22106 & \
@@ -104,7 +112,7 @@ setup() {
 		bg echo "$BIN/echo_server" -u $((B + 4)) -T 600
 		wait_port $((B + 4)) udp $BGPID
 		fwd_conf 22104 $((B + 4)) dgram >> "$conf" ;;
-	conn)
+	conn|conn_haproxy)
 		mkdir -p "$TMP/www" "$TMP/ngx"
 		echo 'portgate bench: a small file served by nginx' > "$TMP/www/t.txt"
 		cat > "$TMP/ngx/nginx.conf" <<EOF
@@ -160,7 +168,24 @@ EOF
 			echo "}"
 		} >> "$conf" ;;
 	esac
-	if [ $S = spawn_xinetd ]; then
+	if [ $S = conn_haproxy ]; then
+		cat > "$TMP/haproxy.cfg" <<EOF
+global
+	maxconn 8000
+	nbthread 1
+defaults
+	mode tcp
+	timeout connect 5s
+	timeout client 60s
+	timeout server 60s
+listen l
+	bind 127.0.0.1:22102
+	server s 127.0.0.1:$((B + 2))
+EOF
+		bg haproxy haproxy -db -f "$TMP/haproxy.cfg"
+		PG=$BGPID
+		wait_port 22102 tcp $PG || die "haproxy did not start"
+	elif [ $S = spawn_xinetd ]; then
 		sed -i 's/^\tcps\t\t= 0 1/\tcps\t\t= 1000000 1/' "$conf"
 		bg xinetd xinetd -dontfork -f "$conf" -pidfile "$TMP/xinetd.pid"
 		PG=$BGPID
@@ -181,7 +206,8 @@ for S in $SCEN; do
 	if [ $S = spawn ] || [ $S = spawn_xinetd ]; then
 		perf record -q -F 1999 -g -a -o "$TMP/$S.data" -- sleep "$SECS" >/dev/null 2>&1
 	else
-		perf record -q -F 1999 -g -p "$PG" -o "$TMP/$S.data" -- sleep "$SECS" >/dev/null 2>&1
+		perf record -q -F 1999 -g -p "$(tree_pids "$PG" | paste -sd,)" \
+		    -o "$TMP/$S.data" -- sleep "$SECS" >/dev/null 2>&1
 	fi
 	wait "$LOAD" 2>/dev/null; stop "$LOAD"
 	{
@@ -231,15 +257,44 @@ for S in $SCEN; do
 			perf report -i "$TMP/$S.data" --children --sort dso,sym --stdio -g none \
 			    2>/dev/null | grep 'portgate-bench ' | head -20
 		fi
+		if [ $S = conn ] || [ $S = conn_haproxy ]; then
+			# The rate of the whole wrk run (SECS + 2 s; perf saw SECS).
+			rps=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$TMP/load.log")
+			echo
+			echo "## per connection (${rps:-?} conn/s; 1999 Hz samples over $SECS s)"
+			perf report -i "$TMP/$S.data" --no-children --sort dso --stdio -g none -n \
+			    2>/dev/null | grep -v '^#' | grep -v '^$' | awk -v c="${rps:-0}" -v s="$SECS" '
+			    { if ($3 == "[kernel.kallsyms]") k += $2; else u += $2 }
+			    END { if (c > 0 && u + k > 0)
+				printf "    CPU %.1f µs: user %.1f, kernel %.1f (%.0f %% kernel)\n",
+				(u + k) / 1999 / (c * s) * 1e6, u / 1999 / (c * s) * 1e6,
+				k / 1999 / (c * s) * 1e6, 100 * k / (u + k) }'
+		fi
 		# 2. syscalls of portgate over 2 s of the same load
 		load_bg 4
 		sleep 1
-		timeout 2 strace -c -p "$PG" -o "$TMP/$S.strace" >/dev/null 2>&1
+		if [ $S = spawn ] || [ $S = spawn_xinetd ]; then
+			timeout 2 strace -c -p "$PG" -o "$TMP/$S.strace" >/dev/null 2>&1
+		else
+			timeout 2 strace -c $(tree_pids "$PG" | sed 's/^/-p /') \
+			    -o "$TMP/$S.strace" >/dev/null 2>&1
+		fi
 		wait "$LOAD" 2>/dev/null; stop "$LOAD"
 		echo
-		echo "## the daemon's system calls over 2 s (strace -c, not its children; slowed by strace)"
+		echo "## the daemon's system calls over 2 s (strace -c, every process of the"
+		echo "## daemon but not its spawned children; slowed by strace)"
 		echo "## load under strace: $(tr '\n' ' ' < "$TMP/load.log" | head -c 300)"
 		head -25 "$TMP/$S.strace"
+		if [ $S = conn ] || [ $S = conn_haproxy ]; then
+			# calls is column 4; errors (5) only when there are some.
+			echo
+			echo "## system calls per accepted connection (accept4 that succeeded)"
+			awk '$4 ~ /^[0-9]+$/ && $NF ~ /^[a-z_0-9]+$/ && $NF != "total" {
+				c[$NF] = $4; e[$NF] = NF == 6 ? $5 : 0; o[++n] = $NF }
+			    END { a = c["accept4"] - e["accept4"]; if (a <= 0) exit
+				for (i = 1; i <= n; i++) printf "    %-16s %5.2f\n", o[i], c[o[i]] / a
+				printf "    (%d connections)\n", a }' "$TMP/$S.strace" | head -24
+		fi
 	} > "$OUT"
 	cat "$OUT"
 	# stop this scenario's processes

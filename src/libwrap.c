@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <tcpd.h>
 
@@ -34,6 +35,9 @@ extern int	dry_run;
 
 /* Set by the hook when a rule asked for the client's name. */
 static int	libwrap_wanted;
+
+/* Look at the files at most this often (ms; 0: at every check). */
+static long	libwrap_every;
 
 /* libwrap's name look-up, replaced: the name stays "unknown". */
 static void
@@ -68,6 +72,7 @@ libwrap_daemon(const struct service_conf *sc)
 
 /* What a rule file held when it was last read. */
 struct libwrap_seen {
+	struct timespec	ls_looked;	/* the last stat(), coarse monotonic */
 	dev_t		ls_dev;
 	ino_t		ls_ino;
 	off_t		ls_size;
@@ -76,10 +81,35 @@ struct libwrap_seen {
 	int		ls_rules;	/* a line that is not a comment */
 };
 
+void
+libwrap_recheck(long msecs)
+{
+	libwrap_every = msecs;
+}
+
+/* Was <ls> looked at less than libwrap_every ago?  Else note now. */
+static int
+libwrap_fresh(struct libwrap_seen *ls)
+{
+	struct timespec	now;
+	long		ms;
+
+	if (libwrap_every <= 0 ||
+	    clock_gettime(CLOCK_MONOTONIC_COARSE, &now) == -1)
+		return 0;
+	ms = (long)(now.tv_sec - ls->ls_looked.tv_sec) * 1000 +
+	    (now.tv_nsec - ls->ls_looked.tv_nsec) / 1000000;
+	if (ls->ls_read && ms >= 0 && ms < libwrap_every)
+		return 1;
+	ls->ls_looked = now;
+	return 0;
+}
+
 /*
  * Does the file <path> hold a rule?  Read again only when it changed (a
  * new inode, size or time): most machines have only comments there, and
- * libwrap would open and read both files for every client.
+ * libwrap would open and read both files for every client.  With
+ * libwrap_recheck(), the stat() itself is made at most that often.
  */
 static int
 libwrap_has_rules(const char *path, struct libwrap_seen *ls)
@@ -88,6 +118,8 @@ libwrap_has_rules(const char *path, struct libwrap_seen *ls)
 	FILE		*f;
 	char		 line[1024], *p;
 
+	if (libwrap_fresh(ls))
+		return ls->ls_rules;
 	if (stat(path, &st) == -1)
 		return errno != ENOENT;	/* unreadable: let libwrap say */
 	if (ls->ls_read && st.st_dev == ls->ls_dev &&

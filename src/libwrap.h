@@ -34,5 +34,11 @@ const char	*libwrap_daemon(const struct service_conf *sc);
  */
 int		 libwrap_check(const char *daemon, const char *addr,
 		    const char *name, int *wanted);
+/*
+ * Look at the files (a stat() each, to see whether they changed) at most
+ * every <msecs> instead of at every check: for copies that are themselves
+ * refreshed only that often or less (a worker's, libwrap_tables.c).
+ */
+void		 libwrap_recheck(long msecs);
 
 #endif

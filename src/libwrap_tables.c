@@ -15,8 +15,12 @@
 
 #include <tcpd.h>
 
+#include "libwrap.h"
 #include "libwrap_tables.h"
 #include "log.h"
+
+/* How often a worker looks at its copies (libwrap_recheck()). */
+#define LIBWRAP_TABLES_RECHECK_MS	100
 
 struct wrap_table {
 	const char	*wt_name;	/* of the copy */
@@ -175,6 +179,13 @@ libwrap_tables_use(void)
 	libwrap_tables_init();
 	hosts_allow_table = allow;
 	hosts_deny_table = deny;
+	/*
+	 * The master replaces these copies at most once a second: a stat()
+	 * of each at every client (two of a connection's twenty-odd system
+	 * calls) would mostly find them unchanged.  A tenth of a second
+	 * adds little to the second a change already takes to arrive.
+	 */
+	libwrap_recheck(LIBWRAP_TABLES_RECHECK_MS);
 }
 
 void

@@ -1,14 +1,18 @@
 /*
  * Spawning local servers.  The parent makes the argument vector, the
- * environment (spawn_env.c) and the group list, then vfork()s: the child borrows the
- * parent's memory until its exec, so no page is copied and no
- * copy-on-write fault follows (fork() cost about 20 % of the spawn rate),
- * and it may only make system calls.  The child resets its signals,
- * becomes a session leader, puts the socket on 0, 1 and 2, closes every
- * other descriptor, applies limits, nice and umask, drops privileges
- * through cred_drop() and execs the server without a shell.  What goes
- * wrong in the child is written to a pipe that the parent reads when it
- * reaps; the parent waits only until the exec has begun.
+ * environment (spawn_env.c) and the group list, then vfork()s: the child
+ * borrows the parent's memory until its exec, so no page is copied and no
+ * copy-on-write fault follows, and it may only make system calls.  fork()
+ * would let the master go back to its loop before the exec, but costs it
+ * about 1.3 ms more CPU per spawn on the benchmark machine: measured on
+ * 2026-12-06, 0.4 of vfork's rate quiet and 1.15-1.26 times it with both
+ * cores busy (bench/RESULTS.md, "perf-notes-2026-12-06").  The child
+ * resets its signals, becomes a session leader, puts the socket on 0, 1
+ * and 2, closes every other descriptor, applies limits, nice and umask,
+ * drops privileges through cred_drop() and execs the server without a
+ * shell.  What goes wrong in the child is written to a pipe that the
+ * parent reads when it reaps; the parent waits only until the exec has
+ * begun.
  */
 #include <sys/types.h>
 #include <sys/resource.h>

@@ -113,6 +113,26 @@ test_deny_address(void **state)
 	expect("echo", "127.0.0.2", NULL, 1, 0);
 }
 
+/*
+ * libwrap_recheck(): files with comments only admit everyone without
+ * libwrap; a rule written then is not seen until the interval has passed
+ * (here: until it is set back to 0, look at every check).
+ */
+static void
+test_recheck(void **state)
+{
+	(void)state;
+	rules("# comments only\n", "# none\n");
+	libwrap_recheck(60000);
+	expect("echo", "127.0.0.2", NULL, 1, 0);
+	rules("", "echo: 127.0.0.2\n");
+	expect("echo", "127.0.0.2", NULL, 1, 0);
+	libwrap_recheck(0);
+	expect("echo", "127.0.0.2", NULL, 0, 0);
+	rules("# comments only\n", "# none\n");
+	expect("echo", "127.0.0.2", NULL, 1, 0);
+}
+
 /* hosts.allow first: what it admits, ALL: ALL in hosts.deny cannot refuse. */
 static void
 test_allow_first(void **state)
@@ -269,6 +289,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_deny_address, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_recheck, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_allow_first, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
