@@ -1495,6 +1495,11 @@ static const struct attr_case attr_cases[] = {
 	{ "worker_user", "D", 0, "nobody", NULL, "root",
 	    { "@/t.conf:3: error: worker_user: bad value 'root': expected an "
 	    "existing user other than root" }, NULL },
+	{ "control_socket", "D", 0, "/run/portgate-test.sock", NULL,
+	    "run/portgate.sock",
+	    { "@/t.conf:3: error: control_socket: bad value "
+	    "'run/portgate.sock': expected none or an absolute path of at "
+	    "most 107 bytes" }, NULL },
 	{ "enabled", "D", 1, "echo other", NULL, NULL, { NULL }, NULL },
 	{ "disabled", "D", 1, "other", NULL, NULL, { NULL }, NULL },
 	{ "cps", "SD", 0, "0 1", NULL, "10 0",
