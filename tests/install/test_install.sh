@@ -1,12 +1,13 @@
 #!/bin/sh
 # "make install DESTDIR=..." of this build: the binary names the configured
-# configuration file, the contrib files name the installed paths, the
+# configuration file, portgatectl and the three man pages are installed,
+# the contrib files name the installed paths, the
 # sample configuration is valid, a second install keeps an edited
 # portgate.conf, and uninstall removes the rest (an unedited
 # portgate.conf too).  distcheck runs it again with its own prefix.
 set -u
 : "${PG_TOP_BUILDDIR:?run by make check}" "${PG_SBINDIR:?}" \
-    "${PG_SYSCONFDIR:?}" "${PG_DOCDIR:?}"
+    "${PG_SYSCONFDIR:?}" "${PG_DOCDIR:?}" "${PG_MANDIR:?}"
 
 tmp=$(mktemp -d /tmp/test_install.XXXXXX) || exit 99
 trap 'rm -rf "$tmp"' EXIT
@@ -45,6 +46,12 @@ has "$tmp/v" "included directory (sample configuration): $PG_SYSCONFDIR/portgate
 "$bin" --help >"$tmp/h" || fail "portgate --help failed"
 has "$tmp/h" "(default $PG_SYSCONFDIR/portgate.conf)"
 
+# portgatectl beside it, and the man pages of both.
+[ -x "$dest$PG_SBINDIR/portgatectl" ] || fail "no $dest$PG_SBINDIR/portgatectl"
+for m in man8/portgate.8 man8/portgatectl.8 man5/portgate.conf.5; do
+	[ -f "$dest$PG_MANDIR/$m" ] || fail "no $dest$PG_MANDIR/$m"
+done
+
 # The sample configuration, installed and valid.
 [ -f "$conf" ] || fail "no $conf"
 [ -d "$dest$PG_SYSCONFDIR/portgate.d" ] || fail "no portgate.d directory"
@@ -75,6 +82,11 @@ has "${unit%.service}.socket" "ListenStream="
 has "$unit" "ExecStart=$PG_SBINDIR/portgate -dontfork -f $PG_SYSCONFDIR/portgate.conf"
 # -t exits 3 for a valid file that leaves services out: that may start.
 has "$unit" "ExecStartPre=/bin/sh -c '$PG_SBINDIR/portgate -t -f $PG_SYSCONFDIR/portgate.conf || [ \$\$? -eq 3 ]'"
+# A reload waits for the outcome and fails with the errors: portgatectl,
+# not a signal that reports nothing.
+has "$unit" "ExecReload=$PG_SBINDIR/portgatectl reload"
+[ "$(grep -c '^ExecReload=' "$unit")" -eq 1 ] ||
+    fail "$unit: more than one ExecReload"
 for f in "$PG_TOP_BUILDDIR"/contrib/portgate.service \
     "$PG_TOP_BUILDDIR"/contrib/portgate.socket \
     "$PG_TOP_BUILDDIR"/contrib/portgate.init \

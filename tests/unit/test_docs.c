@@ -4,8 +4,12 @@
  * portgate.conf(5) (".It Cm name") and every attribute entry there is one
  * the parser knows; each entry says where the attribute may be written
  * as the table does, holds the row's summary and its default; every
- * option that "portgate --help" names is in portgate(8) ("Fl name").  The man pages are read from the source tree
- * (PORTGATE_DATA is its tests/data), the binary is PORTGATE_BIN.
+ * option that "portgate --help" names is in portgate(8) ("Fl name");
+ * every command and option of portgatectl's usage is in portgatectl(8)
+ * (".It Cm command", "Fl j") with its arguments, and both portgate(8) and
+ * portgate.conf(5) point at it.  The man pages are read from the source
+ * tree (PORTGATE_DATA is its tests/data), the binary is PORTGATE_BIN and
+ * portgatectl is beside it.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -15,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
@@ -323,6 +328,124 @@ test_options_documented(void **state)
 	free(man);
 }
 
+/* The text of one "portgatectl" run with <args>, from standard error. */
+static char *
+ctl_usage(const char *args, int *status)
+{
+	const char	*bin = getenv("PORTGATE_BIN");
+	char		 cmd[4200], *text;
+	FILE		*fp;
+	int		 st;
+
+	assert_non_null(bin);
+	/* portgatectl is built beside portgate. */
+	(void)snprintf(cmd, sizeof(cmd), "'%.*sportgatectl' %s 2>&1",
+	    (int)(strrchr(bin, '/') != NULL ? strrchr(bin, '/') - bin + 1 : 0),
+	    bin, args);
+	assert_non_null(fp = popen(cmd, "r"));
+	text = slurp(fp);
+	st = pclose(fp);
+	assert_true(WIFEXITED(st));
+	*status = WEXITSTATUS(st);
+	return text;
+}
+
+/*
+ * The synopsis of the entry ".It Cm <verb> ..." of <man> as usage writes
+ * it, in lower case: "Ar a b Op Ar c" is "a b [c]", "Oo"/"Oc" are "["/"]".
+ * NULL when there is no such entry.
+ */
+static char *
+ctl_entry(const char *man, const char *verb, char *buf, size_t len)
+{
+	char		 want[128], line[256], *tok, *save;
+	const char	*p;
+	size_t		 n, k;
+	int		 op = 0;
+
+	k = (size_t)snprintf(want, sizeof(want), "\n.It Cm %s", verb);
+	for (p = man; (p = strstr(p, want)) != NULL; p += k)
+		if (p[k] == ' ' || p[k] == '\n')
+			break;
+	if (p == NULL)
+		return NULL;
+	p += k;
+	(void)snprintf(line, sizeof(line), "%.*s", (int)strcspn(p, "\n"), p);
+	n = (size_t)snprintf(buf, len, "%s", verb);
+	for (tok = strtok_r(line, " ", &save); tok != NULL && n + 3 < len;
+	    tok = strtok_r(NULL, " ", &save)) {
+		if (strcmp(tok, "Ar") == 0)
+			continue;
+		/* Op encloses the rest of the line, Oo up to its Oc. */
+		op += strcmp(tok, "Op") == 0;
+		if (strcmp(tok, "Oc") == 0) {
+			buf[n++] = ']';
+			continue;
+		}
+		/* A word or bracket after a bracket follows it at once. */
+		if (buf[n - 1] != '[')
+			buf[n++] = ' ';
+		if (strcmp(tok, "Op") == 0 || strcmp(tok, "Oo") == 0)
+			buf[n++] = '[';
+		else
+			for (; *tok != '\0' && n + 1 < len; tok++)
+				buf[n++] = (char)tolower((unsigned char)*tok);
+		buf[n] = '\0';
+	}
+	for (; op > 0 && n + 1 < len; op--)
+		buf[n++] = ']';
+	buf[n] = '\0';
+	return buf;
+}
+
+/*
+ * Every command of portgatectl's usage ("\tban ADDRESS [SECONDS]") has its
+ * entry in portgatectl(8) with the same arguments (".It Cm ban Ar address
+ * Op Ar seconds"), and so do its options; the two other pages name it.
+ */
+static void
+test_ctl_documented(void **state)
+{
+	char	*usage, *man, *line, *next, *p, entry[256];
+	int	 status, n = 0;
+
+	(void)state;
+	usage = ctl_usage("-h", &status);
+	/* A usage error: status 2, as the page says. */
+	assert_int_equal(status, 2);
+	man = doc_read("portgatectl.8");
+	for (line = usage; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (line[0] != '\t')
+			continue;
+		for (p = ++line; *p != '\0'; p++)
+			*p = (char)tolower((unsigned char)*p);
+		p = strchr(line, ' ');
+		if (p != NULL)
+			*p = '\0';
+		if (ctl_entry(man, line, entry, sizeof(entry)) == NULL)
+			fail_msg("portgatectl(8) has no entry for %s", line);
+		if (p != NULL)
+			*p = ' ';
+		if (strcmp(entry, line) != 0)
+			fail_msg("portgatectl(8) says '%s', its usage '%s'",
+			    entry, line);
+		n++;
+	}
+	assert_true(n >= 9);
+	assert_true(doc_has(man, "Fl ", "j"));
+	assert_true(doc_has(man, "Fl ", "s"));
+	free(man);
+	free(usage);
+	man = doc_read("portgate.8");
+	assert_true(doc_has(man, ".Xr ", "portgatectl 8"));
+	free(man);
+	man = doc_read("portgate.conf.5");
+	assert_true(doc_has(man, ".Xr ", "portgatectl 8"));
+	free(man);
+}
+
 int
 main(void)
 {
@@ -331,6 +454,7 @@ main(void)
 		cmocka_unit_test(test_entries_known),
 		cmocka_unit_test(test_attributes_described),
 		cmocka_unit_test(test_options_documented),
+		cmocka_unit_test(test_ctl_documented),
 	};
 
 	return test_status(cmocka_run_group_tests(tests, NULL, NULL));
