@@ -307,11 +307,16 @@ quota_denied(const struct srckey *key, time_t now)
 	if ((t = deny_lock()) == NULL)
 		return 0;
 	if ((f = deny_find(t, key)) != -1) {
-		if (t->dt_slot[f].ds_until != 0 &&
-		    t->dt_slot[f].ds_until <= now)
-			deny_remove(t, (size_t)f);
-		else
+		if (t->dt_slot[f].ds_until == 0 ||
+		    t->dt_slot[f].ds_until > now)
 			denied = 1;
+		/*
+		 * Over at <now>: lifted only when it is over by the clock
+		 * too (--explain and portgatectl explain ask about other
+		 * times than now, and must change nothing).
+		 */
+		else if (t->dt_slot[f].ds_until <= time(NULL))
+			deny_remove(t, (size_t)f);
 	}
 	deny_unlock(t);
 	return denied;

@@ -473,6 +473,18 @@ ctl_explain(void **state)
 	    "11:30", (char *)NULL), 0);
 	assert_non_null(strstr(r.pr_out, "Tue 11:30: admitted"));
 	pg_result_clear(&r);
+	/* Asking about another time lifts no ban. */
+	ctl_text(c, &r, 0, "ban", "127.0.0.6", "120");
+	pg_result_clear(&r);
+	assert_int_equal(pg_ctl(c, &r, "explain", "echo", "127.0.0.6", "Mon",
+	    "10:00", (char *)NULL) == 2, 0);
+	pg_result_clear(&r);
+	assert_int_equal(pg_ctl(c, &r, "explain", "echo", "127.0.0.6", "Sun",
+	    "23:59", (char *)NULL) == 2, 0);
+	pg_result_clear(&r);
+	ctl_text(c, &r, 0, "bans", NULL, NULL);
+	assert_int_equal(pg_count_lines(r.pr_out, "^127\\.0\\.0\\.6 "), 1);
+	pg_result_clear(&r);
 	(void)close(a);
 	(void)close(b);
 	pg_stop_ok(c);

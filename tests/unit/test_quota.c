@@ -649,6 +649,9 @@ test_deny_until(void **state)
 	assert_int_equal(quota_denied(&b, now), 0);
 	assert_int_equal(quota_deny_until(&b, now + 100), 0);
 	assert_int_equal(quota_denied(&b, now + 100), 0);
+	/* Asking about a later time (explain) lifts nothing now. */
+	assert_int_equal(quota_denied(&b, now), 1);
+	assert_int_equal(quota_undeny(&b), 1);
 	assert_int_equal(quota_deny_until(&a, 0), 0);
 	assert_int_equal(quota_deny_until(&a, now + 300), 0);
 	assert_int_equal(quota_denied(&a, now + 86400 * 1000LL), 1);
