@@ -419,6 +419,31 @@ ctl_bind(const char *path, const char *tmp)
 	return fd;
 }
 
+/*
+ * The directories above <path>, made 0755 where missing (the default
+ * $runstatedir may not exist on a first start outside a package).
+ */
+static void
+ctl_mkdirs(const char *path)
+{
+	char	dir[sizeof(((struct sockaddr_un *)0)->sun_path)], *p;
+
+	if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir) ||
+	    (p = strrchr(dir, '/')) == NULL || p == dir)
+		return;
+	*p = '\0';
+	for (p = dir + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+			return;
+		*p = '/';
+	}
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+		log_warn("control socket: mkdir %s", dir);
+}
+
 int
 ctl_open(struct event_base *base, const char *path)
 {
@@ -449,7 +474,11 @@ ctl_open(struct event_base *base, const char *path)
 		    "portgatectl cannot reach this one", path);
 		return -1;
 	}
-	if ((ctl_fd = ctl_bind(path, tmp)) == -1) {
+	if ((ctl_fd = ctl_bind(path, tmp)) == -1 && errno == ENOENT) {
+		ctl_mkdirs(path);
+		ctl_fd = ctl_bind(path, tmp);
+	}
+	if (ctl_fd == -1) {
 		log_warn("control socket %s; portgatectl cannot reach this "
 		    "daemon", path);
 		return -1;

@@ -68,7 +68,10 @@ ctl_bans(uint64_t id, int argc, char **argv)
 		json_object_put(o);
 		return NULL;
 	}
-	(void)quota_deny_walk(bl.bl_now, ctl_ban_one, &bl);
+	if (quota_deny_walk(bl.bl_now, ctl_ban_one, &bl) == -1) {
+		json_object_put(o);
+		return ctl_error("the deny list is busy; ask again");
+	}
 	if (bl.bl_failed) {
 		json_object_put(o);
 		return NULL;

@@ -55,6 +55,8 @@ static int		 daemon_reload_failed;	/* services of the last reload */
 /* portgatectl reload: who waits for the outcome. */
 static void		(*daemon_ctl_cb)(void *, const struct reload_outcome *);
 static void		*daemon_ctl_arg;
+static struct conf_diag	 daemon_ctl_diag;	/* of its reload, applied */
+static int		 daemon_ctl_hasdiag;
 
 #define DAEMON_GRACE	3	/* seconds servers get to exit on stop */
 #define DAEMON_GRACE_WORKERS 2	/* then the workers, to log their exits */
@@ -232,6 +234,10 @@ daemon_ctl_tell(int ok, const struct conf_diag *cd)
 		msgs[ro.ro_nmsgs++] = cd->cd_msgs[i].dm_text;
 	ro.ro_msgs = msgs;
 	cb(daemon_ctl_arg, &ro);
+	if (daemon_ctl_hasdiag) {
+		conf_diag_clear(&daemon_ctl_diag);
+		daemon_ctl_hasdiag = 0;
+	}
 }
 
 /* The new workers serve, the old ones accept no more. */
@@ -245,7 +251,19 @@ daemon_reloaded(void)
 		log_info("reload done: %d service%s", service_count(),
 		    service_count() == 1 ? "" : "s");
 	sdnotify_reloaded(1);
-	daemon_ctl_tell(1, NULL);
+	/* The warnings of the configuration go with the outcome. */
+	daemon_ctl_tell(1, daemon_ctl_hasdiag ? &daemon_ctl_diag : NULL);
+}
+
+/* What a reload does not change: say so when it was edited. */
+static void
+daemon_reload_fixed(const struct config *old, const struct config *cf)
+{
+	const char	*a = old->cf_control_socket, *b = cf->cf_control_socket;
+
+	if ((a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0))
+		log_warnx("control_socket takes effect at the next start; the "
+		    "control socket stays where it is");
 }
 
 /* SIGHUP: read the configuration again; apply it only if it is valid. */
@@ -287,15 +305,22 @@ daemon_reload(void)
 		sdnotify_reloaded(0);
 		return;
 	}
-	conf_diag_clear(&cd);
 	if ((failed = service_reconcile(cf)) == -1) {
 		log_warnx("reload failed: the running configuration is kept");
-		daemon_ctl_tell(0, NULL);
+		daemon_ctl_tell(0, &cd);
+		conf_diag_clear(&cd);
 		config_unref(cf);
 		metrics_reload(0, time(NULL));
 		sdnotify_reloaded(0);
 		return;
 	}
+	daemon_reload_fixed(daemon_cf, cf);
+	/* Kept for portgatectl until the reload is done. */
+	if (daemon_ctl_cb != NULL && !daemon_ctl_hasdiag) {
+		daemon_ctl_diag = cd;
+		daemon_ctl_hasdiag = 1;
+	} else
+		conf_diag_clear(&cd);
 	config_unref(daemon_cf);
 	daemon_cf = cf;
 	metrics_reload(1, time(NULL));
@@ -536,6 +561,9 @@ daemon_cleanup(void)
 			event_free(daemon_sigev[i]);
 	config_unref(daemon_cf);
 	daemon_cf = NULL;
+	if (daemon_ctl_hasdiag)
+		conf_diag_clear(&daemon_ctl_diag);
+	daemon_ctl_hasdiag = 0;
 	free(daemon_cfpath);
 	daemon_cfpath = NULL;
 	daemon_pidfile_remove();

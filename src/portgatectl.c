@@ -176,9 +176,16 @@ main(int argc, char **argv)
 		return 2;
 	}
 	for (c = 0; c < argc; c++) {
-		if (argv[c][0] == '\0' || strpbrk(argv[c], " \t\r\n") != NULL) {
+		for (i = 0; argv[c][i] != '\0'; i++)
+			if ((unsigned char)argv[c][i] < 0x20 ||
+			    (unsigned char)argv[c][i] == 0x7f) {
+				fprintf(stderr, "portgatectl: an argument "
+				    "holds a control character\n");
+				return 2;
+			}
+		if (argv[c][0] == '\0' || strchr(argv[c], ' ') != NULL) {
 			if (strcmp(argv[0], "explain") == 0 && c == 3)
-				break;	/* "DAY HH:MM" in one argument */
+				continue;	/* "DAY HH:MM" in one */
 			fprintf(stderr, "portgatectl: '%s': an argument is one "
 			    "word\n", argv[c]);
 			return 2;
@@ -217,6 +224,8 @@ main(int argc, char **argv)
 		rc = json_object_get_boolean(ok) ? 0 : 1;
 		if (rc == 0 && strcmp(argv[0], "explain") == 0)
 			rc = pgctl_explain_rc(ans);
+		if (rc == 0 && strcmp(argv[0], "reload") == 0)
+			rc = pgctl_reload_rc(ans);
 	} else
 		rc = pgctl_print(argv[0], ans);
 	json_object_put(ans);

@@ -11,5 +11,7 @@ struct json_object;
 int	pgctl_print(const char *verb, struct json_object *ans);
 /* explain's exit status: 0 admitted, 1 refused. */
 int	pgctl_explain_rc(struct json_object *ans);
+/* reload's exit status: 1 when services could not start. */
+int	pgctl_reload_rc(struct json_object *ans);
 
 #endif

@@ -178,6 +178,12 @@ print_reload(struct json_object *ans, int ok)
 }
 
 int
+pgctl_reload_rc(struct json_object *ans)
+{
+	return num(ans, "failed") > 0 ? 1 : 0;
+}
+
+int
 pgctl_explain_rc(struct json_object *ans)
 {
 	struct json_object	*v;

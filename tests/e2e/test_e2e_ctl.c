@@ -409,16 +409,25 @@ ctl_reload(void **state)
 	/* The running configuration serves on. */
 	fd = echo_conn("127.0.0.1", f.echo);
 	(void)close(fd);
-	/* Good now: a third service. */
+	/*
+	 * Good now: a third service, and one left out with a warning that
+	 * the answer carries.
+	 */
 	(void)snprintf(extra, sizeof(extra), "service echo\n{\n"
 	    "\ttype\t\t= INTERNAL UNLISTED\n\tid\t\t= more\n"
 	    "\tsocket_type\t= stream\n\twait\t\t= no\n\tbind\t\t= 127.0.0.1\n"
-	    "\tport\t\t= %d\n}\n", port);
+	    "\tport\t\t= %d\n}\nservice frobnicate\n{\n"
+	    "\ttype\t\t= INTERNAL UNLISTED\n\tsocket_type\t= stream\n"
+	    "\twait\t\t= no\n\tport\t\t= %d\n}\n", port, pg_fresh_port());
 	fix_conf(c, &f, extra);
 	pg_conf_write(&f.cf, c, CONF);
+	line = pg_conf_line(&f.cf, "service frobnicate");
 	ctl_text(c, &r, 0, "reload", NULL, NULL);
-	assert_string_equal(r.pr_out, "reloaded: 3 services (1 new, 2 kept, "
-	    "0 removed)\n");
+	(void)snprintf(want, sizeof(want), "%s:%d: ", CONF, line);
+	if (strstr(r.pr_out, want) == NULL)
+		fail_msg("no warning at %s: %s", want, r.pr_out);
+	assert_non_null(strstr(r.pr_out, "reloaded: 3 services (1 new, 2 kept, "
+	    "0 removed)\n"));
 	pg_result_clear(&r);
 	fd = echo_conn("127.0.0.1", port);
 	(void)close(fd);
@@ -575,6 +584,35 @@ ctl_errors(void **state)
 	pg_result_clear(&r);
 }
 
+/* A control socket in directories that do not exist yet: they are made. */
+static void
+ctl_mkdir(void **state)
+{
+	struct pg_ctx		*c = *state;
+	struct pg_conf		 cf;
+	char			 sock[PG_PATH_MAX];
+	pid_t			 pid;
+	int			 st;
+
+	(void)pg_path(c, "run/a/b/pg.sock", sock);
+	pg_conf_begin(&cf, c, PG_ACCESS_LOG, "HOST", "HOST");
+	pg_conf_add(&cf, "defaults\n{\n\tcontrol_socket\t= %s\n}\n", sock);
+	pg_conf_add(&cf, "service echo\n{\n\ttype\t\t= INTERNAL UNLISTED\n"
+	    "\tsocket_type\t= stream\n\twait\t\t= no\n\tbind\t\t= 127.0.0.1\n"
+	    "\tport\t\t= %d\n}\n", pg_fresh_port());
+	pg_conf_start(c, &cf, CONF);
+	if ((pid = fork()) == 0) {
+		execl(pg_ctl_bin(), "portgatectl", "-s", sock, "status",
+		    (char *)NULL);
+		_exit(4);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	pg_stop_ok(c);
+}
+
 /* A second daemon does not take the control socket of the first. */
 static void
 ctl_taken(void **state)
@@ -628,6 +666,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(ctl_errors, pg_setup,
 		    pg_teardown),
 		cmocka_unit_test_setup_teardown(ctl_taken, pg_setup,
+		    pg_teardown),
+		cmocka_unit_test_setup_teardown(ctl_mkdir, pg_setup,
 		    pg_teardown),
 	};
 
