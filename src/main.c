@@ -383,6 +383,24 @@ main_args(int argc, char **argv)
 	}
 }
 
+/*
+ * The control socket: -control, else control_socket, else
+ * $PORTGATE_CONTROL_SOCKET, else the default.
+ */
+static const char *
+main_control(const struct options *o, const struct config *cf)
+{
+	const char	*env = getenv("PORTGATE_CONTROL_SOCKET");
+
+	if (o->o_control != NULL)
+		return o->o_control;
+	if (cf->cf_control_socket != NULL)
+		return cf->cf_control_socket;
+	if (env != NULL && *env != '\0')
+		return env;
+	return PORTGATE_CONTROL;
+}
+
 /* Bind the services and run the loop until told to stop. */
 static int
 run(const struct options *o, struct config *cf)
@@ -424,9 +442,7 @@ run(const struct options *o, struct config *cf)
 	if (o->o_pidfile != NULL && daemon_pidfile_write(o->o_pidfile) == -1)
 		fatal("cannot write pid file %s", o->o_pidfile);
 	/* Without it the daemon serves on: portgatectl just cannot ask. */
-	(void)ctl_open(base, o->o_control != NULL ? o->o_control :
-	    cf->cf_control_socket != NULL ? cf->cf_control_socket :
-	    PORTGATE_CONTROL);
+	(void)ctl_open(base, main_control(o, cf));
 	bans_start(base, cf);
 	master_init(base, nworkers, daemon_forget);
 	(void)master_generation(cf, NULL);

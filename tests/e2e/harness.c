@@ -132,6 +132,11 @@ pg_init(void)
 	pg_binpath = bin;
 	/* The daemons of tests share no ban state file unless they ask. */
 	(void)setenv("PORTGATE_BAN_STATE_FILE", "none", 0);
+	/*
+	 * Nor the default control socket: a daemon started by pg_launch()
+	 * gets its own (-control), one started otherwise none.
+	 */
+	(void)setenv("PORTGATE_CONTROL_SOCKET", "none", 0);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1) {
 		fprintf(stderr, "e2e: PR_SET_CHILD_SUBREAPER: %s\n",
 		    strerror(errno));

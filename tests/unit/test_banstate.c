@@ -180,7 +180,8 @@ test_save_load(void **state)
 	assert_int_equal(quota_denied(&b, now + 99), 1);
 	assert_int_equal(quota_denied(&b, now + 100), 0);
 	assert_int_equal(quota_denied(&c, now), 0);
-	assert_int_equal(quota_deny_walk(now, count_cb, &n), 1);
+	/* Asking about later times lifted nothing: a and b hold now. */
+	assert_int_equal(quota_deny_walk(now, count_cb, &n), 2);
 	quota_deny_clear();
 }
 
