@@ -568,10 +568,10 @@ test_detached(void **state)
 	pg_conf_write(&cf, c, CONF);
 	assert_int_equal(pg_run(c, &r, "-f", pg_path(c, CONF, conf),
 	    "-pidfile", pg_path(c, PG_PIDFILE, pid), NULL), 0);
-	assert_string_equal(r.pr_err, "");
-	pg_result_clear(&r);
 	/* Adopted first, so that teardown stops it whatever fails next. */
 	assert_int_equal(pg_adopt(c, PG_PIDFILE), 0);
+	assert_string_equal(r.pr_err, "");
+	pg_result_clear(&r);
 	assert_int_not_equal(c->pc_pid, getpid());
 	echo_session("127.0.0.2", p);
 	assert_int_equal(pg_file_wait(c, ACCESS_LOG,
