@@ -9,10 +9,12 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -536,7 +538,7 @@ ctl_errors(void **state)
 	struct json_object	*o;
 	char			 big[3000], *ans, sock[PG_PATH_MAX];
 	pid_t			 pid;
-	int			 st;
+	int			 st, i;
 
 	fix_start(c, &f);
 	memset(big, 'a', sizeof(big));
@@ -552,6 +554,16 @@ ctl_errors(void **state)
 	assert_non_null(ans = raw_ask(c, "ban\n", 4));
 	assert_non_null(strstr(ans, "wrong number of arguments"));
 	free(ans);
+	assert_non_null(ans = raw_ask(c, " \t \n", 4));
+	assert_non_null(strstr(ans, "empty request"));
+	free(ans);
+	assert_non_null(ans = raw_ask(c, "a b c d e f g h i\n", 18));
+	assert_non_null(strstr(ans, "too many words"));
+	free(ans);
+	/* Two lines: the first is answered, the rest read and dropped. */
+	assert_non_null(ans = raw_ask(c, "bans\nstatus\nstatus\n", 19));
+	assert_non_null(strstr(ans, "\"bans\""));
+	free(ans);
 	/* The client's own checks: usage and exit 2. */
 	ctl_text(c, &r, 2, "frobnicate", NULL, NULL);
 	assert_non_null(strstr(r.pr_err, "usage: portgatectl"));
@@ -559,29 +571,97 @@ ctl_errors(void **state)
 	ctl_text(c, &r, 2, "ban", NULL, NULL);
 	assert_non_null(strstr(r.pr_err, "usage: portgatectl"));
 	pg_result_clear(&r);
+	ctl_text(c, &r, 2, "ban", "127.0.0.1\n", NULL);
+	assert_non_null(strstr(r.pr_err, "control character"));
+	pg_result_clear(&r);
+	ctl_text(c, &r, 2, "sessions", "two words", NULL);
+	assert_non_null(strstr(r.pr_err, "an argument is one word"));
+	pg_result_clear(&r);
+	(void)pg_ctl(c, &r, "-x", "status", (char *)NULL);
+	assert_int_equal(r.pr_code, 2);
+	pg_result_clear(&r);
+	(void)pg_ctl(c, &r, (char *)NULL);
+	assert_int_equal(r.pr_code, 2);
+	assert_non_null(strstr(r.pr_err, "explain SERVICE ADDRESS"));
+	pg_result_clear(&r);
+	/* explain's own errors. */
+	ctl_text(c, &r, 1, "explain", "nosuch", "127.0.0.1");
+	assert_non_null(strstr(r.pr_err, "no service nosuch"));
+	pg_result_clear(&r);
+	assert_int_equal(pg_ctl(c, &r, "explain", "echo", "127.0.0.1", "25:00",
+	    (char *)NULL), 1);
+	assert_non_null(strstr(r.pr_err, "expected [DAY] HH:MM"));
+	pg_result_clear(&r);
 	/* Still answering. */
 	o = ctl_json(c, 0, "status", NULL, NULL);
 	json_object_put(o);
-	/* Only root or the daemon's user: the socket is 0600. */
+	/*
+	 * Only root or the daemon's user: the socket is 0600, and when an
+	 * admin opens its mode, the daemon still checks who connects.
+	 */
 	if (geteuid() == 0) {
 		(void)pg_path(c, PG_CTLSOCK, sock);
-		if ((pid = fork()) == 0) {
-			if (setgid(65534) == -1 || setuid(65534) == -1)
-				_exit(3);
-			execl(pg_ctl_bin(), "portgatectl", "-s", sock,
-			    "status", (char *)NULL);
-			_exit(4);
+		for (i = 0; i < 2; i++) {
+			/* The directory is the test's, 0700. */
+			if (i == 1)
+				assert_int_equal(chmod(c->pc_dir, 0711) |
+				    chmod(sock, 0666), 0);
+			if ((pid = fork()) == 0) {
+				if (setgid(65534) == -1 ||
+				    setuid(65534) == -1)
+					_exit(3);
+				execl(pg_ctl_bin(), "portgatectl", "-s", sock,
+				    "status", (char *)NULL);
+				_exit(4);
+			}
+			assert_true(pid > 0);
+			assert_int_equal(waitpid(pid, &st, 0), pid);
+			assert_true(WIFEXITED(st));
+			assert_int_equal(WEXITSTATUS(st), 1);
 		}
-		assert_true(pid > 0);
-		assert_int_equal(waitpid(pid, &st, 0), pid);
-		assert_true(WIFEXITED(st));
-		assert_int_equal(WEXITSTATUS(st), 1);
+		assert_int_equal(pg_file_wait(c, PG_ERRLOG, "a client that is "
+		    "neither root nor uid 0 refused", 1), 0);
 	}
 	pg_stop_ok(c);
 	/* No daemon: a clear message and exit 1; the socket is gone. */
 	ctl_text(c, &r, 1, "status", NULL, NULL);
 	assert_non_null(strstr(r.pr_err, "is portgate running?"));
 	pg_result_clear(&r);
+}
+
+/*
+ * A worker that does not answer (stopped) delays sessions by the
+ * deadline only, says how many were silent, and stalls nothing else.
+ */
+static void
+ctl_silent(void **state)
+{
+	struct pg_ctx		*c = *state;
+	struct ctl_fix		 f;
+	struct json_object	*o;
+	pid_t			 w[4];
+	int			 fd;
+
+	fix_start(c, &f);
+	fd = echo_conn("127.0.0.1", f.echo);
+	assert_int_equal(pg_workers(c->pc_pid, w, 4), 2);
+	assert_int_equal(kill(w[0], SIGSTOP), 0);
+	o = ctl_json(c, 0, "sessions", NULL, NULL);
+	assert_int_equal(jnum(o, "workers_silent"), 1);
+	json_object_put(o);
+	o = ctl_json(c, 0, "status", NULL, NULL);
+	assert_int_equal(jnum(o, "workers"), 2);
+	json_object_put(o);
+	assert_int_equal(kill(w[0], SIGCONT), 0);
+	assert_int_equal(pg_file_wait(c, PG_ERRLOG, "1 worker did not answer "
+	    "in 3 s", 1), 0);
+	/* Its late answer is dropped; the next question is answered whole. */
+	o = ctl_json(c, 0, "sessions", NULL, NULL);
+	assert_int_equal(jnum(o, "workers_silent"), 0);
+	assert_int_equal(json_object_array_length(jget(o, "sessions")), 1);
+	json_object_put(o);
+	(void)close(fd);
+	pg_stop_ok(c);
 }
 
 /* A control socket in directories that do not exist yet: they are made. */
@@ -668,6 +748,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(ctl_taken, pg_setup,
 		    pg_teardown),
 		cmocka_unit_test_setup_teardown(ctl_mkdir, pg_setup,
+		    pg_teardown),
+		cmocka_unit_test_setup_teardown(ctl_silent, pg_setup,
 		    pg_teardown),
 	};
 
