@@ -244,20 +244,21 @@ ctl_ask_cb(uint64_t req, int worker, const struct privsep_session *ss,
 		ctl_ask_done(ca);
 }
 
-/* The master's own sessions (hand-offs), as worker 0. */
+/*
+ * The master's own sessions, as worker 0: hand-offs (wait = yes), whose
+ * server took the listening socket, so that no client address is known
+ * ("<no address>", as in the access log).
+ */
 static int
 ctl_own_session(const struct session_info *sn, void *arg)
 {
 	struct privsep_session	 ss;
-	socklen_t		 len;
 
-	if (sn->sn_peer->sa_family != AF_INET &&
-	    sn->sn_peer->sa_family != AF_INET6)
-		return 0;
 	memset(&ss, 0, sizeof(ss));
-	len = sn->sn_peer->sa_family == AF_INET ?
-	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
-	memcpy(&ss.ss_peer, sn->sn_peer, len);
+	if (sn->sn_peer->sa_family == AF_INET)
+		memcpy(&ss.ss_peer, sn->sn_peer, sizeof(struct sockaddr_in));
+	else if (sn->sn_peer->sa_family == AF_INET6)
+		memcpy(&ss.ss_peer, sn->sn_peer, sizeof(struct sockaddr_in6));
 	(void)strlcpy(ss.ss_service, sn->sn_service, sizeof(ss.ss_service));
 	(void)strlcpy(ss.ss_backend, sn->sn_backend, sizeof(ss.ss_backend));
 	(void)strlcpy(ss.ss_tls, sn->sn_tls, sizeof(ss.ss_tls));

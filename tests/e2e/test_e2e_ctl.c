@@ -664,6 +664,48 @@ ctl_silent(void **state)
 	pg_stop_ok(c);
 }
 
+/*
+ * A wait = yes service: its server holds the listening socket, and the
+ * master lists the session as worker 0 with the server's pid.
+ */
+static void
+ctl_handoff(void **state)
+{
+	struct pg_ctx		*c = *state;
+	struct pg_conf		 cf;
+	struct json_object	*o, *s;
+	long long		 deadline = pg_now_ms() + PG_TIMEOUT_MS;
+	int			 p = pg_fresh_port(), fd;
+
+	pg_conf_begin(&cf, c, PG_ACCESS_LOG, "HOST PID", "HOST");
+	pg_conf_add(&cf, "service held\n{\n\ttype\t\t= UNLISTED\n"
+	    "\tsocket_type\t= stream\n\twait\t\t= yes\n%s"
+	    "\tbind\t\t= 127.0.0.1\n\tport\t\t= %d\n"
+	    "\tserver\t\t= /bin/sleep\n\tserver_args\t= 60\n}\n",
+	    geteuid() == 0 ? "\tuser\t\t= nobody\n" : "", p);
+	pg_conf_start(c, &cf, CONF);
+	assert_true((fd = pg_tcp_connect(NULL, "127.0.0.1", p)) >= 0);
+	pg_log_wait(c, 1, "START: held pid=");
+	for (;;) {
+		o = ctl_json(c, 0, "sessions", NULL, NULL);
+		if (json_object_array_length(jget(o, "sessions")) == 1)
+			break;
+		json_object_put(o);
+		if (pg_left(deadline) == 0)
+			fail_msg("no session of held");
+		pg_sleep_ms(20);
+	}
+	s = json_object_array_get_idx(jget(o, "sessions"), 0);
+	assert_string_equal(jstr(s, "service"), "held");
+	assert_string_equal(jstr(s, "client"), "<no address>");
+	assert_string_equal(jstr(s, "backend"), "server /bin/sleep");
+	assert_int_equal(jnum(s, "worker"), 0);
+	assert_true(jnum(s, "pid") > 1);
+	json_object_put(o);
+	(void)close(fd);
+	pg_stop_ok(c);
+}
+
 /* A control socket in directories that do not exist yet: they are made. */
 static void
 ctl_mkdir(void **state)
@@ -750,6 +792,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(ctl_mkdir, pg_setup,
 		    pg_teardown),
 		cmocka_unit_test_setup_teardown(ctl_silent, pg_setup,
+		    pg_teardown),
+		cmocka_unit_test_setup_teardown(ctl_handoff, pg_setup,
 		    pg_teardown),
 	};
 
