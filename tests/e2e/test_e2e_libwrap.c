@@ -3,7 +3,8 @@
  * its client (FAIL reason libwrap, counted refused in the SIGUSR1 dump),
  * stream and datagram alike; hosts.allow comes first; flags = NOLIBWRAP
  * ignores the files; libwrap = NAME changes the daemon name the rules are
- * written for; --explain says libwrap.
+ * written for; --explain says libwrap, and looks a name up for a rule by
+ * name.
  *
  * The daemon reads /etc/hosts.allow and /etc/hosts.deny, and no test may
  * touch the machine's: each case enters a mount namespace of its own
@@ -14,8 +15,12 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -283,7 +288,9 @@ test_explain(void **state)
 	struct pg_ctx		*c = *state;
 	struct pg_conf		 cf;
 	struct pg_result	 r;
-	char			 conf[PG_PATH_MAX];
+	struct sockaddr_in	 sin;
+	char			 conf[PG_PATH_MAX], name[NI_MAXHOST];
+	char			 rule[NI_MAXHOST + 16];
 	int			 p = pg_fresh_port();
 
 	if (!rules(c, "", "echo: 127.0.0.2\n"))
@@ -315,6 +322,33 @@ test_explain(void **state)
 	    "127.0.0.2", "Mon", "10:00", NULL), 1);
 	assert_string_equal(r.pr_out, "service echo-first, client 127.0.0.2, "
 	    "Mon 10:00: refused: only_from: no rule matches\n");
+	pg_result_clear(&r);
+
+	/*
+	 * A rule by name: --explain looks the client's name up (and
+	 * confirms it) as the daemon would.  The name is the one this
+	 * machine gives 127.0.0.1 (localhost in /etc/hosts, usually).
+	 */
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (getnameinfo((struct sockaddr *)&sin, sizeof(sin), name,
+	    sizeof(name), NULL, 0, NI_NAMEREQD) != 0) {
+		print_message("127.0.0.1 has no name here: no name rule\n");
+		return;
+	}
+	(void)snprintf(rule, sizeof(rule), "echo: %s\n", name);
+	rules_file(c, DENY, rule);
+	assert_int_equal(pg_run(c, &r, "-f", conf, "--explain", "echo-stream",
+	    "127.0.0.1", "Mon", "10:00", NULL), 1);
+	assert_string_equal(r.pr_out, "service echo-stream, client 127.0.0.1, "
+	    "Mon 10:00: refused: libwrap echo: refused by hosts.allow and "
+	    "hosts.deny\n");
+	pg_result_clear(&r);
+	/* Another name: no rule refuses it. */
+	rules_file(c, DENY, "echo: no-such-name.invalid\n");
+	assert_int_equal(pg_run(c, &r, "-f", conf, "--explain", "echo-stream",
+	    "127.0.0.1", "Mon", "10:00", NULL), 0);
 	pg_result_clear(&r);
 }
 

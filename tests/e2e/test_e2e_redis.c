@@ -8,8 +8,10 @@
  * made then stays local; when Redis returns (empty), the gates reconcile
  * and each refuses what the other banned meanwhile.  Over a UNIX socket
  * with a password (requirepass): the right one connects, a wrong one is
- * refused and said so, and that gate serves on its own list.  Skipped
- * (77) when redis-server is not installed (Debian: redis-server).
+ * refused and said so, and that gate serves on its own list.  What a
+ * gate reads when it connects: good bans applied, malformed keys and
+ * values skipped, a lift made in Redis while it was cut off applied.
+ * Skipped (77) when redis-server is not installed (Debian: redis-server).
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -112,23 +114,33 @@ redis_stop(void)
 	redis_pid = 0;
 }
 
-/* "redis-cli -p PORT ARGS..." : its first line of output, or "". */
+/* "redis-cli -p PORT ARGV..." : its first line of output, or "". */
 static void
-redis_cli(char *out, size_t len, const char *a1, const char *a2)
+redis_cmd(char *out, size_t len, const char *const *argv)
 {
-	char	portstr[16];
-	int	p[2], st;
-	ssize_t	n;
-	pid_t	pid;
+	char	*args[16], portstr[16];
+	int	 p[2], st;
+	size_t	 i;
+	ssize_t	 n;
+	pid_t	 pid;
 
 	(void)snprintf(portstr, sizeof(portstr), "%d", redis_port);
 	assert_int_equal(pipe(p), 0);
 	fflush(NULL);
 	if ((pid = fork()) == 0) {
+		/* Copies: execv() takes no const strings. */
+		args[0] = strdup(REDIS_CLI);
+		args[1] = strdup("-h");
+		args[2] = strdup("127.0.0.1");
+		args[3] = strdup("-p");
+		args[4] = portstr;
+		for (i = 0; argv[i] != NULL &&
+		    i + 6 < sizeof(args) / sizeof(args[0]); i++)
+			args[i + 5] = strdup(argv[i]);
+		args[i + 5] = NULL;
 		(void)dup2(p[1], STDOUT_FILENO);
 		(void)close(p[0]);
-		execl(REDIS_CLI, REDIS_CLI, "-h", "127.0.0.1", "-p", portstr,
-		    a1, a2, (char *)NULL);
+		execv(REDIS_CLI, args);
 		_exit(127);
 	}
 	(void)close(p[1]);
@@ -137,6 +149,46 @@ redis_cli(char *out, size_t len, const char *a1, const char *a2)
 	out[strcspn(out, "\n")] = '\0';
 	(void)close(p[0]);
 	(void)waitpid(pid, &st, 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail_msg("redis-cli %s: status %d", argv[0], st);
+}
+
+/* "redis-cli -p PORT A1 A2" : its first line of output, or "". */
+static void
+redis_cli(char *out, size_t len, const char *a1, const char *a2)
+{
+	const char	*argv[] = { a1, a2, NULL };
+
+	redis_cmd(out, len, argv);
+}
+
+/* SET PREFIX:<kind>:<what> <value>, and OK back. */
+static void
+redis_set(const char *kind, const char *what, const char *value)
+{
+	char		 key[128], out[64];
+	const char	*argv[] = { "SET", key, value, NULL };
+
+	(void)snprintf(key, sizeof(key), "%s:%s:%s", prefix, kind, what);
+	redis_cmd(out, sizeof(out), argv);
+	assert_string_equal(out, "OK");
+}
+
+/* Wait until <key> is in Redis, up to <ms>. */
+static void
+redis_wait_exists(const char *key, int ms)
+{
+	long long	deadline = pg_now_ms() + ms;
+	char		out[64];
+
+	for (;;) {
+		redis_cli(out, sizeof(out), "EXISTS", key);
+		if (strcmp(out, "1") == 0)
+			return;
+		if (pg_left(deadline) == 0)
+			fail_msg("no %s in Redis within %d ms", key, ms);
+		pg_sleep_ms(20);
+	}
 }
 
 /* Echoed by <port> from <src>: 1; refused (nothing, or a reset): 0. */
@@ -382,6 +434,87 @@ test_unix_password(void **state)
 	pg_stop_ok(g1);
 }
 
+/*
+ * What a gate reads from Redis when it connects: good bans (forever, and
+ * with a TTL) are applied; an expired value, a malformed one, an overlong
+ * one, a key of another type, a key whose address is no address, a key
+ * of another kind and a lift's trace are not bans.  Then a ban the gate
+ * made is lifted in Redis and another made there, unpublished, while
+ * the gate's connection is cut: reconnected, it lifts the one and applies
+ * the other.
+ */
+static void
+test_reconcile_keys(void **state)
+{
+	struct pg_ctx	*g1 = *state;
+	struct ports	 p;
+	char		 out[256], later[32], key[128];
+	const char	*rpush[] = { "RPUSH", key, "0", NULL };
+	const char	*kill_cmd[] = { "CLIENT", "KILL", "TYPE", "normal",
+			    NULL };
+	const char	*admitted[] = { "127.0.0.10", "127.0.0.11",
+			    "127.0.0.12", "127.0.0.13", "127.0.0.14",
+			    "127.0.0.15" };
+	size_t		 i;
+
+	if (access(REDIS_SERVER, X_OK) == -1 || access(REDIS_CLI,
+	    X_OK) == -1) {
+		print_message("redis-server or redis-cli is not installed "
+		    "(Debian: redis-server)\n");
+		TEST_SKIP();
+	}
+	(void)snprintf(prefix, sizeof(prefix), "pgrec%ld", (long)getpid());
+	redis_port = pg_fresh_port();
+	p.trap = pg_fresh_port();
+	p.echo = pg_fresh_port();
+	p.metrics = pg_fresh_port();
+	redis_start(g1);
+	(void)snprintf(later, sizeof(later), "%lld",
+	    (long long)time(NULL) + 3600);
+	redis_set("ban", "127.0.0.8", "0");
+	redis_set("ban", "127.0.0.9", later);
+	redis_set("ban", "127.0.0.10", "5");		/* long expired */
+	redis_set("ban", "127.0.0.11", "soon");
+	redis_set("ban", "127.0.0.12", "000000000000000000000000");
+	redis_set("ban", "not-an-address", "0");
+	redis_set("unban", "127.0.0.14", "1");
+	redis_set("xban", "127.0.0.15", "0");
+	(void)snprintf(key, sizeof(key), "%s:ban:127.0.0.13", prefix);
+	redis_cmd(out, sizeof(out), rpush);
+	assert_string_equal(out, "1");
+	gate_start(g1, &p);
+	log_wait(g1, "ban lists reconciled: 2 bans from Redis applied, "
+	    "0 pushed", 1, PG_TIMEOUT_MS);
+	assert_int_equal(echoed("127.0.0.8", p.echo), 0);
+	assert_int_equal(echoed("127.0.0.9", p.echo), 0);
+	for (i = 0; i < sizeof(admitted) / sizeof(admitted[0]); i++)
+		if (!echoed(admitted[i], p.echo))
+			fail_msg("%s refused", admitted[i]);
+
+	/* A ban of this gate's, lifted elsewhere; a ban made elsewhere. */
+	touch("127.0.0.16", p.trap);
+	(void)until_refused("127.0.0.16", p.echo, SHARE_MS);
+	(void)snprintf(key, sizeof(key), "%s:ban:127.0.0.16", prefix);
+	redis_wait_exists(key, SHARE_MS);
+	redis_cli(out, sizeof(out), "DEL", key);
+	assert_string_equal(out, "1");
+	redis_set("unban", "127.0.0.16", "1");
+	redis_set("ban", "127.0.0.17", "0");
+	assert_int_equal(echoed("127.0.0.17", p.echo), 1);
+	/* Cut off: the gate's command connection goes. */
+	redis_cmd(out, sizeof(out), kill_cmd);
+	assert_true(atoi(out) >= 1);
+	log_wait(g1, "ban lists reconciled: 1 ban from Redis applied, "
+	    "0 pushed", 1, RECONNECT_MS);
+	assert_int_equal(echoed("127.0.0.16", p.echo), 1);
+	assert_int_equal(echoed("127.0.0.17", p.echo), 0);
+	assert_int_equal(echoed("127.0.0.8", p.echo), 0);
+	/* The lift stays lifted: the gate did not push the ban back. */
+	redis_cli(out, sizeof(out), "EXISTS", key);
+	assert_string_equal(out, "0");
+	pg_stop_ok(g1);
+}
+
 /* The second gate and redis-server go, whatever happened. */
 static int
 teardown(void **state)
@@ -398,6 +531,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_shared_bans, pg_setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_unix_password, pg_setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reconcile_keys, pg_setup,
 		    teardown),
 	};
 
