@@ -501,6 +501,53 @@ ctl_explain(void **state)
 	pg_stop_ok(c);
 }
 
+/*
+ * explain's live service-wide counts: instances across both workers, and
+ * a cps block that the clients tripped.
+ */
+static void
+ctl_explain_cps(void **state)
+{
+	struct pg_ctx		*c = *state;
+	struct ctl_fix		 f;
+	struct pg_result	 r;
+	char			 extra[512];
+	int			 slow = pg_fresh_port(), fds[24], n, i;
+
+	f.echo = pg_fresh_port();
+	f.fwd = pg_fresh_port();
+	(void)snprintf(extra, sizeof(extra), "service echo\n{\n"
+	    "\ttype\t\t= INTERNAL UNLISTED\n\tid\t\t= slow\n"
+	    "\tsocket_type\t= stream\n\twait\t\t= no\n"
+	    "\tbind\t\t= 127.0.0.1\n\tport\t\t= %d\n"
+	    "\tinstances\t= 10\n\tcps\t\t= 2 60\n}\n", slow);
+	fix_conf(c, &f, extra);
+	pg_conf_start(c, &f.cf, CONF);
+	for (i = 0; i < 2; i++)
+		fds[i] = echo_conn(i == 0 ? "127.0.0.2" : "127.0.0.3", slow);
+	ctl_text(c, &r, 0, "explain", "slow", "127.0.0.4");
+	assert_non_null(strstr(r.pr_out, "now: 2 sessions of this service "
+	    "(instances 10)"));
+	pg_result_clear(&r);
+	/*
+	 * More than 2 within a second trip cps for 60 s (on a loaded
+	 * machine a second may pass between two: go on until it trips).
+	 */
+	for (n = 2; n < 24 && pg_log_count(c, "FAIL: slow") == 0; n++) {
+		fds[n] = pg_tcp_connect("127.0.0.4", "127.0.0.1", slow);
+		pg_sleep_ms(n < 4 ? 0 : 100);
+	}
+	pg_log_wait(c, 1, "FAIL: slow");
+	ctl_text(c, &r, 1, "explain", "slow", "127.0.0.5");
+	assert_non_null(strstr(r.pr_out, "disabled by cps for "));
+	assert_non_null(strstr(r.pr_out, "refused: cps 2 60"));
+	pg_result_clear(&r);
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			(void)close(fds[i]);
+	pg_stop_ok(c);
+}
+
 /* A raw request on the control socket; the answer, or NULL. */
 static char *
 raw_ask(struct pg_ctx *c, const void *req, size_t len)
@@ -784,6 +831,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(ctl_reload, pg_setup,
 		    pg_teardown),
 		cmocka_unit_test_setup_teardown(ctl_explain, pg_setup,
+		    pg_teardown),
+		cmocka_unit_test_setup_teardown(ctl_explain_cps, pg_setup,
 		    pg_teardown),
 		cmocka_unit_test_setup_teardown(ctl_errors, pg_setup,
 		    pg_teardown),
