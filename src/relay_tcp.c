@@ -303,7 +303,7 @@ relay_fin_cb(evutil_socket_t fd, short what, void *arg)
  * the half-close (and the end of watching the source) waits until the
  * events that the same epoll_wait() reported have run: when the other
  * side's EOF is among them, as it often is when a client closes at the
- * end of a response, the relay ends first and both calls are saved.
+ * end of a response, the relay ends first and no shutdown(2) is made.
  */
 static void
 relay_dir_done(struct relay_dir *rd)
