@@ -34,7 +34,9 @@
 # 2), BULK_MIB (512), MAXCONNS (per run, 100000), WRK_CONNS (32), METRICS
 # (what to measure, default "full resume bulk wrk"), TARGETS (default: all of
 # portgate portgate-nodelay stunnel haproxy nginx-stream nginx-https
-# installed), TLS_MAX=1.2
+# installed), PEER_WORKERS (1: haproxy's nbthread and the worker_processes
+# of nginx stream and of the nginx-https reference; the back ends keep
+# one; run with PG_WORKERS equal to it for equal cores), TLS_MAX=1.2
 # (the client offers TLS 1.2 at most), RESULTS_SECTION (tls: the section of
 # bench/RESULTS.md written), PORT_OFFSET (0: ports 28000-28899),
 # KEEP_TMP=1 keeps the temp dir.
@@ -97,12 +99,13 @@ wait_port $((B + 3)) tcp $BGPID || die "echo_server did not start"
 mkdir -p "$TMP/www"
 printf 'portgate bench: a small file served by nginx\n' > "$TMP/www/t.txt"
 
-# nginx_conf NAME: the common head of an nginx configuration in $TMP/NAME.
+# nginx_conf NAME [WORKERS]: the common head of an nginx configuration in
+# $TMP/NAME, with WORKERS worker processes (1).
 nginx_conf() {
 	mkdir -p "$TMP/$1"
 	cat <<EOF
 user root;
-worker_processes 1;
+worker_processes ${2:-1};
 worker_rlimit_nofile 65536;
 daemon off;
 pid $TMP/$1/nginx.pid;
@@ -222,7 +225,7 @@ start_haproxy() {
 	cat > "$TMP/haproxy.cfg" <<EOF
 global
 	maxconn 8000
-	nbthread 1
+	nbthread ${PEER_WORKERS:-1}
 defaults
 	mode tcp
 	timeout connect 5s
@@ -242,7 +245,7 @@ start_nginx-stream() {
 	local b=${BASE[nginx-stream]} n
 	{
 		echo "load_module $NGINX_STREAM_MOD;"
-		nginx_conf ngx-stream
+		nginx_conf ngx-stream "${PEER_WORKERS:-1}"
 		echo "stream {"
 		for n in 2 3; do
 			printf '\tserver { listen 127.0.0.1:%d ssl backlog=4096; ssl_protocols TLSv1.2 TLSv1.3; ssl_certificate %s; ssl_certificate_key %s; proxy_pass 127.0.0.1:%d; }\n' \
@@ -257,7 +260,7 @@ start_nginx-stream() {
 
 start_nginx-https() {
 	local b=${BASE[nginx-https]}
-	{ nginx_conf ngx-https; http_block ngx-https \
+	{ nginx_conf ngx-https "${PEER_WORKERS:-1}"; http_block ngx-https \
 	    "listen 127.0.0.1:$((b + 2)) ssl backlog=4096; ssl_protocols TLSv1.2 TLSv1.3; ssl_certificate $CERT; ssl_certificate_key $KEY;"
 	} > "$TMP/ngx-https.conf"
 	bg nginx-https nginx -p "$TMP/ngx-https" -c "$TMP/ngx-https.conf"
@@ -457,7 +460,7 @@ OUT=$TMP/results.md
 	echo "- $(openssl version); every terminator linked to the system libssl3; $(for t in $TARGETS; do printf '%s: %s; ' "$t" "$(ver $t)"; done | sed 's/; $//')"
 	echo "- negotiated: $(for t in $TARGETS; do printf '%s %s; ' "$t" "${INFO[$t]:-?}"; done | sed 's/; $//'); ECDSA P-256 self-signed certificate, not verified by the client"
 	echo "- bench/tls_client.c, $THREADS client threads, one connection at a time each, ${SECS} s per run; full: no session offered; resume: each thread offers its previous connection's ticket; request: HTTP/1.0 GET of a 46-byte file, read to EOF (the terminators relay it from an nginx back end, nginx http ssl serves it itself); bulk: one connection, $BULK_MIB MiB echoed through bench/echo_server.c, 256 KiB in flight; wrk: wrk -t1 -c$WRK_CONNS -H 'Connection: close' for ${SECS} s, the same file (wrk reuses a connection's TLS session for the next one); measured: $METRICS"
-	echo "- one worker each (nginx worker_processes 1, haproxy nbthread 1, portgate single-threaded; stunnel: one process, a thread per connection); $REPEAT rounds round-robin; ${ELAPSED} s in all"
+	echo "- workers: portgate ${PG_WORKERS:-auto}, haproxy nbthread ${PEER_WORKERS:-1}, nginx stream and nginx-https worker_processes ${PEER_WORKERS:-1} (back ends 1; stunnel: one process, a thread per connection); $REPEAT rounds round-robin; ${ELAPSED} s in all"
 	echo "- ratios: handshakes and wrk to nginx http ssl ($REF, 1.00), bulk to nginx stream ssl ($BREF, 1.00); CPU: the terminator's user+system time (its process tree) over the run, divided by the connections or MiB (the back end, the client and softirq time charged to other processes are not in it)"
 	echo
 	echo "Medians of the $REPEAT rounds:"

@@ -49,9 +49,16 @@ relay_connect_cancel(struct relay_connector *cn)
 	free(cn);
 }
 
-/* Report <fd> (or failure) and free the connector. */
+/*
+ * Report <fd> (or failure) and free the connector.  <ev>, the connect's
+ * event of <fd> if not NULL, is freed only once <cb> has returned: the
+ * relay's read event on <fd> then finds EPOLLIN already watched, and
+ * freeing <ev> turns the watch into EPOLLIN alone with one epoll_ctl(MOD)
+ * instead of a DEL and an ADD.  Should <cb> close <fd>, libevent ignores
+ * the failed DEL (and a MOD that fails with ENOENT is retried as ADD).
+ */
 static void
-relay_connect_done(struct relay_connector *cn, int fd)
+relay_connect_done(struct relay_connector *cn, int fd, struct event *ev)
 {
 	relay_connect_cb	 cb = cn->cn_cb;
 	void		*arg = cn->cn_arg;
@@ -61,6 +68,8 @@ relay_connect_done(struct relay_connector *cn, int fd)
 	cn->cn_fd = -1;
 	relay_connect_cancel(cn);
 	cb(arg, fd, why);
+	if (ev != NULL)
+		event_free(ev);
 }
 
 /* Socket options and the PROXY header on a connected socket; 0 or -1. */
@@ -91,25 +100,32 @@ relay_connect_ready(struct relay_connector *cn)
 	return 0;
 }
 
-/* The connect of the current target completed or timed out. */
+/*
+ * The connect of the current target completed or timed out.  The event
+ * watches EV_READ too: libevent reports EPOLLERR and EPOLLHUP as EV_READ
+ * | EV_WRITE, and a socket still connecting is neither readable nor
+ * writable, so EV_WRITE alone means connected, with no error to ask for.
+ * EV_READ (an error, or bytes the server sent first) asks SO_ERROR.
+ */
 static void
 relay_connect_io_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct relay_connector		*cn = arg;
 	const struct redirect_target	*rt;
+	struct event			*ev = cn->cn_ev;
 	socklen_t			 len = sizeof(int);
 	int				 err = 0;
 
 	if (what & EV_TIMEOUT)
 		err = ETIMEDOUT;
-	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+	else if ((what & EV_READ) &&
+	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
-	event_free(cn->cn_ev);
 	cn->cn_ev = NULL;
 	if (err == 0) {
 		metrics_connect_time(cn->cn_metrics, cn->cn_since);
 		if (relay_connect_ready(cn) == 0) {
-			relay_connect_done(cn, cn->cn_fd);
+			relay_connect_done(cn, cn->cn_fd, ev);
 			return;
 		}
 	} else {
@@ -119,6 +135,7 @@ relay_connect_io_cb(evutil_socket_t fd, short what, void *arg)
 		(void)snprintf(cn->cn_why, sizeof(cn->cn_why), "%s port %s: "
 		    "%s", rt->rt_host, rt->rt_port, strerror(err));
 	}
+	event_free(ev);
 	(void)close(cn->cn_fd);
 	cn->cn_fd = -1;
 	cn->cn_target++;
@@ -145,8 +162,9 @@ relay_connect_next(struct relay_connector *cn)
 		cn->cn_since = metrics_clock();
 		if (connect(cn->cn_fd, (const struct sockaddr *)&rt->rt_addr,
 		    rt->rt_addrlen) == 0 || errno == EINPROGRESS) {
-			cn->cn_ev = event_new(cn->cn_base, cn->cn_fd, EV_WRITE,
-			    relay_connect_io_cb, cn);
+			/* Persistent: it stays watched through the report. */
+			cn->cn_ev = event_new(cn->cn_base, cn->cn_fd, EV_READ |
+			    EV_WRITE | EV_PERSIST, relay_connect_io_cb, cn);
 			if (cn->cn_ev != NULL &&
 			    event_add(cn->cn_ev, &tv) == 0)
 				return;
@@ -161,7 +179,7 @@ relay_connect_next(struct relay_connector *cn)
 		(void)close(cn->cn_fd);
 		cn->cn_fd = -1;
 	}
-	relay_connect_done(cn, -1);
+	relay_connect_done(cn, -1, NULL);
 }
 
 /* The first connect, from the loop. */

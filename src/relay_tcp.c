@@ -48,8 +48,10 @@ struct relay_dir {
 	uint64_t	 rd_bytes;
 	struct event	*rd_rev;	/* source readable */
 	struct event	*rd_wev;	/* destination writable */
+	struct event	*rd_fin;	/* the half-close, run later */
 	int		 rd_rev_on;
 	int		 rd_wev_on;
+	int		 rd_fin_wait;	/* rd_fin is active */
 };
 
 struct relay {
@@ -85,6 +87,8 @@ relay_dir_clear(struct relay_dir *rd)
 		event_free(rd->rd_rev);
 	if (rd->rd_wev != NULL)
 		event_free(rd->rd_wev);
+	if (rd->rd_fin != NULL)
+		event_free(rd->rd_fin);
 	if (rd->rd_pipe[0] != -1) {
 		(void)close(rd->rd_pipe[0]);
 		(void)close(rd->rd_pipe[1]);
@@ -272,12 +276,34 @@ relay_room(struct relay_dir *rd)
 	return RELAY_BUFSZ - rd->rd_off - rd->rd_pending;
 }
 
+/* Shut <rd>'s destination down for writing and stop watching its source. */
+static void
+relay_dir_fin(struct relay_dir *rd)
+{
+	rd->rd_fin_wait = 0;
+	(void)shutdown(rd->rd_dst, SHUT_WR);
+	relay_watch(rd->rd_rev, &rd->rd_rev_on, 0);
+}
+
+/* The half-close of a direction, after the events of the same wake-up. */
+static void
+relay_fin_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	relay_dir_fin(arg);
+}
+
 /*
  * <rd> has moved all it will: pass its EOF on.  When the other direction
  * is done too, the relay ends now and relay_tcp_free() closes both
  * sockets, which sends the same FIN (every byte of <rd>'s destination
  * was read to its EOF, so none is left unread to turn it into a reset):
- * no shutdown(2) then, one system call less per connection.
+ * no shutdown(2) then, one system call less per connection.  Otherwise
+ * the half-close (and the end of watching the source) waits until the
+ * events that the same epoll_wait() reported have run: when the other
+ * side's EOF is among them, as it often is when a client closes at the
+ * end of a response, the relay ends first and no shutdown(2) is made.
  */
 static void
 relay_dir_done(struct relay_dir *rd)
@@ -287,8 +313,16 @@ relay_dir_done(struct relay_dir *rd)
 				    &rl->rl_up;
 
 	rd->rd_done = 1;
-	if (!other->rd_done)
-		(void)shutdown(rd->rd_dst, SHUT_WR);
+	if (other->rd_done)
+		return;
+	if (rd->rd_fin == NULL)
+		rd->rd_fin = event_new(rl->rl_base, -1, 0, relay_fin_cb, rd);
+	if (rd->rd_fin == NULL) {
+		relay_dir_fin(rd);
+		return;
+	}
+	rd->rd_fin_wait = 1;
+	event_active(rd->rd_fin, EV_TIMEOUT, 1);
 }
 
 /*
@@ -372,8 +406,9 @@ relay_pump(struct relay_dir *rd)
 		return -1;
 	}
 	relay_watch(rd->rd_wev, &rd->rd_wev_on, rd->rd_pending > 0);
-	relay_watch(rd->rd_rev, &rd->rd_rev_on, !rd->rd_eof &&
-	    relay_room(rd) > 0);
+	if (!rd->rd_fin_wait)
+		relay_watch(rd->rd_rev, &rd->rd_rev_on, !rd->rd_eof &&
+		    relay_room(rd) > 0);
 	return 0;
 fail:
 	relay_end(rl, RELAY_ERROR, "%s: %s", rd == &rl->rl_up ?

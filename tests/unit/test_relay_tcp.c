@@ -8,7 +8,8 @@
  * the other side once it holds RELAY_BUFSZ; idle_timeout; a reset; the
  * copy path (no pipe, no splice), the splice path, and the buffer path
  * taken when no pipe can be had or splice(2) is refused, also with bytes
- * held in the pipe.  splice and pipe2 are wrapped at link time
+ * held in the pipe; both EOFs in one wake-up end the relay with no
+ * half-close.  splice, pipe2 and shutdown are wrapped at link time
  * (Makefile.am) so that the test can count and refuse them, and make
  * transfers of exact sizes to build a wake-up round by round.  Every wait
  * has a deadline; nothing sleeps.
@@ -54,6 +55,8 @@ ssize_t	__real_splice(int, loff_t *, int, loff_t *, size_t, unsigned int);
 ssize_t	__wrap_splice(int, loff_t *, int, loff_t *, size_t, unsigned int);
 int	__real_pipe2(int [2], int);
 int	__wrap_pipe2(int [2], int);
+int	__real_shutdown(int, int);
+int	__wrap_shutdown(int, int);
 
 static int	splice_calls;	/* from a socket into a pipe, and out */
 static int	splice_refuse;	/* refuse splice from a socket: EINVAL */
@@ -63,6 +66,7 @@ static int	splice_whole;	/* move all that is asked for, if there */
 static int	splice_out_block;	/* out of a pipe: EAGAIN */
 static int	pipe2_calls;
 static int	pipe2_refuse;	/* pipe2 fails: EMFILE */
+static int	shutdown_calls;
 
 /* Bytes waiting to be read on <fd>. */
 static int
@@ -140,6 +144,13 @@ __wrap_pipe2(int fds[2], int flags)
 	if (rv == 0 && splice_whole)
 		(void)fcntl(fds[1], F_SETPIPE_SZ, 16 * RELAY_BUFSZ);
 	return rv;
+}
+
+int
+__wrap_shutdown(int fd, int how)
+{
+	shutdown_calls++;
+	return __real_shutdown(fd, how);
 }
 
 struct rt;
@@ -1048,6 +1059,112 @@ test_eof_on_last_round(void **state)
 	event_base_free(base);
 }
 
+/* What recv(2) says on <fd> once it is readable, by <deadline>. */
+static ssize_t
+eof_wait(int fd, int64_t deadline)
+{
+	struct pollfd	pfd = { .fd = fd, .events = POLLIN };
+	char		b;
+
+	while (poll(&pfd, 1, 10) == 0)
+		assert_true(now_ms() < deadline);
+	return recv(fd, &b, 1, 0);
+}
+
+/*
+ * Both ends of <c>-<cr> and <sr>-<s> through a relay: <first> (the client
+ * c, or the server s) says EOF, the relay runs until <cr> or <sr> is
+ * seen to say EOF on the other side; then, if <both>, the other end says
+ * EOF too before the relay has run once.  Returns the shutdown(2) calls
+ * the relay made and checks that both ends end with EOF.
+ */
+static int
+eof_both(int client_first, int both)
+{
+	struct event_base	*base;
+	struct service_conf	 sc;
+	struct relay		*rl;
+	char			 b;
+	int64_t			 deadline = now_ms() + DEADLINE_MS;
+	int			 c, cr, sr, s, first, second, ended = 0;
+	int			 first_r, second_r, calls;
+
+	memset(&sc, 0, sizeof(sc));
+	assert_non_null(base = event_base_new());
+	assert_int_equal(tcp_pair(&c, &cr, 0, 0, 0), 0);
+	assert_int_equal(tcp_pair(&sr, &s, 0, 0, 0), 0);
+	rl = relay_tcp_start(base, cr, sr, &sc, eof_done, &ended);
+	assert_non_null(rl);
+	first = client_first ? c : s;
+	first_r = client_first ? cr : sr;
+	second = client_first ? s : c;
+	second_r = client_first ? sr : cr;
+	shutdown_calls = 0;
+	assert_int_equal(__real_shutdown(first, SHUT_WR), 0);
+	if (both)
+		assert_int_equal(__real_shutdown(second, SHUT_WR), 0);
+	/* Both FINs are there before the relay's wake-up. */
+	while (tcp_state(first_r) != TCP_CLOSE_WAIT ||
+	    (both && tcp_state(second_r) != TCP_CLOSE_WAIT)) {
+		assert_true(now_ms() < deadline);
+		(void)poll(NULL, 0, 1);
+	}
+	assert_int_equal(event_base_loop(base, EVLOOP_ONCE), 0);
+	calls = shutdown_calls;
+	if (both)
+		assert_true(ended);
+	else {
+		/* The half-close passed on; the other way still works. */
+		assert_false(ended);
+		while (recv(second, &b, 1, 0) != 0) {
+			assert_int_equal(errno, EAGAIN);
+			assert_true(now_ms() < deadline);
+			(void)event_base_loop(base, EVLOOP_ONCE |
+			    EVLOOP_NONBLOCK);
+			(void)poll(NULL, 0, 1);
+		}
+		assert_int_equal(send(second, "z", 1, MSG_NOSIGNAL), 1);
+		while (recv(first, &b, 1, 0) != 1) {
+			assert_true(now_ms() < deadline);
+			(void)event_base_loop(base, EVLOOP_ONCE |
+			    EVLOOP_NONBLOCK);
+			(void)poll(NULL, 0, 1);
+		}
+		assert_int_equal(b, 'z');
+		assert_int_equal(__real_shutdown(second, SHUT_WR), 0);
+		while (!ended) {
+			assert_true(now_ms() < deadline);
+			assert_int_equal(event_base_loop(base, EVLOOP_ONCE),
+			    0);
+		}
+	}
+	/* Both ends see the relay's EOF (a FIN, not a reset). */
+	assert_int_equal(eof_wait(c, deadline), 0);
+	assert_int_equal(eof_wait(s, deadline), 0);
+	if (!ended)
+		relay_tcp_free(rl);
+	(void)close(c);
+	(void)close(s);
+	event_base_free(base);
+	return calls;
+}
+
+/*
+ * Both sides' EOFs reported by one wake-up: the relay ends without a
+ * half-close, whichever came first (its shutdown(2) waits for the
+ * other events of that wake-up).  One EOF alone is passed on with one
+ * shutdown(2), and the other way goes on.
+ */
+static void
+test_both_eof_one_wakeup(void **state)
+{
+	(void)state;
+	assert_int_equal(eof_both(1, 1), 0);
+	assert_int_equal(eof_both(0, 1), 0);
+	assert_int_equal(eof_both(1, 0), 1);
+	assert_int_equal(eof_both(0, 0), 1);
+}
+
 int
 main(void)
 {
@@ -1066,6 +1183,7 @@ main(void)
 		cmocka_unit_test(test_buffer_path_splice_refused),
 		cmocka_unit_test(test_splice_refused_with_bytes_held),
 		cmocka_unit_test(test_eof_on_last_round),
+		cmocka_unit_test(test_both_eof_one_wakeup),
 	};
 
 	return test_status(cmocka_run_group_tests(tests, NULL, NULL));
