@@ -839,6 +839,39 @@ pg_run(struct pg_ctx *c, struct pg_result *r, ...)
 	return rc;
 }
 
+int
+pg_echoed(const char *src, int port)
+{
+	char	buf[64];
+	ssize_t	n;
+	int	fd;
+
+	if ((fd = pg_tcp_connect(src, "127.0.0.1", port)) == -1)
+		fail_msg("connect %s -> %d: %s", src, port, strerror(errno));
+	n = pg_tcp_exchange(fd, "ping\n", 5, buf, sizeof(buf));
+	(void)close(fd);
+	if (n == 5 && memcmp(buf, "ping\n", 5) == 0)
+		return 1;
+	if (n > 0)
+		fail_msg("%s -> %d: %zd unexpected bytes", src, port, n);
+	return 0;
+}
+
+void
+pg_echo_once(int port, const char *msg)
+{
+	char	buf[64];
+	ssize_t	n;
+	int	fd;
+
+	if ((fd = pg_tcp_connect("127.0.0.1", "127.0.0.1", port)) == -1)
+		fail_msg("connect: %s", strerror(errno));
+	n = pg_tcp_exchange(fd, msg, strlen(msg), buf, sizeof(buf));
+	(void)close(fd);
+	assert_int_equal(n, (ssize_t)strlen(msg));
+	assert_memory_equal(buf, msg, strlen(msg));
+}
+
 const char *
 pg_ctl_bin(void)
 {

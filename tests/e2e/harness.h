@@ -162,6 +162,14 @@ int	 pg_poll(int fd, short events, int ms);
 int	 pg_run(struct pg_ctx *c, struct pg_result *r, ...)
 	    __attribute__((sentinel));
 void	 pg_result_clear(struct pg_result *r);
+/*
+ * One client from <src> that sends "ping\n" to 127.0.0.1 port <port> and
+ * half-closes: 1 when it is echoed, 0 when the connection ends with
+ * nothing (refused, or reset); anything else fails the test.
+ */
+int	 pg_echoed(const char *src, int port);
+/* <msg> echoed through 127.0.0.1 port <port> from 127.0.0.1, or fail. */
+void	 pg_echo_once(int port, const char *msg);
 /* src/portgatectl, beside the binary under test. */
 const char *pg_ctl_bin(void);
 /*

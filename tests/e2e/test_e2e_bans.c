@@ -29,32 +29,10 @@
 #define STATE		"bans"
 #define DENY_MINUTES	10
 
-/*
- * One client from <src> to the echo service on <port>: 1 when it echoes,
- * 0 when the connection ends with nothing (refused).
- */
-static int
-echoed(const char *src, int port)
-{
-	char	buf[64];
-	ssize_t	n;
-	int	fd;
-
-	if ((fd = pg_tcp_connect(src, "127.0.0.1", port)) == -1)
-		fail_msg("connect %s -> %d: %s", src, port, strerror(errno));
-	n = pg_tcp_exchange(fd, "ping\n", 5, buf, sizeof(buf));
-	(void)close(fd);
-	if (n == 5 && memcmp(buf, "ping\n", 5) == 0)
-		return 1;
-	if (n > 0)
-		fail_msg("%s -> %d: %zd unexpected bytes", src, port, n);
-	return 0;
-}
-
 static void
 expect_admitted(const char *src, int port, const char *why)
 {
-	if (!echoed(src, port))
+	if (!pg_echoed(src, port))
 		fail_msg("%s refused; expected admitted (%s)", src, why);
 }
 
@@ -63,7 +41,7 @@ static void
 expect_banned(const struct pg_ctx *c, const char *src, int port,
     const char *why)
 {
-	if (echoed(src, port))
+	if (pg_echoed(src, port))
 		fail_msg("%s admitted; expected refused (%s)", src, why);
 	pg_log_wait(c, 1, "FAIL: echo address from=%s\n", src);
 }

@@ -52,22 +52,6 @@ start(struct pg_ctx *c, struct ports *p)
 	pg_conf_start(c, &cf, CONF);
 }
 
-/* Echo <msg> through port <port> from 127.0.0.1, or fail. */
-static void
-echo_once(int port, const char *msg)
-{
-	char	buf[64];
-	ssize_t	n;
-	int	fd;
-
-	if ((fd = pg_tcp_connect("127.0.0.1", "127.0.0.1", port)) == -1)
-		fail_msg("connect: %s", strerror(errno));
-	n = pg_tcp_exchange(fd, msg, strlen(msg), buf, sizeof(buf));
-	(void)close(fd);
-	assert_int_equal(n, (ssize_t)strlen(msg));
-	assert_memory_equal(buf, msg, strlen(msg));
-}
-
 /* A client from <src> to <port> that the gate refuses: closed, no data. */
 static void
 refused(const char *src, int port)
@@ -96,8 +80,8 @@ test_counts(void **state)
 	pid_t		 workers[64];
 
 	start(c, &p);
-	echo_once(p.p_echo, "hello");
-	echo_once(p.p_echo, "world");
+	pg_echo_once(p.p_echo, "hello");
+	pg_echo_once(p.p_echo, "world");
 	refused("127.0.0.2", p.p_echo);
 	pg_log_wait(c, 1, "FAIL: echo address from=127.0.0.2\n");
 	pg_log_wait(c, 2, "EXIT: echo ");
@@ -170,7 +154,7 @@ test_reload(void **state)
 	char		*resp;
 
 	start(c, &p);
-	echo_once(p.p_echo, "hello");
+	pg_echo_once(p.p_echo, "hello");
 	assert_int_equal(pg_reload(c, PG_ERRLOG, "reload done"), 0);
 	assert_int_equal(pg_file_write(c, CONF, "service echo\n{\n"
 	    "\tno_such_attribute = 1\n}\n"), 0);
@@ -204,7 +188,7 @@ test_promtool(void **state)
 		TEST_SKIP();
 	}
 	start(c, &p);
-	echo_once(p.p_echo, "hello");
+	pg_echo_once(p.p_echo, "hello");
 	refused("127.0.0.2", p.p_echo);
 	pg_log_wait(c, 1, "FAIL: echo address from=127.0.0.2\n");
 	pg_log_wait(c, 1, "EXIT: echo ");

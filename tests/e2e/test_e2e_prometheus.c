@@ -200,22 +200,6 @@ prom_wait(const struct pg_ctx *c, int port, const char *q, long long want)
 	free(last);
 }
 
-/* Echo <msg> through <port> from 127.0.0.1, or fail. */
-static void
-echo_once(int port, const char *msg)
-{
-	char	buf[64];
-	ssize_t	n;
-	int	fd;
-
-	if ((fd = pg_tcp_connect("127.0.0.1", "127.0.0.1", port)) == -1)
-		fail_msg("connect: %s", strerror(errno));
-	n = pg_tcp_exchange(fd, msg, strlen(msg), buf, sizeof(buf));
-	(void)close(fd);
-	assert_int_equal(n, (ssize_t)strlen(msg));
-	assert_memory_equal(buf, msg, strlen(msg));
-}
-
 /* A client from <src> that the gate refuses: closed, no data. */
 static void
 refused(const char *src, int port)
@@ -270,7 +254,7 @@ test_scrape(void **state)
 	    "%7Bservice%3D%22echo%22%7D", 0);
 
 	for (i = 0; i < NACCEPTED; i++)
-		echo_once(pe, "hello");
+		pg_echo_once(pe, "hello");
 	for (i = 0; i < NREFUSED; i++)
 		refused(refused_from[i], pe);
 	pg_log_wait(c, NACCEPTED, "EXIT: echo ");

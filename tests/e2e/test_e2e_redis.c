@@ -191,25 +191,6 @@ redis_wait_exists(const char *key, int ms)
 	}
 }
 
-/* Echoed by <port> from <src>: 1; refused (nothing, or a reset): 0. */
-static int
-echoed(const char *src, int port)
-{
-	char	buf[64];
-	ssize_t	n;
-	int	fd;
-
-	if ((fd = pg_tcp_connect(src, "127.0.0.1", port)) == -1)
-		fail_msg("connect %s -> %d: %s", src, port, strerror(errno));
-	n = pg_tcp_exchange(fd, "ping\n", 5, buf, sizeof(buf));
-	(void)close(fd);
-	if (n == 5 && memcmp(buf, "ping\n", 5) == 0)
-		return 1;
-	if (n > 0)
-		fail_msg("%s -> %d: %zd unexpected bytes", src, port, n);
-	return 0;
-}
-
 /* The daemon of <c>, with its trap, echo and metrics services. */
 static void
 gate_start(struct pg_ctx *c, const struct ports *p)
@@ -293,7 +274,7 @@ until_refused(const char *src, int port, int ms)
 {
 	long long	start = pg_now_ms(), deadline = start + ms;
 
-	while (echoed(src, port)) {
+	while (pg_echoed(src, port)) {
 		if (pg_left(deadline) == 0)
 			fail_msg("%s still admitted by %d after %d ms", src,
 			    port, ms);
@@ -334,12 +315,12 @@ test_shared_bans(void **state)
 	assert_int_equal(redis_metric(p1.metrics), 1);
 
 	/* A scanner touches gate 1; gate 2 refuses it within a second. */
-	assert_int_equal(echoed("127.0.0.5", p2.echo), 1);
+	assert_int_equal(pg_echoed("127.0.0.5", p2.echo), 1);
 	touch("127.0.0.5", p1.trap);
 	ms = until_refused("127.0.0.5", p2.echo, SHARE_MS);
 	print_message("gate 2 refused the scanner %lld ms after its touch on "
 	    "gate 1\n", ms);
-	assert_int_equal(echoed("127.0.0.6", p2.echo), 1);
+	assert_int_equal(pg_echoed("127.0.0.6", p2.echo), 1);
 	/* In Redis, with a TTL of the deny time. */
 	(void)snprintf(key, sizeof(key), "%s:ban:127.0.0.5", prefix);
 	redis_cli(out, sizeof(out), "TTL", key);
@@ -351,20 +332,20 @@ test_shared_bans(void **state)
 	log_wait(g1, "keeping the local ban list", 1, PG_TIMEOUT_MS);
 	log_wait(&gate2, "keeping the local ban list", 1, PG_TIMEOUT_MS);
 	assert_int_equal(redis_metric(p2.metrics), 0);
-	assert_int_equal(echoed("127.0.0.5", p1.echo), 0);
-	assert_int_equal(echoed("127.0.0.5", p2.echo), 0);
+	assert_int_equal(pg_echoed("127.0.0.5", p1.echo), 0);
+	assert_int_equal(pg_echoed("127.0.0.5", p2.echo), 0);
 	touch("127.0.0.6", p2.trap);
 	(void)until_refused("127.0.0.6", p2.echo, SHARE_MS);
 	/* Cut off: gate 1 does not know of it. */
-	assert_int_equal(echoed("127.0.0.6", p1.echo), 1);
+	assert_int_equal(pg_echoed("127.0.0.6", p1.echo), 1);
 
 	/* Redis returns, empty: the gates reconcile. */
 	redis_start(g1);
 	log_wait(g1, "connected; ban lists reconciled", 2, RECONNECT_MS);
 	log_wait(&gate2, "connected; ban lists reconciled", 2, RECONNECT_MS);
 	(void)until_refused("127.0.0.6", p1.echo, SHARE_MS);
-	assert_int_equal(echoed("127.0.0.5", p2.echo), 0);
-	assert_int_equal(echoed("127.0.0.7", p1.echo), 1);
+	assert_int_equal(pg_echoed("127.0.0.5", p2.echo), 0);
+	assert_int_equal(pg_echoed("127.0.0.7", p1.echo), 1);
 	redis_cli(out, sizeof(out), "EXISTS", key);
 	assert_string_equal(out, "1");
 	assert_int_equal(redis_metric(p1.metrics), 1);
@@ -427,7 +408,7 @@ test_unix_password(void **state)
 	touch("127.0.0.5", trap1);
 	(void)until_refused("127.0.0.5", echo1, SHARE_MS);
 	/* Not shared with the gate Redis refused; it serves all the same. */
-	assert_int_equal(echoed("127.0.0.5", echo2), 1);
+	assert_int_equal(pg_echoed("127.0.0.5", echo2), 1);
 	assert_int_equal(pg_file_count(&gate2, PG_ERRLOG,
 	    "connected; ban lists reconciled"), 0);
 	pg_stop_ok(&gate2);
@@ -485,10 +466,10 @@ test_reconcile_keys(void **state)
 	gate_start(g1, &p);
 	log_wait(g1, "ban lists reconciled: 2 bans from Redis applied, "
 	    "0 pushed", 1, PG_TIMEOUT_MS);
-	assert_int_equal(echoed("127.0.0.8", p.echo), 0);
-	assert_int_equal(echoed("127.0.0.9", p.echo), 0);
+	assert_int_equal(pg_echoed("127.0.0.8", p.echo), 0);
+	assert_int_equal(pg_echoed("127.0.0.9", p.echo), 0);
 	for (i = 0; i < sizeof(admitted) / sizeof(admitted[0]); i++)
-		if (!echoed(admitted[i], p.echo))
+		if (!pg_echoed(admitted[i], p.echo))
 			fail_msg("%s refused", admitted[i]);
 
 	/* A ban of this gate's, lifted elsewhere; a ban made elsewhere. */
@@ -500,15 +481,15 @@ test_reconcile_keys(void **state)
 	assert_string_equal(out, "1");
 	redis_set("unban", "127.0.0.16", "1");
 	redis_set("ban", "127.0.0.17", "0");
-	assert_int_equal(echoed("127.0.0.17", p.echo), 1);
+	assert_int_equal(pg_echoed("127.0.0.17", p.echo), 1);
 	/* Cut off: the gate's command connection goes. */
 	redis_cmd(out, sizeof(out), kill_cmd);
 	assert_true(atoi(out) >= 1);
 	log_wait(g1, "ban lists reconciled: 1 ban from Redis applied, "
 	    "0 pushed", 1, RECONNECT_MS);
-	assert_int_equal(echoed("127.0.0.16", p.echo), 1);
-	assert_int_equal(echoed("127.0.0.17", p.echo), 0);
-	assert_int_equal(echoed("127.0.0.8", p.echo), 0);
+	assert_int_equal(pg_echoed("127.0.0.16", p.echo), 1);
+	assert_int_equal(pg_echoed("127.0.0.17", p.echo), 0);
+	assert_int_equal(pg_echoed("127.0.0.8", p.echo), 0);
 	/* The lift stays lifted: the gate did not push the ban back. */
 	redis_cli(out, sizeof(out), "EXISTS", key);
 	assert_string_equal(out, "0");
