@@ -439,10 +439,14 @@ run(const struct options *o, struct config *cf)
 	/* Signals first: the pid file tells the world it may send them. */
 	if (daemon_signals(base, o->o_config, cf) == -1)
 		fatal("cannot install signal events");
+	/*
+	 * Without it the daemon serves on: portgatectl just cannot ask.
+	 * Before the pid file, which tells the world that the daemon
+	 * answers: portgatectl too.
+	 */
+	(void)ctl_open(base, main_control(o, cf));
 	if (o->o_pidfile != NULL && daemon_pidfile_write(o->o_pidfile) == -1)
 		fatal("cannot write pid file %s", o->o_pidfile);
-	/* Without it the daemon serves on: portgatectl just cannot ask. */
-	(void)ctl_open(base, main_control(o, cf));
 	bans_start(base, cf);
 	master_init(base, nworkers, daemon_forget);
 	(void)master_generation(cf, NULL);
