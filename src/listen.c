@@ -173,6 +173,34 @@ listen_not_held(const struct service_conf *sc,
 		    addr);
 }
 
+/*
+ * Before the first socket of a reuseport group: is <ss> free?  A socket
+ * of another process of this user with SO_REUSEPORT (a second portgate,
+ * another daemon) would take a share of the clients without an error at
+ * bind; a socket without SO_REUSEPORT finds it.  0, or -1 with <err>.
+ */
+static int
+listen_probe(int family, const struct service_conf *sc,
+    const struct sockaddr_storage *ss, socklen_t len, char *err,
+    size_t errlen)
+{
+	char	addr[SOCKADDR_STRLEN + 8];
+	int	fd, rc = 0;
+
+	if ((fd = socket(family, sc->sc_socktype | SOCK_CLOEXEC, 0)) == -1)
+		return 0;	/* the real bind says what is wrong */
+	if (listen_options(fd, family, sc, err, errlen) == 0 &&
+	    bind(fd, (const struct sockaddr *)ss, len) == -1 &&
+	    errno == EADDRINUSE) {
+		(void)snprintf(err, errlen, "cannot bind %s %s: %s",
+		    sc->sc_protoname, sockaddr_ntop_port((const struct
+		    sockaddr *)ss, addr, sizeof(addr)), strerror(EADDRINUSE));
+		rc = -1;
+	}
+	(void)close(fd);
+	return rc;
+}
+
 int
 listen_socket(const struct service_conf *sc, int nonblock, int group,
     char *err, size_t errlen)
@@ -180,7 +208,7 @@ listen_socket(const struct service_conf *sc, int nonblock, int group,
 	struct sockaddr_storage	ss;
 	socklen_t		len;
 	char			addr[SOCKADDR_STRLEN + 8];
-	int			fd, family, type, on = 1;
+	int			fd, family, type, on = 1, first;
 
 	/*
 	 * Passed by systemd (socket activation) or the old master; a group's
@@ -188,6 +216,7 @@ listen_socket(const struct service_conf *sc, int nonblock, int group,
 	 */
 	if ((fd = sdlisten_take(sc, nonblock, group > 1)) != -1)
 		return fd;
+	first = group < 0;
 	if (group < 0)
 		group = -group;
 	family = listen_family(sc);
@@ -203,6 +232,9 @@ listen_socket(const struct service_conf *sc, int nonblock, int group,
 		return -1;
 	}
 	len = listen_addr(sc, family, &ss);
+	if (first && group > 1 &&
+	    listen_probe(family, sc, &ss, len, err, errlen) == -1)
+		goto fail;
 	if (listen_options(fd, family, sc, err, errlen) == -1)
 		goto fail;
 	/* One socket per worker: the group's program picks (reuseport.c). */

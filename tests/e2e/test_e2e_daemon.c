@@ -155,6 +155,29 @@ occupy(int p)
 	return fd;
 }
 
+/*
+ * A listening socket with SO_REUSEPORT on port <p> (as a second daemon of
+ * the same user would hold it): a group of the same user could share it.
+ */
+static int
+occupy_reuseport(int p)
+{
+	struct sockaddr_in	sin;
+	int			fd, on = 1;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)p);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on,
+	    sizeof(on)), 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	return fd;
+}
+
 /* -t on a good file: exit 0, "configuration OK". */
 static void
 test_check_good(void **state)
@@ -551,6 +574,32 @@ test_port_in_use(void **state)
 }
 
 /*
+ * Two workers bind a port with SO_REUSEPORT; a socket of another process
+ * of this user with SO_REUSEPORT on that port would take a share of the
+ * clients without any error at bind: the port is found in use instead.
+ */
+static void
+test_port_in_use_reuseport(void **state)
+{
+	struct pg_ctx	*c = *state;
+	struct pg_conf	 cf;
+	char		 want[96];
+	int		 blocker, p = pg_fresh_port();
+
+	blocker = occupy_reuseport(p);
+	conf_begin(&cf, c, "HOST");
+	pg_conf_workers(&cf, 2);
+	conf_service(&cf, "echo", NULL, p, NULL);
+	pg_conf_write(&cf, c, CONF);
+	assert_int_equal(pg_start(c, CONF, PG_FOREGROUND, NULL), -1);
+	assert_int_equal(pg_exit_code(c->pc_status), 1);
+	(void)snprintf(want, sizeof(want), "cannot bind tcp 127.0.0.1:%d: "
+	    "Address already in use", p);
+	assert_int_equal(pg_file_wait(c, PG_ERRLOG, want, 1), 0);
+	(void)close(blocker);
+}
+
+/*
  * Detached, portgate returns 0 only once every socket is bound: the port
  * answers as soon as the command has returned.
  */
@@ -854,6 +903,8 @@ main(void)
 		    pg_teardown),
 		cmocka_unit_test_setup_teardown(test_port_in_use, pg_setup,
 		    pg_teardown),
+		cmocka_unit_test_setup_teardown(test_port_in_use_reuseport,
+		    pg_setup, pg_teardown),
 		cmocka_unit_test_setup_teardown(test_detached, pg_setup,
 		    pg_teardown),
 		cmocka_unit_test_setup_teardown(test_detached_bind_failure,
