@@ -25,8 +25,6 @@
 #include "quota.h"
 #include "service.h"
 
-static time_t	ctl_started;
-
 /* Refusals of <mn> by reason: only the reasons that happened. */
 static struct json_object *
 ctl_refusals(const struct metrics_snap *mn)
@@ -96,8 +94,6 @@ ctl_status(uint64_t id, int argc, char **argv)
 	(void)id;
 	(void)argc;
 	(void)argv;
-	if (ctl_started == 0)
-		ctl_started = now;
 	if ((o = ctl_ok()) == NULL)
 		return NULL;
 	if (ctl_add(o, "version", json_object_new_string(PACKAGE_VERSION)) ||

@@ -30,6 +30,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "harness.h"
 
@@ -870,6 +873,38 @@ pg_echo_once(int port, const char *msg)
 	(void)close(fd);
 	assert_int_equal(n, (ssize_t)strlen(msg));
 	assert_memory_equal(buf, msg, strlen(msg));
+}
+
+void
+pg_cert_make(const struct pg_ctx *c)
+{
+	char		 path[PG_PATH_MAX];
+	EVP_PKEY	*key;
+	X509		*x;
+	X509_NAME	*name;
+	FILE		*fp;
+
+	assert_non_null(key = EVP_EC_gen("P-256"));
+	assert_non_null(x = X509_new());
+	name = X509_get_subject_name(x);
+	assert_int_equal(X509_set_version(x, 2), 1);
+	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), 1), 1);
+	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), -3600));
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 86400));
+	assert_int_equal(X509_set_pubkey(x, key), 1);
+	assert_int_equal(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+	    (const unsigned char *)"localhost", -1, -1, 0), 1);
+	assert_int_equal(X509_set_issuer_name(x, name), 1);
+	assert_true(X509_sign(x, key, EVP_sha256()) != 0);
+	assert_non_null(fp = fopen(pg_path(c, "srv.pem", path), "w"));
+	assert_int_equal(PEM_write_X509(fp, x), 1);
+	assert_int_equal(fclose(fp), 0);
+	assert_non_null(fp = fopen(pg_path(c, "srv.key", path), "w"));
+	assert_int_equal(PEM_write_PrivateKey(fp, key, NULL, NULL, 0, NULL,
+	    NULL), 1);
+	assert_int_equal(fclose(fp), 0);
+	X509_free(x);
+	EVP_PKEY_free(key);
 }
 
 const char *

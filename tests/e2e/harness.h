@@ -170,6 +170,8 @@ void	 pg_result_clear(struct pg_result *r);
 int	 pg_echoed(const char *src, int port);
 /* <msg> echoed through 127.0.0.1 port <port> from 127.0.0.1, or fail. */
 void	 pg_echo_once(int port, const char *msg);
+/* A self-signed P-256 certificate for localhost: srv.pem, srv.key. */
+void	 pg_cert_make(const struct pg_ctx *c);
 /* src/portgatectl, beside the binary under test. */
 const char *pg_ctl_bin(void);
 /*

@@ -137,30 +137,13 @@ refused(int p)
 	assert_int_equal(errno, ECONNREFUSED);
 }
 
-/* Occupy TCP 127.0.0.1 <p> with a listening socket; its descriptor. */
-static int
-occupy(int p)
-{
-	struct sockaddr_in	sin;
-	int			fd;
-
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)p);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(listen(fd, 1), 0);
-	return fd;
-}
-
 /*
- * A listening socket with SO_REUSEPORT on port <p> (as a second daemon of
- * the same user would hold it): a group of the same user could share it.
+ * Occupy TCP 127.0.0.1 <p> with a listening socket, with SO_REUSEPORT
+ * when <reuseport> (as a second daemon of this user would hold it); its
+ * descriptor.
  */
 static int
-occupy_reuseport(int p)
+occupy(int p, int reuseport)
 {
 	struct sockaddr_in	sin;
 	int			fd, on = 1;
@@ -171,8 +154,9 @@ occupy_reuseport(int p)
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	assert_true(fd >= 0);
-	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on,
-	    sizeof(on)), 0);
+	if (reuseport)
+		assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on,
+		    sizeof(on)), 0);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	assert_int_equal(listen(fd, 1), 0);
 	return fd;
@@ -547,7 +531,7 @@ test_port_in_use(void **state)
 	int		 blocker, pbusy = pg_fresh_port();
 	int		 ptime = pg_fresh_port();
 
-	blocker = occupy(pbusy);
+	blocker = occupy(pbusy, 0);
 	conf_begin(&cf, c, "HOST");
 	conf_service(&cf, "echo", NULL, pbusy, NULL);
 	conf_service(&cf, "time", NULL, ptime, NULL);
@@ -586,7 +570,7 @@ test_port_in_use_reuseport(void **state)
 	char		 want[96];
 	int		 blocker, p = pg_fresh_port();
 
-	blocker = occupy_reuseport(p);
+	blocker = occupy(p, 1);
 	conf_begin(&cf, c, "HOST");
 	pg_conf_workers(&cf, 2);
 	conf_service(&cf, "echo", NULL, p, NULL);
@@ -643,7 +627,7 @@ test_detached_bind_failure(void **state)
 	char			 log[PG_PATH_MAX], want[64];
 	int			 blocker, pbusy = pg_fresh_port();
 
-	blocker = occupy(pbusy);
+	blocker = occupy(pbusy, 0);
 	conf_begin(&cf, c, "HOST");
 	conf_service(&cf, "echo", NULL, pbusy, NULL);
 	conf_service(&cf, "time", NULL, pg_fresh_port(), NULL);
@@ -673,7 +657,7 @@ test_detached_reason_on_stderr(void **state)
 	char			 conf[PG_PATH_MAX], pid[PG_PATH_MAX], re[160];
 	int			 blocker, pbusy = pg_fresh_port();
 
-	blocker = occupy(pbusy);
+	blocker = occupy(pbusy, 0);
 	conf_begin(&cf, c, "HOST");
 	conf_service(&cf, "echo", NULL, pbusy, NULL);
 	pg_conf_write(&cf, c, CONF);

@@ -175,39 +175,6 @@ test_connect(void **state)
 	echo_target_stop(&tg);
 }
 
-/* A self-signed P-256 certificate for localhost: srv.pem, srv.key in <c>. */
-static void
-cert_make(const struct pg_ctx *c)
-{
-	char		 path[PG_PATH_MAX];
-	X509		*x;
-	EVP_PKEY	*key;
-	FILE		*fp;
-
-	assert_non_null(key = EVP_EC_gen("P-256"));
-	assert_non_null(x = X509_new());
-	assert_int_equal(X509_set_version(x, 2), 1);
-	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), 1), 1);
-	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), -3600));
-	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 86400));
-	assert_int_equal(X509_set_pubkey(x, key), 1);
-	assert_int_equal(X509_NAME_add_entry_by_txt(X509_get_subject_name(x),
-	    "CN", MBSTRING_ASC, (const unsigned char *)"localhost", -1, -1, 0),
-	    1);
-	assert_int_equal(X509_set_issuer_name(x, X509_get_subject_name(x)),
-	    1);
-	assert_true(X509_sign(x, key, EVP_sha256()) != 0);
-	assert_non_null(fp = fopen(pg_path(c, "srv.pem", path), "w"));
-	assert_int_equal(PEM_write_X509(fp, x), 1);
-	assert_int_equal(fclose(fp), 0);
-	assert_non_null(fp = fopen(pg_path(c, "srv.key", path), "w"));
-	assert_int_equal(PEM_write_PrivateKey(fp, key, NULL, NULL, 0, NULL,
-	    NULL), 1);
-	assert_int_equal(fclose(fp), 0);
-	X509_free(x);
-	EVP_PKEY_free(key);
-}
-
 /* One TLS echo from <src> to <port>: handshake, <msg> back, close. */
 static void
 tls_echo_once(const char *src, int port, const char *msg)
@@ -257,7 +224,7 @@ test_tls(void **state)
 	char		*resp, line[128], a[PG_PATH_MAX], b[PG_PATH_MAX];
 	int		 pm, pt, i;
 
-	cert_make(c);
+	pg_cert_make(c);
 	pm = pg_fresh_port();
 	pt = pg_fresh_port();
 	pg_conf_begin(&cf, c, PG_ACCESS_LOG, "HOST EXIT", "HOST");

@@ -1040,39 +1040,6 @@ evidence_children(pid_t master)
 
 /* --- TLS -------------------------------------------------------------- */
 
-/* A self-signed P-256 certificate for localhost: srv.pem, srv.key. */
-static void
-cert_make(const struct pg_ctx *c)
-{
-	char		 path[PG_PATH_MAX];
-	EVP_PKEY	*key;
-	X509		*x;
-	X509_NAME	*name;
-	FILE		*fp;
-
-	assert_non_null(key = EVP_EC_gen("P-256"));
-	assert_non_null(x = X509_new());
-	name = X509_get_subject_name(x);
-	assert_int_equal(X509_set_version(x, 2), 1);
-	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), 1), 1);
-	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), -3600));
-	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 86400));
-	assert_int_equal(X509_set_pubkey(x, key), 1);
-	assert_int_equal(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-	    (const unsigned char *)"localhost", -1, -1, 0), 1);
-	assert_int_equal(X509_set_issuer_name(x, name), 1);
-	assert_true(X509_sign(x, key, EVP_sha256()) != 0);
-	assert_non_null(fp = fopen(pg_path(c, "srv.pem", path), "w"));
-	assert_int_equal(PEM_write_X509(fp, x), 1);
-	assert_int_equal(fclose(fp), 0);
-	assert_non_null(fp = fopen(pg_path(c, "srv.key", path), "w"));
-	assert_int_equal(PEM_write_PrivateKey(fp, key, NULL, NULL, 0, NULL,
-	    NULL), 1);
-	assert_int_equal(fclose(fp), 0);
-	X509_free(x);
-	EVP_PKEY_free(key);
-}
-
 /* A TLS client on a blocking socket with timeouts. */
 struct tlsc {
 	SSL_CTX	*tc_ctx;
@@ -1175,7 +1142,7 @@ test_proc_evidence(void **state)
 
 	need_root();
 	tg = target_start();
-	cert_make(c);
+	pg_cert_make(c);
 	for (i = 0; i < P_N; i++)
 		p[i] = pg_fresh_port();
 	pg_conf_begin(&cf, c, ACCESS_LOG, "PID HOST EXIT", "HOST");
