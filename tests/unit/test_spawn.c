@@ -72,6 +72,21 @@ service(struct service_conf *sc, const char *server, const char *script,
 	sc->sc_umask = -1;
 }
 
+/* A request for <sc> on a new socketpair <sp> (the child gets sp[1]). */
+static void
+request(struct spawn_req *rq, struct service_conf *sc, int *sp,
+    struct reaped *r)
+{
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+	    sp), 0);
+	memset(rq, 0, sizeof(*rq));
+	memset(r, 0, sizeof(*r));
+	rq->sq_conf = sc;
+	rq->sq_fd = sp[1];
+	rq->sq_exited = exited;
+	rq->sq_arg = r;
+}
+
 /* Wait (at most 10 s) until every one of <r>[<n>] is reaped. */
 static void
 reap_all(struct reaped *r, int n)
@@ -122,17 +137,10 @@ test_each_child_its_own_job(void **state)
 
 	(void)state;
 	service(&sc, NULL, "echo \"$REMOTE_HOST $REMOTE_PORT $0\"", words);
-	memset(r, 0, sizeof(r));
 	for (i = 0; i < NCHILD; i++) {
-		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM |
-		    SOCK_CLOEXEC, 0, sp[i]), 0);
-		memset(&rq, 0, sizeof(rq));
-		rq.sq_conf = &sc;
-		rq.sq_fd = sp[i][1];
+		request(&rq, &sc, sp[i], &r[i]);
 		rq.sq_addr = "192.0.2.7";
 		rq.sq_port = 1000 + i;
-		rq.sq_exited = exited;
-		rq.sq_arg = &r[i];
 		assert_true(spawn_start(&rq) > 0);
 		/* The parent's copy goes at once, as the daemon's does. */
 		assert_int_equal(close(sp[i][1]), 0);
@@ -170,14 +178,7 @@ test_failure_leaves_errno(void **state)
 	service(&sc, "/nonexistent/portgate-test-server", "x", words);
 	sc.sc_has_nice = 1;
 	sc.sc_nice = 1;
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
-	    sp), 0);
-	memset(&rq, 0, sizeof(rq));
-	memset(&r, 0, sizeof(r));
-	rq.sq_conf = &sc;
-	rq.sq_fd = sp[1];
-	rq.sq_exited = exited;
-	rq.sq_arg = &r;
+	request(&rq, &sc, sp, &r);
 	errno = 4242;
 	assert_true(spawn_start(&rq) > 0);
 	assert_int_equal(close(sp[1]), 0);
@@ -213,15 +214,8 @@ test_big_environment(void **state)
 	big[BIG + 4] = '\0';
 	extra[0] = big;
 	extra[1] = NULL;
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
-	    sp), 0);
-	memset(&rq, 0, sizeof(rq));
-	memset(&r, 0, sizeof(r));
-	rq.sq_conf = &sc;
-	rq.sq_fd = sp[1];
+	request(&rq, &sc, sp, &r);
 	rq.sq_extra_env = extra;
-	rq.sq_exited = exited;
-	rq.sq_arg = &r;
 	assert_true(spawn_start(&rq) > 0);
 	free(big);	/* the job has its own copy */
 	assert_int_equal(close(sp[1]), 0);
