@@ -2,7 +2,10 @@
  * Dropping privileges, modelled on OpenSSH's permanently_set_uid(): groups,
  * then gid, then uid, each checked, then proof that the old ids are gone.
  * The group database is read in the parent (cred_groups()), so that the
- * child only makes system calls.
+ * child only makes system calls, and those are the kernel's own
+ * (rawsys.h): no errno, and no glibc set*id() that would signal threads.
+ * Every process of portgate is single-threaded, so that the ids of the
+ * calling thread are those of the process.
  */
 #include <sys/types.h>
 
@@ -15,6 +18,14 @@
 
 #include "config.h"
 #include "cred.h"
+#include "rawsys.h"
+
+/* The 32-bit-id calls where the plain ones take 16-bit ids. */
+#ifdef SYS_setresuid32
+#define CRED_SYS(name)	SYS_ ## name ## 32
+#else
+#define CRED_SYS(name)	SYS_ ## name
+#endif
 
 /* Does the spawn of <sc> change identity at all? */
 static int
@@ -38,6 +49,9 @@ cred_groups(const struct service_conf *sc, struct cred_groups *cg,
 	int		 n = CRED_MAXGROUPS;
 
 	cg->cg_n = -1;
+	cg->cg_setgid = cred_gid(sc);
+	cg->cg_has_uid = sc->sc_has_uid;
+	cg->cg_uid = sc->sc_uid;
 	if (!cred_changes(sc))
 		return 0;
 	/* groups = no, or no user to take groups from: none, as xinetd. */
@@ -63,45 +77,46 @@ cred_set(const gid_t *groups, int ngroups, gid_t gid, int has_uid, uid_t uid,
 {
 	uid_t	ruid, euid, suid;
 	gid_t	rgid, egid, sgid;
+	long	r;
 
 	*what = "setgroups";
-	if (setgroups((size_t)ngroups, ngroups > 0 ? groups : NULL) == -1)
-		return -1;
+	if ((r = rawsys2(CRED_SYS(setgroups), ngroups,
+	    ngroups > 0 ? groups : NULL)) < 0)
+		return RAWSYS_ERR(r);
 	*what = "setresgid";
-	if (setresgid(gid, gid, gid) == -1)
-		return -1;
+	if ((r = rawsys3(CRED_SYS(setresgid), gid, gid, gid)) < 0)
+		return RAWSYS_ERR(r);
 	*what = "setresuid";
-	if (has_uid && setresuid(uid, uid, uid) == -1)
-		return -1;
+	if (has_uid && (r = rawsys3(CRED_SYS(setresuid), uid, uid, uid)) < 0)
+		return RAWSYS_ERR(r);
 	*what = "getresuid";
-	if (getresgid(&rgid, &egid, &sgid) == -1 ||
-	    getresuid(&ruid, &euid, &suid) == -1)
-		return -1;
-	errno = EPERM;
+	if ((r = rawsys3(CRED_SYS(getresgid), &rgid, &egid, &sgid)) < 0 ||
+	    (r = rawsys3(CRED_SYS(getresuid), &ruid, &euid, &suid)) < 0)
+		return RAWSYS_ERR(r);
 	*what = "groups unchanged after setgroups";
-	if (getgroups(0, NULL) != ngroups)
-		return -1;
+	if (rawsys2(CRED_SYS(getgroups), 0, NULL) != ngroups)
+		return EPERM;
 	*what = "gid unchanged after setresgid";
 	if (rgid != gid || egid != gid || sgid != gid)
-		return -1;
+		return EPERM;
 	if (!has_uid)
 		return 0;
 	*what = "uid unchanged after setresuid";
 	if (ruid != uid || euid != uid || suid != uid)
-		return -1;
-	/* Root must be gone for good. */
+		return EPERM;
+	/* Root must be gone for good: neither setuid(0) nor seteuid(0). */
 	*what = "uid 0 could be regained";
-	if (uid != 0 && (setuid(0) != -1 || seteuid(0) != -1))
-		return -1;
+	if (uid != 0 && (rawsys1(CRED_SYS(setuid), 0) >= 0 ||
+	    rawsys3(CRED_SYS(setresuid), -1, 0, -1) >= 0))
+		return EPERM;
 	return 0;
 }
 
 int
-cred_drop(const struct service_conf *sc, const struct cred_groups *cg,
-    const char **what)
+cred_drop(const struct cred_groups *cg, const char **what)
 {
 	if (cg->cg_n < 0)
 		return 0;
-	return cred_set(cg->cg_gid, cg->cg_n, cred_gid(sc), sc->sc_has_uid,
-	    sc->sc_uid, what);
+	return cred_set(cg->cg_gid, cg->cg_n, cg->cg_setgid, cg->cg_has_uid,
+	    cg->cg_uid, what);
 }

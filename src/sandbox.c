@@ -391,7 +391,7 @@ int
 sandbox_setid(uid_t uid, gid_t gid, char *err, size_t errlen)
 {
 	const char	*what;
-	int		 cap;
+	int		 cap, e;
 
 	/* The bounding set needs CAP_SETPCAP: empty it while root. */
 	what = "PR_CAPBSET_DROP";
@@ -402,8 +402,10 @@ sandbox_setid(uid_t uid, gid_t gid, char *err, size_t errlen)
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 &&
 	    errno != EINVAL)
 		goto fail;
-	if (cred_set(NULL, 0, gid, 1, uid, &what) == -1)
+	if ((e = cred_set(NULL, 0, gid, 1, uid, &what)) != 0) {
+		errno = e;
 		goto fail;
+	}
 	errno = EPERM;
 	what = "gid 0 could be regained";
 	if (setgid(0) != -1 || setegid(0) != -1)
