@@ -361,7 +361,7 @@ relay_pump(struct relay_dir *rd)
 	struct relay	*rl = rd->rd_relay;
 	ssize_t		 n;
 	size_t		 want, asked;
-	int		 round, moved = 0, spliced;
+	int		 round, moved = 0, spliced, drained = 0;
 
 	for (round = 0; round < RELAY_ROUNDS; round++) {
 		if (rd->rd_pending > 0 && rd->rd_out->rs_out) {
@@ -375,6 +375,8 @@ relay_pump(struct relay_dir *rd)
 				if (rd->rd_pending == 0 && rd->rd_unsplice &&
 				    relay_dir_unsplice(rd) == -1)
 					goto fail;
+				if (rd->rd_pending == 0 && drained)
+					break;
 				continue;
 			}
 			if (errno == EAGAIN)
@@ -418,11 +420,15 @@ relay_pump(struct relay_dir *rd)
 			moved = 1;
 			/*
 			 * A short read emptied the socket: the next would
-			 * only say EAGAIN, unless the peer's FIN came (then
-			 * it says EOF).  A short splice may mean a full pipe.
+			 * only say EAGAIN, or EOF if the peer's FIN came.  A
+			 * short splice may mean a full pipe instead.
 			 */
-			if ((size_t)n < asked && !spliced)
+			if ((size_t)n < asked && !spliced) {
+				drained = 1;
 				rd->rd_in->rs_in = rd->rd_in->rs_fin;
+				if (rd->rd_pending == 0)
+					break;
+			}
 		} else if (n == 0)
 			rd->rd_eof = 1;
 		else if (errno != EAGAIN && errno != EINTR)
@@ -443,8 +449,15 @@ relay_pump(struct relay_dir *rd)
 		relay_end(rl, RELAY_DONE, "done");
 		return -1;
 	}
-	/* Out of rounds with work left: no new edge would bring it back. */
-	if (round == RELAY_ROUNDS && relay_dir_busy(rd))
+	/*
+	 * Work left that no new edge would bring back: out of rounds, or
+	 * the EOF behind a short read.  That EOF is read on the next turn,
+	 * after the loop has polled again, as it was when libevent reported
+	 * the source again: the other side's EOF, when a client closes at
+	 * the end of a response, comes with that wake-up, and the relay
+	 * ends without a shutdown(2) (relay_dir_done()).
+	 */
+	if ((round == RELAY_ROUNDS || drained) && relay_dir_busy(rd))
 		relay_epoll_post(rl->rl_ep, rd->rd_in->rs_id);
 	return 0;
 fail:
