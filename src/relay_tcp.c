@@ -20,8 +20,9 @@
  * reported: then the next read gives the EOF), writable until a write
  * does.  A splice into the pipe that comes back short or says EAGAIN
  * proves nothing (the pipe may be full), so the source stays readable
- * then.  A direction that ends its RELAY_ROUNDS with work left posts
- * itself for the next turn of the loop, since no new edge would come.
+ * then.  A direction that ends its RELAY_ROUNDS with work left, or whose
+ * short read left only the peer's EOF to read, posts itself for the next
+ * turn of the loop (relay_epoll_post()), since no new edge would come.
  */
 #include <sys/types.h>
 #include <sys/epoll.h>
