@@ -1,12 +1,8 @@
 /*
  * Reaching a redirect target.  Targets given with `redirect +=` are tried
- * in order when a connect fails or times out.  The socket is registered in
- * the worker's epoll set of the relays (relay_epoll.c) at its connect, and
- * the registration is handed to relay_tcp.c with the socket: one
- * epoll_ctl for the target's side of a forwarded connection.
+ * in order when a connect fails or times out.
  */
 #include <sys/types.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -23,11 +19,9 @@
 #include "metrics.h"
 #include "proxyproto.h"
 #include "relay_connect.h"
-#include "relay_epoll.h"
 
 struct relay_connector {
 	struct event_base		*cn_base;
-	struct relay_epoll		*cn_ep;
 	const struct service_conf	*cn_conf;
 	struct sockaddr_storage		 cn_from;
 	struct sockaddr_storage		 cn_to;
@@ -35,28 +29,13 @@ struct relay_connector {
 	int				 cn_fd;
 	uint64_t			 cn_since;	/* its connect() */
 	struct metrics_service		*cn_metrics;
-	uint64_t			 cn_id;		/* cn_fd's registration */
-	struct event			*cn_ev;		/* first turn, timeout */
+	struct event			*cn_ev;
 	relay_connect_cb			 cn_cb;
 	void				*cn_arg;
 	char				 cn_why[160];
 };
 
 static void	relay_connect_next(struct relay_connector *);
-
-/* Close the socket being tried, and forget its registration. */
-static void
-relay_connect_forget(struct relay_connector *cn)
-{
-	if (cn->cn_ev != NULL)
-		(void)evtimer_del(cn->cn_ev);
-	if (cn->cn_id != 0)
-		relay_epoll_forget(cn->cn_ep, cn->cn_id);
-	cn->cn_id = 0;
-	if (cn->cn_fd != -1)
-		(void)close(cn->cn_fd);
-	cn->cn_fd = -1;
-}
 
 void
 relay_connect_cancel(struct relay_connector *cn)
@@ -65,37 +44,32 @@ relay_connect_cancel(struct relay_connector *cn)
 		return;
 	if (cn->cn_ev != NULL)
 		event_free(cn->cn_ev);
-	if (cn->cn_id != 0)
-		relay_epoll_forget(cn->cn_ep, cn->cn_id);
 	if (cn->cn_fd != -1)
 		(void)close(cn->cn_fd);
 	free(cn);
 }
 
 /*
- * Report <fd> (or failure) and free the connector.  <fd>'s registration
- * in the epoll set is offered to whoever <cb> gives the socket to:
- * relay_tcp_start() takes it over; if nobody does (TLS and banners go
- * through libevent, or <cb> closed the socket), it leaves the set.
+ * Report <fd> (or failure) and free the connector.  <ev>, the connect's
+ * event of <fd> if not NULL, is freed only once <cb> has returned: the
+ * relay's read event on <fd> then finds EPOLLIN already watched, and
+ * freeing <ev> turns the watch into EPOLLIN alone with one epoll_ctl(MOD)
+ * instead of a DEL and an ADD.  Should <cb> close <fd>, libevent ignores
+ * the failed DEL (and a MOD that fails with ENOENT is retried as ADD).
  */
 static void
-relay_connect_done(struct relay_connector *cn, int fd)
+relay_connect_done(struct relay_connector *cn, int fd, struct event *ev)
 {
 	relay_connect_cb	 cb = cn->cn_cb;
 	void		*arg = cn->cn_arg;
-	struct relay_epoll	*ep = cn->cn_ep;
-	uint64_t	 id = cn->cn_id;
 	char		 why[sizeof(cn->cn_why)];
 
 	(void)strlcpy(why, cn->cn_why, sizeof(why));
 	cn->cn_fd = -1;
-	cn->cn_id = 0;
 	relay_connect_cancel(cn);
-	if (id != 0)
-		relay_epoll_offer(ep, id);
 	cb(arg, fd, why);
-	if (id != 0)
-		relay_epoll_offer_end(ep);
+	if (ev != NULL)
+		event_free(ev);
 }
 
 /* Socket options and the PROXY header on a connected socket; 0 or -1. */
@@ -126,67 +100,46 @@ relay_connect_ready(struct relay_connector *cn)
 	return 0;
 }
 
-/* The current target failed with <err>: on to the next. */
-static void
-relay_connect_failed(struct relay_connector *cn, int err)
-{
-	const struct redirect_target	*rt;
-
-	rt = &cn->cn_conf->sc_redirect[cn->cn_target];
-	metrics_connect_failure(cn->cn_metrics, rt->rt_host, rt->rt_port);
-	(void)snprintf(cn->cn_why, sizeof(cn->cn_why), "%s port %s: %s",
-	    rt->rt_host, rt->rt_port, strerror(err));
-	relay_connect_forget(cn);
-	cn->cn_target++;
-	relay_connect_next(cn);
-}
-
 /*
- * epoll reported the connect's socket.  A socket still connecting is
- * neither readable nor writable (tcp_poll gives nothing before the
- * handshake), so EPOLLOUT or EPOLLIN without EPOLLERR or EPOLLHUP means
- * connected, with no error to ask for; EPOLLIN alone is a target that
- * spoke first.  An error asks SO_ERROR for its errno.
+ * The connect of the current target completed or timed out.  The event
+ * watches EV_READ too: libevent reports EPOLLERR and EPOLLHUP as EV_READ
+ * | EV_WRITE, and a socket still connecting is neither readable nor
+ * writable, so EV_WRITE alone means connected, with no error to ask for.
+ * EV_READ (an error, or bytes the server sent first) asks SO_ERROR.
  */
 static void
-relay_connect_io_cb(void *arg, uint32_t events)
+relay_connect_io_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct relay_connector	*cn = arg;
-	socklen_t		 len = sizeof(int);
-	int			 err = 0;
+	struct relay_connector		*cn = arg;
+	const struct redirect_target	*rt;
+	struct event			*ev = cn->cn_ev;
+	socklen_t			 len = sizeof(int);
+	int				 err = 0;
 
-	if (events & (EPOLLERR | EPOLLHUP)) {
-		if (getsockopt(cn->cn_fd, SOL_SOCKET, SO_ERROR, &err,
-		    &len) == -1)
-			err = errno;
-	} else if ((events & (EPOLLOUT | EPOLLIN)) == 0)
-		return;
-	if (err != 0) {
-		relay_connect_failed(cn, err);
-		return;
+	if (what & EV_TIMEOUT)
+		err = ETIMEDOUT;
+	else if ((what & EV_READ) &&
+	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	cn->cn_ev = NULL;
+	if (err == 0) {
+		metrics_connect_time(cn->cn_metrics, cn->cn_since);
+		if (relay_connect_ready(cn) == 0) {
+			relay_connect_done(cn, cn->cn_fd, ev);
+			return;
+		}
+	} else {
+		rt = &cn->cn_conf->sc_redirect[cn->cn_target];
+		metrics_connect_failure(cn->cn_metrics, rt->rt_host,
+		    rt->rt_port);
+		(void)snprintf(cn->cn_why, sizeof(cn->cn_why), "%s port %s: "
+		    "%s", rt->rt_host, rt->rt_port, strerror(err));
 	}
-	metrics_connect_time(cn->cn_metrics, cn->cn_since);
-	if (relay_connect_ready(cn) == 0) {
-		relay_connect_done(cn, cn->cn_fd);
-		return;
-	}
-	relay_connect_forget(cn);
+	event_free(ev);
+	(void)close(cn->cn_fd);
+	cn->cn_fd = -1;
 	cn->cn_target++;
 	relay_connect_next(cn);
-}
-
-/* The first turn (no socket yet), or connect_timeout of the current one. */
-static void
-relay_connect_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct relay_connector	*cn = arg;
-
-	(void)fd;
-	(void)what;
-	if (cn->cn_fd == -1)
-		relay_connect_next(cn);
-	else
-		relay_connect_failed(cn, ETIMEDOUT);
 }
 
 /* Try the targets from cn_target on; report failure when none is left. */
@@ -209,14 +162,14 @@ relay_connect_next(struct relay_connector *cn)
 		cn->cn_since = metrics_clock();
 		if (connect(cn->cn_fd, (const struct sockaddr *)&rt->rt_addr,
 		    rt->rt_addrlen) == 0 || errno == EINPROGRESS) {
-			/* Registered once: relay_tcp.c takes it over. */
-			cn->cn_id = relay_epoll_add(cn->cn_ep, cn->cn_fd,
-			    relay_connect_io_cb, cn);
-			if (cn->cn_id != 0 && event_add(cn->cn_ev, &tv) == 0)
+			/* Persistent: it stays watched through the report. */
+			cn->cn_ev = event_new(cn->cn_base, cn->cn_fd, EV_READ |
+			    EV_WRITE | EV_PERSIST, relay_connect_io_cb, cn);
+			if (cn->cn_ev != NULL &&
+			    event_add(cn->cn_ev, &tv) == 0)
 				return;
 			(void)snprintf(cn->cn_why, sizeof(cn->cn_why),
-			    "cannot watch the connect: %s", strerror(errno));
-			relay_connect_forget(cn);
+			    "out of memory");
 			break;
 		}
 		(void)snprintf(cn->cn_why, sizeof(cn->cn_why), "%s port %s: "
@@ -226,7 +179,20 @@ relay_connect_next(struct relay_connector *cn)
 		(void)close(cn->cn_fd);
 		cn->cn_fd = -1;
 	}
-	relay_connect_done(cn, -1);
+	relay_connect_done(cn, -1, NULL);
+}
+
+/* The first connect, from the loop. */
+static void
+relay_connect_start_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay_connector	*cn = arg;
+
+	(void)fd;
+	(void)what;
+	event_free(cn->cn_ev);
+	cn->cn_ev = NULL;
+	relay_connect_next(cn);
 }
 
 struct relay_connector *
@@ -250,13 +216,11 @@ relay_connect_start(struct event_base *base, const struct service_conf *sc,
 	    local->sa_family == AF_INET6))
 		memcpy(&cn->cn_to, local, local->sa_family == AF_INET6 ?
 		    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
-	if ((cn->cn_ep = relay_epoll_get(base)) == NULL ||
-	    (cn->cn_ev = evtimer_new(base, relay_connect_timer_cb, cn)) ==
-	    NULL) {
+	cn->cn_ev = evtimer_new(base, relay_connect_start_cb, cn);
+	if (cn->cn_ev == NULL) {
 		free(cn);
 		return NULL;
 	}
-	/* The first connect runs from the loop. */
 	event_active(cn->cn_ev, EV_TIMEOUT, 1);
 	return cn;
 }

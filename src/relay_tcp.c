@@ -10,22 +10,8 @@
  * writer), and on EOF it drains what it holds, then shuts the destination
  * down for writing: half-closes pass through.  The relay ends when both
  * directions are done, on an error, or after idle_timeout without traffic.
- *
- * The sockets are in the worker's own epoll set (relay_epoll.c), each
- * registered once, edge-triggered, for reading and writing; the target's
- * since its connect (relay_connect.c hands the registration over), and
- * neither is deleted before its close: two epoll_ctl per forwarded
- * connection in all.  Each socket keeps what epoll said of it: readable
- * until a read says EAGAIN or comes back short (unless the peer's FIN was
- * reported: then the next read gives the EOF), writable until a write
- * does.  A splice into the pipe that comes back short or says EAGAIN
- * proves nothing (the pipe may be full), so the source stays readable
- * then.  A direction that ends its RELAY_ROUNDS with work left, or whose
- * short read left only the peer's EOF to read, posts itself for the next
- * turn of the loop (relay_epoll_post()), since no new edge would come.
  */
 #include <sys/types.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <netinet/in.h>
@@ -42,26 +28,13 @@
 
 #include "config.h"
 #include "fdbudget.h"
-#include "relay_epoll.h"
 #include "relay_tcp.h"
 #include "sockaddr.h"
 
 #define RELAY_ROUNDS	16	/* transfers per wake-up, then yield */
 
-/* What epoll said of one socket, until a call said otherwise. */
-struct relay_sock {
-	struct relay	*rs_relay;
-	uint64_t	 rs_id;		/* its registration, or 0 */
-	int		 rs_fd;
-	int		 rs_in;		/* a read will not block */
-	int		 rs_out;	/* a write will not block */
-	int		 rs_fin;	/* the peer's FIN (or an error) came */
-};
-
 struct relay_dir {
 	struct relay	*rd_relay;
-	struct relay_sock *rd_in;	/* the source */
-	struct relay_sock *rd_out;	/* the destination */
 	int		 rd_src;
 	int		 rd_dst;
 	int		 rd_pipe[2];	/* -1: none yet */
@@ -73,15 +46,19 @@ struct relay_dir {
 	int		 rd_eof;	/* the source said EOF */
 	int		 rd_done;	/* the destination is shut down */
 	uint64_t	 rd_bytes;
+	struct event	*rd_rev;	/* source readable */
+	struct event	*rd_wev;	/* destination writable */
 	struct event	*rd_fin;	/* the half-close, run later */
+	int		 rd_rev_on;
+	int		 rd_wev_on;
+	int		 rd_fin_wait;	/* rd_fin is active */
 };
 
 struct relay {
 	struct event_base		*rl_base;
-	struct relay_epoll		*rl_ep;
 	const struct service_conf	*rl_conf;
-	struct relay_sock		 rl_client;
-	struct relay_sock		 rl_server;
+	int				 rl_client;
+	int				 rl_server;
 	struct event			*rl_idle;
 	int64_t				 rl_last;	/* last traffic, ms */
 	struct relay_dir		 rl_up;		/* client to server */
@@ -106,6 +83,10 @@ relay_now(struct relay *rl)
 static void
 relay_dir_clear(struct relay_dir *rd)
 {
+	if (rd->rd_rev != NULL)
+		event_free(rd->rd_rev);
+	if (rd->rd_wev != NULL)
+		event_free(rd->rd_wev);
 	if (rd->rd_fin != NULL)
 		event_free(rd->rd_fin);
 	if (rd->rd_pipe[0] != -1) {
@@ -114,19 +95,6 @@ relay_dir_clear(struct relay_dir *rd)
 		fdbudget_release(2);
 	}
 	free(rd->rd_buf);
-}
-
-/*
- * Close a socket of the relay.  Its registration is only forgotten: the
- * close takes it out of the epoll set, as nothing else refers to it.
- */
-static void
-relay_sock_close(struct relay *rl, struct relay_sock *rs)
-{
-	if (rs->rs_id != 0)
-		relay_epoll_forget(rl->rl_ep, rs->rs_id);
-	if (rs->rs_fd != -1)
-		(void)close(rs->rs_fd);
 }
 
 void
@@ -138,8 +106,10 @@ relay_tcp_free(struct relay *rl)
 	relay_dir_clear(&rl->rl_down);
 	if (rl->rl_idle != NULL)
 		event_free(rl->rl_idle);
-	relay_sock_close(rl, &rl->rl_client);
-	relay_sock_close(rl, &rl->rl_server);
+	if (rl->rl_client != -1)
+		(void)close(rl->rl_client);
+	if (rl->rl_server != -1)
+		(void)close(rl->rl_server);
 	free(rl);
 }
 
@@ -168,6 +138,19 @@ relay_end(struct relay *rl, enum relay_end end, const char *fmt, ...)
 	va_end(ap);
 	done(arg, end, rl->rl_why, in, out);
 	relay_tcp_free(rl);
+}
+
+/* Watch (or stop watching) an event, without redundant syscalls. */
+static void
+relay_watch(struct event *ev, int *on, int want)
+{
+	if (*on == want)
+		return;
+	*on = want;
+	if (want)
+		(void)event_add(ev, NULL);
+	else
+		(void)event_del(ev);
 }
 
 /*
@@ -211,7 +194,6 @@ relay_copy(struct relay_dir *rd)
 		rd->rd_bulk = 1;
 	if (sent == n)
 		return n;
-	rd->rd_out->rs_out = 0;		/* full: EPOLLOUT will say */
 	if (relay_dir_store(rd) == -1)
 		return -1;
 	/* An empty pipe or buffer takes RELAY_BUFSZ bytes. */
@@ -294,11 +276,13 @@ relay_room(struct relay_dir *rd)
 	return RELAY_BUFSZ - rd->rd_off - rd->rd_pending;
 }
 
-/* Shut <rd>'s destination down for writing. */
+/* Shut <rd>'s destination down for writing and stop watching its source. */
 static void
 relay_dir_fin(struct relay_dir *rd)
 {
+	rd->rd_fin_wait = 0;
 	(void)shutdown(rd->rd_dst, SHUT_WR);
+	relay_watch(rd->rd_rev, &rd->rd_rev_on, 0);
 }
 
 /* The half-close of a direction, after the events of the same wake-up. */
@@ -316,8 +300,8 @@ relay_fin_cb(evutil_socket_t fd, short what, void *arg)
  * sockets, which sends the same FIN (every byte of <rd>'s destination
  * was read to its EOF, so none is left unread to turn it into a reset):
  * no shutdown(2) then, one system call less per connection.  Otherwise
- * the half-close waits until the events that the same epoll_wait()
- * reported have run: when the other
+ * the half-close (and the end of watching the source) waits until the
+ * events that the same epoll_wait() reported have run: when the other
  * side's EOF is among them, as it often is when a client closes at the
  * end of a response, the relay ends first and no shutdown(2) is made.
  */
@@ -337,52 +321,41 @@ relay_dir_done(struct relay_dir *rd)
 		relay_dir_fin(rd);
 		return;
 	}
+	rd->rd_fin_wait = 1;
 	event_active(rd->rd_fin, EV_TIMEOUT, 1);
 }
 
-/* Could <rd> move something now? */
-static int
-relay_dir_busy(struct relay_dir *rd)
-{
-	if (rd->rd_pending > 0 && rd->rd_out->rs_out)
-		return 1;
-	if (rd->rd_eof)
-		return rd->rd_pending == 0 && !rd->rd_done;
-	return rd->rd_in->rs_in && relay_room(rd) > 0;
-}
-
 /*
- * Move what can be moved in direction <rd>: flush while the destination
- * takes bytes, read while the source has some and there is room.  Returns
- * -1 if the relay ended (it is freed then).
+ * Move what can be moved in direction <rd>, then watch what it waits for:
+ * the destination while bytes are held, the source while there is room.
+ * Returns -1 if the relay ended (it is freed then).
  */
 static int
 relay_pump(struct relay_dir *rd)
 {
 	struct relay	*rl = rd->rd_relay;
 	ssize_t		 n;
-	size_t		 want, asked;
-	int		 round, moved = 0, spliced, drained = 0;
+	size_t		 want;
+	int		 round, moved = 0, drained = 0;
 
 	for (round = 0; round < RELAY_ROUNDS; round++) {
-		if (rd->rd_pending > 0 && rd->rd_out->rs_out) {
-			want = rd->rd_pending;
+		if (rd->rd_pending > 0) {
 			if ((n = relay_flush(rd)) > 0) {
 				rd->rd_pending -= (size_t)n;
 				moved = 1;
-				/* Short: the destination is full. */
-				if ((size_t)n < want)
-					rd->rd_out->rs_out = 0;
 				if (rd->rd_pending == 0 && rd->rd_unsplice &&
 				    relay_dir_unsplice(rd) == -1)
 					goto fail;
+				/*
+				 * A short read emptied the source: the next
+				 * read would only say EAGAIN.  Save the call;
+				 * the source stays watched.
+				 */
 				if (rd->rd_pending == 0 && drained)
 					break;
 				continue;
 			}
-			if (errno == EAGAIN)
-				rd->rd_out->rs_out = 0;
-			else if (errno != EINTR)
+			if (errno != EAGAIN && errno != EINTR)
 				goto fail;
 			/* The destination is full: read while there is room. */
 		}
@@ -391,14 +364,11 @@ relay_pump(struct relay_dir *rd)
 				relay_dir_done(rd);
 			break;
 		}
-		if (!rd->rd_in->rs_in || (want = relay_room(rd)) == 0)
+		if ((want = relay_room(rd)) == 0)
 			break;
-		spliced = 0;
-		asked = want;
-		if (!rd->rd_bulk && rd->rd_pending == 0) {
-			asked = RELAY_BUFSZ;
+		if (!rd->rd_bulk && rd->rd_pending == 0)
 			n = relay_copy(rd);
-		} else if ((n = relay_fill(rd)) == -1 && errno == EINVAL &&
+		else if ((n = relay_fill(rd)) == -1 && errno == EINVAL &&
 		    rd->rd_pipe[0] != -1) {
 			/*
 			 * splice(2) refused the source.  Bytes it already
@@ -410,36 +380,21 @@ relay_pump(struct relay_dir *rd)
 			if (rd->rd_pending == 0 && relay_dir_unsplice(rd) == -1)
 				goto fail;
 			continue;
-		} else {
-			spliced = rd->rd_pipe[0] != -1;
-			if (n > 0) {
-				rd->rd_pending += (size_t)n;
-				rd->rd_bytes += (uint64_t)n;
-			}
+		} else if (n > 0) {
+			rd->rd_pending += (size_t)n;
+			rd->rd_bytes += (uint64_t)n;
 		}
 		if (n > 0) {
 			moved = 1;
-			/*
-			 * A short read emptied the socket: the next would
-			 * only say EAGAIN, or EOF if the peer's FIN came.  A
-			 * short splice may mean a full pipe instead.
-			 */
-			if ((size_t)n < asked && !spliced) {
-				drained = 1;
-				rd->rd_in->rs_in = rd->rd_in->rs_fin;
-				if (rd->rd_pending == 0)
-					break;
-			}
+			drained = (size_t)n < want;
+			if (rd->rd_pending == 0 && drained)
+				break;
 		} else if (n == 0)
 			rd->rd_eof = 1;
 		else if (errno != EAGAIN && errno != EINTR)
 			goto fail;
-		else {
-			/* Into a pipe that holds bytes, EAGAIN proves nothing. */
-			if (errno == EAGAIN && (!spliced || rd->rd_pending == 0))
-				rd->rd_in->rs_in = 0;
+		else
 			break;
-		}
 	}
 	if (moved)
 		rl->rl_last = relay_now(rl);
@@ -450,16 +405,10 @@ relay_pump(struct relay_dir *rd)
 		relay_end(rl, RELAY_DONE, "done");
 		return -1;
 	}
-	/*
-	 * Work left that no new edge would bring back: out of rounds, or
-	 * the EOF behind a short read.  That EOF is read on the next turn,
-	 * after the loop has polled again, as it was when libevent reported
-	 * the source again: the other side's EOF, when a client closes at
-	 * the end of a response, comes with that wake-up, and the relay
-	 * ends without a shutdown(2) (relay_dir_done()).
-	 */
-	if ((round == RELAY_ROUNDS || drained) && relay_dir_busy(rd))
-		relay_epoll_post(rl->rl_ep, rd->rd_in->rs_id);
+	relay_watch(rd->rd_wev, &rd->rd_wev_on, rd->rd_pending > 0);
+	if (!rd->rd_fin_wait)
+		relay_watch(rd->rd_rev, &rd->rd_rev_on, !rd->rd_eof &&
+		    relay_room(rd) > 0);
 	return 0;
 fail:
 	relay_end(rl, RELAY_ERROR, "%s: %s", rd == &rl->rl_up ?
@@ -467,27 +416,13 @@ fail:
 	return -1;
 }
 
-/*
- * epoll reported <events> on a socket (0: the relay posted itself): note
- * them, then pump the direction it is the source of, and the other.
- */
+/* A source is readable or a destination writable. */
 static void
-relay_sock_cb(void *arg, uint32_t events)
+relay_io_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct relay_sock	*rs = arg;
-	struct relay		*rl = rs->rs_relay;
-	struct relay_dir	*first;
-
-	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-		rs->rs_in = 1;
-	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-		rs->rs_fin = 1;
-	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
-		rs->rs_out = 1;
-	first = rs == &rl->rl_client ? &rl->rl_up : &rl->rl_down;
-	if (relay_pump(first) == -1)
-		return;
-	(void)relay_pump(first == &rl->rl_up ? &rl->rl_down : &rl->rl_up);
+	(void)fd;
+	(void)what;
+	(void)relay_pump(arg);
 }
 
 /* The periodic idle check. */
@@ -512,52 +447,19 @@ relay_idle_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Set up one direction from <src> to <dst>. */
-static void
-relay_dir_init(struct relay *rl, struct relay_dir *rd, struct relay_sock *src,
-    struct relay_sock *dst)
+static int
+relay_dir_init(struct relay *rl, struct relay_dir *rd, int src, int dst)
 {
 	rd->rd_relay = rl;
-	rd->rd_in = src;
-	rd->rd_out = dst;
-	rd->rd_src = src->rs_fd;
-	rd->rd_dst = dst->rs_fd;
-	rd->rd_pipe[0] = rd->rd_pipe[1] = -1;
-}
-
-/*
- * A socket of the relay: writable until a write says otherwise, readable
- * once epoll says so (its ADD reports what is there already).
- */
-static void
-relay_sock_init(struct relay *rl, struct relay_sock *rs, int fd)
-{
-	rs->rs_relay = rl;
-	rs->rs_fd = fd;
-	rs->rs_out = 1;
-}
-
-/*
- * Register the sockets: the target's registration from its connect if
- * relay_connect.c offers it (with what epoll reported meanwhile: the
- * target may have spoken), else a new one; the client's.  0 or -1.
- */
-static int
-relay_register(struct relay *rl)
-{
-	struct relay_sock	*srv = &rl->rl_server, *cli = &rl->rl_client;
-	uint32_t		 seen = 0;
-
-	srv->rs_id = relay_epoll_claim(rl->rl_ep, srv->rs_fd, relay_sock_cb,
-	    srv, &seen);
-	if (srv->rs_id == 0 && (srv->rs_id = relay_epoll_add(rl->rl_ep,
-	    srv->rs_fd, relay_sock_cb, srv)) == 0)
+	rd->rd_src = src;
+	rd->rd_dst = dst;
+	rd->rd_rev = event_new(rl->rl_base, src, EV_READ | EV_PERSIST,
+	    relay_io_cb, rd);
+	rd->rd_wev = event_new(rl->rl_base, dst, EV_WRITE | EV_PERSIST,
+	    relay_io_cb, rd);
+	if (rd->rd_rev == NULL || rd->rd_wev == NULL)
 		return -1;
-	srv->rs_in = (seen & (EPOLLIN | EPOLLRDHUP | EPOLLHUP |
-	    EPOLLERR)) != 0;
-	srv->rs_fin = (seen & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
-	cli->rs_id = relay_epoll_add(rl->rl_ep, cli->rs_fd, relay_sock_cb,
-	    cli);
-	return cli->rs_id == 0 ? -1 : 0;
+	return 0;
 }
 
 struct relay *
@@ -572,31 +474,26 @@ relay_tcp_start(struct event_base *base, int client, int server,
 		return NULL;
 	rl->rl_base = base;
 	rl->rl_conf = sc;
+	rl->rl_client = client;
+	rl->rl_server = server;
+	rl->rl_up.rd_pipe[0] = rl->rl_up.rd_pipe[1] = -1;
+	rl->rl_down.rd_pipe[0] = rl->rl_down.rd_pipe[1] = -1;
 	rl->rl_done = done;
 	rl->rl_arg = arg;
 	rl->rl_last = relay_now(rl);
-	relay_sock_init(rl, &rl->rl_client, client);
-	relay_sock_init(rl, &rl->rl_server, server);
-	relay_dir_init(rl, &rl->rl_up, &rl->rl_client, &rl->rl_server);
-	relay_dir_init(rl, &rl->rl_down, &rl->rl_server, &rl->rl_client);
 	(void)setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if ((rl->rl_ep = relay_epoll_get(base)) == NULL)
+	if (relay_dir_init(rl, &rl->rl_up, client, server) == -1 ||
+	    relay_dir_init(rl, &rl->rl_down, server, client) == -1)
 		goto fail;
 	if (sc->sc_idle_timeout > 0 && ((rl->rl_idle = evtimer_new(base,
 	    relay_idle_cb, rl)) == NULL || evtimer_add(rl->rl_idle, &tv) == -1))
 		goto fail;
-	/* Events come from the loop only: done runs after this returns. */
-	if (relay_register(rl) == -1)
-		goto fail;
+	/* Only watch here: done must not run before the caller has <rl>. */
+	relay_watch(rl->rl_up.rd_rev, &rl->rl_up.rd_rev_on, 1);
+	relay_watch(rl->rl_down.rd_rev, &rl->rl_down.rd_rev_on, 1);
 	return rl;
 fail:
-	/* The sockets stay the caller's, out of the set. */
-	if (rl->rl_ep != NULL) {
-		relay_epoll_del(rl->rl_ep, rl->rl_client.rs_id);
-		relay_epoll_del(rl->rl_ep, rl->rl_server.rs_id);
-	}
-	rl->rl_client.rs_id = rl->rl_server.rs_id = 0;
-	rl->rl_client.rs_fd = rl->rl_server.rs_fd = -1;
+	rl->rl_client = rl->rl_server = -1;
 	relay_tcp_free(rl);
 	return NULL;
 }

@@ -28,9 +28,7 @@ struct relay;
 
 /*
  * Relay between <client> and <server> (connected, non-blocking; the relay
- * owns both from now on, and no other descriptor may refer to them: their
- * close takes them out of the epoll set, relay_epoll.c) for service <sc>.
- * <server>'s registration is taken over if relay_connect.c offers it.  <done> is never called from
+ * owns both from now on) for service <sc>.  <done> is never called from
  * inside this function.  Returns NULL on allocation failure (the sockets
  * are then still the caller's).
  */
