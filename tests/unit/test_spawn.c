@@ -5,11 +5,13 @@
  * break: every child reads its own job even when many are started at
  * once (one plan shared by all would hand a later client's variables to
  * an earlier server), a failing child leaves the parent's errno alone
- * (glibc's wrappers would write it), and every job is freed once its
- * child has exec'd or died.  The servers are /bin/sh one-liners on a
+ * (glibc's wrappers would write it), every job is freed once its child
+ * has exec'd or died, and a clone the kernel refuses leaves nothing
+ * counted.  The servers are /bin/sh one-liners on a
  * socketpair; SIGCHLD is blocked and waited for with a deadline.
  */
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -228,6 +230,39 @@ test_big_environment(void **state)
 	(void)close(sp[0]);
 }
 
+/* A refused clone (RLIMIT_NPROC of a user): -1, nothing counted or kept. */
+static void
+test_clone_refused(void **state)
+{
+	struct service_conf	 sc;
+	struct spawn_req	 rq;
+	struct reaped		 r;
+	struct rlimit		 rl = { 0, 0 };
+	char			*words[3];
+	pid_t			 pid;
+	int			 sp[2], st, ok;
+
+	(void)state;
+	if (geteuid() != 0)
+		TEST_SKIP();	/* root only: become a user with no process left */
+	service(&sc, NULL, "exit 0", words);
+	request(&rq, &sc, sp, &r);
+	assert_true((pid = fork()) != -1);
+	if (pid == 0) {
+		if (setrlimit(RLIMIT_NPROC, &rl) == -1 ||
+		    setgid(65534) == -1 || setuid(65534) == -1)
+			exit(2);
+		ok = spawn_start(&rq) == -1 && spawn_running() == 0 &&
+		    spawn_job_parked() == 0;
+		exit(ok ? 0 : 1);	/* exit(): the coverage counters too */
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	(void)close(sp[0]);
+	(void)close(sp[1]);
+}
+
 int
 main(void)
 {
@@ -235,6 +270,7 @@ main(void)
 		cmocka_unit_test(test_each_child_its_own_job),
 		cmocka_unit_test(test_failure_leaves_errno),
 		cmocka_unit_test(test_big_environment),
+		cmocka_unit_test(test_clone_refused),
 	};
 	sigset_t	chld;
 
