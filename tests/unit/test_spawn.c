@@ -237,7 +237,7 @@ test_clone_refused(void **state)
 	struct service_conf	 sc;
 	struct spawn_req	 rq;
 	struct reaped		 r;
-	struct rlimit		 rl = { 0, 0 };
+	struct rlimit		 rl;
 	char			*words[3];
 	pid_t			 pid;
 	int			 sp[2], st, ok;
@@ -249,11 +249,18 @@ test_clone_refused(void **state)
 	request(&rq, &sc, sp, &r);
 	assert_true((pid = fork()) != -1);
 	if (pid == 0) {
+		if (getrlimit(RLIMIT_NPROC, &rl) == -1)
+			exit(2);
+		rl.rlim_cur = 0;
 		if (setrlimit(RLIMIT_NPROC, &rl) == -1 ||
 		    setgid(65534) == -1 || setuid(65534) == -1)
 			exit(2);
 		ok = spawn_start(&rq) == -1 && spawn_running() == 0 &&
 		    spawn_job_parked() == 0;
+		/* Room again for LeakSanitizer's own thread at exit. */
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NPROC, &rl) == -1)
+			exit(3);
 		exit(ok ? 0 : 1);	/* exit(): the coverage counters too */
 	}
 	assert_int_equal(waitpid(pid, &st, 0), pid);
