@@ -5,19 +5,15 @@
  * child is written to a pipe that the parent reads when it reaps.
  */
 #include <sys/types.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include "build-config.h"
 
 #include "config.h"
 #include "log.h"

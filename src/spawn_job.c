@@ -73,12 +73,12 @@ spawn_map(size_t len)
 void
 spawn_job_free(struct spawn_job *job)
 {
-	void	*map = job->sj_map;
+	char	*map = (char *)job - SPAWN_STACK;	/* the stack first */
 	size_t	 len = job->sj_maplen;
 
 #ifdef __SANITIZE_ADDRESS__
 	/* What a child's instrumented calls left marked. */
-	ASAN_UNPOISON_MEMORY_REGION((char *)map + sysconf(_SC_PAGESIZE),
+	ASAN_UNPOISON_MEMORY_REGION(map + sysconf(_SC_PAGESIZE),
 	    len - (size_t)sysconf(_SC_PAGESIZE));
 #endif
 	if (len == SPAWN_MAPLEN && spawn_npool < SPAWN_POOL) {
@@ -91,7 +91,7 @@ spawn_job_free(struct spawn_job *job)
 
 /* Count the strings of <v> (NULL-terminated) and their bytes into *<sz>. */
 static size_t
-spawn_count(char *const *v, size_t *sz)
+spawn_strings(char *const *v, size_t *sz)
 {
 	size_t	n;
 
@@ -140,8 +140,8 @@ spawn_job_lay(char *const *argv, char *const *envp, const char *path)
 	size_t			 page = (size_t)sysconf(_SC_PAGESIZE);
 	char			*map, *p;
 
-	nargv = spawn_count(argv, &text);
-	nenv = spawn_count(envp, &text);
+	nargv = spawn_strings(argv, &text);
+	nenv = spawn_strings(envp, &text);
 	len = SPAWN_STACK + spawn_round(sizeof(*job), sizeof(char *)) +
 	    (nargv + nenv + 2) * sizeof(char *) + text;
 	len = len <= SPAWN_MAPLEN ? SPAWN_MAPLEN : spawn_round(len, page);
@@ -149,9 +149,7 @@ spawn_job_lay(char *const *argv, char *const *envp, const char *path)
 		return NULL;
 	job = (struct spawn_job *)(void *)(map + SPAWN_STACK);
 	memset(job, 0, sizeof(*job));
-	job->sj_map = map;
 	job->sj_maplen = len;
-	job->sj_stack_top = map + SPAWN_STACK;
 	job->sj_argv = (char **)(void *)((char *)job +
 	    spawn_round(sizeof(*job), sizeof(char *)));
 	job->sj_envp = job->sj_argv + nargv + 1;
@@ -222,7 +220,8 @@ spawn_job_launch(struct spawn_job *job, int *async)
 #if RAWSYS_NATIVE
 	*async = 1;
 	job->sj_busy = 1;
-	return clone(spawn_child_main, job->sj_stack_top, CLONE_VM |
+	/* The stack grows down from the job. */
+	return clone(spawn_child_main, job, CLONE_VM |
 	    CLONE_CHILD_CLEARTID | SIGCHLD, job, NULL, NULL, &job->sj_busy);
 #else
 	*async = 0;

@@ -20,9 +20,7 @@ struct spawn_req;
 
 struct spawn_job {
 	struct spawn_job	*sj_next;	/* waiting for the exec */
-	void			*sj_map;	/* the mapping, stack first */
-	size_t			 sj_maplen;
-	void			*sj_stack_top;
+	size_t			 sj_maplen;	/* the stack below the job */
 	volatile pid_t		 sj_busy;	/* 0: exec'd or died */
 	int			 sj_fd;		/* on 0, 1 and 2 */
 	int			 sj_errfd;	/* failures, as spawn.c reads */

@@ -281,15 +281,34 @@ test_flags_and_name(void **state)
 	pg_stop_ok(c);
 }
 
+/*
+ * portgate -f CONF --explain <id> <addr> Mon 10:00: exit <rc> and the line
+ * "service <id>, client <addr>, Mon 10:00: <verdict>".
+ */
+static void
+explain(struct pg_ctx *c, const char *id, const char *addr, int rc,
+    const char *verdict)
+{
+	struct pg_result	r;
+	char			conf[PG_PATH_MAX], want[512];
+
+	pg_path(c, CONF, conf);
+	assert_int_equal(pg_run(c, &r, "-f", conf, "--explain", id, addr,
+	    "Mon", "10:00", NULL), rc);
+	(void)snprintf(want, sizeof(want), "service %s, client %s, Mon "
+	    "10:00: %s\n", id, addr, verdict);
+	assert_string_equal(r.pr_out, want);
+	pg_result_clear(&r);
+}
+
 /* --explain gives the libwrap verdict after the gate's. */
 static void
 test_explain(void **state)
 {
 	struct pg_ctx		*c = *state;
 	struct pg_conf		 cf;
-	struct pg_result	 r;
 	struct sockaddr_in	 sin;
-	char			 conf[PG_PATH_MAX], name[NI_MAXHOST];
+	char			 name[NI_MAXHOST];
 	char			 rule[NI_MAXHOST + 16];
 	int			 p = pg_fresh_port();
 
@@ -302,27 +321,14 @@ test_explain(void **state)
 	conf_echo(&cf, "stream", "echo-first", pg_fresh_port(),
 	    "\tonly_from\t= 127.0.0.3\n");
 	pg_conf_write(&cf, c, CONF);
-	pg_path(c, CONF, conf);
-	assert_int_equal(pg_run(c, &r, "-f", conf, "--explain", "echo-stream",
-	    "127.0.0.2", "Mon", "10:00", NULL), 1);
-	assert_string_equal(r.pr_out, "service echo-stream, client 127.0.0.2, "
-	    "Mon 10:00: refused: libwrap echo: refused by hosts.allow and "
-	    "hosts.deny\n");
-	pg_result_clear(&r);
-	assert_int_equal(pg_run(c, &r, "-f", conf, "--explain", "echo-stream",
-	    "127.0.0.3", "Mon", "10:00", NULL), 0);
-	assert_string_equal(r.pr_out, "service echo-stream, client 127.0.0.3, "
-	    "Mon 10:00: admitted: no rule refuses\n");
-	pg_result_clear(&r);
-	assert_int_equal(pg_run(c, &r, "-f", conf, "--explain", "echo-free",
-	    "127.0.0.2", "Mon", "10:00", NULL), 0);
-	pg_result_clear(&r);
+	explain(c, "echo-stream", "127.0.0.2", 1,
+	    "refused: libwrap echo: refused by hosts.allow and hosts.deny");
+	explain(c, "echo-stream", "127.0.0.3", 0,
+	    "admitted: no rule refuses");
+	explain(c, "echo-free", "127.0.0.2", 0, "admitted: no rule refuses");
 	/* The gate's own refusal comes first. */
-	assert_int_equal(pg_run(c, &r, "-f", conf, "--explain", "echo-first",
-	    "127.0.0.2", "Mon", "10:00", NULL), 1);
-	assert_string_equal(r.pr_out, "service echo-first, client 127.0.0.2, "
-	    "Mon 10:00: refused: only_from: no rule matches\n");
-	pg_result_clear(&r);
+	explain(c, "echo-first", "127.0.0.2", 1,
+	    "refused: only_from: no rule matches");
 
 	/*
 	 * A rule by name: --explain looks the client's name up (and
@@ -339,17 +345,12 @@ test_explain(void **state)
 	}
 	(void)snprintf(rule, sizeof(rule), "echo: %s\n", name);
 	rules_file(c, DENY, rule);
-	assert_int_equal(pg_run(c, &r, "-f", conf, "--explain", "echo-stream",
-	    "127.0.0.1", "Mon", "10:00", NULL), 1);
-	assert_string_equal(r.pr_out, "service echo-stream, client 127.0.0.1, "
-	    "Mon 10:00: refused: libwrap echo: refused by hosts.allow and "
-	    "hosts.deny\n");
-	pg_result_clear(&r);
+	explain(c, "echo-stream", "127.0.0.1", 1,
+	    "refused: libwrap echo: refused by hosts.allow and hosts.deny");
 	/* Another name: no rule refuses it. */
 	rules_file(c, DENY, "echo: no-such-name.invalid\n");
-	assert_int_equal(pg_run(c, &r, "-f", conf, "--explain", "echo-stream",
-	    "127.0.0.1", "Mon", "10:00", NULL), 0);
-	pg_result_clear(&r);
+	explain(c, "echo-stream", "127.0.0.1", 0,
+	    "admitted: no rule refuses");
 }
 
 int

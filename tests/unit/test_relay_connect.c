@@ -113,6 +113,16 @@ run_until_reported(struct event_base *base, struct report *r)
 	}
 }
 
+/* A service forwarding to the <n> targets of <rt>. */
+static void
+service(struct service_conf *sc, struct redirect_target *rt, int n)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->sc_redirect = rt;
+	sc->sc_nredirect = n;
+	sc->sc_connect_timeout = 10;
+}
+
 static struct relay_connector *
 start(struct event_base *base, struct service_conf *sc, struct report *r)
 {
@@ -138,10 +148,7 @@ test_connected_no_so_error(void **state)
 	int			 l, a;
 
 	(void)state;
-	memset(&sc, 0, sizeof(sc));
-	sc.sc_redirect = &rt;
-	sc.sc_nredirect = 1;
-	sc.sc_connect_timeout = 10;
+	service(&sc, &rt, 1);
 	l = target(&rt, 1);
 	assert_non_null(base = event_base_new());
 	so_error_calls = 0;
@@ -178,10 +185,7 @@ test_target_speaks_first(void **state)
 	char			 buf[8];
 
 	(void)state;
-	memset(&sc, 0, sizeof(sc));
-	sc.sc_redirect = &rt;
-	sc.sc_nredirect = 1;
-	sc.sc_connect_timeout = 10;
+	service(&sc, &rt, 1);
 	l = target(&rt, 1);
 	assert_non_null(base = event_base_new());
 	so_error_calls = 0;
@@ -227,9 +231,7 @@ test_refused_then_next(void **state)
 	int			 closed, l, a;
 
 	(void)state;
-	memset(&sc, 0, sizeof(sc));
-	sc.sc_redirect = rt;
-	sc.sc_connect_timeout = 10;
+	service(&sc, rt, 2);
 	closed = target(&rt[0], 0);
 	l = target(&rt[1], 1);
 	assert_non_null(base = event_base_new());
@@ -264,10 +266,7 @@ test_cancel_while_connecting(void **state)
 	int			 l;
 
 	(void)state;
-	memset(&sc, 0, sizeof(sc));
-	sc.sc_redirect = &rt;
-	sc.sc_nredirect = 1;
-	sc.sc_connect_timeout = 10;
+	service(&sc, &rt, 1);
 	l = target(&rt, 1);
 	assert_non_null(base = event_base_new());
 	assert_non_null(cn = start(base, &sc, &r));
